@@ -1,0 +1,98 @@
+#include "core/quant.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/half.h"
+
+namespace tsr {
+
+void dequantize_q8_0(const void* src, float* dst, int64_t n) {
+  const auto* b = static_cast<const BlockQ8_0*>(src);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const float d = f16_to_f32(b[i].d);
+    for (int j = 0; j < kQK; ++j) dst[i * kQK + j] = b[i].qs[j] * d;
+  }
+}
+
+void dequantize_q4_0(const void* src, float* dst, int64_t n) {
+  const auto* b = static_cast<const BlockQ4_0*>(src);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const float d = f16_to_f32(b[i].d);
+    for (int j = 0; j < kQK / 2; ++j) {
+      dst[i * kQK + j] = ((b[i].qs[j] & 0x0f) - 8) * d;
+      dst[i * kQK + j + kQK / 2] = ((b[i].qs[j] >> 4) - 8) * d;
+    }
+  }
+}
+
+void dequantize_q4_1(const void* src, float* dst, int64_t n) {
+  const auto* b = static_cast<const BlockQ4_1*>(src);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const float d = f16_to_f32(b[i].d);
+    const float m = f16_to_f32(b[i].m);
+    for (int j = 0; j < kQK / 2; ++j) {
+      dst[i * kQK + j] = (b[i].qs[j] & 0x0f) * d + m;
+      dst[i * kQK + j + kQK / 2] = (b[i].qs[j] >> 4) * d + m;
+    }
+  }
+}
+
+void quantize_q8_0(const float* src, void* dst, int64_t n) {
+  auto* b = static_cast<BlockQ8_0*>(dst);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const float* x = src + i * kQK;
+    float amax = 0.0f;
+    for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(x[j]));
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    b[i].d = f32_to_f16(d);
+    for (int j = 0; j < kQK; ++j) b[i].qs[j] = static_cast<int8_t>(std::lround(x[j] * id));
+  }
+}
+
+void quantize_q4_0(const float* src, void* dst, int64_t n) {
+  auto* b = static_cast<BlockQ4_0*>(dst);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const float* x = src + i * kQK;
+    // The element of largest magnitude maps to -8 so the full nibble range is used.
+    float amax = 0.0f, vmax = 0.0f;
+    for (int j = 0; j < kQK; ++j) {
+      if (std::fabs(x[j]) > amax) {
+        amax = std::fabs(x[j]);
+        vmax = x[j];
+      }
+    }
+    const float d = vmax / -8.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    b[i].d = f32_to_f16(d);
+    for (int j = 0; j < kQK / 2; ++j) {
+      const int q0 = std::min(15, static_cast<int>(x[j] * id + 8.5f));
+      const int q1 = std::min(15, static_cast<int>(x[j + kQK / 2] * id + 8.5f));
+      b[i].qs[j] = static_cast<uint8_t>(q0 | (q1 << 4));
+    }
+  }
+}
+
+void quantize_q4_1(const float* src, void* dst, int64_t n) {
+  auto* b = static_cast<BlockQ4_1*>(dst);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const float* x = src + i * kQK;
+    float lo = x[0], hi = x[0];
+    for (int j = 1; j < kQK; ++j) {
+      lo = std::min(lo, x[j]);
+      hi = std::max(hi, x[j]);
+    }
+    const float d = (hi - lo) / 15.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    b[i].d = f32_to_f16(d);
+    b[i].m = f32_to_f16(lo);
+    for (int j = 0; j < kQK / 2; ++j) {
+      const int q0 = std::min(15, static_cast<int>((x[j] - lo) * id + 0.5f));
+      const int q1 = std::min(15, static_cast<int>((x[j + kQK / 2] - lo) * id + 0.5f));
+      b[i].qs[j] = static_cast<uint8_t>(q0 | (q1 << 4));
+    }
+  }
+}
+
+}  // namespace tsr

@@ -1,0 +1,94 @@
+#include "core/tensor.h"
+
+#include <fmt/format.h>
+
+#include <limits>
+
+#include "core/dtype.h"
+
+namespace tsr {
+
+Result<TensorDesc> make_desc(int32_t dtype, int32_t rank, const int64_t* ne) {
+  const DtypeTraits* t = dtype_traits(dtype);
+  if (!t) return invalid_arg("[tensor] unknown dtype id {}", dtype);
+  if (rank < 1 || rank > TSR_MAX_DIMS)
+    return invalid_arg("[tensor] rank {} outside 1..{}", rank, TSR_MAX_DIMS);
+  TensorDesc d{};
+  d.dtype = dtype;
+  d.rank = rank;
+  for (int i = 0; i < TSR_MAX_DIMS; ++i) d.ne[i] = i < rank ? ne[i] : 1;
+  for (int i = 0; i < rank; ++i)
+    if (ne[i] < 0) return invalid_arg("[tensor] negative dim {} = {} in {}", i, ne[i], shape_str(d));
+  if (d.ne[0] % t->block_size != 0)
+    return invalid_arg("[tensor] {} dim 0 = {} is not a multiple of the block size {}", t->name, d.ne[0],
+                       t->block_size);
+  // Guard every product against int64 overflow: shapes come from user input.
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max() / 2;
+  d.nb[0] = t->block_bytes;
+  int64_t stride = d.ne[0] / t->block_size * t->block_bytes;
+  if (t->block_bytes != 0 && d.ne[0] / t->block_size > kMax / t->block_bytes)
+    return invalid_arg("[tensor] size of {} {} overflows", t->name, shape_str(d));
+  for (int i = 1; i < TSR_MAX_DIMS; ++i) {
+    d.nb[i] = stride;
+    if (d.ne[i] != 0 && stride > kMax / d.ne[i])
+      return invalid_arg("[tensor] size of {} {} overflows", t->name, shape_str(d));
+    stride *= d.ne[i];
+  }
+  return d;
+}
+
+Result<TensorDesc> make_desc(int32_t dtype, std::initializer_list<int64_t> ne) {
+  return make_desc(dtype, static_cast<int32_t>(ne.size()), ne.begin());
+}
+
+int64_t n_elements(const TensorDesc& d) { return d.ne[0] * d.ne[1] * d.ne[2] * d.ne[3]; }
+
+int64_t n_bytes_spanned(const TensorDesc& d) {
+  const DtypeTraits* t = dtype_traits(d.dtype);
+  if (!t) return 0;
+  for (int i = 0; i < TSR_MAX_DIMS; ++i)
+    if (d.ne[i] == 0) return 0;
+  int64_t last = (d.ne[0] / t->block_size - 1) * d.nb[0];
+  for (int i = 1; i < TSR_MAX_DIMS; ++i) last += (d.ne[i] - 1) * d.nb[i];
+  return last + t->block_bytes;
+}
+
+int64_t n_bytes_contiguous(const TensorDesc& d) {
+  const DtypeTraits* t = dtype_traits(d.dtype);
+  if (!t) return 0;
+  return n_elements(d) / t->block_size * t->block_bytes;
+}
+
+bool rows_contiguous(const TensorDesc& d) {
+  const DtypeTraits* t = dtype_traits(d.dtype);
+  return t && (d.nb[0] == t->block_bytes || d.ne[0] == t->block_size);
+}
+
+bool is_contiguous(const TensorDesc& d) {
+  const DtypeTraits* t = dtype_traits(d.dtype);
+  if (!t) return false;
+  int64_t stride = t->block_bytes;
+  for (int i = 0; i < TSR_MAX_DIMS; ++i) {
+    const int64_t n = i == 0 ? d.ne[0] / t->block_size : d.ne[i];
+    if (n != 1 && d.nb[i] != stride) return false;
+    stride *= n;
+  }
+  return true;
+}
+
+bool same_shape(const TensorDesc& a, const TensorDesc& b) {
+  for (int i = 0; i < TSR_MAX_DIMS; ++i)
+    if (a.ne[i] != b.ne[i]) return false;
+  return true;
+}
+
+std::string shape_str(const TensorDesc& d) {
+  std::string s = "[";
+  const int rank = d.rank >= 1 && d.rank <= TSR_MAX_DIMS ? d.rank : TSR_MAX_DIMS;
+  for (int i = 0; i < rank; ++i) s += fmt::format("{}{}", i ? ", " : "", d.ne[i]);
+  return s + "]";
+}
+
+std::string desc_str(const TensorDesc& d) { return fmt::format("{} {}", dtype_name(d.dtype), shape_str(d)); }
+
+}  // namespace tsr

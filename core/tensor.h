@@ -1,0 +1,43 @@
+// Tensor descriptors: dtype, shape and byte strides (see tessera_types.h for
+// the dimension order). Plain functions over tsr_tensor_desc so the same
+// struct crosses the C API and the backend ABI unchanged.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+
+#include "core/status.h"
+#include "tessera/tessera_types.h"
+
+namespace tsr {
+
+using TensorDesc = tsr_tensor_desc;
+
+// Contiguous descriptor. ne lists rank dims, innermost first. Fails (with the
+// dims in the message) on an unknown dtype, rank outside 1..4, a negative dim,
+// a dim 0 not a multiple of the block size, or a byte size overflowing int64.
+Result<TensorDesc> make_desc(int32_t dtype, int32_t rank, const int64_t* ne);
+Result<TensorDesc> make_desc(int32_t dtype, std::initializer_list<int64_t> ne);
+
+int64_t n_elements(const TensorDesc& d);
+// Bytes spanned from the first to one past the last element (views included).
+int64_t n_bytes_spanned(const TensorDesc& d);
+// Bytes of the contiguous layout of the same shape and dtype.
+int64_t n_bytes_contiguous(const TensorDesc& d);
+bool is_contiguous(const TensorDesc& d);
+// Rows (dims 1..3) contiguous in dim 0: nb[0] is the element/block size.
+bool rows_contiguous(const TensorDesc& d);
+bool same_shape(const TensorDesc& a, const TensorDesc& b);
+
+// "[4, 576]" (rank dims) and "f32 [4, 576]".
+std::string shape_str(const TensorDesc& d);
+std::string desc_str(const TensorDesc& d);
+
+// Byte offset of element (i0, i1, i2, i3); for block formats i0 must be a
+// multiple of the block size.
+inline int64_t byte_offset(const TensorDesc& d, int64_t i0, int64_t i1, int64_t i2, int64_t i3) {
+  return i0 * d.nb[0] + i1 * d.nb[1] + i2 * d.nb[2] + i3 * d.nb[3];
+}
+
+}  // namespace tsr

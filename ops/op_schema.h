@@ -1,0 +1,49 @@
+// Op schema: name, arity, shape/dtype inference and the reference
+// implementation of every op. The reference is plain, obviously correct C++
+// run on host memory: the ground truth every backend is compared with.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "core/status.h"
+#include "core/tensor.h"
+#include "tessera/tessera_backend.h"
+
+namespace tsr::ops {
+
+struct OpInfo {
+  const char* name;  // "matmul"
+  int min_inputs;
+  int max_inputs;
+  bool is_view;        // output aliases input 0 without computing (reshape, view, permute)
+  bool writes_input0;  // output is input 0 after an in-place write (set_rows)
+};
+
+// nullptr for an unknown op id.
+const OpInfo* op_info(int32_t op);
+// "matmul", or "op(<id>)" for unknown ids. Never null.
+std::string_view op_name(int32_t op);
+// Parses a name from op_name; -1 if unknown.
+int32_t op_from_name(std::string_view name);
+
+// Shape and dtype inference. Checks the input count, dtypes, shapes and
+// parameters; on failure the message starts with "[<op>]" and names the
+// shapes, e.g. "[matmul] inner dims differ: w is [4, 576], x is [577, 1]".
+// For compute ops the output is contiguous. For view ops (and set_rows) the
+// output describes memory inside input 0: *out_view_offset receives the byte
+// offset from input 0's first byte (0 for non-view ops).
+Result<TensorDesc> infer(int32_t op, const TensorDesc* inputs, int n_inputs, const tsr_op_params& params,
+                         int64_t* out_view_offset);
+
+// Runs op on host memory. inputs[i] points at input i's first element laid out
+// as in_desc[i] (any strides); out points at the output laid out as out_desc.
+// For set_rows, out is the same memory as inputs[0] and only the indexed rows
+// are written. step may be null (no step parameters). Fails on run-time
+// input errors (an id outside the table, a step parameter out of range) with
+// a message naming the op and the values.
+Status reference(int32_t op, const TensorDesc* in_desc, const void* const* inputs, int n_inputs,
+                 const TensorDesc& out_desc, void* out, const tsr_op_params& params,
+                 const tsr_step_params* step);
+
+}  // namespace tsr::ops

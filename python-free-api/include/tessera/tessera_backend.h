@@ -1,0 +1,197 @@
+/* Tessera backend ABI — the one contract between core and every backend.
+ *
+ * A backend is a table of C function pointers (tsr_backend_iface). In-tree
+ * backends (cpu, null, ...) and out-of-tree plugins implement exactly this
+ * table. A plugin is a shared library exporting one symbol:
+ *
+ *   TSR_BACKEND_EXPORT tsr_status_code
+ *   tsr_backend_entry(uint32_t host_abi_version,
+ *                     const tsr_backend_iface** out_iface, tsr_error* err);
+ *
+ * Versioning: TSR_BACKEND_ABI_VERSION changes only when an existing entry
+ * changes meaning or signature; core refuses a table whose abi_version differs.
+ * New entries are appended at the end of a struct; struct_size tells core
+ * which entries a plugin has, and every appended entry is optional with a
+ * documented default. The same rule applies to every struct here that starts
+ * with struct_size.
+ *
+ * Errors: every call that can fail returns tsr_status_code and, on failure,
+ * writes a NUL-terminated message to err->message (starting with the
+ * operation, e.g. "[buffer_alloc] 4294967296 bytes exceed device memory").
+ * Output parameters (out_*) are written only on success. No C++ exception may
+ * cross this interface.
+ *
+ * Threading: core serialises calls on one instance; a backend need not lock.
+ * Ownership: every handle returned by a create/alloc/open call is released by
+ * the matching destroy/free/close call, which accepts NULL.
+ */
+#ifndef TESSERA_BACKEND_H
+#define TESSERA_BACKEND_H
+
+#include "tessera_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TSR_BACKEND_ABI_VERSION 1u
+#define TSR_BACKEND_ENTRY_SYMBOL "tsr_backend_entry"
+
+#if defined(_WIN32)
+#define TSR_BACKEND_EXPORT __declspec(dllexport)
+#else
+#define TSR_BACKEND_EXPORT __attribute__((visibility("default")))
+#endif
+
+typedef struct tsr_error {
+  char message[512];
+} tsr_error;
+
+/* Opaque, backend-defined handles. */
+typedef struct tsr_bk_instance_s* tsr_bk_instance;
+typedef struct tsr_bk_device_s* tsr_bk_device;
+typedef struct tsr_bk_buffer_s* tsr_bk_buffer;
+typedef struct tsr_bk_queue_s* tsr_bk_queue;
+typedef struct tsr_bk_event_s* tsr_bk_event;
+typedef struct tsr_bk_prepared_s* tsr_bk_prepared;
+
+typedef enum tsr_device_type {
+  TSR_DEVICE_TYPE_CPU = 0,
+  TSR_DEVICE_TYPE_GPU_DISCRETE = 1,
+  TSR_DEVICE_TYPE_GPU_INTEGRATED = 2,
+  TSR_DEVICE_TYPE_ACCELERATOR = 3,
+  TSR_DEVICE_TYPE_OTHER = 4
+} tsr_device_type;
+
+typedef struct tsr_device_props {
+  uint32_t struct_size; /* set by core to sizeof(tsr_device_props) */
+  char name[128];
+  char vendor[64];
+  char driver[64];
+  int32_t type;          /* tsr_device_type */
+  uint64_t memory_bytes; /* 0 = unknown */
+  double peak_flops;     /* f32 FLOP/s; 0 = unknown (benchmarks then probe) */
+  double peak_bandwidth; /* bytes/s; 0 = unknown */
+  int32_t host_visible;  /* 1: buffer_host_ptr returns usable pointers */
+} tsr_device_props;
+
+typedef struct tsr_backend_options {
+  uint32_t struct_size;
+  int32_t n_threads; /* CPU-side worker threads; 0 = backend default */
+} tsr_backend_options;
+
+/* buffer_alloc flags */
+enum {
+  TSR_BUFFER_WEIGHTS = 1u << 0,     /* read-mostly, uploaded once */
+  TSR_BUFFER_KV = 1u << 1,          /* persistent state across executions */
+  TSR_BUFFER_ACTIVATIONS = 1u << 2, /* scratch planned by core */
+  TSR_BUFFER_HOST_VISIBLE = 1u << 3 /* caller wants buffer_host_ptr to work */
+};
+
+/* A tensor inside a buffer: byte offset plus layout (strides may describe a
+ * view: transposed, sliced, broadcast). */
+typedef struct tsr_tensor_ref {
+  tsr_bk_buffer buffer;
+  uint64_t offset;
+  tsr_tensor_desc desc;
+} tsr_tensor_ref;
+
+/* A full node description: what supports_op is asked about. */
+typedef struct tsr_node_desc {
+  uint32_t struct_size;
+  int32_t op; /* tsr_op */
+  int32_t n_inputs;
+  tsr_tensor_desc inputs[TSR_MAX_INPUTS];
+  tsr_tensor_desc output;
+  tsr_op_params params;
+} tsr_node_desc;
+
+typedef struct tsr_subgraph_node {
+  tsr_node_desc desc;
+  tsr_tensor_ref inputs[TSR_MAX_INPUTS];
+  tsr_tensor_ref output;
+} tsr_subgraph_node;
+
+/* Nodes in execution order. Buffers referenced stay alive and at the same
+ * addresses until release_prepared. */
+typedef struct tsr_subgraph {
+  uint32_t struct_size;
+  int32_t n_nodes;
+  const tsr_subgraph_node* nodes;
+} tsr_subgraph;
+
+/* Values that change between executions of one prepared subgraph (kv length,
+ * token count, ...). Ops refer to them by index (see TSR_OP_ATTENTION). */
+typedef struct tsr_step_params {
+  uint32_t struct_size;
+  int32_t n_values;
+  const int64_t* values;
+} tsr_step_params;
+
+typedef struct tsr_backend_iface {
+  uint32_t struct_size; /* sizeof(tsr_backend_iface) the backend was built with */
+  uint32_t abi_version; /* TSR_BACKEND_ABI_VERSION it was built with */
+  const char* name;     /* short lowercase name used in device names: "cpu" */
+
+  /* Instance lifetime. One instance per Tessera context. */
+  tsr_status_code (*create)(const tsr_backend_options* options, tsr_bk_instance* out_instance,
+                            tsr_error* err);
+  void (*destroy)(tsr_bk_instance instance);
+
+  /* Devices. device_count never fails; 0 when no hardware/driver is present. */
+  int32_t (*device_count)(tsr_bk_instance instance);
+  tsr_status_code (*device_open)(tsr_bk_instance instance, int32_t index, tsr_bk_device* out_device,
+                                 tsr_error* err);
+  void (*device_close)(tsr_bk_device device);
+  tsr_status_code (*device_props)(tsr_bk_device device, tsr_device_props* out_props, tsr_error* err);
+
+  /* Buffers. Sizes in bytes; alignment at least 64 bytes. */
+  tsr_status_code (*buffer_alloc)(tsr_bk_device device, uint64_t size, uint32_t flags,
+                                  tsr_bk_buffer* out_buffer, tsr_error* err);
+  void (*buffer_free)(tsr_bk_buffer buffer);
+  /* Host pointer to the buffer's memory, or NULL when not host-visible. */
+  void* (*buffer_host_ptr)(tsr_bk_buffer buffer);
+  /* Copies between host memory and a buffer, ordered on queue. The host memory
+   * must stay valid until the queue is finished (or an event recorded after
+   * the copy has completed). */
+  tsr_status_code (*buffer_write)(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t offset, const void* src,
+                                  uint64_t size, tsr_error* err);
+  tsr_status_code (*buffer_read)(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t offset, void* dst,
+                                 uint64_t size, tsr_error* err);
+
+  /* Queues and events. */
+  tsr_status_code (*queue_create)(tsr_bk_device device, tsr_bk_queue* out_queue, tsr_error* err);
+  void (*queue_destroy)(tsr_bk_queue queue);
+  tsr_status_code (*queue_finish)(tsr_bk_queue queue, tsr_error* err); /* host waits */
+  tsr_status_code (*event_create)(tsr_bk_device device, tsr_bk_event* out_event, tsr_error* err);
+  void (*event_destroy)(tsr_bk_event event);
+  tsr_status_code (*event_record)(tsr_bk_queue queue, tsr_bk_event event, tsr_error* err);
+  tsr_status_code (*event_wait)(tsr_bk_event event, tsr_error* err); /* host waits */
+
+  /* 1 if the device runs this node exactly as documented on tsr_op; else 0
+   * and, when reason is not NULL, a short reason ("q4_1 weights") in it. */
+  int32_t (*supports_op)(tsr_bk_device device, const tsr_node_desc* node, char* reason, size_t reason_len);
+
+  /* Compile a subgraph once (kernel selection, command recording); run it
+   * many times with per-step parameters. */
+  tsr_status_code (*prepare)(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_prepared* out_prepared,
+                             tsr_error* err);
+  tsr_status_code (*execute)(tsr_bk_prepared prepared, tsr_bk_queue queue, const tsr_step_params* params,
+                             tsr_error* err);
+  void (*release_prepared)(tsr_bk_prepared prepared);
+
+  /* Optional (NULL: core allocates a buffer and copies). Wrap caller-owned
+   * host memory as a buffer without copying, so weights are used in place.
+   * The memory outlives the buffer; buffer_free does not free it. */
+  tsr_status_code (*buffer_wrap_host)(tsr_bk_device device, void* host, uint64_t size,
+                                      tsr_bk_buffer* out_buffer, tsr_error* err);
+} tsr_backend_iface;
+
+typedef tsr_status_code (*tsr_backend_entry_fn)(uint32_t host_abi_version,
+                                                const tsr_backend_iface** out_iface, tsr_error* err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TESSERA_BACKEND_H */
