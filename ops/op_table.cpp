@@ -1,1 +1,157 @@
+// The op table and the two entry points of op_schema.h. Everything every op
+// needs checked (arity, well-formed input descriptors, the output descriptor
+// handed to reference) is checked here once; the family files check the rest.
+#include <fmt/format.h>
+
+#include <array>
+#include <string>
+
+#include "core/dtype.h"
+#include "ops/op_impl.h"
 #include "ops/op_schema.h"
+#include "ops/ref_util.h"
+
+namespace tsr::ops {
+namespace {
+
+using namespace impl;
+
+struct OpEntry {
+  OpInfo info;
+  InferFn infer;
+  RefFn ref;
+};
+
+// Indexed by tsr_op; entry 0 (TSR_OP_NONE) has no name and is "unknown".
+constexpr std::array<OpEntry, TSR_OP_COUNT> kOps = {{
+    {{nullptr, 0, 0, false, false}, nullptr, nullptr},
+    {{"get_rows", 2, 2, false, false}, infer_get_rows, ref_get_rows},
+    {{"matmul", 2, 2, false, false}, infer_matmul, ref_matmul},
+    {{"add", 2, 2, false, false}, infer_binary, ref_binary},
+    {{"sub", 2, 2, false, false}, infer_binary, ref_binary},
+    {{"mul", 2, 2, false, false}, infer_binary, ref_binary},
+    {{"div", 2, 2, false, false}, infer_binary, ref_binary},
+    {{"scale", 1, 1, false, false}, infer_unary, ref_unary},
+    {{"rms_norm", 1, 1, false, false}, infer_norm, ref_norm},
+    {{"layer_norm", 1, 1, false, false}, infer_norm, ref_norm},
+    {{"rope", 2, 2, false, false}, infer_rope, ref_rope},
+    {{"softmax", 1, 2, false, false}, infer_softmax, ref_softmax},
+    {{"silu", 1, 1, false, false}, infer_unary, ref_unary},
+    {{"gelu", 1, 1, false, false}, infer_unary, ref_unary},
+    {{"swiglu", 2, 2, false, false}, infer_swiglu, ref_swiglu},
+    {{"attention", 3, 4, false, false}, infer_attention, ref_attention},
+    {{"set_rows", 3, 3, false, true}, infer_set_rows, ref_set_rows},
+    {{"cpy", 1, 1, false, false}, infer_cpy, ref_cpy},
+    {{"reshape", 1, 1, true, false}, infer_reshape, ref_view_like},
+    {{"view", 1, 1, true, false}, infer_view, ref_view_like},
+    {{"permute", 1, 1, true, false}, infer_permute, ref_view_like},
+    {{"concat", 2, 2, false, false}, infer_concat, ref_concat},
+    {{"argmax", 1, 1, false, false}, infer_argmax, ref_argmax},
+}};
+
+const OpEntry* entry(int32_t op) {
+  if (op <= TSR_OP_NONE || op >= TSR_OP_COUNT) return nullptr;
+  return &kOps[op];
+}
+
+Status check_input_desc(const char* op, int i, const TensorDesc& d) {
+  const DtypeTraits* t = dtype_traits(d.dtype);
+  if (!t) return invalid_arg("[{}] input {} has unknown dtype id {}", op, i, d.dtype);
+  if (d.rank < 1 || d.rank > TSR_MAX_DIMS)
+    return invalid_arg("[{}] input {} has rank {} outside 1..{}", op, i, d.rank, TSR_MAX_DIMS);
+  for (int k = 0; k < TSR_MAX_DIMS; ++k) {
+    if (d.ne[k] < 0) return invalid_arg("[{}] input {} has negative dim {} in {}", op, i, k, desc_str(d));
+    if (k >= d.rank && d.ne[k] != 1)
+      return invalid_arg("[{}] input {} {}: dim {} = {} lies past rank {} and must be 1", op, i, desc_str(d),
+                         k, d.ne[k], d.rank);
+  }
+  // Element count and spanned bytes must fit int64: descriptors come from users.
+  int64_t count = 1, span = 0;
+  for (int k = 0; k < TSR_MAX_DIMS; ++k) {
+    int64_t term;
+    const int64_t stride = d.nb[k] < 0 ? -(d.nb[k] + 1) : d.nb[k];  // |nb| - 1 when negative: no overflow
+    if (__builtin_mul_overflow(count, d.ne[k], &count) || __builtin_mul_overflow(d.ne[k], stride, &term) ||
+        __builtin_add_overflow(span, term, &span))
+      return invalid_arg("[{}] input {} {} with strides [{}, {}, {}, {}] is too large", op, i, desc_str(d),
+                         d.nb[0], d.nb[1], d.nb[2], d.nb[3]);
+  }
+  if (t->is_quantized) {
+    if (d.ne[0] % t->block_size != 0)
+      return invalid_arg("[{}] input {} {}: dim 0 is not a multiple of the block size {}", op, i, desc_str(d),
+                         t->block_size);
+    if (d.nb[0] != t->block_bytes)
+      return invalid_arg("[{}] input {} {}: nb[0] = {} but block formats need contiguous dim 0 (nb[0] = {})",
+                         op, i, desc_str(d), d.nb[0], t->block_bytes);
+  }
+  return Status::ok();
+}
+
+Result<TensorDesc> infer_checked(const OpEntry& e, int32_t op, const TensorDesc* inputs, int n_inputs,
+                                 const tsr_op_params& params, int64_t* view_offset) {
+  const char* name = e.info.name;
+  if (n_inputs < e.info.min_inputs || n_inputs > e.info.max_inputs) {
+    if (e.info.min_inputs == e.info.max_inputs)
+      return invalid_arg("[{}] expects {} inputs, got {}", name, e.info.min_inputs, n_inputs);
+    return invalid_arg("[{}] expects {} to {} inputs, got {}", name, e.info.min_inputs, e.info.max_inputs,
+                       n_inputs);
+  }
+  if (!inputs) return invalid_arg("[{}] input descriptors are null", name);
+  for (int i = 0; i < n_inputs; ++i) TSR_RETURN_IF_ERROR(check_input_desc(name, i, inputs[i]));
+  *view_offset = 0;
+  return e.infer(InferCall{op, name, inputs, n_inputs, params, view_offset});
+}
+
+}  // namespace
+
+const OpInfo* op_info(int32_t op) {
+  const OpEntry* e = entry(op);
+  return e ? &e->info : nullptr;
+}
+
+std::string_view op_name(int32_t op) {
+  if (const OpEntry* e = entry(op)) return e->info.name;
+  static thread_local std::string s;
+  s = fmt::format("op({})", op);
+  return s;
+}
+
+int32_t op_from_name(std::string_view name) {
+  for (int32_t op = TSR_OP_NONE + 1; op < TSR_OP_COUNT; ++op)
+    if (name == kOps[op].info.name) return op;
+  return -1;
+}
+
+Result<TensorDesc> infer(int32_t op, const TensorDesc* inputs, int n_inputs, const tsr_op_params& params,
+                         int64_t* out_view_offset) {
+  const OpEntry* e = entry(op);
+  if (!e) return invalid_arg("[infer] unknown op id {}", op);
+  int64_t offset = 0;
+  Result<TensorDesc> r = infer_checked(*e, op, inputs, n_inputs, params, &offset);
+  if (r.is_ok() && out_view_offset) *out_view_offset = offset;
+  return r;
+}
+
+Status reference(int32_t op, const TensorDesc* in_desc, const void* const* inputs, int n_inputs,
+                 const TensorDesc& out_desc, void* out, const tsr_op_params& params,
+                 const tsr_step_params* step) {
+  const OpEntry* e = entry(op);
+  if (!e) return invalid_arg("[reference] unknown op id {}", op);
+  const char* name = e->info.name;
+  int64_t offset = 0;
+  Result<TensorDesc> inferred = infer_checked(*e, op, in_desc, n_inputs, params, &offset);
+  if (!inferred.is_ok()) return inferred.status();
+  const TensorDesc& want = inferred.value();
+  if (out_desc.dtype != want.dtype || !same_shape(out_desc, want))
+    return invalid_arg("[{}] output is {}, expected {}", name, desc_str(out_desc), desc_str(want));
+  if (dtype_traits(out_desc.dtype)->is_quantized &&
+      out_desc.nb[0] != dtype_traits(out_desc.dtype)->block_bytes)
+    return invalid_arg("[{}] output {} needs contiguous blocks in dim 0", name, desc_str(out_desc));
+  if (!inputs) return invalid_arg("[{}] input pointers are null", name);
+  for (int i = 0; i < n_inputs; ++i)
+    if (!inputs[i] && n_elements(in_desc[i]) > 0)
+      return invalid_arg("[{}] input {} pointer is null", name, i);
+  if (!out && n_elements(out_desc) > 0) return invalid_arg("[{}] output pointer is null", name);
+  return e->ref(RefCall{op, name, in_desc, inputs, n_inputs, out_desc, out, params, step, want, offset});
+}
+
+}  // namespace tsr::ops

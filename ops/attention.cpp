@@ -1,0 +1,111 @@
+// attention(q, k, v, pos): softmax(scale * q k^T) v per query head, with
+// grouped-query heads, an optional causal mask by position and a valid kv
+// length taken from a step parameter. Scores and sums in double.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "ops/op_impl.h"
+#include "ops/ref_util.h"
+
+namespace tsr::ops::impl {
+
+using namespace detail;
+
+Result<TensorDesc> infer_attention(const InferCall& c) {
+  const TensorDesc& q = c.in[0];
+  const TensorDesc& k = c.in[1];
+  const TensorDesc& v = c.in[2];
+  TSR_RETURN_IF_ERROR(expect_float(c.name, "q", q));
+  for (const TensorDesc* d : {&k, &v})
+    if (d->dtype != TSR_DTYPE_F32 && d->dtype != TSR_DTYPE_F16)
+      return invalid_arg("[{}] {} must be f32 or f16, got {}", c.name, d == &k ? "k" : "v", desc_str(*d));
+  if (q.ne[3] != 1 || k.ne[3] != 1)
+    return invalid_arg(
+        "[{}] q [D, n_head, n_tokens, 1] and k [D, n_kv_head, kv_size, 1] expected, got q {}, k {}", c.name,
+        shape_str(q), shape_str(k));
+  if (q.ne[0] != k.ne[0])
+    return invalid_arg("[{}] head dims differ: q is {}, k is {}", c.name, shape_str(q), shape_str(k));
+  TSR_RETURN_IF_ERROR(expect_same_shape(c.name, "k", k, "v", v));
+  if (k.ne[1] == 0 || q.ne[1] % k.ne[1] != 0)
+    return invalid_arg("[{}] n_head {} is not a multiple of n_kv_head {}: q is {}, k is {}", c.name, q.ne[1],
+                       k.ne[1], shape_str(q), shape_str(k));
+  if (k.ne[2] == 0) return invalid_arg("[{}] kv_size is 0: k is {}", c.name, shape_str(k));
+  const int64_t causal = c.p.i[0], step_index = c.p.i[1];
+  if (causal != 0 && causal != 1)
+    return invalid_arg("[{}] causal (ip[0]) must be 0 or 1, got {}", c.name, causal);
+  if (step_index < -1)
+    return invalid_arg("[{}] kv length step index (ip[1]) must be >= 0 or -1, got {}", c.name, step_index);
+  if (!std::isfinite(c.p.f[0]))
+    return invalid_arg("[{}] scale (fp[0]) must be finite, got {}", c.name, c.p.f[0]);
+  if (c.n == 4) {
+    const TensorDesc& pos = c.in[3];
+    TSR_RETURN_IF_ERROR(expect_dtype(c.name, "pos", pos, TSR_DTYPE_I32));
+    if (pos.ne[0] != q.ne[2] || n_elements(pos) != pos.ne[0])
+      return invalid_arg("[{}] pos must be [n_tokens] = [{}] for q {}, got {}", c.name, q.ne[2], shape_str(q),
+                         shape_str(pos));
+  } else if (causal) {
+    return invalid_arg("[{}] causal attention needs pos (input 3); got {} inputs", c.name, c.n);
+  }
+  const int64_t ne[TSR_MAX_DIMS] = {q.ne[0], q.ne[1], q.ne[2], 1};
+  return make_output(c.name, TSR_DTYPE_F32, q.rank, ne);
+}
+
+Status ref_attention(const RefCall& c) {
+  const TensorDesc& q = c.in_desc[0];
+  const TensorDesc& k = c.in_desc[1];
+  const TensorDesc& v = c.in_desc[2];
+  const int64_t D = q.ne[0], n_head = q.ne[1], n_tokens = q.ne[2];
+  const int64_t group = n_head / k.ne[1], kv_size = k.ne[2];
+  const bool causal = c.p.i[0] != 0;
+
+  int64_t kv_len = kv_size;
+  if (const int64_t si = c.p.i[1]; si >= 0) {
+    const int32_t n_values = c.step ? c.step->n_values : 0;
+    if (si >= n_values || !c.step->values)
+      return invalid_arg("[{}] kv length step parameter {} is missing: the step has {} values", c.name, si,
+                         n_values);
+    kv_len = c.step->values[si];
+  }
+  if (kv_len < 1 || kv_len > kv_size)
+    return invalid_arg("[{}] kv length {} outside [1, {}] (kv_size of k {})", c.name, kv_len, kv_size,
+                       shape_str(k));
+  std::vector<int64_t> visible(n_tokens, kv_len);
+  if (causal) {
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      const int32_t p = read_i32(c.in_desc[3], c.in[3], t, 0, 0, 0);
+      if (p < 0) return invalid_arg("[{}] pos[{}] = {} is negative", c.name, t, p);
+      visible[t] = std::min<int64_t>(kv_len, int64_t{p} + 1);
+    }
+  }
+
+  const double scale = c.p.f[0] == 0.0f ? 1.0 / std::sqrt(static_cast<double>(D)) : c.p.f[0];
+  std::vector<float> qr(D), kr(D), vr(D), orow(D);
+  std::vector<double> s(kv_len), acc(D);
+  for (int64_t t = 0; t < n_tokens; ++t)
+    for (int64_t h = 0; h < n_head; ++h) {
+      const int64_t kvh = h / group;
+      const int64_t n_vis = visible[t];
+      read_row(q, c.in[0], h, t, 0, qr.data());
+      double smax = -INFINITY;
+      for (int64_t j = 0; j < n_vis; ++j) {
+        read_row(k, c.in[1], kvh, j, 0, kr.data());
+        double dot = 0.0;
+        for (int64_t d = 0; d < D; ++d) dot += static_cast<double>(qr[d]) * kr[d];
+        s[j] = dot * scale;
+        smax = std::max(smax, s[j]);
+      }
+      double sum = 0.0;
+      for (int64_t j = 0; j < n_vis; ++j) sum += s[j] = std::exp(s[j] - smax);
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (int64_t j = 0; j < n_vis; ++j) {
+        read_row(v, c.in[2], kvh, j, 0, vr.data());
+        for (int64_t d = 0; d < D; ++d) acc[d] += s[j] / sum * vr[d];
+      }
+      for (int64_t d = 0; d < D; ++d) orow[d] = static_cast<float>(acc[d]);
+      write_row(c.out_desc, c.out, h, t, 0, orow.data());
+    }
+  return Status::ok();
+}
+
+}  // namespace tsr::ops::impl
