@@ -27,7 +27,7 @@ Result<TensorDesc> infer_matmul(const InferCall& c) {
                          c.name, k, x.ne[k], w.ne[k], shape_str(w), shape_str(x));
   }
   const int64_t ne[TSR_MAX_DIMS] = {w.ne[1], x.ne[1], x.ne[2], x.ne[3]};
-  return make_output(c.name, TSR_DTYPE_F32, std::max({w.rank, x.rank, 2}), ne);
+  return make_output(c.name, TSR_DTYPE_F32, std::max(w.rank, x.rank), ne);
 }
 
 Status ref_matmul(const RefCall& c) {

@@ -83,7 +83,7 @@ Result<TensorDesc> make_output(const char* op, int32_t dtype, int32_t rank, cons
 int32_t dims_from_params(const int64_t* ip, int64_t* ne) {
   int32_t rank = 1;
   for (int i = 0; i < TSR_MAX_DIMS; ++i)
-    if (ip[i] != 0) rank = i + 1;
+    if (ip[i] != 0 && ip[i] != 1) rank = i + 1;
   for (int i = 0; i < TSR_MAX_DIMS; ++i) ne[i] = i < rank ? ip[i] : 1;
   return rank;
 }

@@ -47,8 +47,9 @@ Status expect_same_shape(const char* op, const char* what_a, const TensorDesc& a
                          const TensorDesc& b);
 // Contiguous output descriptor; make_desc's message is re-prefixed with op.
 Result<TensorDesc> make_output(const char* op, int32_t dtype, int32_t rank, const int64_t* ne);
-// ne[0..3] from ip[first..first+3]: trailing zero entries mean "no such dim"
-// (ne 1, rank stops before them); rank is at least 1.
+// ne[0..3] from ip[0..3]. Unused entries may be 0 (the tsr_op_params
+// default) or 1 (what the C++ wrapper writes): trailing 0s and 1s are dims of
+// size 1 past the rank; rank is at least 1. A zero dim inside the rank stays 0.
 int32_t dims_from_params(const int64_t* ip, int64_t* ne);
 // "[4, 576]" for ip-given dims (rank entries).
 std::string dims_str(const int64_t* ne, int rank);

@@ -49,5 +49,15 @@ TEST(ViewRef, reference_rejects_an_output_of_the_wrong_shape) {
   EXPECT_EQ(s.message(), "[silu] output is f32 [4, 3], expected f32 [4, 2]");
 }
 
+TEST(ViewRef, unused_shape_params_may_be_zero_or_one) {
+  const HostTensor x = make_f32({6}, {1, 2, 3, 4, 5, 6});
+  for (const tsr_op_params& p : {params({3, 2}), params({3, 2, 1, 1}), params({3, 2, 0, 0})}) {
+    Result<HostTensor> r = run_op(TSR_OP_RESHAPE, {&x}, p);
+    ASSERT_TRUE(r.is_ok()) << r.status().message();
+    EXPECT_EQ(r.value().desc.rank, 2);
+    EXPECT_EQ(shape_str(r.value().desc), "[3, 2]");
+  }
+}
+
 }  // namespace
 }  // namespace tsr::ops::test
