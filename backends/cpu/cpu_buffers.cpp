@@ -1,0 +1,86 @@
+// Buffers are plain 64-byte aligned host memory; reads and writes are memcpy
+// (queues are synchronous). Wrapped host memory is used in place.
+#include <cstdlib>
+
+#include "backends/cpu/cpu_internal.h"
+
+namespace tsr::cpu {
+
+char* aligned_alloc64(uint64_t size) {
+  // aligned_alloc needs a size that is a multiple of the alignment; 0 bytes
+  // still gets a valid, distinct pointer.
+  const uint64_t rounded = (size + 63) & ~uint64_t{63};
+  if (rounded < size) return nullptr;
+  return static_cast<char*>(std::aligned_alloc(64, rounded ? rounded : 64));
+}
+
+void aligned_free64(void* p) { std::free(p); }
+
+namespace {
+
+Status check_range(const char* op, const tsr_bk_buffer_s* b, uint64_t offset, uint64_t size) {
+  if (!b) return invalid_arg("[{}] null buffer", op);
+  if (offset > b->size || size > b->size - offset)
+    return invalid_arg("[{}] range [{}, {}+{}) outside buffer of {} bytes", op, offset, offset, size,
+                       b->size);
+  return Status::ok();
+}
+
+}  // namespace
+
+tsr_status_code buffer_alloc(tsr_bk_device device, uint64_t size, uint32_t flags, tsr_bk_buffer* out_buffer,
+                             tsr_error* err) {
+  return guarded("buffer_alloc", err, [&]() -> Status {
+    if (!device || !out_buffer) return invalid_arg("[buffer_alloc] null argument");
+    char* data = aligned_alloc64(size);
+    if (!data)
+      return make_error(TSR_ERR_OUT_OF_MEMORY, "[buffer_alloc] {} bytes: host allocation failed", size);
+    auto* b = new (std::nothrow) tsr_bk_buffer_s{device, data, size, true};
+    if (!b) {
+      aligned_free64(data);
+      return make_error(TSR_ERR_OUT_OF_MEMORY, "[buffer_alloc] out of host memory");
+    }
+    *out_buffer = b;
+    return Status::ok();
+  });
+}
+
+tsr_status_code buffer_wrap_host(tsr_bk_device device, void* host, uint64_t size, tsr_bk_buffer* out_buffer,
+                                 tsr_error* err) {
+  return guarded("buffer_wrap_host", err, [&]() -> Status {
+    if (!device || !out_buffer) return invalid_arg("[buffer_wrap_host] null argument");
+    if (!host && size != 0) return invalid_arg("[buffer_wrap_host] null host pointer for {} bytes", size);
+    *out_buffer = new tsr_bk_buffer_s{device, static_cast<char*>(host), size, false};
+    return Status::ok();
+  });
+}
+
+void buffer_free(tsr_bk_buffer buffer) {
+  if (!buffer) return;
+  if (buffer->owned) aligned_free64(buffer->data);
+  delete buffer;
+}
+
+void* buffer_host_ptr(tsr_bk_buffer buffer) { return buffer ? buffer->data : nullptr; }
+
+tsr_status_code buffer_write(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t offset, const void* src,
+                             uint64_t size, tsr_error* err) {
+  return guarded("buffer_write", err, [&]() -> Status {
+    TSR_RETURN_IF_ERROR(check_range("buffer_write", buffer, offset, size));
+    if (size && !src) return invalid_arg("[buffer_write] null source");
+    if (size) std::memcpy(buffer->data + offset, src, size);
+    return Status::ok();
+  });
+}
+
+tsr_status_code buffer_read(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t offset, void* dst,
+                            uint64_t size, tsr_error* err) {
+  return guarded("buffer_read", err, [&]() -> Status {
+    TSR_RETURN_IF_ERROR(check_range("buffer_read", buffer, offset, size));
+    if (size && !dst) return invalid_arg("[buffer_read] null destination");
+    if (size) std::memcpy(dst, buffer->data + offset, size);
+    return Status::ok();
+  });
+}
+
+}  // namespace tsr::cpu

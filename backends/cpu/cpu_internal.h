@@ -1,0 +1,110 @@
+// Objects behind the CPU backend's opaque handles, and the error plumbing
+// shared by the glue files. Internal to backends/cpu.
+#pragma once
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "kernels/cpu/kernels.h"
+#include "kernels/cpu/thread_pool.h"
+#include "tessera/tessera_backend.h"
+
+struct tsr_bk_instance_s {
+  std::unique_ptr<tsr::cpu::ThreadPool> pool;
+  tsr::cpu::KernelContext kctx;
+  ~tsr_bk_instance_s();
+};
+
+struct tsr_bk_device_s {
+  tsr_bk_instance_s* instance = nullptr;
+};
+
+struct tsr_bk_buffer_s {
+  tsr_bk_device_s* device = nullptr;
+  char* data = nullptr;
+  uint64_t size = 0;
+  bool owned = true;  // false for buffer_wrap_host
+};
+
+struct tsr_bk_queue_s {
+  tsr_bk_device_s* device = nullptr;
+};
+
+struct tsr_bk_event_s {
+  tsr_bk_device_s* device = nullptr;
+};
+
+struct tsr_bk_prepared_s {
+  tsr_bk_device_s* device = nullptr;
+  std::vector<tsr::cpu::NodePlan> plans;
+  char* scratch = nullptr;  // 64-byte aligned arena shared by the nodes
+  ~tsr_bk_prepared_s();
+};
+
+namespace tsr::cpu {
+
+inline void set_error(tsr_error* err, const std::string& msg) {
+  if (!err) return;
+  std::snprintf(err->message, sizeof err->message, "%s", msg.c_str());
+}
+
+inline tsr_status_code to_code(const Status& s, tsr_error* err) {
+  if (!s.is_ok()) set_error(err, s.message());
+  return s.code();
+}
+
+// Runs f (returning Status) with every exception turned into a status: no C++
+// exception crosses the ABI.
+template <typename F>
+tsr_status_code guarded(const char* op, tsr_error* err, F&& f) {
+  try {
+    return to_code(f(), err);
+  } catch (const std::bad_alloc&) {
+    set_error(err, std::string("[") + op + "] out of host memory");
+    return TSR_ERR_OUT_OF_MEMORY;
+  } catch (const std::exception& e) {
+    set_error(err, std::string("[") + op + "] internal error: " + e.what());
+    return TSR_ERR_INTERNAL;
+  } catch (...) {
+    set_error(err, std::string("[") + op + "] internal error: unknown exception");
+    return TSR_ERR_INTERNAL;
+  }
+}
+
+// 64-byte aligned host allocation; nullptr on failure.
+char* aligned_alloc64(uint64_t size);
+void aligned_free64(void* p);
+
+// Entry points implemented in the glue files, wired into the table in cpu_backend.cpp.
+tsr_status_code buffer_alloc(tsr_bk_device device, uint64_t size, uint32_t flags, tsr_bk_buffer* out_buffer,
+                             tsr_error* err);
+void buffer_free(tsr_bk_buffer buffer);
+void* buffer_host_ptr(tsr_bk_buffer buffer);
+tsr_status_code buffer_write(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t offset, const void* src,
+                             uint64_t size, tsr_error* err);
+tsr_status_code buffer_read(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t offset, void* dst,
+                            uint64_t size, tsr_error* err);
+tsr_status_code buffer_wrap_host(tsr_bk_device device, void* host, uint64_t size, tsr_bk_buffer* out_buffer,
+                                 tsr_error* err);
+
+tsr_status_code queue_create(tsr_bk_device device, tsr_bk_queue* out_queue, tsr_error* err);
+void queue_destroy(tsr_bk_queue queue);
+tsr_status_code queue_finish(tsr_bk_queue queue, tsr_error* err);
+tsr_status_code event_create(tsr_bk_device device, tsr_bk_event* out_event, tsr_error* err);
+void event_destroy(tsr_bk_event event);
+tsr_status_code event_record(tsr_bk_queue queue, tsr_bk_event event, tsr_error* err);
+tsr_status_code event_wait(tsr_bk_event event, tsr_error* err);
+
+int32_t supports_op(tsr_bk_device device, const tsr_node_desc* node, char* reason, size_t reason_len);
+tsr_status_code prepare(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_prepared* out_prepared,
+                        tsr_error* err);
+tsr_status_code execute(tsr_bk_prepared prepared, tsr_bk_queue queue, const tsr_step_params* params,
+                        tsr_error* err);
+void release_prepared(tsr_bk_prepared prepared);
+
+}  // namespace tsr::cpu

@@ -1,0 +1,185 @@
+// matmul(w [K, M, B2w, B3w], x [K, N, B2, B3]) -> f32 [M, N, B2, B3].
+// Quantized weights: x rows are quantized to q8_0 once per execute, then each
+// output is an integer block dot product. Float weights: oneDNN when it has a
+// fast implementation, otherwise a blocked kernel over tiles of weight rows.
+#include "kernels/cpu/matmul.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/dtype.h"
+#include "core/quant.h"
+#include "kernels/cpu/convert.h"
+#include "kernels/cpu/quant_dot.h"
+#include "kernels/cpu/thread_pool.h"
+#include "kernels/cpu/vec.h"
+
+namespace tsr::cpu {
+namespace {
+
+constexpr int64_t kRowBlock = 16;  // weight rows per task: stay in L1/L2 while n varies
+
+bool is_quant(int32_t t) { return t == TSR_DTYPE_Q8_0 || t == TSR_DTYPE_Q4_0 || t == TSR_DTYPE_Q4_1; }
+
+// Output pointer of (m, n, b2, b3).
+inline float* out_at(const NodePlan& p, int64_t m, int64_t n, int64_t b2, int64_t b3) {
+  const auto& o = p.node.output;
+  return reinterpret_cast<float*>(p.out + m * o.nb[0] + n * o.nb[1] + b2 * o.nb[2] + b3 * o.nb[3]);
+}
+
+inline const char* w_row(const NodePlan& p, const MatmulShape& s, int64_t m, int64_t b2, int64_t b3) {
+  const auto& w = p.node.inputs[0];
+  const int64_t b2w = b2 / (s.B2 / s.B2w), b3w = b3 / (s.B3 / s.B3w);
+  return p.in[0] + m * w.nb[1] + b2w * w.nb[2] + b3w * w.nb[3];
+}
+
+// Calls f(b2, b3, m0, m1, tid) for every (batch, block of weight rows) in parallel.
+template <typename F>
+void for_each_tile(const NodePlan& p, ThreadPool& pool, const MatmulShape& s, F&& f) {
+  const int64_t m_blocks = (s.M + kRowBlock - 1) / kRowBlock;
+  pool.parallel_for(m_blocks * s.B2 * s.B3, 1, [&](int64_t begin, int64_t end, int tid) {
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t mb = t % m_blocks, b = t / m_blocks;
+      const int64_t m0 = mb * kRowBlock, m1 = std::min(s.M, m0 + kRowBlock);
+      f(b % s.B2, b / s.B2, m0, m1, tid);
+    }
+  });
+}
+
+Status run_quant(const NodePlan& p, const ExecCtx& ctx) {
+  const MatmulShape s = MatmulShape::of(p.node);
+  const auto& x = p.node.inputs[1];
+  const int64_t nblk = s.K / kQK;
+  auto* xq = reinterpret_cast<BlockQ8_0*>(p.scratch);
+  // 1. Quantize each activation row once.
+  ctx.pool->parallel_for(s.x_rows(), 4, [&](int64_t begin, int64_t end, int tid) {
+    auto* row = reinterpret_cast<float*>(p.thread_scratch(tid));
+    for (int64_t r = begin; r < end; ++r) {
+      load_row_f32(p.in[1] + row_offset(x, r), x.nb[0], x.dtype, s.K, row);
+      quantize_row_q8_0_fast(row, xq + r * nblk, s.K);
+    }
+  });
+  // 2. Integer dot products, a tile of weight rows against every x row of the batch.
+  const QDotFn dot = qdot_best(p.node.inputs[0].dtype);
+  for_each_tile(p, *ctx.pool, s, [&](int64_t b2, int64_t b3, int64_t m0, int64_t m1, int) {
+    for (int64_t n = 0; n < s.N; ++n) {
+      const BlockQ8_0* xr = xq + ((b3 * s.B2 + b2) * s.N + n) * nblk;
+      float* o = out_at(p, 0, n, b2, b3);
+      const int64_t onb0 = p.node.output.nb[0] / 4;
+      for (int64_t m = m0; m < m1; ++m) o[m * onb0] = dot(s.K, w_row(p, s, m, b2, b3), xr);
+    }
+  });
+  return Status::ok();
+}
+
+Status run_float(const NodePlan& p, const ExecCtx& ctx) {
+  const MatmulShape s = MatmulShape::of(p.node);
+  const auto& w = p.node.inputs[0];
+  const auto& x = p.node.inputs[1];
+  // x as f32 rows: in place when already f32 with contiguous rows.
+  const bool x_direct = x.dtype == TSR_DTYPE_F32 && x.nb[0] == 4;
+  const float* xf = reinterpret_cast<const float*>(p.scratch);
+  if (!x_direct) matmul_convert_x(p, *ctx.pool, reinterpret_cast<float*>(p.scratch));
+  const bool w_direct = w.dtype == TSR_DTYPE_F32 && w.nb[0] == 4;
+  const int64_t onb0 = p.node.output.nb[0] / 4;
+
+  for_each_tile(p, *ctx.pool, s, [&](int64_t b2, int64_t b3, int64_t m0, int64_t m1, int tid) {
+    // Weight rows of the tile as f32 pointers (converted once per tile).
+    const float* wr[kRowBlock];
+    auto* wbuf = reinterpret_cast<float*>(p.thread_scratch(tid));
+    for (int64_t m = m0; m < m1; ++m) {
+      const char* src = w_row(p, s, m, b2, b3);
+      if (w_direct) {
+        wr[m - m0] = reinterpret_cast<const float*>(src);
+      } else {
+        float* dst = wbuf + (m - m0) * s.K;
+        load_row_f32(src, w.nb[0], w.dtype, s.K, dst);
+        wr[m - m0] = dst;
+      }
+    }
+    const int64_t rows = m1 - m0;
+    for (int64_t n = 0; n < s.N; ++n) {
+      const float* xr =
+          x_direct ? reinterpret_cast<const float*>(p.in[1] + n * x.nb[1] + b2 * x.nb[2] + b3 * x.nb[3])
+                   : xf + ((b3 * s.B2 + b2) * s.N + n) * s.K;
+      float* o = out_at(p, m0, n, b2, b3);
+      int64_t i = 0;
+      for (; i + 4 <= rows; i += 4) {
+        float r[4];
+        dot4_f32(wr + i, xr, s.K, r);
+        for (int j = 0; j < 4; ++j) o[(i + j) * onb0] = r[j];
+      }
+      for (; i < rows; ++i) o[i * onb0] = dot_f32(wr[i], xr, s.K);
+    }
+  });
+  return Status::ok();
+}
+
+}  // namespace
+
+void matmul_convert_x(const NodePlan& p, ThreadPool& pool, float* dst) {
+  const auto& x = p.node.inputs[1];
+  const int64_t K = x.ne[0];
+  pool.parallel_for(n_rows(x), 8, [&](int64_t begin, int64_t end, int) {
+    for (int64_t r = begin; r < end; ++r)
+      load_row_f32(p.in[1] + row_offset(x, r), x.nb[0], x.dtype, K, dst + r * K);
+  });
+}
+
+bool supports_matmul(const tsr_node_desc& n, std::string& reason) {
+  const auto& w = n.inputs[0];
+  const auto& x = n.inputs[1];
+  const auto& o = n.output;
+  if (!is_float_dtype(w.dtype) && !is_quant(w.dtype)) {
+    reason = fmt::format("{} weights", dtype_name(w.dtype));
+    return false;
+  }
+  if (!is_float_dtype(x.dtype)) {
+    reason = fmt::format("{} activations", dtype_name(x.dtype));
+    return false;
+  }
+  if (o.dtype != TSR_DTYPE_F32) {
+    reason = fmt::format("{} output (matmul writes f32)", dtype_name(o.dtype));
+    return false;
+  }
+  if (w.ne[0] != x.ne[0]) {
+    reason = fmt::format("inner dims differ: w {} vs x {}", w.ne[0], x.ne[0]);
+    return false;
+  }
+  if (w.ne[2] <= 0 || w.ne[3] <= 0 || x.ne[2] % w.ne[2] != 0 || x.ne[3] % w.ne[3] != 0) {
+    reason = "x batch dims not multiples of w batch dims";
+    return false;
+  }
+  if (o.ne[0] != w.ne[1] || o.ne[1] != x.ne[1] || o.ne[2] != x.ne[2] || o.ne[3] != x.ne[3]) {
+    reason = "output shape is not [M, N, B2, B3]";
+    return false;
+  }
+  if (o.nb[0] % 4 != 0) {
+    reason = "misaligned output stride";
+    return false;
+  }
+  return true;
+}
+
+Status plan_matmul(NodePlan& p) {
+  const MatmulShape s = MatmulShape::of(p.node);
+  const auto& w = p.node.inputs[0];
+  const auto& x = p.node.inputs[1];
+  if (is_quant(w.dtype)) {
+    p.run = run_quant;
+    p.scratch_shared = static_cast<size_t>(s.x_rows() * (s.K / kQK)) * sizeof(BlockQ8_0);
+    p.scratch_per_thread = static_cast<size_t>(s.K) * sizeof(float);
+    return Status::ok();
+  }
+  if (matmul_plan_onednn(p)) return Status::ok();
+  p.run = run_float;
+  const bool x_direct = x.dtype == TSR_DTYPE_F32 && x.nb[0] == 4;
+  const bool w_direct = w.dtype == TSR_DTYPE_F32 && w.nb[0] == 4;
+  p.scratch_shared = x_direct ? 0 : static_cast<size_t>(s.x_rows() * s.K) * sizeof(float);
+  p.scratch_per_thread = w_direct ? 0 : static_cast<size_t>(kRowBlock * s.K) * sizeof(float);
+  return Status::ok();
+}
+
+}  // namespace tsr::cpu

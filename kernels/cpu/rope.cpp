@@ -1,0 +1,96 @@
+// rope(x [head_dim, n_head, n_tokens, ne3], pos i32 [n_tokens]): rotary
+// position embedding, normal (adjacent pairs) or neox (split halves) mode.
+// The per-pair inverse frequencies are computed once at prepare.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "core/dtype.h"
+#include "kernels/cpu/convert.h"
+#include "kernels/cpu/kernels.h"
+#include "kernels/cpu/thread_pool.h"
+
+namespace tsr::cpu {
+namespace {
+
+struct RopeState : NodeState {
+  std::vector<double> inv_freq;  // freq_scale * base^(-2i/n_rot), i < n_rot/2
+};
+
+Status run(const NodePlan& p, const ExecCtx& ctx) {
+  const auto& x = p.node.inputs[0];
+  const auto& pos = p.node.inputs[1];
+  const auto& o = p.node.output;
+  const int64_t hd = x.ne[0];
+  const int64_t n_rot = p.node.params.i[0];
+  const bool neox = p.node.params.i[1] == TSR_ROPE_NEOX;
+  const auto& st = static_cast<const RopeState&>(*p.state);
+  ctx.pool->parallel_for(n_rows(x), 4, [&](int64_t begin, int64_t end, int tid) {
+    float* buf = reinterpret_cast<float*>(p.thread_scratch(tid));
+    for (int64_t r = begin; r < end; ++r) {
+      const int64_t token = (r / x.ne[1]) % x.ne[2];
+      int32_t pv;
+      std::memcpy(&pv, p.in[1] + token * pos.nb[0], 4);
+      load_row_f32(p.in[0] + row_offset(x, r), x.nb[0], x.dtype, hd, buf);
+      for (int64_t i = 0; i < n_rot / 2; ++i) {
+        // Angles in double: positions reach 1e5 and f32 would lose the phase.
+        const double theta = static_cast<double>(pv) * st.inv_freq[i];
+        const float c = static_cast<float>(std::cos(theta)), s = static_cast<float>(std::sin(theta));
+        const int64_t i0 = neox ? i : 2 * i;
+        const int64_t i1 = neox ? i + n_rot / 2 : 2 * i + 1;
+        const float a = buf[i0], b = buf[i1];
+        buf[i0] = a * c - b * s;
+        buf[i1] = a * s + b * c;
+      }
+      store_row_f32(buf, p.out + row_offset(o, r), o.nb[0], o.dtype, hd);
+    }
+  });
+  return Status::ok();
+}
+
+}  // namespace
+
+bool supports_rope(const tsr_node_desc& n, std::string& reason) {
+  const auto& x = n.inputs[0];
+  const auto& pos = n.inputs[1];
+  if (!is_float_dtype(x.dtype)) {
+    reason = fmt::format("{} input", dtype_name(x.dtype));
+    return false;
+  }
+  if (pos.dtype != TSR_DTYPE_I32 || pos.ne[0] != x.ne[2] || pos.ne[1] * pos.ne[2] * pos.ne[3] != 1) {
+    reason = "pos must be i32 [n_tokens]";
+    return false;
+  }
+  const int64_t n_rot = n.params.i[0];
+  if (n_rot < 0 || n_rot % 2 != 0 || n_rot > x.ne[0]) {
+    reason = fmt::format("n_rot {} must be even and <= head_dim {}", n_rot, x.ne[0]);
+    return false;
+  }
+  if (n.params.i[1] != TSR_ROPE_NORMAL && n.params.i[1] != TSR_ROPE_NEOX) {
+    reason = fmt::format("rope mode {}", n.params.i[1]);
+    return false;
+  }
+  if (n.output.dtype != x.dtype || !same_shape_desc(n.output, x)) {
+    reason = "output differs from input in dtype or shape";
+    return false;
+  }
+  return check_out_rows(n.output, reason);
+}
+
+Status plan_rope(NodePlan& p) {
+  auto st = std::make_unique<RopeState>();
+  const int64_t n_rot = p.node.params.i[0];
+  const double base = p.node.params.f[0];
+  const double scale = p.node.params.f[1] == 0.0f ? 1.0 : p.node.params.f[1];
+  for (int64_t i = 0; i < n_rot / 2; ++i)
+    st->inv_freq.push_back(scale *
+                           std::pow(base, -2.0 * static_cast<double>(i) / static_cast<double>(n_rot)));
+  p.state = std::move(st);
+  p.run = run;
+  p.scratch_per_thread = static_cast<size_t>(p.node.inputs[0].ne[0]) * sizeof(float);
+  return Status::ok();
+}
+
+}  // namespace tsr::cpu

@@ -1,0 +1,100 @@
+#include "kernels/cpu/thread_pool.h"
+
+#include <algorithm>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define TSR_CPU_RELAX() _mm_pause()
+#else
+#define TSR_CPU_RELAX() std::this_thread::yield()
+#endif
+
+namespace tsr::cpu {
+namespace {
+// About 20-50 us of spinning: long enough to catch the next kernel of a step,
+// short enough not to steal a shared core for long.
+constexpr int kSpinIters = 1 << 13;
+}  // namespace
+
+ThreadPool::ThreadPool(int n_threads) {
+  if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  n_threads_ = n_threads;
+  workers_.reserve(n_threads_ - 1);
+  for (int t = 1; t < n_threads_; ++t) workers_.emplace_back([this, t] { worker_main(t); });
+}
+
+ThreadPool::~ThreadPool() {
+  stop_.store(true, std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_release);
+  generation_.notify_all();
+  for (auto& w : workers_) w.join();
+}
+
+void ThreadPool::work_on_job(int tid) {
+  for (;;) {
+    const int64_t c = next_chunk_.fetch_add(1, std::memory_order_relaxed);
+    if (c >= n_chunks_) break;
+    const int64_t begin = c * chunk_;
+    const int64_t end = std::min(n_, begin + chunk_);
+    try {
+      fn_(ctx_, begin, end, tid);
+    } catch (...) {
+      if (!failed_.exchange(true)) error_ = std::current_exception();
+    }
+  }
+}
+
+void ThreadPool::worker_main(int tid) {
+  // Start from the generation at construction, not from a fresh load: a job
+  // posted before this thread got to run must still be picked up.
+  uint64_t seen = 0;
+  for (;;) {
+    uint64_t g = generation_.load(std::memory_order_acquire);
+    for (int i = 0; g == seen && i < kSpinIters; ++i) {
+      TSR_CPU_RELAX();
+      g = generation_.load(std::memory_order_acquire);
+    }
+    while (g == seen) {
+      generation_.wait(seen, std::memory_order_acquire);
+      g = generation_.load(std::memory_order_acquire);
+    }
+    seen = g;
+    if (stop_.load(std::memory_order_relaxed)) return;
+    work_on_job(tid);
+    finished_.fetch_add(1, std::memory_order_acq_rel);
+  }
+}
+
+void ThreadPool::run(int64_t n, int64_t grain, RangeFn fn, void* ctx) {
+  if (n <= 0) return;
+  grain = std::max<int64_t>(1, grain);
+  if (n_threads_ == 1 || n <= grain) {
+    fn(ctx, 0, n, 0);
+    return;
+  }
+  // A few chunks per thread balance uneven rows without much atomic traffic.
+  const int64_t target_chunks = static_cast<int64_t>(n_threads_) * 4;
+  fn_ = fn;
+  ctx_ = ctx;
+  n_ = n;
+  chunk_ = std::max(grain, (n + target_chunks - 1) / target_chunks);
+  n_chunks_ = (n + chunk_ - 1) / chunk_;
+  next_chunk_.store(0, std::memory_order_relaxed);
+  finished_.store(0, std::memory_order_relaxed);
+  failed_.store(false, std::memory_order_relaxed);
+  error_ = nullptr;
+  generation_.fetch_add(1, std::memory_order_release);
+  generation_.notify_all();
+
+  work_on_job(0);
+  const int n_workers = n_threads_ - 1;
+  for (int i = 0; finished_.load(std::memory_order_acquire) != n_workers; ++i) {
+    if (i < kSpinIters)
+      TSR_CPU_RELAX();
+    else
+      std::this_thread::yield();
+  }
+  if (failed_.load(std::memory_order_acquire)) std::rethrow_exception(error_);
+}
+
+}  // namespace tsr::cpu

@@ -1,0 +1,69 @@
+// A small fork-join pool for the CPU kernels. The calling thread takes part in
+// every parallel_for, workers spin briefly between jobs (an inference step is a
+// burst of short kernels) and then sleep on an atomic wait, so an idle pool
+// costs nothing.
+//
+// Usage:
+//   ThreadPool pool(4);
+//   pool.parallel_for(n_rows, 8, [&](int64_t begin, int64_t end, int tid) { ... });
+//
+// Threading: one parallel_for at a time (the backend instance is serialised by
+// core). The callback must not call parallel_for on the same pool.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <thread>
+#include <vector>
+
+namespace tsr::cpu {
+
+class ThreadPool {
+ public:
+  // n_threads <= 0: std::thread::hardware_concurrency().
+  explicit ThreadPool(int n_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  // Total threads taking part in a job, the caller included.
+  int n_threads() const { return n_threads_; }
+
+  // Calls f(begin, end, tid) over disjoint chunks covering [0, n) exactly once.
+  // Chunks hold at least `grain` indices (except the last); tid is in
+  // [0, n_threads()) and unique among concurrently running chunks, so it can
+  // index per-thread scratch. An exception thrown by f is rethrown here.
+  template <typename F>
+  void parallel_for(int64_t n, int64_t grain, F&& f) {
+    using Fn = std::remove_reference_t<F>;
+    run(
+        n, grain, [](void* ctx, int64_t b, int64_t e, int tid) { (*static_cast<Fn*>(ctx))(b, e, tid); },
+        const_cast<void*>(static_cast<const void*>(&f)));
+  }
+
+  using RangeFn = void (*)(void* ctx, int64_t begin, int64_t end, int tid);
+  void run(int64_t n, int64_t grain, RangeFn fn, void* ctx);
+
+ private:
+  void worker_main(int tid);
+  void work_on_job(int tid);
+
+  int n_threads_ = 1;
+  std::vector<std::thread> workers_;
+
+  // The current job; written by the caller before generation_ is bumped.
+  RangeFn fn_ = nullptr;
+  void* ctx_ = nullptr;
+  int64_t n_ = 0;
+  int64_t chunk_ = 1;
+  int64_t n_chunks_ = 0;
+  alignas(64) std::atomic<int64_t> next_chunk_{0};
+  alignas(64) std::atomic<uint64_t> generation_{0};
+  alignas(64) std::atomic<int> finished_{0};
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> failed_{false};
+  std::exception_ptr error_;
+};
+
+}  // namespace tsr::cpu

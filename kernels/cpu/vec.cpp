@@ -1,0 +1,98 @@
+#include "kernels/cpu/vec.h"
+
+#include <immintrin.h>
+
+#include "kernels/cpu/convert.h"
+
+namespace tsr::cpu {
+namespace {
+
+#define TSR_AVX2 __attribute__((target("avx2,fma")))
+
+TSR_AVX2 inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+TSR_AVX2 float dot_avx2(const float* a, const float* b, int64_t n) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+  }
+  for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+  float s = hsum(_mm256_add_ps(acc0, acc1));
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+TSR_AVX2 void dot4_avx2(const float* const w[4], const float* x, int64_t n, float out[4]) {
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 xv = _mm256_loadu_ps(x + i);
+    for (int r = 0; r < 4; ++r) acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(w[r] + i), xv, acc[r]);
+  }
+  for (int r = 0; r < 4; ++r) {
+    float s = hsum(acc[r]);
+    for (int64_t j = i; j < n; ++j) s += w[r][j] * x[j];
+    out[r] = s;
+  }
+}
+
+TSR_AVX2 void scale_add_avx2(float* y, float a, const float* x, float b, int64_t n) {
+  const __m256 av = _mm256_set1_ps(a), bv = _mm256_set1_ps(b);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i,
+                     _mm256_fmadd_ps(_mm256_loadu_ps(x + i), bv, _mm256_mul_ps(_mm256_loadu_ps(y + i), av)));
+  for (; i < n; ++i) y[i] = y[i] * a + x[i] * b;
+}
+
+TSR_AVX2 float sum_avx2(const float* x, int64_t n) {
+  __m256 acc = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) acc = _mm256_add_ps(acc, _mm256_loadu_ps(x + i));
+  float s = hsum(acc);
+  for (; i < n; ++i) s += x[i];
+  return s;
+}
+
+}  // namespace
+
+float dot_f32(const float* a, const float* b, int64_t n) {
+  if (cpu_has_avx2_fma()) return dot_avx2(a, b, n);
+  float s = 0.0f;
+  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+void dot4_f32(const float* const w[4], const float* x, int64_t n, float out[4]) {
+  if (cpu_has_avx2_fma()) {
+    dot4_avx2(w, x, n, out);
+    return;
+  }
+  for (int r = 0; r < 4; ++r) out[r] = dot_f32(w[r], x, n);
+}
+
+void scale_add_f32(float* y, float a, const float* x, float b, int64_t n) {
+  if (cpu_has_avx2_fma()) {
+    scale_add_avx2(y, a, x, b, n);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) y[i] = y[i] * a + x[i] * b;
+}
+
+float sum_f32(const float* x, int64_t n) {
+  if (cpu_has_avx2_fma()) return sum_avx2(x, n);
+  float s = 0.0f;
+  for (int64_t i = 0; i < n; ++i) s += x[i];
+  return s;
+}
+
+float sum_sq_f32(const float* x, int64_t n) { return dot_f32(x, x, n); }
+
+}  // namespace tsr::cpu

@@ -1,0 +1,66 @@
+#include "kernels/cpu/thread_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <vector>
+
+namespace tsr::cpu {
+namespace {
+
+TEST(ThreadPool, CoversEveryIndexExactlyOnce) {
+  for (int threads : {1, 2, 3, 4, 7}) {
+    ThreadPool pool(threads);
+    EXPECT_EQ(pool.n_threads(), threads);
+    for (int64_t n : {0, 1, 2, 3, 5, 16, 17, 100, 1023, 4096, 100003}) {
+      for (int64_t grain : {1, 3, 64}) {
+        std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+        std::atomic<bool> bad_tid{false};
+        pool.parallel_for(n, grain, [&](int64_t b, int64_t e, int tid) {
+          if (tid < 0 || tid >= threads || b > e) bad_tid = true;
+          for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)].fetch_add(1);
+        });
+        ASSERT_FALSE(bad_tid) << "threads " << threads << " n " << n;
+        for (int64_t i = 0; i < n; ++i)
+          ASSERT_EQ(hits[static_cast<size_t>(i)].load(), 1)
+              << "index " << i << " threads " << threads << " n " << n;
+      }
+    }
+  }
+}
+
+TEST(ThreadPool, ManyBackToBackJobsComplete) {
+  ThreadPool pool(4);
+  std::atomic<int64_t> total{0};
+  for (int rep = 0; rep < 2000; ++rep)
+    pool.parallel_for(37, 1, [&](int64_t b, int64_t e, int) { total.fetch_add(e - b); });
+  EXPECT_EQ(total.load(), 2000 * 37);
+}
+
+TEST(ThreadPool, TidIndexesPrivateScratchWithoutRaces) {
+  ThreadPool pool(3);
+  std::vector<int64_t> per_thread(3, 0);
+  pool.parallel_for(30000, 1, [&](int64_t b, int64_t e, int tid) { per_thread[tid] += e - b; });
+  EXPECT_EQ(per_thread[0] + per_thread[1] + per_thread[2], 30000);
+}
+
+TEST(ThreadPool, ExceptionInWorkerIsRethrownAndPoolStaysUsable) {
+  ThreadPool pool(2);
+  EXPECT_THROW(pool.parallel_for(1000, 1,
+                                 [&](int64_t b, int64_t, int) {
+                                   if (b == 0) throw std::runtime_error("boom");
+                                 }),
+               std::runtime_error);
+  std::atomic<int64_t> total{0};
+  pool.parallel_for(1000, 1, [&](int64_t b, int64_t e, int) { total += e - b; });
+  EXPECT_EQ(total.load(), 1000);
+}
+
+TEST(ThreadPool, DefaultUsesHardwareConcurrency) {
+  ThreadPool pool(0);
+  EXPECT_GE(pool.n_threads(), 1);
+}
+
+}  // namespace
+}  // namespace tsr::cpu
