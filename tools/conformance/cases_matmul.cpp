@@ -1,0 +1,65 @@
+// matmul: weights f32/f16/bf16/q8_0/q4_0/q4_1 x activations f32/f16/bf16.
+// Rows are the activation dtype, columns the weight dtype. Weights enter as
+// graph weights (host memory used in place where the device can).
+#include <fmt/format.h>
+
+#include "core/dtype.h"
+#include "tools/conformance/conformance.h"
+
+namespace tsr::conformance {
+
+std::vector<Case> matmul_cases() {
+  std::vector<Case> cases;
+  const int32_t wtypes[] = {TSR_DTYPE_F32,  TSR_DTYPE_F16,  TSR_DTYPE_BF16,
+                            TSR_DTYPE_Q8_0, TSR_DTYPE_Q4_0, TSR_DTYPE_Q4_1};
+  const int32_t xtypes[] = {TSR_DTYPE_F32, TSR_DTYPE_F16, TSR_DTYPE_BF16};
+  for (int32_t xt : xtypes) {
+    const std::string row = fmt::format("matmul x={}", dtype_name(xt));
+    for (int32_t wt : wtypes) {
+      const bool block = dtype_traits(wt)->is_quantized;
+      // Block formats need K % 32 == 0: 288 is 9 blocks (not a multiple of
+      // 256, so no super-block path can hide a tail); floats take an odd K.
+      const int64_t K = block ? 288 : 131;
+      const int64_t Ks = block ? 64 : 40;  // smaller K for the batched case
+      auto add = [&](std::string name, std::vector<Operand> in) {
+        Case c;
+        c.op = TSR_OP_MATMUL;
+        c.row = row;
+        c.column = wt;
+        c.name = std::move(name);
+        c.inputs = std::move(in);
+        cases.push_back(std::move(c));
+      };
+      for (const Magnitude& mag : kMagnitudes) {
+        // Only x is scaled: the output is then scaled too, and an f16 weight
+        // times a large x stays far from f16 overflow.
+        add(fmt::format("K{}_M37_N7_{}", K, mag.name),
+            {weight("w", wt, {K, 37}), act("x", xt, {K, 7}, mag.scale)});
+      }
+      add("matrix_vector_N1", {weight("w", wt, {K, 45}), act("x", xt, {K, 1})});
+      // M = 1: one weight row. N = 24 outputs keep the NMSE a stable
+      // statistic (with 3 outputs one near-zero dot product dominates it).
+      add("single_output_M1_N24", {weight("w", wt, {K, 1}), act("x", xt, {K, 24})});
+      {
+        // x stored [N, K] and permuted to [K, N]: dim 0 strided (nb[0] = N * es).
+        Operand x = act("x", xt, {9, K});
+        x.views.push_back(permute(1, 0));
+        add("transposed_x_N9", {weight("w", wt, {K, 21}), x});
+      }
+      {
+        // Rows 5..36 of a 48-row weight: a view with a byte offset into the
+        // weight's host memory.
+        Operand w = weight("w", wt, {K, 48});
+        w.views.push_back(slice(wt, {K, 48}, {K, 32}, 0, 5));
+        add("weight_row_slice", {w, act("x", xt, {K, 4})});
+      }
+      // Grouped-query attention style: 2 weight batches serve 8 x batches
+      // (4 each), and a dim-3 broadcast of 1 over 3.
+      add("batched_gqa_w2x8", {weight("w", wt, {Ks, 19, 2}), act("x", xt, {Ks, 5, 8})});
+      add("batched_b3_broadcast", {weight("w", wt, {Ks, 11, 2, 1}), act("x", xt, {Ks, 3, 4, 3})});
+    }
+  }
+  return cases;
+}
+
+}  // namespace tsr::conformance
