@@ -223,6 +223,60 @@ TEST_F(CpuBackend, MatmulAllWeightDtypesWithBatchesAndTransposedX) {
   }
 }
 
+// Contiguous f32 operands with weights broadcast over batches: the oneDNN
+// path when built with it, the blocked kernel otherwise.
+TEST_F(CpuBackend, MatmulF32BroadcastWeightsMatchesNaive) {
+  const int64_t K = 96, M = 37, N = 5, B2 = 3;
+  std::mt19937 rng(2);
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::vector<float> w(K * M), x(K * N * B2);
+  for (auto& v : w) v = u(rng);
+  for (auto& v : x) v = u(rng);
+  auto tw = tensor(desc(TSR_DTYPE_F32, {K, M}), w.data());
+  auto tx = tensor(desc(TSR_DTYPE_F32, {K, N, B2}), x.data());
+  auto to = tensor(desc(TSR_DTYPE_F32, {M, N, B2}));
+  ASSERT_EQ(run(node(TSR_OP_MATMUL, {tw, tx}, to)), TSR_OK) << err_.message;
+  const auto out = read<float>(to, M * N * B2);
+  for (int64_t r = 0; r < N * B2; ++r)
+    for (int64_t m = 0; m < M; ++m) {
+      double ref = 0;
+      for (int64_t k = 0; k < K; ++k) ref += static_cast<double>(w[m * K + k]) * x[r * K + k];
+      ASSERT_NEAR(out[r * M + m], ref, 1e-4) << "row " << r << " m " << m;
+    }
+}
+
+// A row-wise chain: rms_norm -> softmax -> argmax, plus an f16 broadcast add.
+TEST_F(CpuBackend, RowOpsChain) {
+  const float x[] = {1, 2, 3, 4, /* row 1 */ -4, 0, 8, -1};
+  auto tx = tensor(desc(TSR_DTYPE_F32, {4, 2}), x);
+  auto tn = tensor(desc(TSR_DTYPE_F32, {4, 2}));
+  auto ts = tensor(desc(TSR_DTYPE_F32, {4, 2}));
+  auto ta = tensor(desc(TSR_DTYPE_I32, {2}));
+  tsr_subgraph_node nodes[3] = {node(TSR_OP_RMS_NORM, {tx}, tn), node(TSR_OP_SOFTMAX, {tn}, ts),
+                                node(TSR_OP_ARGMAX, {ts}, ta)};
+  nodes[0].desc.params.f[0] = 1e-6f;
+  tsr_subgraph g{sizeof(tsr_subgraph), 3, nodes};
+  tsr_bk_prepared prep = nullptr;
+  ASSERT_EQ(cpu()->prepare(dev_, &g, &prep, &err_), TSR_OK) << err_.message;
+  ASSERT_EQ(cpu()->execute(prep, queue_, nullptr, &err_), TSR_OK) << err_.message;
+  cpu()->release_prepared(prep);
+  const auto n = read<float>(tn, 8);
+  const double rms0 = std::sqrt((1 + 4 + 9 + 16) / 4.0 + 1e-6);
+  EXPECT_NEAR(n[2], 3 / rms0, 1e-5);
+  const auto s = read<float>(ts, 8);
+  EXPECT_NEAR(s[0] + s[1] + s[2] + s[3], 1.0, 1e-6);
+  EXPECT_EQ(read<int32_t>(ta, 2), (std::vector<int32_t>{3, 2}));
+
+  // f16 a [4, 2] + f16 b [1, 2] (broadcast along dim 0).
+  std::vector<uint16_t> a(8), b = {tsr::f32_to_f16(10), tsr::f32_to_f16(-1)};
+  for (int i = 0; i < 8; ++i) a[i] = tsr::f32_to_f16(x[i]);
+  auto th = tensor(desc(TSR_DTYPE_F16, {4, 2}), a.data(), 16);
+  auto tb = tensor(desc(TSR_DTYPE_F16, {1, 2}), b.data(), 4);
+  ASSERT_EQ(run(node(TSR_OP_ADD, {th, tb}, th)), TSR_OK) << err_.message;  // in place
+  const auto sum = read<uint16_t>(th, 8);
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(tsr::f16_to_f32(sum[i]), x[i] + (i < 4 ? 10.0f : -1.0f)) << i;
+}
+
 TEST_F(CpuBackend, GetRowsOutOfRangeIdIsAnError) {
   const float table[] = {1, 2, 3, 4, 5, 6};  // f32 [2, 3]
   const int32_t ids[] = {2, 0, 7};
