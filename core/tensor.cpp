@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
 #include <limits>
 
 #include "core/dtype.h"
@@ -90,5 +91,35 @@ std::string shape_str(const TensorDesc& d) {
 }
 
 std::string desc_str(const TensorDesc& d) { return fmt::format("{} {}", dtype_name(d.dtype), shape_str(d)); }
+
+int64_t byte_offset(const TensorDesc& d, int64_t i0, int64_t i1, int64_t i2, int64_t i3) {
+  const DtypeTraits* t = dtype_traits(d.dtype);
+  const int64_t block = t ? t->block_size : 1;
+  return i0 / block * d.nb[0] + i1 * d.nb[1] + i2 * d.nb[2] + i3 * d.nb[3];
+}
+
+Status copy_to_contiguous(const TensorDesc& d, const void* src_v, void* dst_v) {
+  const DtypeTraits* t = dtype_traits(d.dtype);
+  if (!t) return invalid_arg("[copy] unknown dtype id {}", d.dtype);
+  const auto* src = static_cast<const unsigned char*>(src_v);
+  auto* dst = static_cast<unsigned char*>(dst_v);
+  const int64_t row_bytes = d.ne[0] / t->block_size * t->block_bytes;
+  const bool row_contig = d.nb[0] == t->block_bytes || d.ne[0] <= t->block_size;
+  if (!row_contig && t->block_size != 1)
+    return invalid_arg("[copy] {} with a strided dim 0 cannot be read", desc_str(d));
+  for (int64_t i3 = 0; i3 < d.ne[3]; ++i3)
+    for (int64_t i2 = 0; i2 < d.ne[2]; ++i2)
+      for (int64_t i1 = 0; i1 < d.ne[1]; ++i1) {
+        const unsigned char* s = src + i1 * d.nb[1] + i2 * d.nb[2] + i3 * d.nb[3];
+        if (row_contig) {
+          std::memcpy(dst, s, row_bytes);
+        } else {
+          for (int64_t i0 = 0; i0 < d.ne[0]; ++i0)
+            std::memcpy(dst + i0 * t->block_bytes, s + i0 * d.nb[0], t->block_bytes);
+        }
+        dst += row_bytes;
+      }
+  return {};
+}
 
 }  // namespace tsr

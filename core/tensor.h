@@ -34,10 +34,13 @@ bool same_shape(const TensorDesc& a, const TensorDesc& b);
 std::string shape_str(const TensorDesc& d);
 std::string desc_str(const TensorDesc& d);
 
-// Byte offset of element (i0, i1, i2, i3); for block formats i0 must be a
-// multiple of the block size.
-inline int64_t byte_offset(const TensorDesc& d, int64_t i0, int64_t i1, int64_t i2, int64_t i3) {
-  return i0 * d.nb[0] + i1 * d.nb[1] + i2 * d.nb[2] + i3 * d.nb[3];
-}
+// Copies a tensor laid out as d (src points at its first element) into dst in
+// the contiguous layout of the same shape. Fails for a block format whose dim 0
+// is not contiguous.
+Status copy_to_contiguous(const TensorDesc& d, const void* src, void* dst);
+
+// Byte offset of element (i0, i1, i2, i3). For block formats i0 counts
+// elements and must be a multiple of the block size.
+int64_t byte_offset(const TensorDesc& d, int64_t i0, int64_t i1, int64_t i2, int64_t i3);
 
 }  // namespace tsr

@@ -14,18 +14,18 @@ namespace {
 
 // ---- scalar -----------------------------------------------------------------
 
-float dot_q8_0_scalar(int64_t n, const void* w, const BlockQ8_0* x) {
+float dot_q8_0_scalar(int64_t n, const void* w, const BlockQ8Act* x) {
   const auto* b = static_cast<const BlockQ8_0*>(w);
   float sum = 0.0f;
   for (int64_t i = 0; i < n / kQK; ++i) {
     int32_t acc = 0;
     for (int j = 0; j < kQK; ++j) acc += b[i].qs[j] * x[i].qs[j];
-    sum += static_cast<float>(acc) * f16_to_f32(b[i].d) * f16_to_f32(x[i].d);
+    sum += static_cast<float>(acc) * f16_to_f32(b[i].d) * x[i].d;
   }
   return sum;
 }
 
-float dot_q4_0_scalar(int64_t n, const void* w, const BlockQ8_0* x) {
+float dot_q4_0_scalar(int64_t n, const void* w, const BlockQ8Act* x) {
   const auto* b = static_cast<const BlockQ4_0*>(w);
   float sum = 0.0f;
   for (int64_t i = 0; i < n / kQK; ++i) {
@@ -34,13 +34,13 @@ float dot_q4_0_scalar(int64_t n, const void* w, const BlockQ8_0* x) {
       acc += ((b[i].qs[j] & 0x0f) - 8) * x[i].qs[j];
       acc += ((b[i].qs[j] >> 4) - 8) * x[i].qs[j + kQK / 2];
     }
-    sum += static_cast<float>(acc) * f16_to_f32(b[i].d) * f16_to_f32(x[i].d);
+    sum += static_cast<float>(acc) * f16_to_f32(b[i].d) * x[i].d;
   }
   return sum;
 }
 
 // sum_j (q_j d + m) * (y_j dx) = d dx sum(q y) + m dx sum(y)
-float dot_q4_1_scalar(int64_t n, const void* w, const BlockQ8_0* x) {
+float dot_q4_1_scalar(int64_t n, const void* w, const BlockQ8Act* x) {
   const auto* b = static_cast<const BlockQ4_1*>(w);
   float sum = 0.0f;
   for (int64_t i = 0; i < n / kQK; ++i) {
@@ -50,7 +50,7 @@ float dot_q4_1_scalar(int64_t n, const void* w, const BlockQ8_0* x) {
       acc += (b[i].qs[j] >> 4) * x[i].qs[j + kQK / 2];
       ysum += x[i].qs[j] + x[i].qs[j + kQK / 2];
     }
-    const float dx = f16_to_f32(x[i].d);
+    const float dx = x[i].d;
     sum += static_cast<float>(acc) * f16_to_f32(b[i].d) * dx +
            static_cast<float>(ysum) * f16_to_f32(b[i].m) * dx;
   }
@@ -83,32 +83,32 @@ TSR_AVX2 inline __m256i unpack_nibbles(const uint8_t* qs) {
   return _mm256_set_m128i(hi, lo);
 }
 
-TSR_AVX2 float dot_q8_0_avx2(int64_t n, const void* w, const BlockQ8_0* x) {
+TSR_AVX2 float dot_q8_0_avx2(int64_t n, const void* w, const BlockQ8Act* x) {
   const auto* b = static_cast<const BlockQ8_0*>(w);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQK; ++i) {
     const __m256i qw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs));
     const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs));
-    const __m256 d = _mm256_set1_ps(_cvtsh_ss(b[i].d) * _cvtsh_ss(x[i].d));
+    const __m256 d = _mm256_set1_ps(_cvtsh_ss(b[i].d) * x[i].d);
     acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qw, qx)), acc);
   }
   return hsum(acc);
 }
 
-TSR_AVX2 float dot_q4_0_avx2(int64_t n, const void* w, const BlockQ8_0* x) {
+TSR_AVX2 float dot_q4_0_avx2(int64_t n, const void* w, const BlockQ8Act* x) {
   const auto* b = static_cast<const BlockQ4_0*>(w);
   __m256 acc = _mm256_setzero_ps();
   const __m256i eight = _mm256_set1_epi8(8);
   for (int64_t i = 0; i < n / kQK; ++i) {
     const __m256i qw = _mm256_sub_epi8(unpack_nibbles(b[i].qs), eight);
     const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs));
-    const __m256 d = _mm256_set1_ps(_cvtsh_ss(b[i].d) * _cvtsh_ss(x[i].d));
+    const __m256 d = _mm256_set1_ps(_cvtsh_ss(b[i].d) * x[i].d);
     acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qw, qx)), acc);
   }
   return hsum(acc);
 }
 
-TSR_AVX2 float dot_q4_1_avx2(int64_t n, const void* w, const BlockQ8_0* x) {
+TSR_AVX2 float dot_q4_1_avx2(int64_t n, const void* w, const BlockQ8Act* x) {
   const auto* b = static_cast<const BlockQ4_1*>(w);
   __m256 acc = _mm256_setzero_ps();
   float acc_m = 0.0f;
@@ -118,7 +118,7 @@ TSR_AVX2 float dot_q4_1_avx2(int64_t n, const void* w, const BlockQ8_0* x) {
     const __m256i qw = unpack_nibbles(b[i].qs);  // unsigned 0..15
     const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs));
     const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(qw, qx), ones16);
-    const float dx = _cvtsh_ss(x[i].d);
+    const float dx = x[i].d;
     acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(b[i].d) * dx), _mm256_cvtepi32_ps(p), acc);
     const __m256i ys = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, qx), ones16);
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(ys), _mm256_extracti128_si256(ys, 1));
@@ -129,7 +129,7 @@ TSR_AVX2 float dot_q4_1_avx2(int64_t n, const void* w, const BlockQ8_0* x) {
   return hsum(acc) + acc_m;
 }
 
-TSR_AVX2 void quantize_q8_0_avx2(const float* x, BlockQ8_0* y, int64_t n) {
+TSR_AVX2 void quantize_q8_0_avx2(const float* x, BlockQ8Act* y, int64_t n) {
   const __m256 sign_mask = _mm256_set1_ps(-0.0f);
   for (int64_t i = 0; i < n / kQK; ++i) {
     __m256 v[4];
@@ -143,7 +143,7 @@ TSR_AVX2 void quantize_q8_0_avx2(const float* x, BlockQ8_0* y, int64_t n) {
     m = _mm_max_ss(m, _mm_movehdup_ps(m));
     const float d = _mm_cvtss_f32(m) / 127.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[i].d = f32_to_f16(d);
+    y[i].d = d;
     const __m256 mul = _mm256_set1_ps(id);
     __m256i q[4];
     for (int k = 0; k < 4; ++k)
@@ -157,13 +157,13 @@ TSR_AVX2 void quantize_q8_0_avx2(const float* x, BlockQ8_0* y, int64_t n) {
   }
 }
 
-void quantize_q8_0_scalar(const float* x, BlockQ8_0* y, int64_t n) {
+void quantize_q8_0_scalar(const float* x, BlockQ8Act* y, int64_t n) {
   for (int64_t i = 0; i < n / kQK; ++i) {
     float amax = 0.0f;
     for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(x[i * kQK + j]));
     const float d = amax / 127.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[i].d = f32_to_f16(d);
+    y[i].d = d;
     for (int j = 0; j < kQK; ++j) y[i].qs[j] = static_cast<int8_t>(std::nearbyint(x[i * kQK + j] * id));
   }
 }
@@ -197,7 +197,7 @@ QDotFn qdot_best(int32_t wtype) {
   }
 }
 
-void quantize_row_q8_0_fast(const float* x, BlockQ8_0* y, int64_t n) {
+void quantize_row_q8_act(const float* x, BlockQ8Act* y, int64_t n) {
   if (cpu_has_f16c())
     quantize_q8_0_avx2(x, y, n);
   else

@@ -25,9 +25,16 @@ ThreadPool::ThreadPool(int n_threads) {
 
 ThreadPool::~ThreadPool() {
   stop_.store(true, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_release);
-  generation_.notify_all();
+  bump_generation();
   for (auto& w : workers_) w.join();
+}
+
+void ThreadPool::bump_generation() {
+  {
+    std::lock_guard<std::mutex> lock(wake_mutex_);
+    generation_.fetch_add(1, std::memory_order_release);
+  }
+  wake_cv_.notify_all();
 }
 
 void ThreadPool::work_on_job(int tid) {
@@ -54,8 +61,9 @@ void ThreadPool::worker_main(int tid) {
       TSR_CPU_RELAX();
       g = generation_.load(std::memory_order_acquire);
     }
-    while (g == seen) {
-      generation_.wait(seen, std::memory_order_acquire);
+    if (g == seen) {
+      std::unique_lock<std::mutex> lock(wake_mutex_);
+      wake_cv_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
       g = generation_.load(std::memory_order_acquire);
     }
     seen = g;
@@ -83,8 +91,7 @@ void ThreadPool::run(int64_t n, int64_t grain, RangeFn fn, void* ctx) {
   finished_.store(0, std::memory_order_relaxed);
   failed_.store(false, std::memory_order_relaxed);
   error_ = nullptr;
-  generation_.fetch_add(1, std::memory_order_release);
-  generation_.notify_all();
+  bump_generation();
 
   work_on_job(0);
   const int n_workers = n_threads_ - 1;

@@ -12,8 +12,10 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -48,6 +50,7 @@ class ThreadPool {
  private:
   void worker_main(int tid);
   void work_on_job(int tid);
+  void bump_generation();
 
   int n_threads_ = 1;
   std::vector<std::thread> workers_;
@@ -60,6 +63,12 @@ class ThreadPool {
   int64_t n_chunks_ = 0;
   alignas(64) std::atomic<int64_t> next_chunk_{0};
   alignas(64) std::atomic<uint64_t> generation_{0};
+  // Sleeping after the spin uses a condition variable rather than
+  // std::atomic::wait: libstdc++ 12's wait on a 64-bit atomic lost wakeups
+  // here (workers hung until the test timeout). generation_ is bumped under
+  // wake_mutex_, so a worker cannot miss a bump between check and sleep.
+  std::mutex wake_mutex_;
+  std::condition_variable wake_cv_;
   alignas(64) std::atomic<int> finished_{0};
   std::atomic<bool> stop_{false};
   std::atomic<bool> failed_{false};

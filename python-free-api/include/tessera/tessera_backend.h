@@ -112,6 +112,12 @@ typedef struct tsr_subgraph_node {
   tsr_tensor_ref output;
 } tsr_subgraph_node;
 
+/* Aliasing: for the element-wise ops (add, sub, mul, div, scale, silu, gelu,
+ * swiglu) core may bind the output to exactly the memory and layout of input
+ * 0 (in-place reuse planned by the memory planner); backends must handle it.
+ * No other aliasing between a node's inputs and its output is ever planned,
+ * except set_rows, whose output is input 0 by definition. */
+
 /* Nodes in execution order. Buffers referenced stay alive and at the same
  * addresses until release_prepared. */
 typedef struct tsr_subgraph {

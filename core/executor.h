@@ -1,0 +1,78 @@
+// Executor: a graph compiled for an ordered list of devices. Compiling runs
+// dead-node elimination, placement (scheduler), memory planning (planner),
+// buffer allocation, weight upload and each device's prepare; executing runs
+// the prepared subgraphs in order with the copies between devices.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/graph.h"
+#include "core/planner.h"
+#include "core/registry.h"
+#include "core/status.h"
+
+namespace tsr {
+
+struct CompileOptions {
+  std::vector<std::string> devices;  // preference order; empty = {"cpu"}
+  bool strict = false;               // refuse to fall back to the CPU
+};
+
+struct ModelStats {
+  int32_t n_nodes = 0;
+  int32_t n_fallbacks = 0;
+  int32_t n_copies = 0;
+  int64_t activation_peak_bytes = 0;
+  int64_t activation_total_bytes = 0;
+  int64_t weight_bytes = 0;  // bytes of weights bound (in place or uploaded)
+  int64_t state_bytes = 0;
+  int32_t n_inplace = 0;
+  double last_execute_seconds = 0;
+};
+
+// The activation arena of one device as planned: kept so tests and tools can
+// verify it independently (check_plan) and report it.
+struct DeviceMemoryPlan {
+  std::string device;
+  std::vector<PlanBuffer> buffers;
+  std::vector<std::string> names;  // per buffer: the tensor it holds
+  Plan plan;
+};
+
+class CompiledModel {
+ public:
+  // The registry must outlive the model; the graph is copied. Weights stay
+  // borrowed from the caller (see Graph::add_weight).
+  static Result<std::unique_ptr<CompiledModel>> compile(Registry& registry, const Graph& graph,
+                                                        const CompileOptions& options);
+  ~CompiledModel();
+  CompiledModel(const CompiledModel&) = delete;
+  CompiledModel& operator=(const CompiledModel&) = delete;
+
+  const Graph& graph() const { return graph_; }
+  // size must equal the input's contiguous byte size.
+  Status set_input(ValueId v, const void* data, int64_t size);
+  Status execute(const int64_t* step_params, int32_t n_step_params);
+  // Outputs, states and inputs can be read; size must equal the contiguous byte size.
+  Status get_output(ValueId v, void* dst, int64_t size);
+
+  const std::string& placement_report() const { return report_; }
+  const ModelStats& stats() const { return stats_; }
+  const std::vector<DeviceMemoryPlan>& memory_plans() const;
+  // Device name each compute node runs on, in execution order (for tests and tools).
+  std::vector<std::pair<NodeId, std::string>> node_devices() const;
+
+  struct Impl;
+
+ private:
+  explicit CompiledModel(Registry& r, const Graph& g);
+  Registry& registry_;
+  Graph graph_;
+  std::unique_ptr<Impl> impl_;
+  std::string report_;
+  ModelStats stats_;
+};
+
+}  // namespace tsr

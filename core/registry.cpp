@@ -1,0 +1,198 @@
+#include "core/registry.h"
+
+#include <dlfcn.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
+
+namespace tsr {
+namespace {
+
+// Size of the table up to and including the last entry ABI v1 requires.
+constexpr size_t kRequiredTableSize =
+    offsetof(tsr_backend_iface, release_prepared) + sizeof(tsr_backend_iface::release_prepared);
+
+bool valid_backend_name(const char* n) {
+  if (!n || !*n || std::strlen(n) > 31) return false;
+  for (const char* p = n; *p; ++p)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')) return false;
+  return true;
+}
+
+}  // namespace
+
+std::string backend_error(const tsr_error& err, std::string_view where) {
+  const size_t len = strnlen(err.message, sizeof(err.message));
+  if (len == 0) return fmt::format("[{}] backend reported an error without a message", where);
+  return std::string(err.message, len);
+}
+
+Result<std::unique_ptr<Backend>> Backend::create(const tsr_backend_iface* iface, std::string origin,
+                                                 void* dl_handle, const tsr_backend_options& options) {
+  if (!iface) return invalid_arg("[backend] {}: interface table is null", origin);
+  if (iface->abi_version != TSR_BACKEND_ABI_VERSION)
+    return make_error(TSR_ERR_ABI_MISMATCH,
+                      "[backend] {}: built for backend ABI version {}, this Tessera implements version {}; "
+                      "rebuild it against tessera_backend.h of version {}",
+                      origin, iface->abi_version, TSR_BACKEND_ABI_VERSION, TSR_BACKEND_ABI_VERSION);
+  if (iface->struct_size < kRequiredTableSize)
+    return make_error(TSR_ERR_ABI_MISMATCH,
+                      "[backend] {}: interface table is {} bytes, ABI version {} needs at least {}", origin,
+                      iface->struct_size, TSR_BACKEND_ABI_VERSION, kRequiredTableSize);
+  if (!valid_backend_name(iface->name))
+    return invalid_arg("[backend] {}: name '{}' must be 1-31 characters of [a-z0-9_]", origin,
+                       iface->name ? iface->name : "(null)");
+  const void* required[] = {reinterpret_cast<const void*>(iface->create),
+                            reinterpret_cast<const void*>(iface->destroy),
+                            reinterpret_cast<const void*>(iface->device_count),
+                            reinterpret_cast<const void*>(iface->device_open),
+                            reinterpret_cast<const void*>(iface->device_close),
+                            reinterpret_cast<const void*>(iface->device_props),
+                            reinterpret_cast<const void*>(iface->buffer_alloc),
+                            reinterpret_cast<const void*>(iface->buffer_free),
+                            reinterpret_cast<const void*>(iface->buffer_host_ptr),
+                            reinterpret_cast<const void*>(iface->buffer_write),
+                            reinterpret_cast<const void*>(iface->buffer_read),
+                            reinterpret_cast<const void*>(iface->queue_create),
+                            reinterpret_cast<const void*>(iface->queue_destroy),
+                            reinterpret_cast<const void*>(iface->queue_finish),
+                            reinterpret_cast<const void*>(iface->event_create),
+                            reinterpret_cast<const void*>(iface->event_destroy),
+                            reinterpret_cast<const void*>(iface->event_record),
+                            reinterpret_cast<const void*>(iface->event_wait),
+                            reinterpret_cast<const void*>(iface->supports_op),
+                            reinterpret_cast<const void*>(iface->prepare),
+                            reinterpret_cast<const void*>(iface->execute),
+                            reinterpret_cast<const void*>(iface->release_prepared)};
+  for (size_t i = 0; i < std::size(required); ++i)
+    if (!required[i])
+      return invalid_arg("[backend] {} ({}): required entry {} of the table is null", origin, iface->name, i);
+
+  tsr_error err{};
+  tsr_bk_instance inst = nullptr;
+  if (iface->create(&options, &inst, &err) != TSR_OK)
+    return make_error(TSR_ERR_DEVICE, "[backend] {} ({}): create failed: {}", origin, iface->name,
+                      backend_error(err, "create"));
+  std::unique_ptr<Backend> b(new Backend());
+  b->iface_ = iface;
+  b->instance_ = inst;
+  b->dl_handle_ = dl_handle;
+  b->name_ = iface->name;
+  b->origin_ = std::move(origin);
+  return b;
+}
+
+Backend::~Backend() {
+  if (iface_ && instance_) iface_->destroy(instance_);
+  if (dl_handle_) dlclose(dl_handle_);
+}
+
+decltype(tsr_backend_iface::buffer_wrap_host) Backend::buffer_wrap_host() const {
+  constexpr size_t end = offsetof(tsr_backend_iface, buffer_wrap_host) + sizeof(iface_->buffer_wrap_host);
+  return iface_->struct_size >= end ? iface_->buffer_wrap_host : nullptr;
+}
+
+Registry::Registry(const tsr_backend_options& options) : options_(options) {}
+
+Registry::~Registry() {
+  for (Device& d : devices_) d.backend->iface().device_close(d.handle);
+  devices_.clear();
+  backends_.clear();
+}
+
+Status Registry::add_backend(const tsr_backend_iface* iface, std::string origin, void* dl_handle) {
+  for (const auto& b : backends_) {
+    if (iface && iface->name && b->name() == iface->name) {
+      if (dl_handle) dlclose(dl_handle);
+      return invalid_arg("[backend] {}: a backend named '{}' is already registered (from {})", origin,
+                         iface->name, b->origin());
+    }
+  }
+  auto created = Backend::create(iface, origin, dl_handle, options_);
+  if (!created.is_ok()) {
+    if (dl_handle) dlclose(dl_handle);
+    return created.status();
+  }
+  Backend* b = created.value().get();
+  backends_.push_back(std::move(created.value()));
+  const int32_t n = b->iface().device_count(b->instance());
+  if (n <= 0) notes_.push_back(fmt::format("{}: no devices", b->name()));
+  for (int32_t i = 0; i < n; ++i) {
+    tsr_error err{};
+    Device d;
+    d.backend = b;
+    d.index = i;
+    d.name = fmt::format("{}:{}", b->name(), i);
+    if (b->iface().device_open(b->instance(), i, &d.handle, &err) != TSR_OK) {
+      notes_.push_back(fmt::format("{}: open failed: {}", d.name, backend_error(err, "device_open")));
+      continue;
+    }
+    d.props.struct_size = sizeof(tsr_device_props);
+    if (b->iface().device_props(d.handle, &d.props, &err) != TSR_OK) {
+      notes_.push_back(fmt::format("{}: properties failed: {}", d.name, backend_error(err, "device_props")));
+      b->iface().device_close(d.handle);
+      continue;
+    }
+    d.props.name[sizeof(d.props.name) - 1] = '\0';
+    d.props.vendor[sizeof(d.props.vendor) - 1] = '\0';
+    d.props.driver[sizeof(d.props.driver) - 1] = '\0';
+    devices_.push_back(std::move(d));
+  }
+  return {};
+}
+
+Status Registry::load_plugin(const std::string& path) {
+  // Open it ourselves first: dlopen's messages for a missing file are terse.
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    std::fclose(f);
+  } else {
+    return make_error(TSR_ERR_IO, "[plugin] cannot open '{}': {}", path, std::strerror(errno));
+  }
+  void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    const char* e = dlerror();
+    return make_error(TSR_ERR_IO, "[plugin] '{}' is not a loadable shared library: {}", path,
+                      e ? e : "dlopen failed");
+  }
+  void* sym = dlsym(h, TSR_BACKEND_ENTRY_SYMBOL);
+  if (!sym) {
+    dlclose(h);
+    return make_error(TSR_ERR_NOT_FOUND,
+                      "[plugin] '{}' is not a Tessera backend plugin: it does not export {}", path,
+                      TSR_BACKEND_ENTRY_SYMBOL);
+  }
+  auto entry = reinterpret_cast<tsr_backend_entry_fn>(sym);
+  const tsr_backend_iface* iface = nullptr;
+  tsr_error err{};
+  const tsr_status_code rc = entry(TSR_BACKEND_ABI_VERSION, &iface, &err);
+  if (rc != TSR_OK) {
+    dlclose(h);
+    return make_error(rc == TSR_ERR_ABI_MISMATCH ? TSR_ERR_ABI_MISMATCH : TSR_ERR_DEVICE, "[plugin] '{}': {}",
+                      path, backend_error(err, TSR_BACKEND_ENTRY_SYMBOL));
+  }
+  return add_backend(iface, path, h);  // closes h on failure
+}
+
+Result<int32_t> Registry::find_device(std::string_view name) const {
+  for (size_t i = 0; i < devices_.size(); ++i)
+    if (devices_[i].name == name) return static_cast<int32_t>(i);
+  if (name.find(':') == std::string_view::npos) {
+    for (size_t i = 0; i < devices_.size(); ++i)
+      if (devices_[i].backend->name() == name) return static_cast<int32_t>(i);
+  }
+  std::string avail;
+  for (const Device& d : devices_) avail += (avail.empty() ? "" : ", ") + d.name;
+  return make_error(TSR_ERR_NOT_FOUND, "[device] unknown device '{}'; available: {}", name,
+                    avail.empty() ? "none" : avail);
+}
+
+int32_t Registry::cpu_device() const {
+  for (size_t i = 0; i < devices_.size(); ++i)
+    if (devices_[i].props.type == TSR_DEVICE_TYPE_CPU && devices_[i].backend->name() == "cpu")
+      return static_cast<int32_t>(i);
+  return -1;
+}
+
+}  // namespace tsr

@@ -1,0 +1,179 @@
+/* Tessera public C API.
+ *
+ * Build a graph of tensor ops, compile it for an ordered list of devices,
+ * execute it many times. Usage:
+ *
+ *   tsr_context* ctx;
+ *   if (tsr_context_create(NULL, &ctx) != TSR_OK) { puts(tsr_last_error()); ... }
+ *   tsr_graph* g;
+ *   tsr_graph_create(ctx, &g);
+ *   int64_t xs[2] = {64, 4};
+ *   tsr_tensor x, y;
+ *   tsr_graph_input(g, "x", TSR_DTYPE_F32, 2, xs, &x);
+ *   tsr_graph_op(g, TSR_OP_SILU, &x, 1, NULL, &y);       // f32 [64, 4]
+ *   tsr_graph_output(g, y);
+ *   const char* devices[] = {"cpu"};
+ *   tsr_compile_options co = {sizeof(co), devices, 1, 0};
+ *   tsr_model* m;
+ *   tsr_compile(ctx, g, &co, &m);
+ *   tsr_model_set_input(m, x, data, sizeof(data));
+ *   tsr_model_execute(m, NULL, 0);
+ *   tsr_model_get_output(m, y, out, sizeof(out));
+ *   tsr_model_destroy(m); tsr_graph_destroy(g); tsr_context_destroy(ctx);
+ *
+ * Errors: every function returning tsr_status_code returns TSR_OK (0) on
+ * success; otherwise tsr_last_error() gives a message for the calling thread
+ * that starts with the operation and names the values involved. Output
+ * parameters (out_*) are written only on success. Nothing aborts or throws on
+ * bad input.
+ *
+ * Threading: one context, graph or model must not be used from two threads at
+ * once; distinct objects may be used concurrently.
+ */
+#ifndef TESSERA_H
+#define TESSERA_H
+
+#include "tessera_backend.h"
+#include "tessera_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define TSR_API __declspec(dllexport)
+#else
+#define TSR_API __attribute__((visibility("default")))
+#endif
+
+#define TSR_VERSION_MAJOR 0
+#define TSR_VERSION_MINOR 1
+#define TSR_VERSION_PATCH 0
+
+typedef struct tsr_context_s tsr_context;
+typedef struct tsr_graph_s tsr_graph;
+typedef struct tsr_model_s tsr_model;
+/* A tensor of one graph, by id. Valid only with the graph that made it and
+ * the models compiled from that graph. */
+typedef int32_t tsr_tensor;
+
+/* "0.1.0" */
+TSR_API const char* tsr_version(void);
+/* Message of the last failed call on this thread; "" if none. Owned by the
+ * library, valid until the next call on this thread. */
+TSR_API const char* tsr_last_error(void);
+/* "invalid argument", ... */
+TSR_API const char* tsr_status_name(tsr_status_code code);
+/* "f32", "q4_1", ... or NULL for unknown ids. */
+TSR_API const char* tsr_dtype_name(tsr_dtype dtype);
+/* "matmul", ... or NULL for unknown ids. */
+TSR_API const char* tsr_op_name(tsr_op op);
+
+/* ---- Context: backends and devices ------------------------------------ */
+
+typedef struct tsr_context_options {
+  uint32_t struct_size;            /* sizeof(tsr_context_options) */
+  int32_t n_threads;               /* CPU worker threads; 0 = all cores */
+  const char* const* plugin_paths; /* backend plugins to load; may be NULL */
+  int32_t n_plugins;
+} tsr_context_options;
+
+/* options may be NULL (defaults). Registers the in-tree backends, then loads
+ * each plugin; a plugin that fails to load fails the call with its message. */
+TSR_API tsr_status_code tsr_context_create(const tsr_context_options* options, tsr_context** out_ctx);
+/* Accepts NULL. Destroy models and graphs first. */
+TSR_API void tsr_context_destroy(tsr_context* ctx);
+/* Loads an out-of-tree backend (see tessera_backend.h). Refuses a file that
+ * is not a Tessera plugin or was built for another ABI version. */
+TSR_API tsr_status_code tsr_context_load_plugin(tsr_context* ctx, const char* path);
+
+typedef struct tsr_device_info {
+  uint32_t struct_size; /* set by the caller: sizeof(tsr_device_info) */
+  char name[64];        /* "cpu:0" */
+  char backend[32];     /* "cpu" */
+  tsr_device_props props;
+} tsr_device_info;
+
+TSR_API int32_t tsr_device_count(const tsr_context* ctx);
+TSR_API tsr_status_code tsr_device_get_info(const tsr_context* ctx, int32_t index, tsr_device_info* out_info);
+/* Index of a device by name ("cpu:0", or "cpu" for the backend's first device). */
+TSR_API tsr_status_code tsr_device_find(const tsr_context* ctx, const char* name, int32_t* out_index);
+
+/* ---- Graph -------------------------------------------------------------- */
+
+TSR_API tsr_status_code tsr_graph_create(tsr_context* ctx, tsr_graph** out_graph);
+TSR_API void tsr_graph_destroy(tsr_graph* graph); /* accepts NULL */
+
+/* Leaves. ne lists rank dims, innermost first. Names are copied. */
+TSR_API tsr_status_code tsr_graph_input(tsr_graph* g, const char* name, tsr_dtype dtype, int32_t rank,
+                                        const int64_t* ne, tsr_tensor* out_tensor);
+/* data (size bytes, the tensor's contiguous GGUF layout) is borrowed: it must
+ * stay valid and unchanged while the graph or any model compiled from it
+ * exists. Devices that can address host memory use it in place. */
+TSR_API tsr_status_code tsr_graph_weight(tsr_graph* g, const char* name, tsr_dtype dtype, int32_t rank,
+                                         const int64_t* ne, const void* data, uint64_t size,
+                                         tsr_tensor* out_tensor);
+/* Persistent state (a KV cache): zero-initialised at compile, kept across
+ * executions, written with TSR_OP_SET_ROWS. */
+TSR_API tsr_status_code tsr_graph_state(tsr_graph* g, const char* name, tsr_dtype dtype, int32_t rank,
+                                        const int64_t* ne, tsr_tensor* out_tensor);
+/* Adds a node; params may be NULL (all zero). Shape and dtype are inferred at
+ * once; a bad node fails here with the op and shapes in the message. */
+TSR_API tsr_status_code tsr_graph_op(tsr_graph* g, tsr_op op, const tsr_tensor* inputs, int32_t n_inputs,
+                                     const tsr_op_params* params, tsr_tensor* out_tensor);
+/* Marks a tensor to be readable after execution. */
+TSR_API tsr_status_code tsr_graph_output(tsr_graph* g, tsr_tensor t);
+TSR_API tsr_status_code tsr_graph_tensor_desc(const tsr_graph* g, tsr_tensor t, tsr_tensor_desc* out_desc);
+TSR_API int32_t tsr_graph_node_count(const tsr_graph* g);
+
+/* ---- Compile and execute ------------------------------------------------ */
+
+enum {
+  TSR_COMPILE_STRICT = 1u << 0 /* refuse to fall back to the CPU */
+};
+
+typedef struct tsr_compile_options {
+  uint32_t struct_size;       /* sizeof(tsr_compile_options) */
+  const char* const* devices; /* preference order; NULL/0 = {"cpu"} */
+  int32_t n_devices;
+  uint32_t flags; /* TSR_COMPILE_* */
+} tsr_compile_options;
+
+/* Places every node on the first preferred device supporting it (falling
+ * back to the CPU unless strict), plans memory, uploads weights and prepares
+ * each device's subgraphs. The model keeps its own copy of the graph. */
+TSR_API tsr_status_code tsr_compile(tsr_context* ctx, const tsr_graph* g, const tsr_compile_options* options,
+                                    tsr_model** out_model);
+TSR_API void tsr_model_destroy(tsr_model* m); /* accepts NULL */
+
+/* Copies size bytes (the tensor's contiguous layout) into an input. Inputs
+ * keep their value across executions until set again. */
+TSR_API tsr_status_code tsr_model_set_input(tsr_model* m, tsr_tensor t, const void* data, uint64_t size);
+/* Runs the graph. step_params are the per-step values ops refer to by index
+ * (e.g. the KV length for attention); may be NULL when n is 0. */
+TSR_API tsr_status_code tsr_model_execute(tsr_model* m, const int64_t* step_params, int32_t n_step_params);
+/* Copies an output (or a state) in its contiguous layout into dst. */
+TSR_API tsr_status_code tsr_model_get_output(tsr_model* m, tsr_tensor t, void* dst, uint64_t size);
+
+/* Where every node runs, one line each, then a summary. Owned by the model. */
+TSR_API const char* tsr_model_placement(const tsr_model* m);
+
+typedef struct tsr_model_stats {
+  uint32_t struct_size;            /* set by the caller */
+  int32_t n_nodes;                 /* compute nodes after dead-node elimination */
+  int32_t n_fallbacks;             /* nodes placed on the CPU against the preference */
+  int32_t n_copies;                /* device-boundary copies per execution */
+  uint64_t activation_peak_bytes;  /* planned activation arena, all devices */
+  uint64_t activation_total_bytes; /* sum of all activation sizes, no reuse */
+  uint64_t weight_bytes;
+  uint64_t state_bytes;
+  double last_execute_seconds;
+} tsr_model_stats;
+
+TSR_API tsr_status_code tsr_model_get_stats(const tsr_model* m, tsr_model_stats* out_stats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TESSERA_H */

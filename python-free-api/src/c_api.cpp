@@ -1,0 +1,355 @@
+// The C API: thin glue from tessera.h to core. Every entry point catches
+// everything, so no exception crosses into C, and records the message of a
+// failure in a thread-local string for tsr_last_error().
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+
+#include "backends/builtin_backends.h"
+#include "core/dtype.h"
+#include "core/executor.h"
+#include "core/graph.h"
+#include "core/registry.h"
+#include "ops/op_schema.h"
+#include "python-free-api/src/c_api_internal.h"
+#include "tessera/tessera.h"
+
+struct tsr_context_s {
+  std::unique_ptr<tsr::Registry> registry;
+};
+struct tsr_graph_s {
+  tsr_context* ctx = nullptr;
+  tsr::Graph graph;
+};
+struct tsr_model_s {
+  std::unique_ptr<tsr::CompiledModel> model;
+};
+
+namespace tsr {
+const Graph& graph_of(const tsr_graph* g) { return g->graph; }
+const CompiledModel& model_of(const tsr_model* m) { return *m->model; }
+Registry& registry_of(tsr_context* ctx) { return *ctx->registry; }
+}  // namespace tsr
+
+namespace {
+
+thread_local std::string g_last_error;
+
+tsr_status_code fail(const tsr::Status& s) {
+  g_last_error = s.message();
+  return s.code();
+}
+
+tsr_status_code fail(tsr_status_code code, std::string msg) {
+  g_last_error = std::move(msg);
+  return code;
+}
+
+// Runs f, converting exceptions (allocation failures, bugs) into codes.
+template <typename F>
+tsr_status_code guarded(const char* where, F&& f) {
+  try {
+    const tsr::Status s = f();
+    if (!s.is_ok()) return fail(s);
+    return TSR_OK;
+  } catch (const std::bad_alloc&) {
+    return fail(TSR_ERR_OUT_OF_MEMORY, fmt::format("[{}] out of host memory", where));
+  } catch (const std::exception& e) {
+    return fail(TSR_ERR_INTERNAL, fmt::format("[{}] internal error: {}", where, e.what()));
+  } catch (...) {
+    return fail(TSR_ERR_INTERNAL, fmt::format("[{}] internal error", where));
+  }
+}
+
+tsr::Status null_arg(const char* where, const char* what) {
+  return tsr::invalid_arg("[{}] {} is null", where, what);
+}
+
+tsr::Result<tsr::TensorDesc> leaf_desc(const char* where, const char* name, tsr_dtype dtype, int32_t rank,
+                                       const int64_t* ne) {
+  if (!ne) return null_arg(where, "ne");
+  auto d = tsr::make_desc(dtype, rank, ne);
+  if (!d.is_ok())
+    return tsr::Status(d.status().code(), fmt::format("[{}] '{}': {}", where, name, d.status().message()));
+  return d;
+}
+
+}  // namespace
+
+extern "C" {
+
+TSR_API const char* tsr_version(void) { return "0.1.0"; }
+TSR_API const char* tsr_last_error(void) { return g_last_error.c_str(); }
+
+TSR_API const char* tsr_status_name(tsr_status_code code) {
+  switch (code) {
+    case TSR_OK:
+      return "ok";
+    case TSR_ERR_INVALID_ARGUMENT:
+      return "invalid argument";
+    case TSR_ERR_UNSUPPORTED:
+      return "unsupported";
+    case TSR_ERR_OUT_OF_MEMORY:
+      return "out of memory";
+    case TSR_ERR_NOT_FOUND:
+      return "not found";
+    case TSR_ERR_ABI_MISMATCH:
+      return "ABI mismatch";
+    case TSR_ERR_IO:
+      return "I/O error";
+    case TSR_ERR_DEVICE:
+      return "device error";
+    case TSR_ERR_INTERNAL:
+      return "internal error";
+  }
+  return "unknown status";
+}
+
+TSR_API const char* tsr_dtype_name(tsr_dtype dtype) {
+  const tsr::DtypeTraits* t = tsr::dtype_traits(dtype);
+  return t ? t->name : nullptr;
+}
+
+TSR_API const char* tsr_op_name(tsr_op op) {
+  const tsr::ops::OpInfo* i = tsr::ops::op_info(op);
+  return i ? i->name : nullptr;
+}
+
+TSR_API tsr_status_code tsr_context_create(const tsr_context_options* options, tsr_context** out_ctx) {
+  return guarded("context_create", [&]() -> tsr::Status {
+    if (!out_ctx) return null_arg("context_create", "out_ctx");
+    tsr_context_options opt{};
+    if (options) std::memcpy(&opt, options, std::min<size_t>(options->struct_size, sizeof(opt)));
+    if (opt.n_threads < 0)
+      return tsr::invalid_arg("[context_create] n_threads is {}, must be >= 0", opt.n_threads);
+    if (opt.n_plugins < 0 || (opt.n_plugins > 0 && !opt.plugin_paths))
+      return tsr::invalid_arg("[context_create] {} plugins but plugin_paths is null", opt.n_plugins);
+    tsr_backend_options bo{sizeof(tsr_backend_options), opt.n_threads};
+    auto ctx = std::make_unique<tsr_context_s>();
+    ctx->registry = std::make_unique<tsr::Registry>(bo);
+    for (const tsr_backend_iface* b : tsr::builtin_backends())
+      TSR_RETURN_IF_ERROR(ctx->registry->add_backend(b, "built-in"));
+    for (int32_t i = 0; i < opt.n_plugins; ++i) {
+      if (!opt.plugin_paths[i]) return tsr::invalid_arg("[context_create] plugin path {} is null", i);
+      TSR_RETURN_IF_ERROR(ctx->registry->load_plugin(opt.plugin_paths[i]));
+    }
+    *out_ctx = ctx.release();
+    return {};
+  });
+}
+
+TSR_API void tsr_context_destroy(tsr_context* ctx) { delete ctx; }
+
+TSR_API tsr_status_code tsr_context_load_plugin(tsr_context* ctx, const char* path) {
+  return guarded("load_plugin", [&]() -> tsr::Status {
+    if (!ctx) return null_arg("load_plugin", "ctx");
+    if (!path) return null_arg("load_plugin", "path");
+    return ctx->registry->load_plugin(path);
+  });
+}
+
+TSR_API int32_t tsr_device_count(const tsr_context* ctx) {
+  return ctx ? static_cast<int32_t>(ctx->registry->devices().size()) : 0;
+}
+
+TSR_API tsr_status_code tsr_device_get_info(const tsr_context* ctx, int32_t index,
+                                            tsr_device_info* out_info) {
+  return guarded("device_info", [&]() -> tsr::Status {
+    if (!ctx) return null_arg("device_info", "ctx");
+    if (!out_info) return null_arg("device_info", "out_info");
+    const auto& devs = ctx->registry->devices();
+    if (index < 0 || index >= static_cast<int32_t>(devs.size()))
+      return tsr::make_error(TSR_ERR_NOT_FOUND, "[device_info] index {} outside [0, {})", index, devs.size());
+    tsr_device_info info{};
+    info.struct_size = sizeof(info);
+    std::snprintf(info.name, sizeof(info.name), "%s", devs[index].name.c_str());
+    std::snprintf(info.backend, sizeof(info.backend), "%s", devs[index].backend->name().c_str());
+    info.props = devs[index].props;
+    std::memcpy(out_info, &info,
+                std::min<size_t>(out_info->struct_size ? out_info->struct_size : sizeof(info), sizeof(info)));
+    return {};
+  });
+}
+
+TSR_API tsr_status_code tsr_device_find(const tsr_context* ctx, const char* name, int32_t* out_index) {
+  return guarded("device_find", [&]() -> tsr::Status {
+    if (!ctx || !name || !out_index)
+      return null_arg("device_find", !ctx ? "ctx" : !name ? "name" : "out_index");
+    auto r = ctx->registry->find_device(name);
+    if (!r.is_ok()) return r.status();
+    *out_index = r.value();
+    return {};
+  });
+}
+
+TSR_API tsr_status_code tsr_graph_create(tsr_context* ctx, tsr_graph** out_graph) {
+  return guarded("graph_create", [&]() -> tsr::Status {
+    if (!ctx || !out_graph) return null_arg("graph_create", !ctx ? "ctx" : "out_graph");
+    auto g = std::make_unique<tsr_graph_s>();
+    g->ctx = ctx;
+    *out_graph = g.release();
+    return {};
+  });
+}
+
+TSR_API void tsr_graph_destroy(tsr_graph* graph) { delete graph; }
+
+TSR_API tsr_status_code tsr_graph_input(tsr_graph* g, const char* name, tsr_dtype dtype, int32_t rank,
+                                        const int64_t* ne, tsr_tensor* out_tensor) {
+  return guarded("graph_input", [&]() -> tsr::Status {
+    if (!g || !out_tensor) return null_arg("graph_input", !g ? "graph" : "out_tensor");
+    const char* n = name ? name : "input";
+    auto d = leaf_desc("graph_input", n, dtype, rank, ne);
+    if (!d.is_ok()) return d.status();
+    auto v = g->graph.add_input(n, d.value());
+    if (!v.is_ok()) return v.status();
+    *out_tensor = v.value();
+    return {};
+  });
+}
+
+TSR_API tsr_status_code tsr_graph_weight(tsr_graph* g, const char* name, tsr_dtype dtype, int32_t rank,
+                                         const int64_t* ne, const void* data, uint64_t size,
+                                         tsr_tensor* out_tensor) {
+  return guarded("graph_weight", [&]() -> tsr::Status {
+    if (!g || !out_tensor) return null_arg("graph_weight", !g ? "graph" : "out_tensor");
+    const char* n = name ? name : "weight";
+    auto d = leaf_desc("graph_weight", n, dtype, rank, ne);
+    if (!d.is_ok()) return d.status();
+    if (size > static_cast<uint64_t>(INT64_MAX))
+      return tsr::invalid_arg("[graph_weight] '{}': size {} too large", n, size);
+    auto v = g->graph.add_weight(n, d.value(), data, static_cast<int64_t>(size));
+    if (!v.is_ok()) return v.status();
+    *out_tensor = v.value();
+    return {};
+  });
+}
+
+TSR_API tsr_status_code tsr_graph_state(tsr_graph* g, const char* name, tsr_dtype dtype, int32_t rank,
+                                        const int64_t* ne, tsr_tensor* out_tensor) {
+  return guarded("graph_state", [&]() -> tsr::Status {
+    if (!g || !out_tensor) return null_arg("graph_state", !g ? "graph" : "out_tensor");
+    const char* n = name ? name : "state";
+    auto d = leaf_desc("graph_state", n, dtype, rank, ne);
+    if (!d.is_ok()) return d.status();
+    auto v = g->graph.add_state(n, d.value());
+    if (!v.is_ok()) return v.status();
+    *out_tensor = v.value();
+    return {};
+  });
+}
+
+TSR_API tsr_status_code tsr_graph_op(tsr_graph* g, tsr_op op, const tsr_tensor* inputs, int32_t n_inputs,
+                                     const tsr_op_params* params, tsr_tensor* out_tensor) {
+  return guarded("graph_op", [&]() -> tsr::Status {
+    if (!g || !out_tensor) return null_arg("graph_op", !g ? "graph" : "out_tensor");
+    if (n_inputs < 0 || n_inputs > TSR_MAX_INPUTS)
+      return tsr::invalid_arg("[graph_op] {} inputs, must be 0..{}", n_inputs, TSR_MAX_INPUTS);
+    if (n_inputs > 0 && !inputs) return null_arg("graph_op", "inputs");
+    std::vector<tsr::ValueId> in(inputs, inputs + n_inputs);
+    tsr_op_params p{};
+    if (params) p = *params;
+    auto v = g->graph.add_node(op, in, p);
+    if (!v.is_ok()) return v.status();
+    *out_tensor = v.value();
+    return {};
+  });
+}
+
+TSR_API tsr_status_code tsr_graph_output(tsr_graph* g, tsr_tensor t) {
+  return guarded("graph_output", [&]() -> tsr::Status {
+    if (!g) return null_arg("graph_output", "graph");
+    return g->graph.mark_output(t);
+  });
+}
+
+TSR_API tsr_status_code tsr_graph_tensor_desc(const tsr_graph* g, tsr_tensor t, tsr_tensor_desc* out_desc) {
+  return guarded("graph_tensor_desc", [&]() -> tsr::Status {
+    if (!g || !out_desc) return null_arg("graph_tensor_desc", !g ? "graph" : "out_desc");
+    if (!g->graph.valid_value(t)) return tsr::invalid_arg("[graph_tensor_desc] tensor id {} not in graph", t);
+    *out_desc = g->graph.value(t).desc;
+    return {};
+  });
+}
+
+TSR_API int32_t tsr_graph_node_count(const tsr_graph* g) {
+  return g ? static_cast<int32_t>(g->graph.nodes().size()) : 0;
+}
+
+TSR_API tsr_status_code tsr_compile(tsr_context* ctx, const tsr_graph* g, const tsr_compile_options* options,
+                                    tsr_model** out_model) {
+  return guarded("compile", [&]() -> tsr::Status {
+    if (!ctx || !g || !out_model) return null_arg("compile", !ctx ? "ctx" : !g ? "graph" : "out_model");
+    if (g->ctx != ctx) return tsr::invalid_arg("[compile] the graph belongs to another context");
+    tsr_compile_options opt{};
+    if (options) std::memcpy(&opt, options, std::min<size_t>(options->struct_size, sizeof(opt)));
+    if (opt.n_devices < 0 || (opt.n_devices > 0 && !opt.devices))
+      return tsr::invalid_arg("[compile] {} devices but the list is null", opt.n_devices);
+    tsr::CompileOptions co;
+    for (int32_t i = 0; i < opt.n_devices; ++i) {
+      if (!opt.devices[i]) return tsr::invalid_arg("[compile] device name {} is null", i);
+      co.devices.emplace_back(opt.devices[i]);
+    }
+    co.strict = (opt.flags & TSR_COMPILE_STRICT) != 0;
+    auto m = tsr::CompiledModel::compile(*ctx->registry, g->graph, co);
+    if (!m.is_ok()) return m.status();
+    auto model = std::make_unique<tsr_model_s>();
+    model->model = std::move(m.value());
+    *out_model = model.release();
+    return {};
+  });
+}
+
+TSR_API void tsr_model_destroy(tsr_model* m) { delete m; }
+
+TSR_API tsr_status_code tsr_model_set_input(tsr_model* m, tsr_tensor t, const void* data, uint64_t size) {
+  return guarded("set_input", [&]() -> tsr::Status {
+    if (!m) return null_arg("set_input", "model");
+    if (size > static_cast<uint64_t>(INT64_MAX))
+      return tsr::invalid_arg("[set_input] size {} too large", size);
+    return m->model->set_input(t, data, static_cast<int64_t>(size));
+  });
+}
+
+TSR_API tsr_status_code tsr_model_execute(tsr_model* m, const int64_t* step_params, int32_t n_step_params) {
+  return guarded("execute", [&]() -> tsr::Status {
+    if (!m) return null_arg("execute", "model");
+    return m->model->execute(step_params, n_step_params);
+  });
+}
+
+TSR_API tsr_status_code tsr_model_get_output(tsr_model* m, tsr_tensor t, void* dst, uint64_t size) {
+  return guarded("get_output", [&]() -> tsr::Status {
+    if (!m) return null_arg("get_output", "model");
+    if (size > static_cast<uint64_t>(INT64_MAX))
+      return tsr::invalid_arg("[get_output] size {} too large", size);
+    return m->model->get_output(t, dst, static_cast<int64_t>(size));
+  });
+}
+
+TSR_API const char* tsr_model_placement(const tsr_model* m) {
+  return m ? m->model->placement_report().c_str() : "";
+}
+
+TSR_API tsr_status_code tsr_model_get_stats(const tsr_model* m, tsr_model_stats* out_stats) {
+  return guarded("model_stats", [&]() -> tsr::Status {
+    if (!m || !out_stats) return null_arg("model_stats", !m ? "model" : "out_stats");
+    const tsr::ModelStats& s = m->model->stats();
+    tsr_model_stats r{};
+    r.struct_size = sizeof(r);
+    r.n_nodes = s.n_nodes;
+    r.n_fallbacks = s.n_fallbacks;
+    r.n_copies = s.n_copies;
+    r.activation_peak_bytes = static_cast<uint64_t>(s.activation_peak_bytes);
+    r.activation_total_bytes = static_cast<uint64_t>(s.activation_total_bytes);
+    r.weight_bytes = static_cast<uint64_t>(s.weight_bytes);
+    r.state_bytes = static_cast<uint64_t>(s.state_bytes);
+    r.last_execute_seconds = s.last_execute_seconds;
+    const size_t n = out_stats->struct_size ? std::min<size_t>(out_stats->struct_size, sizeof(r)) : sizeof(r);
+    std::memcpy(out_stats, &r, n);
+    return {};
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,87 @@
+// Plugin loading through the public API: the null backend built as a plugin
+// loads and registers its device; files that are not plugins, or plugins of
+// another ABI version, are refused with a message naming the file.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "tessera/tessera.h"
+
+namespace {
+
+struct Ctx {
+  tsr_context* ctx = nullptr;
+  Ctx() { EXPECT_EQ(tsr_context_create(nullptr, &ctx), TSR_OK) << tsr_last_error(); }
+  ~Ctx() { tsr_context_destroy(ctx); }
+};
+
+bool has_device(tsr_context* ctx, const char* name) {
+  int32_t idx = -1;
+  return tsr_device_find(ctx, name, &idx) == TSR_OK;
+}
+
+TEST(Plugin, null_plugin_loads_and_registers_its_device) {
+  Ctx c;
+  EXPECT_FALSE(has_device(c.ctx, "null_plugin:0"));
+  ASSERT_EQ(tsr_context_load_plugin(c.ctx, TSR_NULL_PLUGIN_PATH), TSR_OK) << tsr_last_error();
+  EXPECT_TRUE(has_device(c.ctx, "null_plugin:0"));
+  EXPECT_TRUE(has_device(c.ctx, "null_plugin"));
+}
+
+TEST(Plugin, loading_the_same_plugin_twice_is_refused) {
+  Ctx c;
+  ASSERT_EQ(tsr_context_load_plugin(c.ctx, TSR_NULL_PLUGIN_PATH), TSR_OK) << tsr_last_error();
+  EXPECT_EQ(tsr_context_load_plugin(c.ctx, TSR_NULL_PLUGIN_PATH), TSR_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tsr_last_error()).find("already registered"), std::string::npos) << tsr_last_error();
+}
+
+TEST(Plugin, wrong_abi_version_is_refused_with_both_versions) {
+  Ctx c;
+  EXPECT_EQ(tsr_context_load_plugin(c.ctx, TSR_BAD_ABI_PLUGIN_PATH), TSR_ERR_ABI_MISMATCH);
+  const std::string msg = tsr_last_error();
+  EXPECT_NE(msg.find(TSR_BAD_ABI_PLUGIN_PATH), std::string::npos) << msg;
+  EXPECT_NE(msg.find("999"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("version " + std::to_string(TSR_BACKEND_ABI_VERSION)), std::string::npos) << msg;
+  EXPECT_FALSE(has_device(c.ctx, "future"));
+}
+
+TEST(Plugin, library_without_entry_symbol_is_refused) {
+  Ctx c;
+  EXPECT_EQ(tsr_context_load_plugin(c.ctx, TSR_NOT_A_PLUGIN_PATH), TSR_ERR_NOT_FOUND);
+  const std::string msg = tsr_last_error();
+  EXPECT_NE(msg.find("not a Tessera backend plugin"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("tsr_backend_entry"), std::string::npos) << msg;
+}
+
+TEST(Plugin, non_library_file_is_refused) {
+  const std::string path = testing::TempDir() + "/not_a_library.so";
+  std::ofstream(path) << "this is text, not ELF\n";
+  Ctx c;
+  EXPECT_EQ(tsr_context_load_plugin(c.ctx, path.c_str()), TSR_ERR_IO);
+  const std::string msg = tsr_last_error();
+  EXPECT_NE(msg.find(path), std::string::npos) << msg;
+  EXPECT_NE(msg.find("not a loadable shared library"), std::string::npos) << msg;
+  std::remove(path.c_str());
+}
+
+TEST(Plugin, missing_file_is_refused) {
+  Ctx c;
+  EXPECT_EQ(tsr_context_load_plugin(c.ctx, "/nonexistent/libtessera_warp.so"), TSR_ERR_IO);
+  EXPECT_NE(std::string(tsr_last_error()).find("/nonexistent/libtessera_warp.so"), std::string::npos);
+}
+
+TEST(Plugin, context_options_load_plugins_or_fail_whole) {
+  const char* paths[] = {TSR_NULL_PLUGIN_PATH, TSR_BAD_ABI_PLUGIN_PATH};
+  tsr_context_options o{sizeof(o), 1, paths, 2};
+  tsr_context* ctx = reinterpret_cast<tsr_context*>(0x1);
+  EXPECT_EQ(tsr_context_create(&o, &ctx), TSR_ERR_ABI_MISMATCH);
+  EXPECT_EQ(ctx, reinterpret_cast<tsr_context*>(0x1)) << "out_ctx written on failure";
+  o.n_plugins = 1;
+  ASSERT_EQ(tsr_context_create(&o, &ctx), TSR_OK) << tsr_last_error();
+  EXPECT_TRUE(has_device(ctx, "null_plugin:0"));
+  tsr_context_destroy(ctx);
+}
+
+}  // namespace

@@ -1,0 +1,56 @@
+// tessera-info: lists the backends and devices this build and its plugins see.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "tessera/tessera.h"
+
+static const char* type_name(int32_t t) {
+  switch (t) {
+    case TSR_DEVICE_TYPE_CPU:
+      return "cpu";
+    case TSR_DEVICE_TYPE_GPU_DISCRETE:
+      return "discrete gpu";
+    case TSR_DEVICE_TYPE_GPU_INTEGRATED:
+      return "integrated gpu";
+    case TSR_DEVICE_TYPE_ACCELERATOR:
+      return "accelerator";
+    default:
+      return "other";
+  }
+}
+
+int main(int argc, char** argv) {
+  std::vector<const char*> plugins;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--plugin") == 0 && i + 1 < argc) {
+      plugins.push_back(argv[++i]);
+    } else {
+      std::fprintf(stderr, "usage: tessera-info [--plugin PATH]...\n");
+      return 2;
+    }
+  }
+  tsr_context_options o{sizeof(o), 0, plugins.data(), static_cast<int32_t>(plugins.size())};
+  tsr_context* ctx = nullptr;
+  if (tsr_context_create(&o, &ctx) != TSR_OK) {
+    std::fprintf(stderr, "tessera-info: %s\n", tsr_last_error());
+    return 1;
+  }
+  std::printf("Tessera %s, backend ABI %u\n", tsr_version(), TSR_BACKEND_ABI_VERSION);
+  const int32_t n = tsr_device_count(ctx);
+  std::printf("%d device%s\n", n, n == 1 ? "" : "s");
+  for (int32_t i = 0; i < n; ++i) {
+    tsr_device_info info{};
+    info.struct_size = sizeof(info);
+    if (tsr_device_get_info(ctx, i, &info) != TSR_OK) continue;
+    std::printf("  %-14s %s | vendor %s | driver %s | %s | memory %.1f GiB", info.name, info.props.name,
+                info.props.vendor, info.props.driver, type_name(info.props.type),
+                info.props.memory_bytes / (1024.0 * 1024.0 * 1024.0));
+    if (info.props.peak_flops > 0) std::printf(" | peak %.1f GFLOP/s", info.props.peak_flops / 1e9);
+    if (info.props.peak_bandwidth > 0) std::printf(" | %.1f GB/s", info.props.peak_bandwidth / 1e9);
+    std::printf("\n");
+  }
+  tsr_context_destroy(ctx);
+  return 0;
+}
