@@ -1,0 +1,35 @@
+# Installs the shared library, the public headers, a CMake package
+# (find_package(Tessera) -> Tessera::tessera) and a pkg-config file.
+include(CMakePackageConfigHelpers)
+
+install(TARGETS tessera EXPORT TesseraTargets
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES
+          ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera.h
+          ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera.hpp
+          ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera_types.h
+          ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera_backend.h
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tessera)
+# The null backend as a plugin: the template a vendor's build can load.
+install(TARGETS tessera_null_plugin LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/tessera)
+if(TESSERA_BUILD_TOOLS)
+  install(TARGETS tessera-info tessera-conformance RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
+
+set(TESSERA_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/Tessera)
+install(EXPORT TesseraTargets NAMESPACE Tessera:: DESTINATION ${TESSERA_CMAKE_DIR})
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/TesseraConfig.cmake.in
+                              ${PROJECT_BINARY_DIR}/TesseraConfig.cmake
+                              INSTALL_DESTINATION ${TESSERA_CMAKE_DIR})
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/TesseraConfigVersion.cmake
+                                 VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/TesseraConfig.cmake ${PROJECT_BINARY_DIR}/TesseraConfigVersion.cmake
+        DESTINATION ${TESSERA_CMAKE_DIR})
+
+# pkg-config file relative to its own location, so an installed tree can move.
+file(RELATIVE_PATH TESSERA_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
+configure_file(${PROJECT_SOURCE_DIR}/cmake/tessera.pc.in ${PROJECT_BINARY_DIR}/tessera.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/tessera.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -66,7 +66,7 @@ tsr::Status null_arg(const char* where, const char* what) {
   return tsr::invalid_arg("[{}] {} is null", where, what);
 }
 
-tsr::Result<tsr::TensorDesc> leaf_desc(const char* where, const char* name, tsr_dtype dtype, int32_t rank,
+tsr::Result<tsr::TensorDesc> leaf_desc(const char* where, const char* name, int32_t dtype, int32_t rank,
                                        const int64_t* ne) {
   if (!ne) return null_arg(where, "ne");
   auto d = tsr::make_desc(dtype, rank, ne);
@@ -106,12 +106,12 @@ TSR_API const char* tsr_status_name(tsr_status_code code) {
   return "unknown status";
 }
 
-TSR_API const char* tsr_dtype_name(tsr_dtype dtype) {
+TSR_API const char* tsr_dtype_name(int32_t dtype) {
   const tsr::DtypeTraits* t = tsr::dtype_traits(dtype);
   return t ? t->name : nullptr;
 }
 
-TSR_API const char* tsr_op_name(tsr_op op) {
+TSR_API const char* tsr_op_name(int32_t op) {
   const tsr::ops::OpInfo* i = tsr::ops::op_info(op);
   return i ? i->name : nullptr;
 }
@@ -195,7 +195,7 @@ TSR_API tsr_status_code tsr_graph_create(tsr_context* ctx, tsr_graph** out_graph
 
 TSR_API void tsr_graph_destroy(tsr_graph* graph) { delete graph; }
 
-TSR_API tsr_status_code tsr_graph_input(tsr_graph* g, const char* name, tsr_dtype dtype, int32_t rank,
+TSR_API tsr_status_code tsr_graph_input(tsr_graph* g, const char* name, int32_t dtype, int32_t rank,
                                         const int64_t* ne, tsr_tensor* out_tensor) {
   return guarded("graph_input", [&]() -> tsr::Status {
     if (!g || !out_tensor) return null_arg("graph_input", !g ? "graph" : "out_tensor");
@@ -209,7 +209,7 @@ TSR_API tsr_status_code tsr_graph_input(tsr_graph* g, const char* name, tsr_dtyp
   });
 }
 
-TSR_API tsr_status_code tsr_graph_weight(tsr_graph* g, const char* name, tsr_dtype dtype, int32_t rank,
+TSR_API tsr_status_code tsr_graph_weight(tsr_graph* g, const char* name, int32_t dtype, int32_t rank,
                                          const int64_t* ne, const void* data, uint64_t size,
                                          tsr_tensor* out_tensor) {
   return guarded("graph_weight", [&]() -> tsr::Status {
@@ -226,7 +226,7 @@ TSR_API tsr_status_code tsr_graph_weight(tsr_graph* g, const char* name, tsr_dty
   });
 }
 
-TSR_API tsr_status_code tsr_graph_state(tsr_graph* g, const char* name, tsr_dtype dtype, int32_t rank,
+TSR_API tsr_status_code tsr_graph_state(tsr_graph* g, const char* name, int32_t dtype, int32_t rank,
                                         const int64_t* ne, tsr_tensor* out_tensor) {
   return guarded("graph_state", [&]() -> tsr::Status {
     if (!g || !out_tensor) return null_arg("graph_state", !g ? "graph" : "out_tensor");
@@ -240,7 +240,7 @@ TSR_API tsr_status_code tsr_graph_state(tsr_graph* g, const char* name, tsr_dtyp
   });
 }
 
-TSR_API tsr_status_code tsr_graph_op(tsr_graph* g, tsr_op op, const tsr_tensor* inputs, int32_t n_inputs,
+TSR_API tsr_status_code tsr_graph_op(tsr_graph* g, int32_t op, const tsr_tensor* inputs, int32_t n_inputs,
                                      const tsr_op_params* params, tsr_tensor* out_tensor) {
   return guarded("graph_op", [&]() -> tsr::Status {
     if (!g || !out_tensor) return null_arg("graph_op", !g ? "graph" : "out_tensor");

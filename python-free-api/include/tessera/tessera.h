@@ -65,9 +65,9 @@ TSR_API const char* tsr_last_error(void);
 /* "invalid argument", ... */
 TSR_API const char* tsr_status_name(tsr_status_code code);
 /* "f32", "q4_1", ... or NULL for unknown ids. */
-TSR_API const char* tsr_dtype_name(tsr_dtype dtype);
+TSR_API const char* tsr_dtype_name(int32_t dtype);
 /* "matmul", ... or NULL for unknown ids. */
-TSR_API const char* tsr_op_name(tsr_op op);
+TSR_API const char* tsr_op_name(int32_t op);
 
 /* ---- Context: backends and devices ------------------------------------ */
 
@@ -100,26 +100,28 @@ TSR_API tsr_status_code tsr_device_get_info(const tsr_context* ctx, int32_t inde
 TSR_API tsr_status_code tsr_device_find(const tsr_context* ctx, const char* name, int32_t* out_index);
 
 /* ---- Graph -------------------------------------------------------------- */
+/* dtype and op arguments are int32_t holding a tsr_dtype / tsr_op value, so
+ * an out-of-range value from a caller is an error, not undefined behaviour. */
 
 TSR_API tsr_status_code tsr_graph_create(tsr_context* ctx, tsr_graph** out_graph);
 TSR_API void tsr_graph_destroy(tsr_graph* graph); /* accepts NULL */
 
 /* Leaves. ne lists rank dims, innermost first. Names are copied. */
-TSR_API tsr_status_code tsr_graph_input(tsr_graph* g, const char* name, tsr_dtype dtype, int32_t rank,
+TSR_API tsr_status_code tsr_graph_input(tsr_graph* g, const char* name, int32_t dtype, int32_t rank,
                                         const int64_t* ne, tsr_tensor* out_tensor);
 /* data (size bytes, the tensor's contiguous GGUF layout) is borrowed: it must
  * stay valid and unchanged while the graph or any model compiled from it
  * exists. Devices that can address host memory use it in place. */
-TSR_API tsr_status_code tsr_graph_weight(tsr_graph* g, const char* name, tsr_dtype dtype, int32_t rank,
+TSR_API tsr_status_code tsr_graph_weight(tsr_graph* g, const char* name, int32_t dtype, int32_t rank,
                                          const int64_t* ne, const void* data, uint64_t size,
                                          tsr_tensor* out_tensor);
 /* Persistent state (a KV cache): zero-initialised at compile, kept across
  * executions, written with TSR_OP_SET_ROWS. */
-TSR_API tsr_status_code tsr_graph_state(tsr_graph* g, const char* name, tsr_dtype dtype, int32_t rank,
+TSR_API tsr_status_code tsr_graph_state(tsr_graph* g, const char* name, int32_t dtype, int32_t rank,
                                         const int64_t* ne, tsr_tensor* out_tensor);
 /* Adds a node; params may be NULL (all zero). Shape and dtype are inferred at
  * once; a bad node fails here with the op and shapes in the message. */
-TSR_API tsr_status_code tsr_graph_op(tsr_graph* g, tsr_op op, const tsr_tensor* inputs, int32_t n_inputs,
+TSR_API tsr_status_code tsr_graph_op(tsr_graph* g, int32_t op, const tsr_tensor* inputs, int32_t n_inputs,
                                      const tsr_op_params* params, tsr_tensor* out_tensor);
 /* Marks a tensor to be readable after execution. */
 TSR_API tsr_status_code tsr_graph_output(tsr_graph* g, tsr_tensor t);

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Configures and builds Tessera into $1 (default build/), with ccache when it
+# is installed (its cache lives outside the checkout, in ~/.ccache). Extra
+# arguments go to cmake's configure step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=${1:-build}
+shift || true
+launcher=()
+if command -v ccache >/dev/null; then
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S . -B "$dir" -G Ninja "${launcher[@]}" "$@"
+cmake --build "$dir" -j"$(nproc)"
