@@ -15,9 +15,14 @@
 
 namespace tsr {
 
+class SharedStates;
+
 struct CompileOptions {
   std::vector<std::string> devices;  // preference order; empty = {"cpu"}
   bool strict = false;               // refuse to fall back to the CPU
+  // Where shared states live (must outlive the model); null: shared states
+  // are private to the model like other states.
+  SharedStates* shared_states = nullptr;
 };
 
 struct ModelStats {

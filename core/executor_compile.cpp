@@ -8,6 +8,7 @@
 #include "core/executor_impl.h"
 #include "core/planner.h"
 #include "core/scheduler.h"
+#include "core/shared_state.h"
 #include "ops/op_schema.h"
 
 namespace tsr {
@@ -317,19 +318,20 @@ Result<std::unique_ptr<CompiledModel>> CompiledModel::compile(Registry& registry
       if (val.kind != ValueKind::kInput && val.kind != ValueKind::kState) continue;
       const int64_t size = n_bytes_contiguous(val.desc);
       const bool state = val.kind == ValueKind::kState;
+      if (state && val.shared && options.shared_states) {
+        auto b = options.shared_states->acquire(val.name, val.desc, dev, ds.queue);
+        if (!b.is_ok()) return b.status();
+        im.storage[{v, d}] = Storage{b.value(), 0};
+        ds.state_bytes += size;
+        continue;
+      }
       auto b = alloc(size, (state ? TSR_BUFFER_KV : 0) | TSR_BUFFER_HOST_VISIBLE,
                      fmt::format("{} '{}'", value_kind_name(val.kind), val.name));
       if (!b.is_ok()) return b.status();
       im.storage[{v, d}] = Storage{b.value(), 0};
       if (state) {
         ds.state_bytes += size;
-        static const std::vector<unsigned char> zeros(1 << 20, 0);
-        for (int64_t off = 0; off < size; off += static_cast<int64_t>(zeros.size())) {
-          const uint64_t chunk = std::min<uint64_t>(zeros.size(), size - off);
-          if (bk.buffer_write(ds.queue, b.value(), off, zeros.data(), chunk, &err) != TSR_OK)
-            return make_error(TSR_ERR_DEVICE, "[compile] {}: zeroing state '{}': {}", dev.name, val.name,
-                              backend_error(err, "buffer_write"));
-        }
+        TSR_RETURN_IF_ERROR(zero_buffer(bk, ds.queue, b.value(), size, fmt::format("state '{}'", val.name)));
       }
     }
 

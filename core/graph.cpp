@@ -39,8 +39,14 @@ Result<ValueId> Graph::add_input(std::string name, const TensorDesc& desc) {
   return add_leaf(std::move(name), ValueKind::kInput, desc);
 }
 
-Result<ValueId> Graph::add_state(std::string name, const TensorDesc& desc) {
-  return add_leaf(std::move(name), ValueKind::kState, desc);
+Result<ValueId> Graph::add_state(std::string name, const TensorDesc& desc, bool shared) {
+  if (shared) {
+    for (const Value& v : values_)
+      if (v.shared && v.name == name) return invalid_arg("[graph] shared state '{}' declared twice", name);
+  }
+  auto id = add_leaf(std::move(name), ValueKind::kState, desc);
+  if (id.is_ok()) values_[id.value()].shared = shared;
+  return id;
 }
 
 Result<ValueId> Graph::add_weight(std::string name, const TensorDesc& desc, const void* data, int64_t size) {

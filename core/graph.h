@@ -41,6 +41,7 @@ struct Value {
   const void* data = nullptr;  // weights: borrowed host memory
   int64_t data_size = 0;
   bool is_output = false;
+  bool shared = false;  // state kept by the context under its name (see SharedStates)
 };
 
 struct Node {
@@ -56,7 +57,9 @@ class Graph {
   // data is borrowed: it must stay valid and unchanged while any model
   // compiled from this graph exists. size must equal the tensor's byte size.
   Result<ValueId> add_weight(std::string name, const TensorDesc& desc, const void* data, int64_t size);
-  Result<ValueId> add_state(std::string name, const TensorDesc& desc);
+  // shared: the state is looked up by name in the context's SharedStates at
+  // compile time, so models compiled from different graphs see one memory.
+  Result<ValueId> add_state(std::string name, const TensorDesc& desc, bool shared = false);
   Result<ValueId> add_node(int32_t op, const std::vector<ValueId>& inputs, const tsr_op_params& params);
   Status mark_output(ValueId v);
   Status set_name(ValueId v, std::string name);

@@ -11,12 +11,16 @@
 #include "core/executor.h"
 #include "core/graph.h"
 #include "core/registry.h"
+#include "core/shared_state.h"
 #include "ops/op_schema.h"
 #include "python-free-api/src/c_api_internal.h"
 #include "tessera/tessera.h"
 
 struct tsr_context_s {
   std::unique_ptr<tsr::Registry> registry;
+  // Declared after the registry so it is destroyed first: its buffers belong
+  // to the registry's devices.
+  std::unique_ptr<tsr::SharedStates> shared_states = std::make_unique<tsr::SharedStates>();
 };
 struct tsr_graph_s {
   tsr_context* ctx = nullptr;
@@ -240,6 +244,27 @@ TSR_API tsr_status_code tsr_graph_state(tsr_graph* g, const char* name, int32_t 
   });
 }
 
+TSR_API tsr_status_code tsr_graph_shared_state(tsr_graph* g, const char* name, int32_t dtype, int32_t rank,
+                                               const int64_t* ne, tsr_tensor* out_tensor) {
+  return guarded("graph_shared_state", [&]() -> tsr::Status {
+    if (!g || !out_tensor || !name)
+      return null_arg("graph_shared_state", !g ? "graph" : !name ? "name" : "out_tensor");
+    auto d = leaf_desc("graph_shared_state", name, dtype, rank, ne);
+    if (!d.is_ok()) return d.status();
+    auto v = g->graph.add_state(name, d.value(), /*shared=*/true);
+    if (!v.is_ok()) return v.status();
+    *out_tensor = v.value();
+    return {};
+  });
+}
+
+TSR_API tsr_status_code tsr_context_reset_shared_state(tsr_context* ctx, const char* name) {
+  return guarded("reset_shared_state", [&]() -> tsr::Status {
+    if (!ctx) return null_arg("reset_shared_state", "ctx");
+    return ctx->shared_states->reset(name ? name : "");
+  });
+}
+
 TSR_API tsr_status_code tsr_graph_op(tsr_graph* g, int32_t op, const tsr_tensor* inputs, int32_t n_inputs,
                                      const tsr_op_params* params, tsr_tensor* out_tensor) {
   return guarded("graph_op", [&]() -> tsr::Status {
@@ -292,6 +317,7 @@ TSR_API tsr_status_code tsr_compile(tsr_context* ctx, const tsr_graph* g, const 
       co.devices.emplace_back(opt.devices[i]);
     }
     co.strict = (opt.flags & TSR_COMPILE_STRICT) != 0;
+    co.shared_states = ctx->shared_states.get();
     auto m = tsr::CompiledModel::compile(*ctx->registry, g->graph, co);
     if (!m.is_ok()) return m.status();
     auto model = std::make_unique<tsr_model_s>();

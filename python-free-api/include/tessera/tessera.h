@@ -119,6 +119,15 @@ TSR_API tsr_status_code tsr_graph_weight(tsr_graph* g, const char* name, int32_t
  * executions, written with TSR_OP_SET_ROWS. */
 TSR_API tsr_status_code tsr_graph_state(tsr_graph* g, const char* name, int32_t dtype, int32_t rank,
                                         const int64_t* ne, tsr_tensor* out_tensor);
+/* A state kept by the context under name: every model compiled in this
+ * context from a graph declaring the same name (same dtype and shape, on the
+ * same device) uses the same memory, zeroed when first created. This is how a
+ * prefill graph and a decode graph share one KV cache. A name may be declared
+ * once per graph. */
+TSR_API tsr_status_code tsr_graph_shared_state(tsr_graph* g, const char* name, int32_t dtype, int32_t rank,
+                                               const int64_t* ne, tsr_tensor* out_tensor);
+/* Zeroes the shared state called name, or all of them when name is NULL. */
+TSR_API tsr_status_code tsr_context_reset_shared_state(tsr_context* ctx, const char* name);
 /* Adds a node; params may be NULL (all zero). Shape and dtype are inferred at
  * once; a bad node fails here with the op and shapes in the message. */
 TSR_API tsr_status_code tsr_graph_op(tsr_graph* g, int32_t op, const tsr_tensor* inputs, int32_t n_inputs,

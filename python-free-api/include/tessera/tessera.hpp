@@ -115,6 +115,12 @@ class Graph {
     check(tsr_graph_state(get(), name.c_str(), dt, static_cast<int32_t>(ne.size()), ne.data(), &t));
     return t;
   }
+  // See tsr_graph_shared_state.
+  tsr_tensor shared_state(const std::string& name, tsr_dtype dt, std::vector<int64_t> ne) {
+    tsr_tensor t;
+    check(tsr_graph_shared_state(get(), name.c_str(), dt, static_cast<int32_t>(ne.size()), ne.data(), &t));
+    return t;
+  }
   tsr_tensor op(tsr_op op, std::initializer_list<tsr_tensor> in, const tsr_op_params& p = {}) {
     tsr_tensor t;
     check(tsr_graph_op(get(), op, in.begin(), static_cast<int32_t>(in.size()), &p, &t));

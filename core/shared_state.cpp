@@ -1,0 +1,74 @@
+#include "core/shared_state.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace tsr {
+
+Status zero_buffer(const tsr_backend_iface& bk, tsr_bk_queue queue, tsr_bk_buffer buffer, int64_t size,
+                   const std::string& what) {
+  static const std::vector<unsigned char> zeros(1 << 20, 0);
+  tsr_error err{};
+  for (int64_t off = 0; off < size; off += static_cast<int64_t>(zeros.size())) {
+    const uint64_t chunk = std::min<uint64_t>(zeros.size(), static_cast<uint64_t>(size - off));
+    if (bk.buffer_write(queue, buffer, static_cast<uint64_t>(off), zeros.data(), chunk, &err) != TSR_OK)
+      return make_error(TSR_ERR_DEVICE, "[state] zeroing {}: {}", what, backend_error(err, "buffer_write"));
+  }
+  if (bk.queue_finish(queue, &err) != TSR_OK)
+    return make_error(TSR_ERR_DEVICE, "[state] zeroing {}: {}", what, backend_error(err, "queue_finish"));
+  return {};
+}
+
+SharedStates::~SharedStates() {
+  for (auto& [name, e] : entries_) e.device->backend->iface().buffer_free(e.buffer);
+}
+
+Result<tsr_bk_buffer> SharedStates::acquire(const std::string& name, const TensorDesc& desc,
+                                            const Device& device, tsr_bk_queue queue) {
+  auto it = entries_.find(name);
+  if (it != entries_.end()) {
+    const Entry& e = it->second;
+    if (e.desc.dtype != desc.dtype || !same_shape(e.desc, desc))
+      return invalid_arg("[state] shared state '{}' is {}, this graph declares {}", name, desc_str(e.desc),
+                         desc_str(desc));
+    if (e.device != &device)
+      return make_error(TSR_ERR_UNSUPPORTED,
+                        "[state] shared state '{}' lives on {}, this graph needs it on {}", name,
+                        e.device->name, device.name);
+    return e.buffer;
+  }
+  const tsr_backend_iface& bk = device.backend->iface();
+  const int64_t size = n_bytes_contiguous(desc);
+  tsr_bk_buffer b = nullptr;
+  tsr_error err{};
+  if (bk.buffer_alloc(device.handle, static_cast<uint64_t>(std::max<int64_t>(size, 1)),
+                      TSR_BUFFER_KV | TSR_BUFFER_HOST_VISIBLE, &b, &err) != TSR_OK)
+    return make_error(TSR_ERR_OUT_OF_MEMORY, "[state] {}: shared state '{}' ({} bytes): {}", device.name,
+                      name, size, backend_error(err, "buffer_alloc"));
+  Status z = zero_buffer(bk, queue, b, size, "shared state '" + name + "'");
+  if (!z.is_ok()) {
+    bk.buffer_free(b);
+    return z;
+  }
+  entries_.emplace(name, Entry{desc, &device, b});
+  return b;
+}
+
+Status SharedStates::reset(const std::string& name) {
+  for (auto& [n, e] : entries_) {
+    if (!name.empty() && n != name) continue;
+    const tsr_backend_iface& bk = e.device->backend->iface();
+    tsr_bk_queue q = nullptr;
+    tsr_error err{};
+    if (bk.queue_create(e.device->handle, &q, &err) != TSR_OK)
+      return make_error(TSR_ERR_DEVICE, "[state] reset '{}': {}", n, backend_error(err, "queue_create"));
+    Status st = zero_buffer(bk, q, e.buffer, n_bytes_contiguous(e.desc), "shared state '" + n + "'");
+    bk.queue_destroy(q);
+    TSR_RETURN_IF_ERROR(st);
+    if (!name.empty()) return {};
+  }
+  if (!name.empty()) return make_error(TSR_ERR_NOT_FOUND, "[state] no shared state named '{}'", name);
+  return {};
+}
+
+}  // namespace tsr
