@@ -12,6 +12,7 @@ install(FILES
           ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera.hpp
           ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera_types.h
           ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera_backend.h
+          ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera_gguf.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tessera)
 # The null backend as a plugin: the template a vendor's build can load.
 install(TARGETS tessera_null_plugin LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/tessera)

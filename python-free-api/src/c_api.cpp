@@ -13,6 +13,7 @@
 #include "core/registry.h"
 #include "core/shared_state.h"
 #include "ops/op_schema.h"
+#include "python-free-api/src/api_util.h"
 #include "python-free-api/src/c_api_internal.h"
 #include "tessera/tessera.h"
 
@@ -38,37 +39,8 @@ Registry& registry_of(tsr_context* ctx) { return *ctx->registry; }
 
 namespace {
 
-thread_local std::string g_last_error;
-
-tsr_status_code fail(const tsr::Status& s) {
-  g_last_error = s.message();
-  return s.code();
-}
-
-tsr_status_code fail(tsr_status_code code, std::string msg) {
-  g_last_error = std::move(msg);
-  return code;
-}
-
-// Runs f, converting exceptions (allocation failures, bugs) into codes.
-template <typename F>
-tsr_status_code guarded(const char* where, F&& f) {
-  try {
-    const tsr::Status s = f();
-    if (!s.is_ok()) return fail(s);
-    return TSR_OK;
-  } catch (const std::bad_alloc&) {
-    return fail(TSR_ERR_OUT_OF_MEMORY, fmt::format("[{}] out of host memory", where));
-  } catch (const std::exception& e) {
-    return fail(TSR_ERR_INTERNAL, fmt::format("[{}] internal error: {}", where, e.what()));
-  } catch (...) {
-    return fail(TSR_ERR_INTERNAL, fmt::format("[{}] internal error", where));
-  }
-}
-
-tsr::Status null_arg(const char* where, const char* what) {
-  return tsr::invalid_arg("[{}] {} is null", where, what);
-}
+using tsr::capi::guarded;
+using tsr::capi::null_arg;
 
 tsr::Result<tsr::TensorDesc> leaf_desc(const char* where, const char* name, int32_t dtype, int32_t rank,
                                        const int64_t* ne) {
@@ -84,7 +56,7 @@ tsr::Result<tsr::TensorDesc> leaf_desc(const char* where, const char* name, int3
 extern "C" {
 
 TSR_API const char* tsr_version(void) { return "0.1.0"; }
-TSR_API const char* tsr_last_error(void) { return g_last_error.c_str(); }
+TSR_API const char* tsr_last_error(void) { return tsr::capi::last_error().c_str(); }
 
 TSR_API const char* tsr_status_name(tsr_status_code code) {
   switch (code) {
