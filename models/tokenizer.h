@@ -1,0 +1,100 @@
+// Tokenizer read from GGUF metadata (tokenizer.ggml.*): byte-level BPE as
+// used by SmolLM2 and Qwen2 (tokenizer.ggml.model = "gpt2", with merges and
+// pre-tokenization) and SentencePiece-style ("llama", scores, byte-fallback
+// tokens <0xNN>). Special and added tokens (BOS/EOS/EOT, <|im_start|>, ...)
+// are matched verbatim when parse_special is set. Built only on the public
+// API (tessera_gguf.h). Errors are thrown as tessera::Error with a message
+// naming the metadata key and the values.
+//
+//   auto tok = Tokenizer::from_gguf(file);
+//   std::vector<int32_t> ids = tok->encode(tok->apply_chat_template({{"user", "Hi"}}, true), true, true);
+//   std::string text = tok->decode(ids);
+//
+// Threading: a Tokenizer is immutable after construction; any thread may use it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "tessera/tessera.hpp"
+#include "tessera/tessera_gguf.h"
+
+namespace tessera::models {
+
+struct ChatMessage {
+  std::string role;  // "system", "user", "assistant"
+  std::string content;
+};
+
+// The vocabulary as stored under tokenizer.ggml.*; from_gguf reads one, tests
+// may build one by hand.
+struct TokenizerVocab {
+  std::string model;  // tokenizer.ggml.model: "gpt2" (byte-level BPE) or "llama" (SentencePiece)
+  std::string pre;    // tokenizer.ggml.pre (gpt2): selects the pre-tokenizer regex; "" = GPT-2's
+  std::vector<std::string> tokens;   // tokenizer.ggml.tokens
+  std::vector<float> scores;         // tokenizer.ggml.scores: empty, or one per token (llama needs them)
+  std::vector<int32_t> token_types;  // tokenizer.ggml.token_type: empty (all normal), or one per token
+  std::vector<std::string> merges;   // tokenizer.ggml.merges: "left right" by rank (gpt2)
+  int32_t bos = -1, eos = -1, eot = -1, eom = -1, unk = -1;  // -1: none
+  bool add_bos = false;                                      // tokenizer.ggml.add_bos_token
+  bool add_space_prefix = true;                              // tokenizer.ggml.add_space_prefix (llama)
+  std::string chat_template;                                 // tokenizer.chat_template
+};
+
+class Tokenizer {
+ public:
+  // Reads the vocabulary from an open GGUF file; the file may be closed afterwards.
+  static std::unique_ptr<Tokenizer> from_gguf(const tsr_gguf* file);
+  static TokenizerVocab read_vocab(const tsr_gguf* file);
+  // Validates vocab (counts, ids, merges) and builds the tokenizer it describes.
+  static std::unique_ptr<Tokenizer> from_vocab(TokenizerVocab vocab);
+  virtual ~Tokenizer() = default;
+  Tokenizer(const Tokenizer&) = delete;
+  Tokenizer& operator=(const Tokenizer&) = delete;
+
+  // Text -> token ids. add_bos prepends BOS when the model asks for it
+  // (tokenizer.ggml.add_bos_token, default per model type). parse_special
+  // matches control tokens written in the text; user-defined tokens are
+  // always matched.
+  std::vector<int32_t> encode(std::string_view text, bool add_bos, bool parse_special) const;
+  // Raw bytes of one token (byte-level pieces decoded; special tokens as their text).
+  // Throws TSR_ERR_INVALID_ARGUMENT for an id out of range.
+  virtual std::string token_to_piece(int32_t id) const = 0;
+  std::string decode(const std::vector<int32_t>& ids) const;
+
+  int32_t n_vocab() const { return static_cast<int32_t>(tokens_.size()); }
+  int32_t bos() const { return bos_; }
+  int32_t eos() const { return eos_; }
+  int32_t eot() const { return eot_; }  // -1 if the model has none
+  // The id of a token by its exact text, or -1.
+  int32_t token_id(std::string_view text) const;
+  // True for tokens that end generation (EOS, EOT, <|im_end|> for ChatML models).
+  bool is_end_of_generation(int32_t id) const;
+  // The model's chat template applied to messages (ChatML for SmolLM2-Instruct:
+  // "<|im_start|>role\ncontent<|im_end|>\n" ..., then "<|im_start|>assistant\n"
+  // when add_generation_prompt). Throws for templates it does not know.
+  std::string apply_chat_template(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const;
+
+ protected:
+  explicit Tokenizer(TokenizerVocab& vocab);
+  // Appends the ids of a stretch of text holding no special token; first is
+  // true at the start of the text or right after a special token.
+  virtual void encode_text(std::string_view text, bool first, std::vector<int32_t>& out) const = 0;
+  void check_id(int32_t id) const;
+
+  std::vector<std::string> tokens_;
+  std::vector<int32_t> token_types_;  // GGUF token types (1 normal, 3 control, 4 user-defined, 6 byte)
+  std::unordered_map<std::string_view, int32_t> ids_;  // views into tokens_
+  std::vector<int32_t> end_of_generation_;
+  std::vector<int32_t> specials_;  // control and user-defined tokens, longest first
+  std::string chat_template_;      // tokenizer.chat_template, may be empty
+  int32_t bos_ = -1, eos_ = -1, eot_ = -1, unk_ = -1;
+  bool add_bos_ = false;
+  bool strip_leading_space_ = false;  // decode drops the space encode put before the text
+};
+
+}  // namespace tessera::models
