@@ -13,11 +13,12 @@ install(FILES
           ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera_types.h
           ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera_backend.h
           ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera_gguf.h
+          ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera_llm.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tessera)
 # The null backend as a plugin: the template a vendor's build can load.
 install(TARGETS tessera_null_plugin LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/tessera)
 if(TESSERA_BUILD_TOOLS)
-  install(TARGETS tessera-info tessera-conformance RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(TARGETS tessera-info tessera-conformance tessera-run RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
 
 set(TESSERA_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/Tessera)

@@ -90,9 +90,11 @@ class Context {
 
 class Graph {
  public:
-  explicit Graph(const Context& ctx) {
+  explicit Graph(const Context& ctx) : Graph(ctx.get()) {}
+  // On a context owned elsewhere (a library handed a tsr_context*).
+  explicit Graph(tsr_context* ctx) {
     tsr_graph* g = nullptr;
-    check(tsr_graph_create(ctx.get(), &g));
+    check(tsr_graph_create(ctx, &g));
     h_ = Handle<tsr_graph, tsr_graph_destroy>(g);
   }
   tsr_graph* get() const { return h_.get(); }
@@ -223,13 +225,16 @@ class Graph {
 class Model {
  public:
   Model(const Context& ctx, const Graph& g, const std::vector<std::string>& devices = {"cpu"},
+        bool strict = false)
+      : Model(ctx.get(), g, devices, strict) {}
+  Model(tsr_context* ctx, const Graph& g, const std::vector<std::string>& devices = {"cpu"},
         bool strict = false) {
     std::vector<const char*> names;
     for (const auto& d : devices) names.push_back(d.c_str());
     tsr_compile_options o{sizeof(o), names.data(), static_cast<int32_t>(names.size()),
                           strict ? static_cast<uint32_t>(TSR_COMPILE_STRICT) : 0u};
     tsr_model* m = nullptr;
-    check(tsr_compile(ctx.get(), g.get(), &o, &m));
+    check(tsr_compile(ctx, g.get(), &o, &m));
     h_ = Handle<tsr_model, tsr_model_destroy>(m);
   }
   tsr_model* get() const { return h_.get(); }

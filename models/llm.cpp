@@ -1,0 +1,111 @@
+// Llm: loading a model and compiling its forward steps.
+#include "models/llm.h"
+
+#include <algorithm>
+#include <atomic>
+
+namespace tessera::models {
+
+std::unique_ptr<Llm> Llm::load(tsr_context* ctx, const std::string& path, const LlmOptions& options) {
+  if (!ctx) throw Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_load] ctx is null");
+  if (options.n_seq > 1)
+    throw Error(TSR_ERR_UNSUPPORTED,
+                "[tsr_llm_load] n_seq = " + std::to_string(options.n_seq) +
+                    ": one sequence per graph is supported; create one session per sequence");
+  if (options.kv_dtype != TSR_DTYPE_F16 && options.kv_dtype != TSR_DTYPE_F32)
+    throw Error(TSR_ERR_INVALID_ARGUMENT,
+                "[tsr_llm_load] kv_dtype " + std::to_string(options.kv_dtype) + " is not f16 (1) or f32 (0)");
+  if (options.n_ctx < 0 || options.n_batch <= 0)
+    throw Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_load] n_ctx = " + std::to_string(options.n_ctx) +
+                                              ", n_batch = " + std::to_string(options.n_batch) +
+                                              " are out of range");
+  const auto progress = [&](float f) {
+    if (options.progress) options.progress(std::clamp(f, 0.0f, 1.0f));
+  };
+  progress(0.0f);
+
+  std::unique_ptr<Llm> m(new Llm());
+  static std::atomic<uint64_t> next_id{0};
+  m->id_ = next_id++;
+  m->ctx_ = ctx;
+  m->path_ = path;
+  m->options_ = options;
+  tsr_gguf* f = nullptr;
+  check(tsr_gguf_open(path.c_str(), &f));
+  m->file_ = Handle<tsr_gguf, tsr_gguf_close>(f);
+  try {
+    m->hp_ = read_llama_hparams(f);
+    m->weights_ = find_llama_weights(f, m->hp_);
+    int64_t index;
+    if (tsr_gguf_find_key(f, "tokenizer.ggml.model", &index) == TSR_OK)
+      m->tokenizer_ = Tokenizer::from_gguf(f);
+  } catch (const Error& e) {
+    throw Error(e.code(), std::string(e.what()) + " (in " + path + ")");
+  }
+  progress(0.05f);
+  m->n_ctx_ = options.n_ctx > 0 ? options.n_ctx : std::min<int64_t>(m->hp_.n_ctx_train, 2048);
+  m->options_.n_batch = std::min(options.n_batch, m->n_ctx_);
+
+  // The decode step of slot 0: binds every weight (first half of the
+  // progress) and compiles (second half), which checks the devices; the
+  // first session takes it over.
+  const int slot = m->acquire_slot();
+  const Step& s = m->step(slot, 1, false, [&](float f) { progress(0.05f + 0.45f * f); });
+  m->release_slot(slot);
+  m->placement_ = s.model->placement();
+  m->options_.progress = nullptr;  // the caller's callback is not kept past load
+  progress(1.0f);
+  return m;
+}
+
+Llm::~Llm() = default;
+
+const Tokenizer& Llm::tokenizer() const {
+  if (!tokenizer_)
+    throw Error(TSR_ERR_UNSUPPORTED,
+                "[tsr_llm] " + path_ + " has no tokenizer (tokenizer.ggml.model is missing)");
+  return *tokenizer_;
+}
+
+bool Llm::is_end_of_generation(int32_t token) const {
+  return tokenizer_ && tokenizer_->is_end_of_generation(token);
+}
+
+int Llm::acquire_slot() {
+  for (size_t i = 0; i < slots_.size(); ++i)
+    if (!slots_[i]->in_use) {
+      slots_[i]->in_use = true;
+      return static_cast<int>(i);
+    }
+  slots_.push_back(std::make_unique<Slot>());
+  slots_.back()->in_use = true;
+  return static_cast<int>(slots_.size() - 1);
+}
+
+std::string Llm::state_prefix(int slot) const {
+  return "llm" + std::to_string(id_) + ".s" + std::to_string(slot) + ".";
+}
+
+Llm::Step& Llm::step(int slot, int64_t n_tokens, bool all_logits,
+                     const std::function<void(float)>& progress) {
+  // A single token's logits are the same either way.
+  if (n_tokens == 1) all_logits = false;
+  auto& steps = slots_[slot]->steps;
+  const auto key = std::make_pair(n_tokens, all_logits);
+  if (auto it = steps.find(key); it != steps.end()) return it->second;
+
+  Graph g(ctx_);
+  LlamaGraphOptions o;
+  o.n_tokens = n_tokens;
+  o.n_ctx = n_ctx_;
+  o.kv_dtype = options_.kv_dtype;
+  o.all_logits = all_logits;
+  o.state_prefix = state_prefix(slot);
+  Step s;
+  s.io = build_llama_graph(g, hp_, weights_, o, progress);
+  s.model =
+      std::make_unique<Model>(ctx_, g, options_.devices, (options_.compile_flags & TSR_COMPILE_STRICT) != 0);
+  return steps.emplace(key, std::move(s)).first->second;
+}
+
+}  // namespace tessera::models

@@ -1,0 +1,130 @@
+// LlmSession: evaluation in steps over a shared KV cache, and generation.
+#include <chrono>
+#include <numeric>
+
+#include "models/llm.h"
+
+namespace tessera::models {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+LlmSession::LlmSession(Llm& model, const SamplingParams& sampling)
+    : model_(model), slot_(model.acquire_slot()), sampler_(sampling) {
+  // The slot may have been used by a freed session: start from a zero cache.
+  try {
+    reset();
+  } catch (...) {
+    model_.release_slot(slot_);
+    throw;
+  }
+}
+
+LlmSession::~LlmSession() { model_.release_slot(slot_); }
+
+void LlmSession::reset() {
+  n_past_ = 0;
+  history_.clear();
+  logits_.clear();
+  logit_rows_ = 0;
+  sampler_.reset();
+  // Rows past n_past are never read (attention's valid length), so zeroing is
+  // hygiene rather than correctness; it keeps a reused slot indistinguishable
+  // from a fresh one.
+  const std::string prefix = model_.state_prefix(slot_);
+  for (int64_t l = 0; l < model_.hp_.n_layer; ++l)
+    for (const char* kv : {"k", "v"}) {
+      const std::string name = prefix + "blk." + std::to_string(l) + "." + kv;
+      // A state not created yet (no step compiled for this slot) is already zero.
+      if (tsr_context_reset_shared_state(model_.ctx_, name.c_str()) != TSR_OK) break;
+    }
+}
+
+void LlmSession::eval(std::span<const int32_t> tokens, bool all_logits) {
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  const int64_t n_ctx = model_.n_ctx(), n_vocab = model_.hp_.n_vocab;
+  if (n == 0) throw Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_session_eval] no tokens");
+  if (n_past_ + n > n_ctx)
+    throw Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_session_eval] " + std::to_string(n) +
+                                              " tokens after n_past " + std::to_string(n_past_) +
+                                              " exceed n_ctx " + std::to_string(n_ctx));
+  for (int64_t i = 0; i < n; ++i)
+    if (tokens[i] < 0 || tokens[i] >= n_vocab)
+      throw Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_session_eval] token " + std::to_string(i) + " is " +
+                                                std::to_string(tokens[i]) + ", outside the vocabulary [0, " +
+                                                std::to_string(n_vocab) + ")");
+  logits_.assign(static_cast<size_t>((all_logits ? n : 1) * n_vocab), 0.0f);
+  logit_rows_ = 0;
+  const int64_t n_batch = model_.options_.n_batch;
+  std::vector<int32_t> pos;
+  for (int64_t done = 0; done < n;) {
+    const int64_t T = std::min(n_batch, n - done);
+    const bool last = done + T == n;
+    Llm::Step& s = model_.step(slot_, T, all_logits);
+    pos.resize(T);
+    std::iota(pos.begin(), pos.end(), static_cast<int32_t>(n_past_));
+    check(tsr_model_set_input(s.model->get(), s.io.tokens, tokens.data() + done, T * sizeof(int32_t)));
+    check(tsr_model_set_input(s.model->get(), s.io.pos, pos.data(), T * sizeof(int32_t)));
+    const int64_t kv_len = n_past_ + T;
+    check(tsr_model_execute(s.model->get(), &kv_len, 1));
+    // Logits are read where they are kept: every chunk's rows with
+    // all_logits, otherwise the last chunk's last row only.
+    if (all_logits || last) {
+      const int64_t rows = s.io.n_logit_rows;
+      check(tsr_model_get_output(s.model->get(), s.io.logits, logits_.data() + logit_rows_ * n_vocab,
+                                 rows * n_vocab * sizeof(float)));
+      logit_rows_ += static_cast<int32_t>(rows);
+    }
+    n_past_ += T;
+    done += T;
+    history_.insert(history_.end(), tokens.begin() + (done - T), tokens.begin() + done);
+  }
+}
+
+GenerateStats LlmSession::generate(std::span<const int32_t> prompt, int32_t max_new,
+                                   const std::function<bool(int32_t, std::string_view)>& on_token) {
+  GenerateStats st;
+  st.n_prompt = static_cast<int32_t>(prompt.size());
+  const int64_t n_ctx = model_.n_ctx();
+  if (n_past_ + st.n_prompt > n_ctx)
+    throw Error(TSR_ERR_INVALID_ARGUMENT,
+                "[tsr_llm_generate] prompt of n_prompt = " + std::to_string(st.n_prompt) +
+                    " tokens (after n_past = " + std::to_string(n_past_) +
+                    ") does not fit n_ctx = " + std::to_string(n_ctx));
+  if (prompt.empty() && logit_rows_ == 0)
+    throw Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_generate] empty prompt and nothing evaluated before");
+  auto t0 = std::chrono::steady_clock::now();
+  if (!prompt.empty()) eval(prompt, false);
+  st.prefill_seconds = seconds_since(t0);
+
+  const int64_t n_vocab = model_.hp_.n_vocab;
+  int32_t n_decoded = 0;  // decode steps run: what decode_seconds measures
+  t0 = std::chrono::steady_clock::now();
+  double callback_seconds = 0.0;
+  for (int32_t i = 0; i < max_new; ++i) {
+    const std::span<const float> last(logits_.data() + (logit_rows_ - 1) * n_vocab, n_vocab);
+    const int32_t tok = sampler_.sample(last, history_);
+    if (model_.is_end_of_generation(tok)) break;
+    ++st.n_generated;
+    const auto tc = std::chrono::steady_clock::now();
+    const std::string piece = model_.has_tokenizer() ? model_.tokenizer().token_to_piece(tok) : std::string();
+    const bool stop = on_token && on_token(tok, piece);
+    callback_seconds += seconds_since(tc);
+    // The token goes into the cache even when it is the last one, so that a
+    // later eval or generate continues after it.
+    if (n_past_ >= n_ctx) break;
+    const int32_t one[1] = {tok};
+    eval(one, false);
+    ++n_decoded;
+    if (stop) break;
+  }
+  st.decode_seconds = seconds_since(t0) - callback_seconds;
+  st.n_decode_steps = n_decoded;
+  return st;
+}
+
+}  // namespace tessera::models

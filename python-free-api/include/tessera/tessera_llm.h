@@ -1,0 +1,123 @@
+/* Tessera LLM generation — public C API, beside tessera.h.
+ *
+ * Loads a llama-family GGUF model (llama, which covers SmolLM2), builds its
+ * graphs with the public graph API, and generates text with a KV cache.
+ *
+ *   tsr_llm* m;
+ *   tsr_llm_options o = {sizeof o};                 // defaults: cpu, n_ctx 2048, f16 KV cache
+ *   if (tsr_llm_load(ctx, "SmolLM2.gguf", &o, &m) != TSR_OK) puts(tsr_last_error());
+ *   tsr_llm_session* s;
+ *   tsr_llm_sampling sp = {sizeof sp, 0.0f};        // temperature 0: greedy
+ *   tsr_llm_session_create(m, &sp, &s);
+ *   int32_t toks[512]; int32_t n;
+ *   tsr_llm_tokenize(m, "Hello", 5, 1, 1, toks, 512, &n);
+ *   tsr_llm_generate(s, toks, n, 64, on_token, user, NULL);
+ *
+ * Ownership: the model borrows the context (destroy models first); a session
+ * borrows its model. Errors as in tessera.h (status + tsr_last_error()).
+ */
+#ifndef TESSERA_LLM_H
+#define TESSERA_LLM_H
+
+#include "tessera.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tsr_llm_s tsr_llm;
+typedef struct tsr_llm_session_s tsr_llm_session;
+
+typedef struct tsr_llm_options {
+  uint32_t struct_size;
+  const char* const* devices; /* preference order; NULL/0 = {"cpu"} */
+  int32_t n_devices;
+  uint32_t compile_flags; /* TSR_COMPILE_* */
+  int32_t n_ctx;          /* KV cache length; 0 = min(model context, 2048) */
+  int32_t kv_dtype;       /* TSR_DTYPE_F16 (0 = default) or TSR_DTYPE_F32 */
+  int32_t n_batch;        /* max tokens per prefill step; 0 = 256 */
+  int32_t n_seq;          /* independent sequences in one graph; 0 = 1 */
+  /* Called while loading and uploading weights with a fraction in [0, 1]. */
+  void (*progress)(float fraction, void* user);
+  void* progress_user;
+} tsr_llm_options;
+
+TSR_API tsr_status_code tsr_llm_load(tsr_context* ctx, const char* path, const tsr_llm_options* options,
+                                     tsr_llm** out_model);
+TSR_API void tsr_llm_free(tsr_llm* model); /* accepts NULL */
+
+typedef struct tsr_llm_info {
+  uint32_t struct_size;
+  char architecture[32];
+  int32_t n_vocab, n_ctx_train, n_ctx, n_embd, n_layer, n_head, n_head_kv, n_ff;
+  uint64_t weight_bytes;
+} tsr_llm_info;
+
+TSR_API tsr_status_code tsr_llm_get_info(const tsr_llm* model, tsr_llm_info* out_info);
+/* Where every op of the decode graph runs (see tsr_model_placement). Owned by the model. */
+TSR_API const char* tsr_llm_placement(const tsr_llm* model);
+
+/* Text -> tokens. Writes at most capacity ids; *out_n is the full count (a
+ * larger count than capacity means the buffer was too small: TSR_ERR_INVALID_ARGUMENT). */
+TSR_API tsr_status_code tsr_llm_tokenize(const tsr_llm* model, const char* text, int64_t text_len,
+                                         int32_t add_bos, int32_t parse_special, int32_t* tokens,
+                                         int32_t capacity, int32_t* out_n);
+/* Bytes of one token (not NUL-terminated); *out_n as above. */
+TSR_API tsr_status_code tsr_llm_token_to_piece(const tsr_llm* model, int32_t token, char* buf,
+                                               int32_t capacity, int32_t* out_n);
+/* The model's chat template over (role, content) pairs; adds the assistant
+ * prompt when add_generation_prompt. Output NUL-terminated; *out_n excludes the NUL. */
+TSR_API tsr_status_code tsr_llm_apply_chat_template(const tsr_llm* model, const char* const* roles,
+                                                    const char* const* contents, int32_t n_messages,
+                                                    int32_t add_generation_prompt, char* buf,
+                                                    int32_t capacity, int32_t* out_n);
+TSR_API int32_t tsr_llm_is_end_of_generation(const tsr_llm* model, int32_t token);
+
+typedef struct tsr_llm_sampling {
+  uint32_t struct_size;
+  float temperature;    /* 0 = greedy */
+  int32_t top_k;        /* 0 = off */
+  float top_p;          /* 1 or 0 = off */
+  float min_p;          /* 0 = off */
+  float repeat_penalty; /* 1 or 0 = off */
+  int32_t repeat_last_n;
+  uint64_t seed; /* same seed, same prompt, same settings -> same tokens */
+} tsr_llm_sampling;
+
+TSR_API tsr_status_code tsr_llm_session_create(tsr_llm* model, const tsr_llm_sampling* sampling,
+                                               tsr_llm_session** out_session);
+TSR_API void tsr_llm_session_free(tsr_llm_session* s); /* accepts NULL */
+/* Forgets the KV cache and sampling history. */
+TSR_API tsr_status_code tsr_llm_session_reset(tsr_llm_session* s);
+
+/* Feeds tokens (prefill in steps of n_batch). When all_logits, the logits of
+ * every fed token are kept ([n_tokens, n_vocab]) for tsr_llm_session_logits;
+ * otherwise only the last token's. A prompt past n_ctx fails naming both. */
+TSR_API tsr_status_code tsr_llm_session_eval(tsr_llm_session* s, const int32_t* tokens, int32_t n_tokens,
+                                             int32_t all_logits);
+/* Logits kept by the last eval: *out_rows rows of n_vocab floats. Owned by the session. */
+TSR_API tsr_status_code tsr_llm_session_logits(const tsr_llm_session* s, const float** out_logits,
+                                               int32_t* out_rows);
+
+/* Returns non-zero to stop. piece is the token's bytes (not NUL-terminated). */
+typedef int32_t (*tsr_llm_token_fn)(int32_t token, const char* piece, int32_t piece_len, void* user);
+
+typedef struct tsr_llm_stats {
+  uint32_t struct_size;
+  int32_t n_prompt, n_generated;
+  double prefill_seconds, decode_seconds;
+  double prefill_tokens_per_second, decode_tokens_per_second;
+} tsr_llm_stats;
+
+/* Evaluates the prompt, then samples up to max_new tokens, calling on_token
+ * for each; stops at end-of-generation tokens or when on_token returns
+ * non-zero. stats may be NULL. */
+TSR_API tsr_status_code tsr_llm_generate(tsr_llm_session* s, const int32_t* prompt, int32_t n_prompt,
+                                         int32_t max_new, tsr_llm_token_fn on_token, void* user,
+                                         tsr_llm_stats* out_stats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TESSERA_LLM_H */

@@ -1,0 +1,281 @@
+// tessera_llm.h: extern "C" glue over models/llm.h. Every entry point catches
+// everything; tessera::Error keeps its status code and message, anything
+// else becomes a code through api_util.h's `guarded`.
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/llm.h"
+#include "python-free-api/src/api_util.h"
+#include "tessera/tessera_llm.h"
+
+struct tsr_llm_s {
+  std::unique_ptr<tessera::models::Llm> impl;
+};
+struct tsr_llm_session_s {
+  std::unique_ptr<tessera::models::LlmSession> impl;
+};
+
+namespace {
+
+using tsr::capi::null_arg;
+
+// Runs f (which throws on failure) and turns what it throws into a code.
+template <typename F>
+tsr_status_code run(const char* where, F&& f) {
+  return tsr::capi::guarded(where, [&]() -> tsr::Status {
+    try {
+      f();
+      return tsr::Status::ok();
+    } catch (const tessera::Error& e) {
+      return tsr::Status(e.code(), e.what());
+    }
+  });
+}
+
+// Copies a caller's versioned struct: only the bytes it says it has.
+template <typename T>
+T versioned_in(const T* in) {
+  T v{};
+  v.struct_size = sizeof(T);
+  if (in && in->struct_size) std::memcpy(&v, in, std::min<size_t>(in->struct_size, sizeof(T)));
+  v.struct_size = sizeof(T);
+  return v;
+}
+
+template <typename T>
+void versioned_out(const T& v, T* out) {
+  const size_t n = out->struct_size ? std::min<size_t>(out->struct_size, sizeof(T)) : sizeof(T);
+  const uint32_t size = out->struct_size;
+  std::memcpy(out, &v, n);
+  out->struct_size = size ? size : sizeof(T);
+}
+
+tsr::Status too_small(const char* where, int64_t need, int32_t capacity) {
+  return tsr::invalid_arg("[{}] the result needs {} entries but capacity is {}", where, need, capacity);
+}
+
+}  // namespace
+
+extern "C" {
+
+TSR_API tsr_status_code tsr_llm_load(tsr_context* ctx, const char* path, const tsr_llm_options* options,
+                                     tsr_llm** out_model) {
+  return run("tsr_llm_load", [&] {
+    if (!ctx || !path || !out_model)
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT,
+                           "[tsr_llm_load] ctx, path and out_model must not be null");
+    const tsr_llm_options o = versioned_in(options);
+    tessera::models::LlmOptions lo;
+    if (o.devices && o.n_devices > 0) lo.devices.assign(o.devices, o.devices + o.n_devices);
+    for (const std::string& d : lo.devices)
+      if (d.empty()) throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_load] empty device name");
+    lo.compile_flags = o.compile_flags;
+    lo.n_ctx = o.n_ctx;
+    // The header documents 0 as the default (f16), and TSR_DTYPE_F32 is also
+    // 0: an f32 cache cannot be asked for through this field as it stands.
+    lo.kv_dtype = o.kv_dtype == 0 ? TSR_DTYPE_F16 : static_cast<tsr_dtype>(o.kv_dtype);
+    lo.n_batch = o.n_batch > 0 ? o.n_batch : 256;
+    lo.n_seq = o.n_seq > 0 ? o.n_seq : 1;
+    if (o.progress) lo.progress = [&o](float f) { o.progress(f, o.progress_user); };
+    auto m = std::make_unique<tsr_llm>();
+    m->impl = tessera::models::Llm::load(ctx, path, lo);
+    *out_model = m.release();
+  });
+}
+
+TSR_API void tsr_llm_free(tsr_llm* model) { delete model; }
+
+TSR_API tsr_status_code tsr_llm_get_info(const tsr_llm* model, tsr_llm_info* out_info) {
+  return run("tsr_llm_get_info", [&] {
+    if (!model || !out_info)
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT,
+                           "[tsr_llm_get_info] model and out_info must not be null");
+    const auto& hp = model->impl->hparams();
+    tsr_llm_info info{};
+    info.struct_size = sizeof(info);
+    std::strncpy(info.architecture, hp.arch.c_str(), sizeof(info.architecture) - 1);
+    info.n_vocab = static_cast<int32_t>(hp.n_vocab);
+    info.n_ctx_train = static_cast<int32_t>(hp.n_ctx_train);
+    info.n_ctx = static_cast<int32_t>(model->impl->n_ctx());
+    info.n_embd = static_cast<int32_t>(hp.n_embd);
+    info.n_layer = static_cast<int32_t>(hp.n_layer);
+    info.n_head = static_cast<int32_t>(hp.n_head);
+    info.n_head_kv = static_cast<int32_t>(hp.n_head_kv);
+    info.n_ff = static_cast<int32_t>(hp.n_ff);
+    info.weight_bytes = model->impl->weight_bytes();
+    versioned_out(info, out_info);
+  });
+}
+
+TSR_API const char* tsr_llm_placement(const tsr_llm* model) {
+  return model ? model->impl->placement().c_str() : "";
+}
+
+TSR_API tsr_status_code tsr_llm_tokenize(const tsr_llm* model, const char* text, int64_t text_len,
+                                         int32_t add_bos, int32_t parse_special, int32_t* tokens,
+                                         int32_t capacity, int32_t* out_n) {
+  return tsr::capi::guarded("tsr_llm_tokenize", [&]() -> tsr::Status {
+    if (!model) return null_arg("tsr_llm_tokenize", "model");
+    if (!out_n) return null_arg("tsr_llm_tokenize", "out_n");
+    if (!text && text_len != 0) return null_arg("tsr_llm_tokenize", "text");
+    if (text_len < 0) text_len = static_cast<int64_t>(std::strlen(text));
+    std::vector<int32_t> ids;
+    try {
+      ids = model->impl->tokenizer().encode(std::string_view(text ? text : "", static_cast<size_t>(text_len)),
+                                            add_bos != 0, parse_special != 0);
+    } catch (const tessera::Error& e) {
+      return tsr::Status(e.code(), e.what());
+    }
+    *out_n = static_cast<int32_t>(ids.size());
+    if (static_cast<int64_t>(ids.size()) > capacity)
+      return too_small("tsr_llm_tokenize", ids.size(), capacity);
+    if (!ids.empty() && !tokens) return null_arg("tsr_llm_tokenize", "tokens");
+    std::copy(ids.begin(), ids.end(), tokens);
+    return tsr::Status::ok();
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_token_to_piece(const tsr_llm* model, int32_t token, char* buf,
+                                               int32_t capacity, int32_t* out_n) {
+  return tsr::capi::guarded("tsr_llm_token_to_piece", [&]() -> tsr::Status {
+    if (!model) return null_arg("tsr_llm_token_to_piece", "model");
+    if (!out_n) return null_arg("tsr_llm_token_to_piece", "out_n");
+    const auto& tok = model->impl;
+    if (token < 0 || token >= tok->hparams().n_vocab)
+      return tsr::invalid_arg("[tsr_llm_token_to_piece] token {} is outside the vocabulary [0, {})", token,
+                              tok->hparams().n_vocab);
+    std::string piece;
+    try {
+      piece = tok->tokenizer().token_to_piece(token);
+    } catch (const tessera::Error& e) {
+      return tsr::Status(e.code(), e.what());
+    }
+    *out_n = static_cast<int32_t>(piece.size());
+    if (static_cast<int64_t>(piece.size()) > capacity)
+      return too_small("tsr_llm_token_to_piece", piece.size(), capacity);
+    if (!piece.empty() && !buf) return null_arg("tsr_llm_token_to_piece", "buf");
+    std::memcpy(buf, piece.data(), piece.size());
+    return tsr::Status::ok();
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_apply_chat_template(const tsr_llm* model, const char* const* roles,
+                                                    const char* const* contents, int32_t n_messages,
+                                                    int32_t add_generation_prompt, char* buf,
+                                                    int32_t capacity, int32_t* out_n) {
+  return tsr::capi::guarded("tsr_llm_apply_chat_template", [&]() -> tsr::Status {
+    const char* where = "tsr_llm_apply_chat_template";
+    if (!model) return null_arg(where, "model");
+    if (!out_n) return null_arg(where, "out_n");
+    if (n_messages < 0) return tsr::invalid_arg("[{}] n_messages is {}", where, n_messages);
+    if (n_messages > 0 && (!roles || !contents)) return null_arg(where, "roles or contents");
+    std::vector<tessera::models::ChatMessage> msgs;
+    for (int32_t i = 0; i < n_messages; ++i) {
+      if (!roles[i] || !contents[i])
+        return tsr::invalid_arg("[{}] message {} has a null role or content", where, i);
+      msgs.push_back({roles[i], contents[i]});
+    }
+    std::string text;
+    try {
+      text = model->impl->tokenizer().apply_chat_template(msgs, add_generation_prompt != 0);
+    } catch (const tessera::Error& e) {
+      return tsr::Status(e.code(), e.what());
+    }
+    *out_n = static_cast<int32_t>(text.size());
+    if (static_cast<int64_t>(text.size()) + 1 > capacity) return too_small(where, text.size() + 1, capacity);
+    if (!buf) return null_arg(where, "buf");
+    std::memcpy(buf, text.c_str(), text.size() + 1);
+    return tsr::Status::ok();
+  });
+}
+
+TSR_API int32_t tsr_llm_is_end_of_generation(const tsr_llm* model, int32_t token) {
+  try {
+    return model && model->impl->is_end_of_generation(token) ? 1 : 0;
+  } catch (...) {
+    return 0;
+  }
+}
+
+TSR_API tsr_status_code tsr_llm_session_create(tsr_llm* model, const tsr_llm_sampling* sampling,
+                                               tsr_llm_session** out_session) {
+  return run("tsr_llm_session_create", [&] {
+    if (!model || !out_session)
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT,
+                           "[tsr_llm_session_create] model and out_session must not be null");
+    const tsr_llm_sampling in = versioned_in(sampling);
+    tessera::models::SamplingParams p;
+    p.temperature = in.temperature;
+    p.top_k = in.top_k;
+    p.top_p = in.top_p > 0.0f ? in.top_p : 1.0f;
+    p.min_p = in.min_p;
+    p.repeat_penalty = in.repeat_penalty > 0.0f ? in.repeat_penalty : 1.0f;
+    p.repeat_last_n = in.repeat_last_n;
+    p.seed = in.seed;
+    auto s = std::make_unique<tsr_llm_session>();
+    s->impl = std::make_unique<tessera::models::LlmSession>(*model->impl, p);
+    *out_session = s.release();
+  });
+}
+
+TSR_API void tsr_llm_session_free(tsr_llm_session* s) { delete s; }
+
+TSR_API tsr_status_code tsr_llm_session_reset(tsr_llm_session* s) {
+  return run("tsr_llm_session_reset", [&] {
+    if (!s) throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_session_reset] session is null");
+    s->impl->reset();
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_session_eval(tsr_llm_session* s, const int32_t* tokens, int32_t n_tokens,
+                                             int32_t all_logits) {
+  return run("tsr_llm_session_eval", [&] {
+    if (!s || (!tokens && n_tokens > 0) || n_tokens < 0)
+      throw tessera::Error(
+          TSR_ERR_INVALID_ARGUMENT,
+          "[tsr_llm_session_eval] null session or tokens, or n_tokens " + std::to_string(n_tokens) + " < 0");
+    s->impl->eval(std::span<const int32_t>(tokens, n_tokens), all_logits != 0);
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_session_logits(const tsr_llm_session* s, const float** out_logits,
+                                               int32_t* out_rows) {
+  return run("tsr_llm_session_logits", [&] {
+    if (!s || !out_logits || !out_rows)
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT,
+                           "[tsr_llm_session_logits] session, out_logits and out_rows must not be null");
+    *out_logits = s->impl->logits().data();
+    *out_rows = s->impl->logit_rows();
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_generate(tsr_llm_session* s, const int32_t* prompt, int32_t n_prompt,
+                                         int32_t max_new, tsr_llm_token_fn on_token, void* user,
+                                         tsr_llm_stats* out_stats) {
+  return run("tsr_llm_generate", [&] {
+    if (!s || (!prompt && n_prompt > 0) || n_prompt < 0 || max_new < 0)
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT,
+                           "[tsr_llm_generate] null session or prompt, or n_prompt " +
+                               std::to_string(n_prompt) + " / max_new " + std::to_string(max_new) + " < 0");
+    const auto st = s->impl->generate(
+        std::span<const int32_t>(prompt, n_prompt), max_new, [&](int32_t tok, std::string_view piece) {
+          return on_token && on_token(tok, piece.data(), static_cast<int32_t>(piece.size()), user) != 0;
+        });
+    if (out_stats) {
+      tsr_llm_stats r{};
+      r.struct_size = sizeof(r);
+      r.n_prompt = st.n_prompt;
+      r.n_generated = st.n_generated;
+      r.prefill_seconds = st.prefill_seconds;
+      r.decode_seconds = st.decode_seconds;
+      r.prefill_tokens_per_second = st.prefill_seconds > 0 ? st.n_prompt / st.prefill_seconds : 0.0;
+      r.decode_tokens_per_second = st.decode_seconds > 0 ? st.n_decode_steps / st.decode_seconds : 0.0;
+      versioned_out(r, out_stats);
+    }
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,69 @@
+// tessera-run on the tiny llama: --prompt-tokens with --json and
+// --dump-logits (the oracle's invocation), and its exit codes.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "tests/models/tiny_llama.h"
+
+namespace {
+
+struct Result {
+  int code;
+  std::string out;
+};
+
+Result run(const std::string& args) {
+  const std::string cmd = std::string(TESSERA_RUN_PATH) + " " + args + " 2>/dev/null";
+  Result r{-1, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class RunTool : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = ::testing::TempDir() + "run_tool_tiny_" + std::to_string(::getpid()) + ".gguf";
+    ASSERT_TRUE(tessera::test::write_tiny_llama(path_));
+  }
+  void TearDown() override { std::remove(path_.c_str()); }
+  std::string path_;
+};
+
+TEST_F(RunTool, json_and_logits_dump_for_prompt_tokens) {
+  const std::string logits = path_ + ".logits";
+  const Result r =
+      run("-m " + path_ + " --prompt-tokens 5,72,101,108 -n 6 --temp 0 --threads 1 --dump-logits " + logits +
+          " --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out.find("{\"model\""), 0u) << "stdout carries only the JSON object: " << r.out;
+  EXPECT_NE(r.out.find("\"n_prompt\": 4"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"tokens\": ["), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"text\": "), std::string::npos) << r.out;
+  std::ifstream f(logits, std::ios::binary | std::ios::ate);
+  EXPECT_EQ(static_cast<int64_t>(f.tellg()), 4 * 261 * 4) << "f32 [n_prompt, n_vocab]";
+  std::remove(logits.c_str());
+}
+
+TEST_F(RunTool, exit_codes) {
+  EXPECT_EQ(run("").code, 2) << "no model";
+  EXPECT_EQ(run("-m " + path_ + " -p hi --temp hot").code, 2);
+  EXPECT_EQ(run("-m /nonexistent.gguf -p hi").code, 1);
+  EXPECT_EQ(run("-m " + path_ + " -p hi --device no-such-device").code, 1);
+  EXPECT_EQ(run("-m " + path_ + " --prompt-tokens 1,2,3,4,5,6,7,8,9,10 --ctx 8").code, 1);
+  EXPECT_EQ(run("-m " + path_ + " -p hello -n 3 --seed 1").code, 0);
+}
+
+}  // namespace

@@ -1,0 +1,397 @@
+// tessera-run: generate text with a llama-family GGUF model, using only the
+// public C API (tessera.h, tessera_llm.h).
+//
+//   tessera-run -m SmolLM2-135M-Instruct.Q4_1.gguf -p "What is the capital of France?" --chat
+//
+// stdout carries the generated text only (flushed per token), or with --json
+// one JSON object; progress and statistics go to stderr. Exit codes: 0 ok,
+// 1 runtime error (model, device, prompt too long), 2 usage error.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tessera/tessera.h"
+#include "tessera/tessera_llm.h"
+
+namespace {
+
+void usage(FILE* f) {
+  std::fprintf(
+      f,
+      "usage: tessera-run -m MODEL (-p PROMPT | --prompt-tokens 1,2,3) [-n N] [--chat] [--system TEXT]\n"
+      "                   [--device NAME]... [--threads T] [--seed S] [--temp T] [--top-k K]\n"
+      "                   [--top-p P] [--min-p P] [--repeat-penalty R] [--repeat-last-n N] [--ctx N]\n"
+      "                   [--batch N] [--json] [--dump-logits FILE]\n"
+      "  -n N               tokens to generate (default 128)\n"
+      "  --chat             apply the model's chat template to the prompt (with --system)\n"
+      "  --device NAME      device in preference order (default cpu); repeatable\n"
+      "  --temp T           0 = greedy (default 0.8); --top-k 40, --top-p 0.95, --min-p 0.05 by default\n"
+      "  --prompt-tokens    token ids fed directly, without the tokenizer\n"
+      "  --dump-logits FILE raw little-endian f32 [n_prompt, n_vocab]: the logits of every prompt token\n"
+      "  --json             print one JSON object (tokens, text, timings) instead of the text\n");
+}
+
+struct Args {
+  std::string model, prompt, system, dump_logits;
+  bool has_prompt = false, chat = false, json = false;
+  std::vector<std::string> devices;
+  std::vector<int32_t> prompt_tokens;
+  bool has_prompt_tokens = false;
+  int64_t n_predict = 128, threads = 0, ctx = 0, batch = 0, top_k = 40, repeat_last_n = 64;
+  uint64_t seed = 0;
+  bool has_seed = false;
+  double temp = 0.8, top_p = 0.95, min_p = 0.05, repeat_penalty = 1.0;
+};
+
+bool parse_int(const char* s, int64_t lo, int64_t hi, int64_t* out) {
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(s, &end, 10);
+  if (!s[0] || *end || errno || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+bool parse_float(const char* s, double lo, double hi, double* out) {
+  char* end = nullptr;
+  const double v = std::strtod(s, &end);
+  if (!s[0] || *end || !(v >= lo && v <= hi)) return false;
+  *out = v;
+  return true;
+}
+
+bool parse_tokens(const std::string& s, std::vector<int32_t>* out) {
+  size_t i = 0;
+  while (i <= s.size()) {
+    const size_t j = std::min(s.find(',', i), s.size());
+    int64_t v;
+    if (!parse_int(s.substr(i, j - i).c_str(), 0, INT32_MAX, &v)) return false;
+    out->push_back(static_cast<int32_t>(v));
+    i = j + 1;
+  }
+  return !out->empty();
+}
+
+// Returns 0 on success, else the exit code (2: usage).
+int parse_args(int argc, char** argv, Args* a) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string k = argv[i];
+    if (k == "-h" || k == "--help") {
+      usage(stdout);
+      std::exit(0);
+    }
+    if (k == "--chat") {
+      a->chat = true;
+      continue;
+    }
+    if (k == "--json") {
+      a->json = true;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "tessera-run: %s needs a value\n", k.c_str());
+      return 2;
+    }
+    const char* v = argv[++i];
+    bool ok = true;
+    if (k == "-m" || k == "--model") {
+      a->model = v;
+    } else if (k == "-p" || k == "--prompt") {
+      a->prompt = v;
+      a->has_prompt = true;
+    } else if (k == "--system") {
+      a->system = v;
+    } else if (k == "--device") {
+      a->devices.push_back(v);
+    } else if (k == "--dump-logits") {
+      a->dump_logits = v;
+    } else if (k == "--prompt-tokens") {
+      ok = parse_tokens(v, &a->prompt_tokens);
+      a->has_prompt_tokens = true;
+    } else if (k == "-n" || k == "--n-predict") {
+      ok = parse_int(v, 0, 1 << 30, &a->n_predict);
+    } else if (k == "--threads" || k == "-t") {
+      ok = parse_int(v, 0, 4096, &a->threads);
+    } else if (k == "--ctx" || k == "-c") {
+      ok = parse_int(v, 0, 1 << 24, &a->ctx);
+    } else if (k == "--batch" || k == "-b") {
+      ok = parse_int(v, 1, 1 << 20, &a->batch);
+    } else if (k == "--top-k") {
+      ok = parse_int(v, 0, 1 << 30, &a->top_k);
+    } else if (k == "--repeat-last-n") {
+      ok = parse_int(v, -1, 1 << 30, &a->repeat_last_n);
+    } else if (k == "--seed" || k == "-s") {
+      int64_t s;
+      ok = parse_int(v, 0, INT64_MAX, &s);
+      a->seed = static_cast<uint64_t>(s);
+      a->has_seed = true;
+    } else if (k == "--temp") {
+      ok = parse_float(v, 0.0, 100.0, &a->temp);
+    } else if (k == "--top-p") {
+      ok = parse_float(v, 0.0, 1.0, &a->top_p);
+    } else if (k == "--min-p") {
+      ok = parse_float(v, 0.0, 1.0, &a->min_p);
+    } else if (k == "--repeat-penalty") {
+      ok = parse_float(v, 0.0, 100.0, &a->repeat_penalty);
+    } else {
+      std::fprintf(stderr, "tessera-run: unknown option %s\n", k.c_str());
+      usage(stderr);
+      return 2;
+    }
+    if (!ok) {
+      std::fprintf(stderr, "tessera-run: bad value '%s' for %s\n", v, k.c_str());
+      return 2;
+    }
+  }
+  if (a->model.empty()) {
+    std::fprintf(stderr, "tessera-run: -m MODEL is required\n");
+    usage(stderr);
+    return 2;
+  }
+  if (a->has_prompt == a->has_prompt_tokens) {
+    std::fprintf(stderr, "tessera-run: give exactly one of -p PROMPT and --prompt-tokens\n");
+    usage(stderr);
+    return 2;
+  }
+  if (a->chat && a->has_prompt_tokens) {
+    std::fprintf(stderr, "tessera-run: --chat needs -p (a text prompt)\n");
+    return 2;
+  }
+  return 0;
+}
+
+void progress_bar(float f, void*) {
+  const int width = 30, done = static_cast<int>(f * width + 0.5f);
+  std::fprintf(stderr, "\rloading [%.*s%*s] %3d%%", done, "##############################", width - done, "",
+               static_cast<int>(f * 100.0f + 0.5f));
+  if (f >= 1.0f) std::fprintf(stderr, "\n");
+  std::fflush(stderr);
+}
+
+std::string json_escape(const std::string& s) {
+  std::string o;
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      o += buf;
+    } else {
+      o += static_cast<char>(c);
+    }
+  }
+  return o;
+}
+
+struct Output {
+  bool stream = true;
+  std::vector<int32_t> tokens;
+  std::string text;
+};
+
+int32_t on_token(int32_t token, const char* piece, int32_t n, void* user) {
+  auto* o = static_cast<Output*>(user);
+  o->tokens.push_back(token);
+  o->text.append(piece, n);
+  if (o->stream) {
+    std::fwrite(piece, 1, n, stdout);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+int fail(const char* what) {
+  std::fprintf(stderr, "tessera-run: %s: %s\n", what, tsr_last_error());
+  return 1;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  if (const int rc = parse_args(argc, argv, &a)) return rc;
+  if (FILE* f = std::fopen(a.model.c_str(), "rb")) {
+    std::fclose(f);
+  } else {
+    std::fprintf(stderr, "tessera-run: cannot read model '%s': %s\n", a.model.c_str(), std::strerror(errno));
+    return 1;
+  }
+  if (!a.has_seed) a.seed = std::random_device{}();
+
+  tsr_context_options co{sizeof co, static_cast<int32_t>(a.threads), nullptr, 0};
+  tsr_context* ctx = nullptr;
+  if (tsr_context_create(&co, &ctx) != TSR_OK) return fail("context");
+
+  std::vector<const char*> devices;
+  for (const std::string& d : a.devices) devices.push_back(d.c_str());
+  tsr_llm_options lo{sizeof lo};
+  lo.devices = devices.empty() ? nullptr : devices.data();
+  lo.n_devices = static_cast<int32_t>(devices.size());
+  lo.n_ctx = static_cast<int32_t>(a.ctx);
+  lo.n_batch = static_cast<int32_t>(a.batch);
+  lo.progress = progress_bar;
+  const auto t_load = std::chrono::steady_clock::now();
+  tsr_llm* model = nullptr;
+  if (tsr_llm_load(ctx, a.model.c_str(), &lo, &model) != TSR_OK) {
+    std::fprintf(stderr, "\n");
+    const int rc = fail("load");
+    tsr_context_destroy(ctx);
+    return rc;
+  }
+  const double load_seconds = seconds_since(t_load);
+  tsr_llm_info info{sizeof info};
+  tsr_llm_get_info(model, &info);
+
+  int rc = 0;
+  tsr_llm_session* session = nullptr;
+  Output out;
+  out.stream = !a.json;
+  tsr_llm_stats st{sizeof st};
+  std::vector<int32_t> prompt = a.prompt_tokens;
+  double prefill_seconds = 0.0;
+  do {
+    if (a.has_prompt) {
+      std::string text = a.prompt;
+      if (a.chat) {
+        std::vector<const char*> roles, contents;
+        if (!a.system.empty()) {
+          roles.push_back("system");
+          contents.push_back(a.system.c_str());
+        }
+        roles.push_back("user");
+        contents.push_back(a.prompt.c_str());
+        int32_t n = 0;
+        std::vector<char> buf(a.prompt.size() + a.system.size() + 4096);
+        tsr_status_code s = tsr_llm_apply_chat_template(model, roles.data(), contents.data(),
+                                                        static_cast<int32_t>(roles.size()), 1, buf.data(),
+                                                        static_cast<int32_t>(buf.size()), &n);
+        if (s == TSR_ERR_INVALID_ARGUMENT && n + 1 > static_cast<int32_t>(buf.size())) {
+          buf.resize(n + 1);
+          s = tsr_llm_apply_chat_template(model, roles.data(), contents.data(),
+                                          static_cast<int32_t>(roles.size()), 1, buf.data(),
+                                          static_cast<int32_t>(buf.size()), &n);
+        }
+        if (s != TSR_OK) {
+          rc = fail("chat template");
+          break;
+        }
+        text.assign(buf.data(), n);
+      }
+      int32_t n = 0;
+      prompt.resize(text.size() + 8);
+      if (tsr_llm_tokenize(model, text.data(), static_cast<int64_t>(text.size()), 1, a.chat ? 1 : 0,
+                           prompt.data(), static_cast<int32_t>(prompt.size()), &n) != TSR_OK) {
+        rc = fail("tokenize");
+        break;
+      }
+      prompt.resize(n);
+    }
+    tsr_llm_sampling sp{sizeof sp};
+    sp.temperature = static_cast<float>(a.temp);
+    sp.top_k = static_cast<int32_t>(a.top_k);
+    sp.top_p = static_cast<float>(a.top_p);
+    sp.min_p = static_cast<float>(a.min_p);
+    sp.repeat_penalty = static_cast<float>(a.repeat_penalty);
+    sp.repeat_last_n = static_cast<int32_t>(a.repeat_last_n);
+    sp.seed = a.seed;
+    if (tsr_llm_session_create(model, &sp, &session) != TSR_OK) {
+      rc = fail("session");
+      break;
+    }
+    const int32_t n_prompt = static_cast<int32_t>(prompt.size());
+    if (!a.dump_logits.empty()) {
+      // Every prompt position's logits, then generation continues from them.
+      const auto t0 = std::chrono::steady_clock::now();
+      if (tsr_llm_session_eval(session, prompt.data(), n_prompt, 1) != TSR_OK) {
+        rc = fail("eval");
+        break;
+      }
+      prefill_seconds = seconds_since(t0);
+      const float* logits = nullptr;
+      int32_t rows = 0;
+      tsr_llm_session_logits(session, &logits, &rows);
+      FILE* f = std::fopen(a.dump_logits.c_str(), "wb");
+      const size_t count = static_cast<size_t>(rows) * info.n_vocab;
+      if (!f || std::fwrite(logits, sizeof(float), count, f) != count || std::fclose(f) != 0) {
+        std::fprintf(stderr, "tessera-run: cannot write %s: %s\n", a.dump_logits.c_str(),
+                     std::strerror(errno));
+        rc = 1;
+        break;
+      }
+      if (tsr_llm_generate(session, nullptr, 0, static_cast<int32_t>(a.n_predict), on_token, &out, &st) !=
+          TSR_OK) {
+        rc = fail("generate");
+        break;
+      }
+      st.n_prompt = n_prompt;
+      st.prefill_seconds = prefill_seconds;
+      st.prefill_tokens_per_second = prefill_seconds > 0 ? n_prompt / prefill_seconds : 0.0;
+    } else if (tsr_llm_generate(session, prompt.data(), n_prompt, static_cast<int32_t>(a.n_predict), on_token,
+                                &out, &st) != TSR_OK) {
+      rc = fail("generate");
+      break;
+    }
+  } while (false);
+
+  if (rc == 0) {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    const double peak_mib = static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is KiB on Linux
+    // The placement's summary line: nodes per device, fallbacks, copies.
+    const std::string placement = tsr_llm_placement(model);
+    std::string summary;
+    for (size_t b = 0; b < placement.size();) {
+      const size_t e = std::min(placement.find('\n', b), placement.size());
+      const std::string line = placement.substr(b, e - b);
+      if (line.find(" nodes") != std::string::npos && line.find("fallbacks") != std::string::npos)
+        summary = line;
+      b = e + 1;
+    }
+    if (a.json) {
+      std::printf("{\"model\": \"%s\", \"architecture\": \"%s\", \"n_vocab\": %d, \"n_ctx\": %d, ",
+                  json_escape(a.model).c_str(), json_escape(info.architecture).c_str(), info.n_vocab,
+                  info.n_ctx);
+      std::printf("\"seed\": %llu, \"load_seconds\": %.6f, \"n_prompt\": %d, \"prefill_seconds\": %.6f, ",
+                  static_cast<unsigned long long>(a.seed), load_seconds, st.n_prompt, st.prefill_seconds);
+      std::printf("\"prefill_tokens_per_second\": %.3f, \"n_generated\": %d, \"decode_seconds\": %.6f, ",
+                  st.prefill_tokens_per_second, st.n_generated, st.decode_seconds);
+      std::printf("\"decode_tokens_per_second\": %.3f, \"peak_rss_mib\": %.1f, \"placement\": \"%s\", ",
+                  st.decode_tokens_per_second, peak_mib, json_escape(summary).c_str());
+      std::printf("\"prompt_tokens\": [");
+      for (size_t i = 0; i < prompt.size(); ++i) std::printf("%s%d", i ? ", " : "", prompt[i]);
+      std::printf("], \"tokens\": [");
+      for (size_t i = 0; i < out.tokens.size(); ++i) std::printf("%s%d", i ? ", " : "", out.tokens[i]);
+      std::printf("], \"text\": \"%s\"}\n", json_escape(out.text).c_str());
+    } else {
+      std::printf("\n");
+      std::fflush(stdout);
+    }
+    std::fprintf(stderr, "load:     %.3f s (%s, %d layers, n_ctx %d)\n", load_seconds, info.architecture,
+                 info.n_layer, info.n_ctx);
+    std::fprintf(stderr, "prefill:  %d tokens in %.3f s, %.1f tokens/s\n", st.n_prompt, st.prefill_seconds,
+                 st.prefill_tokens_per_second);
+    std::fprintf(stderr, "decode:   %d tokens in %.3f s, %.1f tokens/s\n", st.n_generated, st.decode_seconds,
+                 st.decode_tokens_per_second);
+    std::fprintf(stderr, "peak RSS: %.1f MiB\n", peak_mib);
+    std::fprintf(stderr, "placement (decode graph): %s\n", summary.c_str());
+  }
+  tsr_llm_session_free(session);
+  tsr_llm_free(model);
+  tsr_context_destroy(ctx);
+  return rc;
+}
