@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# The whole test suite: install what is missing, build, run every test, then
-# rebuild under AddressSanitizer + UndefinedBehaviorSanitizer and run the
-# unit, API and conformance tests again. Exits non-zero on any failure.
+# The whole test suite: install what is missing, fetch SmolLM2 and the oracle's
+# Python packages, build, run every test, then rebuild under AddressSanitizer +
+# UndefinedBehaviorSanitizer and run the unit, API, GGUF-corpus and
+# conformance tests again (not the model tests: too slow there). Exits
+# non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 scripts/install-deps.sh
+echo "== model and oracle packages"
+python3 -m pip install -q -r tests/oracle/requirements.txt
+TESSERA_SMOLLM2=$(scripts/fetch-model.sh smollm2)
+export TESSERA_SMOLLM2
 
 echo "== format check"
 scripts/check-format.sh
@@ -21,5 +27,5 @@ echo "== build (ASan + UBSan)"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTESSERA_SANITIZE=ON
 echo "== tests (ASan + UBSan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 900 -LE install
+  ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 900 -LE "install|model"
 echo "== all tests passed in $(( $(date +%s) - start )) s"

@@ -74,9 +74,10 @@ TSR_API tsr_status_code tsr_llm_load(tsr_context* ctx, const char* path, const t
       if (d.empty()) throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_load] empty device name");
     lo.compile_flags = o.compile_flags;
     lo.n_ctx = o.n_ctx;
-    // The header documents 0 as the default (f16), and TSR_DTYPE_F32 is also
-    // 0: an f32 cache cannot be asked for through this field as it stands.
-    lo.kv_dtype = o.kv_dtype == 0 ? TSR_DTYPE_F16 : static_cast<tsr_dtype>(o.kv_dtype);
+    if (o.kv_type != TSR_LLM_KV_F16 && o.kv_type != TSR_LLM_KV_F32)
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_load] kv_type " + std::to_string(o.kv_type) +
+                                                         " is not TSR_LLM_KV_F16 (0) or TSR_LLM_KV_F32 (1)");
+    lo.kv_dtype = o.kv_type == TSR_LLM_KV_F32 ? TSR_DTYPE_F32 : TSR_DTYPE_F16;
     lo.n_batch = o.n_batch > 0 ? o.n_batch : 256;
     lo.n_seq = o.n_seq > 0 ? o.n_seq : 1;
     if (o.progress) lo.progress = [&o](float f) { o.progress(f, o.progress_user); };

@@ -28,13 +28,16 @@ extern "C" {
 typedef struct tsr_llm_s tsr_llm;
 typedef struct tsr_llm_session_s tsr_llm_session;
 
+/* KV cache element type. Not a tsr_dtype: 0 must mean the default. */
+enum { TSR_LLM_KV_F16 = 0, TSR_LLM_KV_F32 = 1 };
+
 typedef struct tsr_llm_options {
   uint32_t struct_size;
   const char* const* devices; /* preference order; NULL/0 = {"cpu"} */
   int32_t n_devices;
   uint32_t compile_flags; /* TSR_COMPILE_* */
   int32_t n_ctx;          /* KV cache length; 0 = min(model context, 2048) */
-  int32_t kv_dtype;       /* TSR_DTYPE_F16 (0 = default) or TSR_DTYPE_F32 */
+  int32_t kv_type;        /* TSR_LLM_KV_F16 (0, the default) or TSR_LLM_KV_F32 */
   int32_t n_batch;        /* max tokens per prefill step; 0 = 256 */
   int32_t n_seq;          /* independent sequences in one graph; 0 = 1 */
   /* Called while loading and uploading weights with a fraction in [0, 1]. */
