@@ -60,25 +60,33 @@ LlamaHParams read_llama_hparams(const tsr_gguf* file);
 LlamaWeights find_llama_weights(const tsr_gguf* file, const LlamaHParams& hp);
 
 struct LlamaGraphOptions {
-  int64_t n_tokens = 1;
+  int64_t n_tokens = 1;                // tokens per sequence
   int64_t n_ctx = 2048;                // KV cache rows
   tsr_dtype kv_dtype = TSR_DTYPE_F16;  // KV cache element type
-  bool all_logits = false;             // logits of every token, else only the last one's
-  std::string state_prefix;            // shared-state names: <prefix>blk.<l>.k / .v
+  bool all_logits = false;             // logits of every token, else only the last one's (n_seq 1 only)
+  // One per sequence: shared-state names <prefix>blk.<l>.k / .v. Their count
+  // is the number of sequences n_seq.
+  std::vector<std::string> state_prefixes;
 };
 
 struct LlamaGraph {
-  tsr_tensor tokens = -1;  // input i32 [n_tokens]
-  tsr_tensor pos = -1;     // input i32 [n_tokens]: positions n_past .. n_past + n_tokens - 1
-  tsr_tensor logits = -1;  // output f32 [n_vocab, n_tokens] (or [n_vocab, 1] without all_logits)
+  tsr_tensor tokens = -1;  // input i32 [n_tokens * n_seq], sequence s at [s * n_tokens, (s + 1) * n_tokens)
+  tsr_tensor pos = -1;     // input i32 [n_tokens * n_seq]: sequence s at n_past_s .. n_past_s + n_tokens - 1
+  tsr_tensor last = -1;    // input i32 [n_seq] when n_seq > 1: the column of each sequence's logits row
+  tsr_tensor logits = -1;  // output f32 [n_vocab, rows]: rows n_tokens with all_logits, else n_seq
   int64_t n_logit_rows = 0;
 };
 
-// Builds one forward step into g. Step parameter 0 is the valid KV length
-// (n_past + n_tokens). The KV cache of layer l is the shared state
-// <state_prefix>blk.<l>.k (and .v), kv_dtype [head_dim * n_head_kv, n_ctx],
-// so every graph built with the same prefix in one context shares it.
-// progress (may be empty) gets the fraction of layers bound.
+// Builds one forward step over n_seq independent sequences of n_tokens tokens
+// each into g. Everything token-wise (embedding, norms, matmuls, FFN) runs on
+// all n_seq * n_tokens columns at once, so each weight is read once per step;
+// attention runs per sequence against its own cache. Step parameter s is
+// sequence s's valid KV length (n_past_s + tokens fed). The KV cache of
+// sequence s, layer l is the shared state <state_prefixes[s]>blk.<l>.k (and
+// .v), kv_dtype [head_dim * n_head_kv, n_ctx], so every graph built with the
+// same prefix in one context shares it. Without all_logits and with one
+// sequence the logits are the last column's; with several, the columns named
+// by the `last` input. progress (may be empty) gets the fraction of layers bound.
 LlamaGraph build_llama_graph(Graph& g, const LlamaHParams& hp, const LlamaWeights& w,
                              const LlamaGraphOptions& o, const std::function<void(float)>& progress = {});
 

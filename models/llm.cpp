@@ -8,10 +8,6 @@ namespace tessera::models {
 
 std::unique_ptr<Llm> Llm::load(tsr_context* ctx, const std::string& path, const LlmOptions& options) {
   if (!ctx) throw Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_load] ctx is null");
-  if (options.n_seq > 1)
-    throw Error(TSR_ERR_UNSUPPORTED,
-                "[tsr_llm_load] n_seq = " + std::to_string(options.n_seq) +
-                    ": one sequence per graph is supported; create one session per sequence");
   if (options.kv_dtype != TSR_DTYPE_F16 && options.kv_dtype != TSR_DTYPE_F32)
     throw Error(TSR_ERR_INVALID_ARGUMENT,
                 "[tsr_llm_load] kv_dtype " + std::to_string(options.kv_dtype) + " is not f16 (1) or f32 (0)");
@@ -50,7 +46,7 @@ std::unique_ptr<Llm> Llm::load(tsr_context* ctx, const std::string& path, const 
   // progress) and compiles (second half), which checks the devices; the
   // first session takes it over.
   const int slot = m->acquire_slot();
-  const Step& s = m->step(slot, 1, false, [&](float f) { progress(0.05f + 0.45f * f); });
+  const Step& s = m->step(slot, 1, 1, false, [&](float f) { progress(0.05f + 0.45f * f); });
   m->release_slot(slot);
   m->placement_ = s.model->placement();
   m->options_.progress = nullptr;  // the caller's callback is not kept past load
@@ -86,21 +82,39 @@ std::string Llm::state_prefix(int slot) const {
   return "llm" + std::to_string(id_) + ".s" + std::to_string(slot) + ".";
 }
 
-Llm::Step& Llm::step(int slot, int64_t n_tokens, bool all_logits,
+std::string Llm::seq_state_prefix(int slot, int64_t seq) const {
+  return state_prefix(slot) + "q" + std::to_string(seq) + ".";
+}
+
+void Llm::reset_cache(const std::string& prefix) {
+  for (int64_t l = 0; l < hp_.n_layer; ++l)
+    for (const char* kv : {"k", "v"}) {
+      const std::string name = prefix + "blk." + std::to_string(l) + "." + kv;
+      // A state not created yet (no step compiled for it) is already zero.
+      if (tsr_context_reset_shared_state(ctx_, name.c_str()) != TSR_OK) return;
+    }
+}
+
+Llm::Step& Llm::step(int slot, int64_t n_seq, int64_t n_tokens, bool all_logits,
                      const std::function<void(float)>& progress) {
   // A single token's logits are the same either way.
   if (n_tokens == 1) all_logits = false;
   auto& steps = slots_[slot]->steps;
-  const auto key = std::make_pair(n_tokens, all_logits);
+  const auto key = std::make_tuple(n_seq, n_tokens, all_logits);
   if (auto it = steps.find(key); it != steps.end()) return it->second;
 
   Graph g(ctx_);
   LlamaGraphOptions o;
   o.n_tokens = n_tokens;
-  o.n_ctx = n_ctx_;
   o.kv_dtype = options_.kv_dtype;
   o.all_logits = all_logits;
-  o.state_prefix = state_prefix(slot);
+  if (n_seq == 1) {
+    o.n_ctx = n_ctx_;
+    o.state_prefixes = {state_prefix(slot)};
+  } else {
+    o.n_ctx = n_ctx_ + 1;  // row n_ctx: where padding tokens write
+    for (int64_t s = 0; s < n_seq; ++s) o.state_prefixes.push_back(seq_state_prefix(slot, s));
+  }
   Step s;
   s.io = build_llama_graph(g, hp_, weights_, o, progress);
   s.model =

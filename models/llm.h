@@ -8,6 +8,11 @@
 // compiled on first use and cached per (slot, T, all_logits); a freed
 // session's slot, with its compiled steps and cache memory, goes to the next
 // session created (the context keeps shared states until it is destroyed).
+//
+// Batches: an LlmBatch holds a slot too; its sequence s keeps its cache in
+// "llm<model>.s<slot>.q<s>.blk.<l>.k/v" with one row more than n_ctx: row
+// n_ctx is where the padding tokens of a ragged step write (attention never
+// reads it). Its steps are cached per (n_seq, T) in the slot.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +22,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -32,7 +38,6 @@ struct LlmOptions {
   int64_t n_ctx = 0;                   // 0: min(training context, 2048)
   tsr_dtype kv_dtype = TSR_DTYPE_F16;  // f16 or f32
   int64_t n_batch = 256;               // max tokens per prefill step
-  int32_t n_seq = 1;                   // only 1 is supported
   std::function<void(float)> progress;
 };
 
@@ -66,19 +71,25 @@ class Llm {
   friend class LlmSession;
   Llm() = default;
 
-  // One compiled forward step over n_tokens tokens.
+  friend class LlmBatch;
+  // One compiled forward step over n_seq sequences of n_tokens tokens.
   struct Step {
     std::unique_ptr<Model> model;
     LlamaGraph io;
   };
   struct Slot {
     bool in_use = false;
-    std::map<std::pair<int64_t, bool>, Step> steps;  // (n_tokens, all_logits)
+    std::map<std::tuple<int64_t, int64_t, bool>, Step> steps;  // (n_seq, n_tokens, all_logits)
   };
-  Step& step(int slot, int64_t n_tokens, bool all_logits, const std::function<void(float)>& progress = {});
+  // n_seq 1: the session cache of the slot; more: the batch caches.
+  Step& step(int slot, int64_t n_seq, int64_t n_tokens, bool all_logits,
+             const std::function<void(float)>& progress = {});
   int acquire_slot();
   void release_slot(int slot) { slots_[slot]->in_use = false; }
   std::string state_prefix(int slot) const;
+  std::string seq_state_prefix(int slot, int64_t seq) const;
+  // Zeroes the KV cache states under prefix that exist.
+  void reset_cache(const std::string& prefix);
 
   tsr_context* ctx_ = nullptr;
   Handle<tsr_gguf, tsr_gguf_close> file_;
@@ -123,6 +134,36 @@ class LlmSession {
   std::vector<int32_t> history_;  // every token fed, for the repetition penalty
   std::vector<float> logits_;     // logit_rows_ x n_vocab
   int32_t logit_rows_ = 0;
+};
+
+// Several independent sequences evaluated together: each step is one compiled
+// graph over all of them (see build_llama_graph), so the weights are read
+// once per step for the whole batch. Each sequence has its own KV cache and
+// position; a sequence given no tokens idles through the step. Sampling is
+// left to the caller (continuous batching schedules it per request).
+class LlmBatch {
+ public:
+  LlmBatch(Llm& model, int32_t n_seq);  // throws for n_seq < 1
+  ~LlmBatch();
+  LlmBatch(const LlmBatch&) = delete;
+  LlmBatch& operator=(const LlmBatch&) = delete;
+
+  int32_t n_seq() const { return static_cast<int32_t>(n_past_.size()); }
+  // Forgets sequence seq's cache and logits; -1: every sequence.
+  void reset(int32_t seq);
+  // tokens[s] are fed to sequence s (may be empty). Steps of at most n_batch
+  // tokens per sequence; a shorter sequence is padded to the step's longest.
+  // Checks everything before running anything.
+  void eval(std::span<const std::span<const int32_t>> tokens);
+  // The logits of sequence seq's last evaluated token (empty before any).
+  std::span<const float> logits(int32_t seq) const;
+  int64_t n_past(int32_t seq) const { return n_past_[seq]; }
+
+ private:
+  Llm& model_;
+  int slot_;
+  std::vector<int64_t> n_past_;
+  std::vector<std::vector<float>> logits_;  // per sequence: n_vocab or empty
 };
 
 }  // namespace tessera::models

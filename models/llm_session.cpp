@@ -35,13 +35,7 @@ void LlmSession::reset() {
   // Rows past n_past are never read (attention's valid length), so zeroing is
   // hygiene rather than correctness; it keeps a reused slot indistinguishable
   // from a fresh one.
-  const std::string prefix = model_.state_prefix(slot_);
-  for (int64_t l = 0; l < model_.hp_.n_layer; ++l)
-    for (const char* kv : {"k", "v"}) {
-      const std::string name = prefix + "blk." + std::to_string(l) + "." + kv;
-      // A state not created yet (no step compiled for this slot) is already zero.
-      if (tsr_context_reset_shared_state(model_.ctx_, name.c_str()) != TSR_OK) break;
-    }
+  model_.reset_cache(model_.state_prefix(slot_));
 }
 
 void LlmSession::eval(std::span<const int32_t> tokens, bool all_logits) {
@@ -64,7 +58,7 @@ void LlmSession::eval(std::span<const int32_t> tokens, bool all_logits) {
   for (int64_t done = 0; done < n;) {
     const int64_t T = std::min(n_batch, n - done);
     const bool last = done + T == n;
-    Llm::Step& s = model_.step(slot_, T, all_logits);
+    Llm::Step& s = model_.step(slot_, 1, T, all_logits);
     pos.resize(T);
     std::iota(pos.begin(), pos.end(), static_cast<int32_t>(n_past_));
     check(tsr_model_set_input(s.model->get(), s.io.tokens, tokens.data() + done, T * sizeof(int32_t)));

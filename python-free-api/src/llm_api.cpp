@@ -17,6 +17,9 @@ struct tsr_llm_s {
 struct tsr_llm_session_s {
   std::unique_ptr<tessera::models::LlmSession> impl;
 };
+struct tsr_llm_batch_s {
+  std::unique_ptr<tessera::models::LlmBatch> impl;
+};
 
 namespace {
 
@@ -79,7 +82,6 @@ TSR_API tsr_status_code tsr_llm_load(tsr_context* ctx, const char* path, const t
                                                          " is not TSR_LLM_KV_F16 (0) or TSR_LLM_KV_F32 (1)");
     lo.kv_dtype = o.kv_type == TSR_LLM_KV_F32 ? TSR_DTYPE_F32 : TSR_DTYPE_F16;
     lo.n_batch = o.n_batch > 0 ? o.n_batch : 256;
-    lo.n_seq = o.n_seq > 0 ? o.n_seq : 1;
     if (o.progress) lo.progress = [&o](float f) { o.progress(f, o.progress_user); };
     auto m = std::make_unique<tsr_llm>();
     m->impl = tessera::models::Llm::load(ctx, path, lo);
@@ -276,6 +278,71 @@ TSR_API tsr_status_code tsr_llm_generate(tsr_llm_session* s, const int32_t* prom
       r.decode_tokens_per_second = st.decode_seconds > 0 ? st.n_decode_steps / st.decode_seconds : 0.0;
       versioned_out(r, out_stats);
     }
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_batch_create(tsr_llm* model, int32_t n_seq, tsr_llm_batch** out_batch) {
+  return run("tsr_llm_batch_create", [&] {
+    if (!model || !out_batch)
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT,
+                           "[tsr_llm_batch_create] model and out_batch must not be null");
+    auto b = std::make_unique<tsr_llm_batch>();
+    b->impl = std::make_unique<tessera::models::LlmBatch>(*model->impl, n_seq);
+    *out_batch = b.release();
+  });
+}
+
+TSR_API void tsr_llm_batch_free(tsr_llm_batch* b) { delete b; }
+
+TSR_API tsr_status_code tsr_llm_batch_reset(tsr_llm_batch* b, int32_t seq) {
+  return run("tsr_llm_batch_reset", [&] {
+    if (!b) throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_batch_reset] batch is null");
+    b->impl->reset(seq);
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_batch_eval(tsr_llm_batch* b, const int32_t* const* tokens,
+                                           const int32_t* n_tokens) {
+  return run("tsr_llm_batch_eval", [&] {
+    if (!b || !tokens || !n_tokens)
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT,
+                           "[tsr_llm_batch_eval] batch, tokens and n_tokens must not be null");
+    std::vector<std::span<const int32_t>> seqs(b->impl->n_seq());
+    for (size_t s = 0; s < seqs.size(); ++s) {
+      if (n_tokens[s] < 0 || (n_tokens[s] > 0 && !tokens[s]))
+        throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_batch_eval] sequence " + std::to_string(s) +
+                                                           ": n_tokens is " + std::to_string(n_tokens[s]) +
+                                                           (tokens[s] ? "" : " with null tokens"));
+      seqs[s] = std::span<const int32_t>(tokens[s], n_tokens[s]);
+    }
+    b->impl->eval(seqs);
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_batch_logits(const tsr_llm_batch* b, int32_t seq, const float** out_logits) {
+  return run("tsr_llm_batch_logits", [&] {
+    if (!b || !out_logits)
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT,
+                           "[tsr_llm_batch_logits] batch and out_logits must not be null");
+    const std::span<const float> l = b->impl->logits(seq);
+    if (l.empty())
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_batch_logits] sequence " +
+                                                         std::to_string(seq) +
+                                                         " has evaluated nothing since its reset");
+    *out_logits = l.data();
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_batch_n_past(const tsr_llm_batch* b, int32_t seq, int32_t* out_n_past) {
+  return run("tsr_llm_batch_n_past", [&] {
+    if (!b || !out_n_past)
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT,
+                           "[tsr_llm_batch_n_past] batch and out_n_past must not be null");
+    if (seq < 0 || seq >= b->impl->n_seq())
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_batch_n_past] sequence " +
+                                                         std::to_string(seq) + " is outside [0, " +
+                                                         std::to_string(b->impl->n_seq()) + ")");
+    *out_n_past = static_cast<int32_t>(b->impl->n_past(seq));
   });
 }
 

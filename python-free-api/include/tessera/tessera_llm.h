@@ -13,8 +13,10 @@
  *   tsr_llm_tokenize(m, "Hello", 5, 1, 1, toks, 512, &n);
  *   tsr_llm_generate(s, toks, n, 64, on_token, user, NULL);
  *
+ * Several sequences at once (continuous batching): see tsr_llm_batch below.
+ *
  * Ownership: the model borrows the context (destroy models first); a session
- * borrows its model. Errors as in tessera.h (status + tsr_last_error()).
+ * or batch borrows its model. Errors as in tessera.h (status + tsr_last_error()).
  */
 #ifndef TESSERA_LLM_H
 #define TESSERA_LLM_H
@@ -39,7 +41,6 @@ typedef struct tsr_llm_options {
   int32_t n_ctx;          /* KV cache length; 0 = min(model context, 2048) */
   int32_t kv_type;        /* TSR_LLM_KV_F16 (0, the default) or TSR_LLM_KV_F32 */
   int32_t n_batch;        /* max tokens per prefill step; 0 = 256 */
-  int32_t n_seq;          /* independent sequences in one graph; 0 = 1 */
   /* Called while loading and uploading weights with a fraction in [0, 1]. */
   void (*progress)(float fraction, void* user);
   void* progress_user;
@@ -118,6 +119,53 @@ typedef struct tsr_llm_stats {
 TSR_API tsr_status_code tsr_llm_generate(tsr_llm_session* s, const int32_t* prompt, int32_t n_prompt,
                                          int32_t max_new, tsr_llm_token_fn on_token, void* user,
                                          tsr_llm_stats* out_stats);
+
+/* A batch: n_seq independent sequences, each with its own KV cache and
+ * position, evaluated together. Each eval step is ONE compiled graph over all
+ * sequences: embedding, norms, every matmul and the FFN run over all tokens of
+ * all sequences at once (each weight is read once per step for the whole
+ * batch); attention runs per sequence against that sequence's cache.
+ *
+ * Meant for an inference engine: a sequence is a slot a request occupies.
+ * Feed each active slot its tokens (a prompt, or one sampled token), leave idle
+ * slots empty, sample from tsr_llm_batch_logits yourself, and when a request
+ * ends tsr_llm_batch_reset(b, seq) frees its slot for the next one.
+ *
+ *   tsr_llm_batch* b;
+ *   tsr_llm_batch_create(m, 3, &b);
+ *   const int32_t* toks[3] = {p0, p1, p2};
+ *   int32_t n[3] = {n0, n1, n2};                 // ragged is fine; 0 = idle
+ *   tsr_llm_batch_eval(b, toks, n);
+ *   const float* logits;                          // n_vocab floats
+ *   tsr_llm_batch_logits(b, 1, &logits);
+ *
+ * Ragged steps are padded to the longest sequence of the step (padding costs
+ * compute, never results), and prompts longer than n_batch go in steps of
+ * n_batch tokens per sequence. Graphs are compiled on first use and cached per
+ * (n_seq, tokens per step); a freed batch's slot, with its graphs and cache
+ * memory, goes to the next session or batch created. A batch, like a session,
+ * is used by one thread at a time. */
+typedef struct tsr_llm_batch_s tsr_llm_batch;
+
+/* n_seq >= 1, else TSR_ERR_INVALID_ARGUMENT naming the value. */
+TSR_API tsr_status_code tsr_llm_batch_create(tsr_llm* model, int32_t n_seq, tsr_llm_batch** out_batch);
+TSR_API void tsr_llm_batch_free(tsr_llm_batch* b); /* accepts NULL */
+/* Forgets sequence seq's KV cache and logits; seq -1: every sequence. */
+TSR_API tsr_status_code tsr_llm_batch_reset(tsr_llm_batch* b, int32_t seq);
+/* tokens and n_tokens have n_seq entries: sequence s gets tokens[s][0 ..
+ * n_tokens[s]) after its n_past (tokens[s] may be NULL when n_tokens[s] is 0).
+ * At least one sequence must have tokens. Everything is checked before
+ * anything runs; a sequence past n_ctx or a token outside the vocabulary fails
+ * with TSR_ERR_INVALID_ARGUMENT naming the sequence index and the values, and
+ * leaves every sequence as it was. */
+TSR_API tsr_status_code tsr_llm_batch_eval(tsr_llm_batch* b, const int32_t* const* tokens,
+                                           const int32_t* n_tokens);
+/* The n_vocab logits of sequence seq's last evaluated token, owned by the
+ * batch and valid until its next eval or reset. Fails for a sequence that has
+ * evaluated nothing since its reset. */
+TSR_API tsr_status_code tsr_llm_batch_logits(const tsr_llm_batch* b, int32_t seq, const float** out_logits);
+/* Tokens in sequence seq's cache. */
+TSR_API tsr_status_code tsr_llm_batch_n_past(const tsr_llm_batch* b, int32_t seq, int32_t* out_n_past);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,189 @@
+// tsr_llm_batch on a tiny random llama GGUF: several sequences of different
+// lengths in one graph per step give the logits of separate sessions, in
+// prefill (ragged, padded; one step or several of n_batch) and in decode;
+// sequences stay independent through idling and reset; bad input names the
+// sequence and its values.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "tessera/tessera_llm.h"
+#include "tests/models/tiny_llama.h"
+
+namespace {
+
+class LlmBatch : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(tsr_context_create(nullptr, &ctx_), TSR_OK) << tsr_last_error();
+    path_ = ::testing::TempDir() + "tiny_llama_batch_" + std::to_string(::getpid()) + ".gguf";
+    ASSERT_TRUE(tessera::test::write_tiny_llama(path_));
+  }
+  void TearDown() override {
+    for (tsr_llm_batch* b : batches_) tsr_llm_batch_free(b);
+    for (tsr_llm_session* s : sessions_) tsr_llm_session_free(s);
+    for (tsr_llm* m : models_) tsr_llm_free(m);
+    tsr_context_destroy(ctx_);
+    std::remove(path_.c_str());
+  }
+  tsr_llm* load(int32_t n_ctx, int32_t n_batch) {
+    tsr_llm_options o{sizeof o};
+    o.n_ctx = n_ctx;
+    o.n_batch = n_batch;
+    tsr_llm* m = nullptr;
+    EXPECT_EQ(tsr_llm_load(ctx_, path_.c_str(), &o, &m), TSR_OK) << tsr_last_error();
+    if (m) models_.push_back(m);
+    return m;
+  }
+  tsr_llm_batch* batch(tsr_llm* m, int32_t n_seq) {
+    tsr_llm_batch* b = nullptr;
+    EXPECT_EQ(tsr_llm_batch_create(m, n_seq, &b), TSR_OK) << tsr_last_error();
+    if (b) batches_.push_back(b);
+    return b;
+  }
+  // Last-token logits of a fresh session fed each of steps in turn.
+  std::vector<float> session_logits(tsr_llm* m, const std::vector<std::vector<int32_t>>& steps) {
+    tsr_llm_sampling sp{sizeof sp};
+    tsr_llm_session* s = nullptr;
+    EXPECT_EQ(tsr_llm_session_create(m, &sp, &s), TSR_OK) << tsr_last_error();
+    sessions_.push_back(s);
+    for (const auto& t : steps)
+      EXPECT_EQ(tsr_llm_session_eval(s, t.data(), static_cast<int32_t>(t.size()), 0), TSR_OK)
+          << tsr_last_error();
+    const float* p = nullptr;
+    int32_t rows = 0;
+    EXPECT_EQ(tsr_llm_session_logits(s, &p, &rows), TSR_OK) << tsr_last_error();
+    return std::vector<float>(p + static_cast<size_t>(rows - 1) * kVocab,
+                              p + static_cast<size_t>(rows) * kVocab);
+  }
+  static tsr_status_code eval(tsr_llm_batch* b, const std::vector<std::vector<int32_t>>& seqs) {
+    std::vector<const int32_t*> p;
+    std::vector<int32_t> n;
+    for (const auto& s : seqs) {
+      p.push_back(s.empty() ? nullptr : s.data());
+      n.push_back(static_cast<int32_t>(s.size()));
+    }
+    return tsr_llm_batch_eval(b, p.data(), n.data());
+  }
+  static std::vector<float> logits(const tsr_llm_batch* b, int32_t seq) {
+    const float* p = nullptr;
+    EXPECT_EQ(tsr_llm_batch_logits(b, seq, &p), TSR_OK) << tsr_last_error();
+    return p ? std::vector<float>(p, p + kVocab) : std::vector<float>();
+  }
+  static int32_t n_past(const tsr_llm_batch* b, int32_t seq) {
+    int32_t n = -1;
+    EXPECT_EQ(tsr_llm_batch_n_past(b, seq, &n), TSR_OK) << tsr_last_error();
+    return n;
+  }
+  // Max |a - b| over max |a|.
+  static double rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
+    if (a.size() != b.size() || a.empty()) return 1e30;
+    double d = 0.0, m = 0.0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      d = std::max(d, static_cast<double>(std::fabs(a[i] - b[i])));
+      m = std::max(m, static_cast<double>(std::fabs(a[i])));
+    }
+    return d / std::max(m, 1e-30);
+  }
+
+  static constexpr int32_t kVocab = 261;  // the tiny model's
+  tsr_context* ctx_ = nullptr;
+  std::string path_;
+  std::vector<tsr_llm*> models_;
+  std::vector<tsr_llm_session*> sessions_;
+  std::vector<tsr_llm_batch*> batches_;
+};
+
+const std::vector<std::vector<int32_t>> kPrompts = {
+    {5, 72, 101, 108, 258, 111, 32, 87, 111, 259, 100, 33, 7},
+    {5, 200, 17, 3, 99, 101, 250},
+    {5, 64, 128},
+};
+
+// One graph for the whole prompt (n_batch 256: T = 13, the shorter prompts
+// padded) and steps of n_batch 4 (T = 4, 4, 4, 1 with sequences idling once
+// their prompt is in) both give every sequence its own session's logits.
+TEST_F(LlmBatch, ragged_prefill_then_decode_match_separate_sessions) {
+  for (int32_t n_batch : {0, 4}) {
+    SCOPED_TRACE("n_batch " + std::to_string(n_batch));
+    tsr_llm* m = load(64, n_batch);
+    ASSERT_NE(m, nullptr);
+    tsr_llm_batch* b = batch(m, 3);
+    ASSERT_NE(b, nullptr);
+    ASSERT_EQ(eval(b, kPrompts), TSR_OK) << tsr_last_error();
+    for (int32_t s = 0; s < 3; ++s) {
+      EXPECT_EQ(n_past(b, s), static_cast<int32_t>(kPrompts[s].size()));
+      EXPECT_LT(rel_diff(session_logits(m, {kPrompts[s]}), logits(b, s)), 1e-4) << "sequence " << s;
+    }
+    // A decode step: one token per sequence, in one graph.
+    const std::vector<std::vector<int32_t>> next = {{42}, {17}, {99}};
+    ASSERT_EQ(eval(b, next), TSR_OK) << tsr_last_error();
+    for (int32_t s = 0; s < 3; ++s)
+      EXPECT_LT(rel_diff(session_logits(m, {kPrompts[s], next[s]}), logits(b, s)), 1e-4) << "sequence " << s;
+    // Sequence 1 idles through a step: its cache, position and logits stay.
+    const std::vector<float> idle_before = logits(b, 1);
+    ASSERT_EQ(eval(b, {{7}, {}, {8}}), TSR_OK) << tsr_last_error();
+    EXPECT_EQ(n_past(b, 1), static_cast<int32_t>(kPrompts[1].size()) + 1);
+    EXPECT_EQ(logits(b, 1), idle_before);
+    EXPECT_LT(rel_diff(session_logits(m, {kPrompts[2], {99}, {8}}), logits(b, 2)), 1e-4);
+    // Reset frees a slot for a new request while the others go on.
+    ASSERT_EQ(tsr_llm_batch_reset(b, 1), TSR_OK) << tsr_last_error();
+    EXPECT_EQ(n_past(b, 1), 0);
+    const float* none = nullptr;
+    EXPECT_EQ(tsr_llm_batch_logits(b, 1, &none), TSR_ERR_INVALID_ARGUMENT);
+    ASSERT_EQ(eval(b, {{9}, kPrompts[2], {}}), TSR_OK) << tsr_last_error();
+    EXPECT_LT(rel_diff(session_logits(m, {kPrompts[2]}), logits(b, 1)), 1e-4);
+    EXPECT_LT(rel_diff(session_logits(m, {kPrompts[0], {42}, {7}, {9}}), logits(b, 0)), 1e-4);
+  }
+}
+
+TEST_F(LlmBatch, a_single_sequence_batch_is_a_session) {
+  tsr_llm* m = load(64, 0);
+  ASSERT_NE(m, nullptr);
+  tsr_llm_batch* b = batch(m, 1);
+  ASSERT_NE(b, nullptr);
+  ASSERT_EQ(eval(b, {kPrompts[0]}), TSR_OK) << tsr_last_error();
+  EXPECT_LT(rel_diff(session_logits(m, {kPrompts[0]}), logits(b, 0)), 1e-4);
+}
+
+TEST_F(LlmBatch, bad_input_names_the_sequence_and_values) {
+  tsr_llm* m = load(16, 0);
+  ASSERT_NE(m, nullptr);
+  tsr_llm_batch* b = nullptr;
+  EXPECT_EQ(tsr_llm_batch_create(m, 0, &b), TSR_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(b, nullptr);
+  EXPECT_NE(std::string(tsr_last_error()).find("n_seq is 0"), std::string::npos) << tsr_last_error();
+
+  b = batch(m, 2);
+  ASSERT_NE(b, nullptr);
+  ASSERT_EQ(eval(b, {{1, 2, 3}, {4}}), TSR_OK) << tsr_last_error();
+  const std::vector<int32_t> long_prompt(16, 5);
+  EXPECT_EQ(eval(b, {{6}, long_prompt}), TSR_ERR_INVALID_ARGUMENT);
+  std::string msg = tsr_last_error();
+  EXPECT_NE(msg.find("sequence 1"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("16 tokens after n_past 1 exceed n_ctx 16"), std::string::npos) << msg;
+  // Nothing ran: sequence 0 did not take its token.
+  EXPECT_EQ(n_past(b, 0), 3);
+  EXPECT_EQ(n_past(b, 1), 1);
+
+  EXPECT_EQ(eval(b, {{1, 2, 999}, {}}), TSR_ERR_INVALID_ARGUMENT);
+  msg = tsr_last_error();
+  EXPECT_NE(msg.find("sequence 0: token 2 is 999"), std::string::npos) << msg;
+  EXPECT_EQ(eval(b, {{}, {}}), TSR_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tsr_last_error()).find("no sequence has tokens"), std::string::npos);
+  const int32_t* toks[2] = {nullptr, nullptr};
+  const int32_t n[2] = {0, -1};
+  EXPECT_EQ(tsr_llm_batch_eval(b, toks, n), TSR_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tsr_last_error()).find("sequence 1: n_tokens is -1"), std::string::npos)
+      << tsr_last_error();
+  EXPECT_EQ(tsr_llm_batch_reset(b, 2), TSR_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tsr_last_error()).find("sequence 2 is outside [-1, 2)"), std::string::npos)
+      << tsr_last_error();
+}
+
+}  // namespace
