@@ -33,7 +33,8 @@ void usage(FILE* f) {
       "                   [--batch N] [--json] [--dump-logits FILE]\n"
       "  -n N               tokens to generate (default 128)\n"
       "  --chat             apply the model's chat template to the prompt (with --system)\n"
-      "  --device NAME      device in preference order (default cpu); repeatable\n"
+      "  --device NAME      device in preference order (default cpu); repeatable; 'auto' = every\n"
+      "                     GPU/accelerator present, then the CPU\n"
       "  --temp T           0 = greedy (default 0.8); --top-k 40, --top-p 0.95, --min-p 0.05 by default\n"
       "  --prompt-tokens    token ids fed directly, without the tokenizer\n"
       "  --dump-logits FILE raw little-endian f32 [n_prompt, n_vocab]: the logits of every prompt token\n"
@@ -240,6 +241,22 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// "auto": every accelerator the context sees, discrete GPUs first, then
+// integrated GPUs and other accelerators, then the CPU. Devices of type
+// "other" (the null backend, test devices) are never picked automatically.
+void auto_devices(tsr_context* ctx, std::vector<std::string>* out) {
+  const int32_t order[] = {TSR_DEVICE_TYPE_GPU_DISCRETE, TSR_DEVICE_TYPE_GPU_INTEGRATED,
+                           TSR_DEVICE_TYPE_ACCELERATOR};
+  for (int32_t type : order) {
+    for (int32_t i = 0; i < tsr_device_count(ctx); ++i) {
+      tsr_device_info info{};
+      info.struct_size = sizeof info;
+      if (tsr_device_get_info(ctx, i, &info) == TSR_OK && info.props.type == type) out->push_back(info.name);
+    }
+  }
+  out->push_back("cpu");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -257,8 +274,16 @@ int main(int argc, char** argv) {
   tsr_context* ctx = nullptr;
   if (tsr_context_create(&co, &ctx) != TSR_OK) return fail("context");
 
+  std::vector<std::string> names;
+  for (const std::string& d : a.devices) {
+    if (d == "auto") {
+      auto_devices(ctx, &names);
+    } else {
+      names.push_back(d);
+    }
+  }
   std::vector<const char*> devices;
-  for (const std::string& d : a.devices) devices.push_back(d.c_str());
+  for (const std::string& d : names) devices.push_back(d.c_str());
   tsr_llm_options lo{sizeof lo};
   lo.devices = devices.empty() ? nullptr : devices.data();
   lo.n_devices = static_cast<int32_t>(devices.size());
