@@ -1,7 +1,8 @@
 // matmul(w [K, M, B2w, B3w], x [K, N, B2, B3]) -> f32 [M, N, B2, B3].
-// Quantized weights: x rows are quantized to q8_0 once per execute, then each
-// output is an integer block dot product. Float weights: oneDNN when it has a
-// fast implementation, otherwise a blocked kernel over tiles of weight rows.
+// Quantized weights: x rows are quantized to 16-bit blocks once per execute
+// (for accuracy, see quant_dot.h), then each output is an integer block dot
+// product. Float weights: oneDNN when it has a fast implementation, otherwise a
+// blocked kernel over tiles of weight rows.
 #include "kernels/cpu/matmul.h"
 
 #include <fmt/format.h>
@@ -52,20 +53,20 @@ Status run_quant(const NodePlan& p, const ExecCtx& ctx) {
   const MatmulShape s = MatmulShape::of(p.node);
   const auto& x = p.node.inputs[1];
   const int64_t nblk = s.K / kQK;
-  auto* xq = reinterpret_cast<BlockQ8Act*>(p.scratch);
+  auto* xq = reinterpret_cast<BlockQ16Act*>(p.scratch);
   // 1. Quantize each activation row once.
   ctx.pool->parallel_for(s.x_rows(), 4, [&](int64_t begin, int64_t end, int tid) {
     auto* row = reinterpret_cast<float*>(p.thread_scratch(tid));
     for (int64_t r = begin; r < end; ++r) {
       load_row_f32(p.in[1] + row_offset(x, r), x.nb[0], x.dtype, s.K, row);
-      quantize_row_q8_act(row, xq + r * nblk, s.K);
+      quantize_row_q16_act(row, xq + r * nblk, s.K);
     }
   });
   // 2. Integer dot products, a tile of weight rows against every x row of the batch.
   const QDotFn dot = qdot_best(p.node.inputs[0].dtype);
   for_each_tile(p, *ctx.pool, s, [&](int64_t b2, int64_t b3, int64_t m0, int64_t m1, int) {
     for (int64_t n = 0; n < s.N; ++n) {
-      const BlockQ8Act* xr = xq + ((b3 * s.B2 + b2) * s.N + n) * nblk;
+      const BlockQ16Act* xr = xq + ((b3 * s.B2 + b2) * s.N + n) * nblk;
       float* o = out_at(p, 0, n, b2, b3);
       const int64_t onb0 = p.node.output.nb[0] / 4;
       for (int64_t m = m0; m < m1; ++m) o[m * onb0] = dot(s.K, w_row(p, s, m, b2, b3), xr);
@@ -169,7 +170,7 @@ Status plan_matmul(NodePlan& p) {
   const auto& x = p.node.inputs[1];
   if (is_quant(w.dtype)) {
     p.run = run_quant;
-    p.scratch_shared = static_cast<size_t>(s.x_rows() * (s.K / kQK)) * sizeof(BlockQ8Act);
+    p.scratch_shared = static_cast<size_t>(s.x_rows() * (s.K / kQK)) * sizeof(BlockQ16Act);
     p.scratch_per_thread = static_cast<size_t>(s.K) * sizeof(float);
     return Status::ok();
   }

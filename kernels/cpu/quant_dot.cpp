@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 
 #include "core/half.h"
@@ -12,20 +13,34 @@
 namespace tsr::cpu {
 namespace {
 
+// Overflow bound for the int32 block sums below: 32 products of |w| <= 128 and
+// |x| <= 32767 total at most 134,213,632 < 2^27. The AVX2 lanes hold 4 products
+// each (< 2^24), so they also convert to float exactly.
+constexpr float kQ16Max = 32767.0f;
+
+// Scale of a block with largest magnitude amax, and its inverse. A block whose
+// scale would be subnormal (amax < ~3.9e-34) becomes all zeros: 1 / d could
+// overflow there, and such activations are far below anything that matters.
+inline void block_scale(float amax, float& d, float& id) {
+  d = amax / kQ16Max;
+  if (!(d >= FLT_MIN)) d = 0.0f;
+  id = d != 0.0f ? 1.0f / d : 0.0f;
+}
+
 // ---- scalar -----------------------------------------------------------------
 
-float dot_q8_0_scalar(int64_t n, const void* w, const BlockQ8Act* x) {
+float dot_q8_0_scalar(int64_t n, const void* w, const BlockQ16Act* x) {
   const auto* b = static_cast<const BlockQ8_0*>(w);
   float sum = 0.0f;
   for (int64_t i = 0; i < n / kQK; ++i) {
     int32_t acc = 0;
     for (int j = 0; j < kQK; ++j) acc += b[i].qs[j] * x[i].qs[j];
-    sum += static_cast<float>(acc) * f16_to_f32(b[i].d) * x[i].d;
+    sum += static_cast<float>(acc) * (f16_to_f32(b[i].d) * x[i].d);
   }
   return sum;
 }
 
-float dot_q4_0_scalar(int64_t n, const void* w, const BlockQ8Act* x) {
+float dot_q4_0_scalar(int64_t n, const void* w, const BlockQ16Act* x) {
   const auto* b = static_cast<const BlockQ4_0*>(w);
   float sum = 0.0f;
   for (int64_t i = 0; i < n / kQK; ++i) {
@@ -34,13 +49,13 @@ float dot_q4_0_scalar(int64_t n, const void* w, const BlockQ8Act* x) {
       acc += ((b[i].qs[j] & 0x0f) - 8) * x[i].qs[j];
       acc += ((b[i].qs[j] >> 4) - 8) * x[i].qs[j + kQK / 2];
     }
-    sum += static_cast<float>(acc) * f16_to_f32(b[i].d) * x[i].d;
+    sum += static_cast<float>(acc) * (f16_to_f32(b[i].d) * x[i].d);
   }
   return sum;
 }
 
 // sum_j (q_j d + m) * (y_j dx) = d dx sum(q y) + m dx sum(y)
-float dot_q4_1_scalar(int64_t n, const void* w, const BlockQ8Act* x) {
+float dot_q4_1_scalar(int64_t n, const void* w, const BlockQ16Act* x) {
   const auto* b = static_cast<const BlockQ4_1*>(w);
   float sum = 0.0f;
   for (int64_t i = 0; i < n / kQK; ++i) {
@@ -51,10 +66,24 @@ float dot_q4_1_scalar(int64_t n, const void* w, const BlockQ8Act* x) {
       ysum += x[i].qs[j] + x[i].qs[j + kQK / 2];
     }
     const float dx = x[i].d;
-    sum += static_cast<float>(acc) * f16_to_f32(b[i].d) * dx +
-           static_cast<float>(ysum) * f16_to_f32(b[i].m) * dx;
+    sum += static_cast<float>(acc) * (f16_to_f32(b[i].d) * dx) +
+           static_cast<float>(ysum) * (f16_to_f32(b[i].m) * dx);
   }
   return sum;
+}
+
+void quantize_q16_act_scalar(const float* x, BlockQ16Act* y, int64_t n) {
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    float amax = 0.0f;
+    for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(x[i * kQK + j]));
+    float d, id;
+    block_scale(amax, d, id);
+    y[i].d = d;
+    for (int j = 0; j < kQK; ++j) {
+      const float q = std::clamp(std::nearbyint(x[i * kQK + j] * id), -kQ16Max, kQ16Max);
+      y[i].qs[j] = static_cast<int16_t>(q);
+    }
+  }
 }
 
 // ---- AVX2 -------------------------------------------------------------------
@@ -68,68 +97,80 @@ TSR_AVX2 inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// 8 x i32 partial sums of a (signed) . b (signed), 32 bytes each.
-TSR_AVX2 inline __m256i dot_i8(__m256i a, __m256i b) {
-  const __m256i ax = _mm256_sign_epi8(a, a);
-  const __m256i sb = _mm256_sign_epi8(b, a);
-  return _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sb), _mm256_set1_epi16(1));
+// A weight block as int16: w0 = elements 0..15, w1 = elements 16..31.
+TSR_AVX2 inline void widen(const BlockQ8_0& b, __m256i& w0, __m256i& w1) {
+  w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs)));
+  w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs + 16)));
 }
 
-// 32 nibbles of a q4 block in element order: low nibbles then high nibbles.
-TSR_AVX2 inline __m256i unpack_nibbles(const uint8_t* qs) {
+// q4 packs element j in the low nibble of byte j and element j + 16 in the high one.
+TSR_AVX2 inline void widen_nibbles(const uint8_t* qs, __m256i& w0, __m256i& w1) {
   const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m128i lo = _mm_and_si128(q, _mm_set1_epi8(0x0f));
-  const __m128i hi = _mm_and_si128(_mm_srli_epi16(q, 4), _mm_set1_epi8(0x0f));
-  return _mm256_set_m128i(hi, lo);
+  const __m128i mask = _mm_set1_epi8(0x0f);
+  w0 = _mm256_cvtepu8_epi16(_mm_and_si128(q, mask));
+  w1 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(q, 4), mask));
 }
 
-TSR_AVX2 float dot_q8_0_avx2(int64_t n, const void* w, const BlockQ8Act* x) {
-  const auto* b = static_cast<const BlockQ8_0*>(w);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t i = 0; i < n / kQK; ++i) {
-    const __m256i qw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs));
-    const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs));
-    const __m256 d = _mm256_set1_ps(_cvtsh_ss(b[i].d) * x[i].d);
-    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qw, qx)), acc);
+TSR_AVX2 inline void widen(const BlockQ4_0& b, __m256i& w0, __m256i& w1) {
+  widen_nibbles(b.qs, w0, w1);
+  const __m256i eight = _mm256_set1_epi16(8);
+  w0 = _mm256_sub_epi16(w0, eight);
+  w1 = _mm256_sub_epi16(w1, eight);
+}
+
+TSR_AVX2 inline void load_x(const BlockQ16Act& x, __m256i& x0, __m256i& x1) {
+  x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs));
+  x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs + 16));
+}
+
+// 8 x i32 lanes whose sum is the block's exact integer dot product.
+TSR_AVX2 inline __m256i block_dot(__m256i w0, __m256i w1, __m256i x0, __m256i x1) {
+  return _mm256_add_epi32(_mm256_madd_epi16(w0, x0), _mm256_madd_epi16(w1, x1));
+}
+
+// acc += d_w d_x * (block lanes).
+template <typename Block>
+TSR_AVX2 inline __m256 block_step(__m256 acc, const Block& b, const BlockQ16Act& x) {
+  __m256i w0, w1, x0, x1;
+  widen(b, w0, w1);
+  load_x(x, x0, x1);
+  const __m256 d = _mm256_set1_ps(_cvtsh_ss(b.d) * x.d);
+  return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(block_dot(w0, w1, x0, x1)), acc);
+}
+
+// Symmetric weights (q8_0, q4_0). Two accumulators hide the FMA latency.
+template <typename Block>
+TSR_AVX2 float dot_sym_avx2(int64_t n, const void* w, const BlockQ16Act* x) {
+  const auto* b = static_cast<const Block*>(w);
+  const int64_t nb = n / kQK;
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 2 <= nb; i += 2) {
+    acc0 = block_step(acc0, b[i], x[i]);
+    acc1 = block_step(acc1, b[i + 1], x[i + 1]);
   }
-  return hsum(acc);
+  if (i < nb) acc0 = block_step(acc0, b[i], x[i]);
+  return hsum(_mm256_add_ps(acc0, acc1));
 }
 
-TSR_AVX2 float dot_q4_0_avx2(int64_t n, const void* w, const BlockQ8Act* x) {
-  const auto* b = static_cast<const BlockQ4_0*>(w);
-  __m256 acc = _mm256_setzero_ps();
-  const __m256i eight = _mm256_set1_epi8(8);
-  for (int64_t i = 0; i < n / kQK; ++i) {
-    const __m256i qw = _mm256_sub_epi8(unpack_nibbles(b[i].qs), eight);
-    const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs));
-    const __m256 d = _mm256_set1_ps(_cvtsh_ss(b[i].d) * x[i].d);
-    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qw, qx)), acc);
-  }
-  return hsum(acc);
-}
-
-TSR_AVX2 float dot_q4_1_avx2(int64_t n, const void* w, const BlockQ8Act* x) {
+TSR_AVX2 float dot_q4_1_avx2(int64_t n, const void* w, const BlockQ16Act* x) {
   const auto* b = static_cast<const BlockQ4_1*>(w);
-  __m256 acc = _mm256_setzero_ps();
-  float acc_m = 0.0f;
-  const __m256i ones8 = _mm256_set1_epi8(1);
-  const __m256i ones16 = _mm256_set1_epi16(1);
+  __m256 acc = _mm256_setzero_ps(), acc_m = _mm256_setzero_ps();
+  const __m256i ones = _mm256_set1_epi16(1);
   for (int64_t i = 0; i < n / kQK; ++i) {
-    const __m256i qw = unpack_nibbles(b[i].qs);  // unsigned 0..15
-    const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs));
-    const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(qw, qx), ones16);
+    __m256i w0, w1, x0, x1;
+    widen_nibbles(b[i].qs, w0, w1);  // unsigned 0..15
+    load_x(x[i], x0, x1);
     const float dx = x[i].d;
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(b[i].d) * dx), _mm256_cvtepi32_ps(p), acc);
-    const __m256i ys = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, qx), ones16);
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(ys), _mm256_extracti128_si256(ys, 1));
-    s = _mm_hadd_epi32(s, s);
-    s = _mm_hadd_epi32(s, s);
-    acc_m += static_cast<float>(_mm_cvtsi128_si32(s)) * _cvtsh_ss(b[i].m) * dx;
+    const __m256i ys = block_dot(ones, ones, x0, x1);  // lanes of sum(y)
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(b[i].d) * dx),
+                          _mm256_cvtepi32_ps(block_dot(w0, w1, x0, x1)), acc);
+    acc_m = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(b[i].m) * dx), _mm256_cvtepi32_ps(ys), acc_m);
   }
-  return hsum(acc) + acc_m;
+  return hsum(_mm256_add_ps(acc, acc_m));
 }
 
-TSR_AVX2 void quantize_q8_0_avx2(const float* x, BlockQ8Act* y, int64_t n) {
+TSR_AVX2 void quantize_q16_act_avx2(const float* x, BlockQ16Act* y, int64_t n) {
   const __m256 sign_mask = _mm256_set1_ps(-0.0f);
   for (int64_t i = 0; i < n / kQK; ++i) {
     __m256 v[4];
@@ -141,30 +182,19 @@ TSR_AVX2 void quantize_q8_0_avx2(const float* x, BlockQ8Act* y, int64_t n) {
     __m128 m = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
     m = _mm_max_ps(m, _mm_movehl_ps(m, m));
     m = _mm_max_ss(m, _mm_movehdup_ps(m));
-    const float d = _mm_cvtss_f32(m) / 127.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    float d, id;
+    block_scale(_mm_cvtss_f32(m), d, id);
     y[i].d = d;
     const __m256 mul = _mm256_set1_ps(id);
     __m256i q[4];
     for (int k = 0; k < 4; ++k)
       q[k] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[k], mul), _MM_FROUND_TO_NEAREST_INT));
-    // i32 -> i16 -> i8 packs interleave 128-bit lanes; undo with a permute.
-    const __m256i q01 = _mm256_packs_epi32(q[0], q[1]);
-    const __m256i q23 = _mm256_packs_epi32(q[2], q[3]);
-    __m256i q8 = _mm256_packs_epi16(q01, q23);
-    q8 = _mm256_permutevar8x32_epi32(q8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y[i].qs), q8);
-  }
-}
-
-void quantize_q8_0_scalar(const float* x, BlockQ8Act* y, int64_t n) {
-  for (int64_t i = 0; i < n / kQK; ++i) {
-    float amax = 0.0f;
-    for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(x[i * kQK + j]));
-    const float d = amax / 127.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[i].d = d;
-    for (int j = 0; j < kQK; ++j) y[i].qs[j] = static_cast<int8_t>(std::nearbyint(x[i * kQK + j] * id));
+    // |v * id| <= 32767 up to rounding, so the saturating pack acts as the
+    // scalar clamp. packs interleaves 128-bit lanes; undo with a permute.
+    for (int k = 0; k < 2; ++k) {
+      const __m256i p = _mm256_permute4x64_epi64(_mm256_packs_epi32(q[2 * k], q[2 * k + 1]), 0xd8);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(y[i].qs + 16 * k), p);
+    }
   }
 }
 
@@ -187,9 +217,9 @@ QDotFn qdot_best(int32_t wtype) {
   if (!cpu_has_f16c()) return qdot_scalar(wtype);
   switch (wtype) {
     case TSR_DTYPE_Q8_0:
-      return dot_q8_0_avx2;
+      return dot_sym_avx2<BlockQ8_0>;
     case TSR_DTYPE_Q4_0:
-      return dot_q4_0_avx2;
+      return dot_sym_avx2<BlockQ4_0>;
     case TSR_DTYPE_Q4_1:
       return dot_q4_1_avx2;
     default:
@@ -197,11 +227,11 @@ QDotFn qdot_best(int32_t wtype) {
   }
 }
 
-void quantize_row_q8_act(const float* x, BlockQ8Act* y, int64_t n) {
+void quantize_row_q16_act(const float* x, BlockQ16Act* y, int64_t n) {
   if (cpu_has_f16c())
-    quantize_q8_0_avx2(x, y, n);
+    quantize_q16_act_avx2(x, y, n);
   else
-    quantize_q8_0_scalar(x, y, n);
+    quantize_q16_act_scalar(x, y, n);
 }
 
 }  // namespace tsr::cpu
