@@ -102,7 +102,7 @@ GenerateStats LlmSession::generate(std::span<const int32_t> prompt, int32_t max_
   for (int32_t i = 0; i < max_new; ++i) {
     const std::span<const float> last(logits_.data() + (logit_rows_ - 1) * n_vocab, n_vocab);
     const int32_t tok = sampler_.sample(last, history_);
-    if (model_.is_end_of_generation(tok)) break;
+    if (!sampler_.params().ignore_eos && model_.is_end_of_generation(tok)) break;
     ++st.n_generated;
     const auto tc = std::chrono::steady_clock::now();
     const std::string piece = model_.has_tokenizer() ? model_.tokenizer().token_to_piece(tok) : std::string();

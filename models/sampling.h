@@ -19,6 +19,7 @@ struct SamplingParams {
   float repeat_penalty = 1.0f;  // <= 0 or == 1: off
   int32_t repeat_last_n = 64;   // tokens of history penalised; 0 -> 64, -1 -> all
   uint64_t seed = 0;
+  bool ignore_eos = false;  // generation continues past end-of-generation tokens
 };
 
 struct Candidate {

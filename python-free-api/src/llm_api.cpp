@@ -217,6 +217,7 @@ TSR_API tsr_status_code tsr_llm_session_create(tsr_llm* model, const tsr_llm_sam
     p.min_p = in.min_p;
     p.repeat_penalty = in.repeat_penalty > 0.0f ? in.repeat_penalty : 1.0f;
     p.repeat_last_n = in.repeat_last_n;
+    p.ignore_eos = in.ignore_eos != 0;
     p.seed = in.seed;
     auto s = std::make_unique<tsr_llm_session>();
     s->impl = std::make_unique<tessera::models::LlmSession>(*model->impl, p);

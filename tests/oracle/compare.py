@@ -12,28 +12,18 @@ error| per position and overall, top-1 agreement per position, and whether the
 greedy tokens are identical.
 
 Pass criteria (exit 0 only if every model passes):
-  1. max |tessera - oracle| over all prefill logits <= tol * max|oracle logit|.
-     tol depends on the weights: 5e-2 when any matmul weight is
-     block-quantized, 2e-2 for f16/bf16, 5e-3 for f32 (f32 weights still meet
-     f16 KV caches and f16 attention paths; Tessera measured 3.5e-4 and 1.2e-3
-     on the f32 and f16 tiny models). Why 5e-2: Tessera (like ggml) rounds
-     activations to q8 before quantized matmuls while the oracle keeps them
-     in float; running the oracle with that rounding (oracle.py --sim-q8-act)
-     moves the logits by 1.4-2.6% of the logit scale on the tiny models and
-     3.5% on SmolLM2-135M (30 layers); Tessera itself measured 1.3-2.4% on the
-     tiny models and 3.9% on SmolLM2. A layout or RoPE bug moves them by tens
-     of percent (neox instead of normal RoPE: 55-65%). Override with --tol
-     only with a reason.
-  2. top-1 agrees at every prompt position, except near ties that criterion 1
-     already explains: the oracle ranks Tessera's choice within 2 * (that
-     position's error) of its own best. Each one is listed.
-  3. the greedy tokens are identical (both cut at the first end-of-generation
-     token; whether the runner reports that token itself does not matter).
-     If they diverge, the step where they do must be a near tie in the oracle
-     (margin <= 2 * tol * scale) and every Tessera token (and its stop) must
-     stay a near-best choice of the oracle fed Tessera's own tokens (teacher
-     forcing), so the decode path is still checked end to end. A divergence
-     is always printed.
+  1. max |tessera - oracle| over all prefill logits <= tol * max|oracle logit|,
+     tol = 5e-3 for every weight type. Measured with Tessera's 16-bit
+     activation blocks for quantized matmuls: 3.7e-4..6.5e-4 on the quantized
+     tiny models, 4.0e-4 on SmolLM2-135M (30 layers), 1.2e-3 on the f16 and
+     3.5e-4 on the f32 tiny model (f16 KV cache). With 8-bit activations (as
+     ggml rounds them) it was 1.3-3.9%, which flipped near ties; a layout or
+     RoPE bug moves logits by tens of percent (neox instead of normal RoPE:
+     55-65%). Override with --tol only with a reason.
+  2. top-1 agrees at every prompt position.
+  3. the N greedy tokens are identical. Both sides generate exactly N tokens,
+     continuing past end-of-generation tokens (tessera-run --ignore-eos), so N
+     tokens are compared whatever the prompt.
 """
 from __future__ import annotations
 
@@ -57,13 +47,13 @@ import oracle  # noqa: E402
 # Default prompt: ChatML "What is the capital of France?" in SmolLM2's vocabulary.
 # Ids past a tiny model's vocabulary are folded into it (id % n_vocab).
 DEFAULT_PROMPT = [1, 4093, 198, 1780, 314, 260, 3575, 282, 4649, 47, 2, 198, 1, 520, 9531, 198]
-TOL_QUANT, TOL_HALF, TOL_F32 = 5e-2, 2e-2, 5e-3
+TOL_QUANT, TOL_HALF, TOL_F32 = 5e-3, 5e-3, 5e-3
 
 
 def default_tol(model: oracle.Model) -> tuple[float, str]:
     types = {int(t.tensor_type) for t in model.reader.tensors if len(t.shape) >= 2}
     if types & set(oracle.BLOCK_BYTES):
-        return TOL_QUANT, "block-quantized weights, q8 activations"
+        return TOL_QUANT, "block-quantized weights, 16-bit activation blocks"
     if types & {oracle.F16, oracle.BF16}:
         return TOL_HALF, "f16/bf16 weights"
     return TOL_F32, "f32 weights"
@@ -82,7 +72,7 @@ def canonical(tokens: list[int], eog: set[int], n: int) -> tuple[list[int], bool
 
 def run_tessera(exe: str, model: str, prompt: list[int], n: int, device: str | None, logits_path: str):
     cmd = [exe, "-m", model, "--prompt-tokens", ",".join(map(str, prompt)), "-n", str(n), "--temp", "0",
-           "--dump-logits", logits_path, "--json"]
+           "--dump-logits", logits_path, "--json", "--ignore-eos"]
     if device:
         cmd += ["--device", device]
     t0 = time.perf_counter()
@@ -112,7 +102,9 @@ def compare_model(path: str, args) -> bool:
     print(f"== {name}: n_vocab {model.n_vocab}, prompt {len(prompt)} tokens, generate {args.n}")
 
     t0 = time.perf_counter()
-    ref_logits, ref_tokens, _ = oracle.run(model, prompt, args.n)
+    # Both sides generate exactly n tokens, past end-of-generation tokens, so
+    # that n greedy tokens are compared whatever the prompt.
+    ref_logits, ref_tokens, _ = oracle.run(model, prompt, args.n, stop_at_eog=False)
     t_oracle = time.perf_counter() - t0
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -149,16 +141,12 @@ def compare_model(path: str, args) -> bool:
     print(f"   top-1 agreement: {int(agree.sum())}/{len(agree)} positions")
     for i in np.flatnonzero(~agree):
         gap = float(ref_logits[i, ref_top[i]] - ref_logits[i, got_top[i]])
-        if gap <= 2 * err[i]:
-            print(f"   near tie at position {i}: oracle {ref_top[i]} vs tessera {got_top[i]}, oracle margin "
-                  f"{gap:.4f} <= 2 x error {err[i]:.4f}")
-        else:
-            print(f"FAIL {name}: top-1 differs at position {i}: oracle {ref_top[i]}, tessera {got_top[i]}, "
-                  f"oracle margin {gap:.4f} > 2 x error {err[i]:.4f}")
-            ok = False
+        print(f"FAIL {name}: top-1 differs at position {i}: oracle {ref_top[i]}, tessera {got_top[i]}, "
+              f"oracle margin {gap:.4f}, error there {err[i]:.4f}")
+        ok = False
 
     ts_tokens = [int(t) for t in ts["tokens"]]
-    (a, a_stop), (b, b_stop) = canonical(ref_tokens, eog, args.n), canonical(ts_tokens, eog, args.n)
+    (a, a_stop), (b, b_stop) = canonical(ref_tokens, set(), args.n), canonical(ts_tokens, set(), args.n)
     print(f"   oracle  tokens: {a}{' + end' if a_stop else ''}")
     print(f"   tessera tokens: {b}{' + end' if b_stop else ''}")
     if a == b and a_stop == b_stop:
@@ -167,9 +155,8 @@ def compare_model(path: str, args) -> bool:
     else:
         k = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), min(len(a), len(b)))
         print(f"   greedy tokens diverge at step {k}")
-        if not check_divergence(model, prompt, b, b_stop, k, eog, limit):
-            print(f"FAIL {name}: greedy tokens differ and the divergence is not a near tie")
-            ok = False
+        print(f"FAIL {name}: greedy tokens differ")
+        ok = False
     print(f"{'PASS' if ok else 'FAIL'} {name}")
     return ok
 

@@ -2,10 +2,9 @@
 """Stand-in for tessera-run that answers with the oracle itself, for testing
 compare.py without Tessera: same command line subset, same outputs.
 
-    fake_tessera_run.py -m MODEL --prompt-tokens 1,2,3 -n 32 --temp 0 --dump-logits F --json [--q8-act]
+    fake_tessera_run.py -m MODEL --prompt-tokens 1,2,3 -n 32 --temp 0 --dump-logits F --json [--ignore-eos]
 
---q8-act rounds activations through q8_0 before quantized matmuls, which is
-the numerical difference compare.py's tolerance is sized for.
+FAKE_TESSERA_ROPE=neox injects a RoPE layout bug, to see compare.py catch it.
 """
 import argparse
 import json
@@ -28,13 +27,12 @@ ap.add_argument("--temp", type=float, default=0.0)
 ap.add_argument("--dump-logits")
 ap.add_argument("--json", action="store_true")
 ap.add_argument("--device", action="append")
-ap.add_argument("--q8-act", action="store_true", default=os.environ.get("FAKE_TESSERA_Q8_ACT") == "1")
+ap.add_argument("--ignore-eos", action="store_true")
 a = ap.parse_args()
 if a.temp != 0:
     sys.exit("fake_tessera_run.py: only --temp 0 is supported")
-# FAKE_TESSERA_ROPE=neox injects a RoPE layout bug, to see compare.py catch it.
-model = oracle.Model(a.m, rope_mode=os.environ.get("FAKE_TESSERA_ROPE", "normal"), sim_q8_act=a.q8_act)
-logits, tokens, timings = oracle.run(model, oracle.parse_tokens(a.prompt_tokens), a.n)
+model = oracle.Model(a.m, rope_mode=os.environ.get("FAKE_TESSERA_ROPE", "normal"))
+logits, tokens, timings = oracle.run(model, oracle.parse_tokens(a.prompt_tokens), a.n, stop_at_eog=not a.ignore_eos)
 if a.dump_logits:
     logits.astype("<f4").tofile(a.dump_logits)
 print(json.dumps({"tokens": tokens, "text": model.detokenize(tokens), "timings": timings}))

@@ -30,7 +30,7 @@ void usage(FILE* f) {
       "usage: tessera-run -m MODEL (-p PROMPT | --prompt-tokens 1,2,3) [-n N] [--chat] [--system TEXT]\n"
       "                   [--device NAME]... [--threads T] [--seed S] [--temp T] [--top-k K]\n"
       "                   [--top-p P] [--min-p P] [--repeat-penalty R] [--repeat-last-n N] [--ctx N]\n"
-      "                   [--batch N] [--json] [--dump-logits FILE]\n"
+      "                   [--batch N] [--ignore-eos] [--json] [--dump-logits FILE]\n"
       "  -n N               tokens to generate (default 128)\n"
       "  --chat             apply the model's chat template to the prompt (with --system)\n"
       "  --device NAME      device in preference order (default cpu); repeatable; 'auto' = every\n"
@@ -38,6 +38,7 @@ void usage(FILE* f) {
       "  --temp T           0 = greedy (default 0.8); --top-k 40, --top-p 0.95, --min-p 0.05 by default\n"
       "  --prompt-tokens    token ids fed directly, without the tokenizer\n"
       "  --dump-logits FILE raw little-endian f32 [n_prompt, n_vocab]: the logits of every prompt token\n"
+      "  --ignore-eos       keep generating past end-of-generation tokens (benchmarks)\n"
       "  --json             print one JSON object (tokens, text, timings) instead of the text\n");
 }
 
@@ -50,6 +51,7 @@ struct Args {
   int64_t n_predict = 128, threads = 0, ctx = 0, batch = 0, top_k = 40, repeat_last_n = 64;
   uint64_t seed = 0;
   bool has_seed = false;
+  bool ignore_eos = false;
   double temp = 0.8, top_p = 0.95, min_p = 0.05, repeat_penalty = 1.0;
 };
 
@@ -96,6 +98,10 @@ int parse_args(int argc, char** argv, Args* a) {
     }
     if (k == "--json") {
       a->json = true;
+      continue;
+    }
+    if (k == "--ignore-eos") {
+      a->ignore_eos = true;
       continue;
     }
     if (i + 1 >= argc) {
@@ -354,6 +360,7 @@ int main(int argc, char** argv) {
     sp.repeat_penalty = static_cast<float>(a.repeat_penalty);
     sp.repeat_last_n = static_cast<int32_t>(a.repeat_last_n);
     sp.seed = a.seed;
+    sp.ignore_eos = a.ignore_eos ? 1 : 0;
     if (tsr_llm_session_create(model, &sp, &session) != TSR_OK) {
       rc = fail("session");
       break;

@@ -85,7 +85,8 @@ typedef struct tsr_llm_sampling {
   float min_p;          /* 0 = off */
   float repeat_penalty; /* 1 or 0 = off */
   int32_t repeat_last_n;
-  uint64_t seed; /* same seed, same prompt, same settings -> same tokens */
+  uint64_t seed;      /* same seed, same prompt, same settings -> same tokens */
+  int32_t ignore_eos; /* 1: generate does not stop at end-of-generation tokens (benchmarks, oracles) */
 } tsr_llm_sampling;
 
 TSR_API tsr_status_code tsr_llm_session_create(tsr_llm* model, const tsr_llm_sampling* sampling,
