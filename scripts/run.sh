@@ -9,6 +9,6 @@ scripts/install-deps.sh >&2
 scripts/build.sh build >/dev/null
 model=$(scripts/fetch-model.sh smollm2)
 if [ $# -eq 0 ]; then
-  set -- --chat --system "You are a helpful assistant." -p "What is the capital of France?" -n 64 --temp 0
+  set -- --chat -p "What is the capital of France?" -n 64 --temp 0
 fi
 exec build/tools/tessera-run -m "$model" "$@"

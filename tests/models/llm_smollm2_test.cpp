@@ -31,14 +31,15 @@ TEST(SmolLM2, answers_the_capital_of_france) {
   tsr_llm* m = nullptr;
   ASSERT_EQ(tsr_llm_load(ctx, path.c_str(), nullptr, &m), TSR_OK) << tsr_last_error();
 
-  // With the template's default system prompt the greedy answer hinges on
-  // logits 0.3 apart (24.54 "L'Étoile..." vs 24.29), which f16 vs f32 KV
-  // rounding already moves; a plain system prompt gives a clear answer.
-  const char* roles[] = {"system", "user"};
-  const char* contents[] = {"You are a helpful assistant.", "What is the capital of France?"};
+  // The template's own default system prompt applies. Its first answer token
+  // is a near tie (logits 0.3 apart), which 8-bit activation rounding used to
+  // flip ("L'Étoile..."); with 16-bit activation blocks it follows the float
+  // oracle.
+  const char* roles[] = {"user"};
+  const char* contents[] = {"What is the capital of France?"};
   std::vector<char> chat(4096);
   int32_t n_chat = 0;
-  ASSERT_EQ(tsr_llm_apply_chat_template(m, roles, contents, 2, 1, chat.data(), 4096, &n_chat), TSR_OK)
+  ASSERT_EQ(tsr_llm_apply_chat_template(m, roles, contents, 1, 1, chat.data(), 4096, &n_chat), TSR_OK)
       << tsr_last_error();
   std::vector<int32_t> prompt(1024);
   int32_t n = 0;
