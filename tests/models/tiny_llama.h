@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "core/half.h"
+
 namespace tessera::test {
 
 struct TinyLlamaConfig {
@@ -24,36 +26,9 @@ struct TinyLlamaConfig {
 
 namespace tiny_detail {
 
-inline uint16_t f32_to_f16(float f) {
-  uint32_t x;
-  std::memcpy(&x, &f, 4);
-  const uint32_t sign = (x >> 16) & 0x8000u;
-  int32_t exp = static_cast<int32_t>((x >> 23) & 0xff) - 127 + 15;
-  uint32_t mant = x & 0x7fffffu;
-  if (exp <= 0) {  // subnormal or zero (the test values never need more)
-    if (exp < -10) return static_cast<uint16_t>(sign);
-    mant |= 0x800000u;
-    const int shift = 14 - exp;
-    uint32_t h = mant >> shift;
-    if ((mant >> (shift - 1)) & 1u) ++h;
-    return static_cast<uint16_t>(sign | h);
-  }
-  if (exp >= 31) return static_cast<uint16_t>(sign | 0x7c00u);
-  uint32_t h = sign | (static_cast<uint32_t>(exp) << 10) | (mant >> 13);
-  if (mant & 0x1000u) ++h;  // round half up: fine for test data
-  return static_cast<uint16_t>(h);
-}
-
-inline float f16_to_f32(uint16_t h) {
-  const uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-  float v = exp == 0 ? std::ldexp(static_cast<float>(mant), -24)
-                     : std::ldexp(static_cast<float>(mant | 0x400), static_cast<int>(exp) - 25);
-  uint32_t bits;
-  std::memcpy(&bits, &v, 4);
-  bits |= sign;
-  std::memcpy(&v, &bits, 4);
-  return v;
-}
+// f16 conversion is core's (exact, round to nearest even).
+using tsr::f16_to_f32;
+using tsr::f32_to_f16;
 
 struct Buf {
   std::vector<uint8_t> b;
