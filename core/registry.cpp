@@ -89,6 +89,11 @@ Backend::~Backend() {
   if (dl_handle_) dlclose(dl_handle_);
 }
 
+decltype(tsr_backend_iface::instance_note) Backend::instance_note() const {
+  constexpr size_t end = offsetof(tsr_backend_iface, instance_note) + sizeof(iface_->instance_note);
+  return iface_->struct_size >= end ? iface_->instance_note : nullptr;
+}
+
 decltype(tsr_backend_iface::buffer_wrap_host) Backend::buffer_wrap_host() const {
   constexpr size_t end = offsetof(tsr_backend_iface, buffer_wrap_host) + sizeof(iface_->buffer_wrap_host);
   return iface_->struct_size >= end ? iface_->buffer_wrap_host : nullptr;
@@ -118,7 +123,13 @@ Status Registry::add_backend(const tsr_backend_iface* iface, std::string origin,
   Backend* b = created.value().get();
   backends_.push_back(std::move(created.value()));
   const int32_t n = b->iface().device_count(b->instance());
-  if (n <= 0) notes_.push_back(fmt::format("{}: no devices", b->name()));
+  const auto note_fn = b->instance_note();
+  const char* note = note_fn ? note_fn(b->instance()) : nullptr;
+  if (n <= 0)
+    notes_.push_back(note && *note ? fmt::format("{}: no devices ({})", b->name(), note)
+                                   : fmt::format("{}: no devices", b->name()));
+  else if (note && *note)
+    notes_.push_back(fmt::format("{}: {}", b->name(), note));
   for (int32_t i = 0; i < n; ++i) {
     tsr_error err{};
     Device d;

@@ -34,6 +34,8 @@ class Backend {
   // Optional entries appended after ABI v1's first table; nullptr when the
   // backend's table predates them or leaves them empty.
   decltype(tsr_backend_iface::buffer_wrap_host) buffer_wrap_host() const;
+  // Optional entry, nullptr when the table predates it or leaves it unset.
+  decltype(tsr_backend_iface::instance_note) instance_note() const;
 
  private:
   Backend() = default;

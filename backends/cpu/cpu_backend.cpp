@@ -125,6 +125,7 @@ const tsr_backend_iface kIface = {
     execute,
     release_prepared,
     buffer_wrap_host,
+    nullptr,  // instance_note: the host is always there
 };
 
 }  // namespace

@@ -1,5 +1,5 @@
-// Objects behind the CPU backend's opaque handles, and the error plumbing
-// shared by the glue files. Internal to backends/cpu.
+// Objects behind the CPU backend's opaque handles and the entry points of
+// the glue files. Internal to backends/cpu.
 #pragma once
 
 #include <cstdio>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/abi_guard.h"
 #include "core/status.h"
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/thread_pool.h"
@@ -47,34 +48,6 @@ struct tsr_bk_prepared_s {
 };
 
 namespace tsr::cpu {
-
-inline void set_error(tsr_error* err, const std::string& msg) {
-  if (!err) return;
-  std::snprintf(err->message, sizeof err->message, "%s", msg.c_str());
-}
-
-inline tsr_status_code to_code(const Status& s, tsr_error* err) {
-  if (!s.is_ok()) set_error(err, s.message());
-  return s.code();
-}
-
-// Runs f (returning Status) with every exception turned into a status: no C++
-// exception crosses the ABI.
-template <typename F>
-tsr_status_code guarded(const char* op, tsr_error* err, F&& f) {
-  try {
-    return to_code(f(), err);
-  } catch (const std::bad_alloc&) {
-    set_error(err, std::string("[") + op + "] out of host memory");
-    return TSR_ERR_OUT_OF_MEMORY;
-  } catch (const std::exception& e) {
-    set_error(err, std::string("[") + op + "] internal error: " + e.what());
-    return TSR_ERR_INTERNAL;
-  } catch (...) {
-    set_error(err, std::string("[") + op + "] internal error: unknown exception");
-    return TSR_ERR_INTERNAL;
-  }
-}
 
 // 64-byte aligned host allocation; nullptr on failure.
 char* aligned_alloc64(uint64_t size);

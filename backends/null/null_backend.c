@@ -219,6 +219,7 @@ static const tsr_backend_iface kNullIface = {
     .execute = null_execute,
     .release_prepared = null_release_prepared,
     .buffer_wrap_host = null_buffer_wrap_host,
+    .instance_note = NULL, /* optional; a backend without devices says why here */
 };
 
 #ifdef TSR_NULL_PLUGIN

@@ -117,6 +117,15 @@ TSR_API tsr_status_code tsr_context_create(const tsr_context_options* options, t
 
 TSR_API void tsr_context_destroy(tsr_context* ctx) { delete ctx; }
 
+TSR_API int32_t tsr_context_note_count(const tsr_context* ctx) {
+  return ctx ? static_cast<int32_t>(ctx->registry->notes().size()) : 0;
+}
+
+TSR_API const char* tsr_context_note(const tsr_context* ctx, int32_t index) {
+  if (!ctx || index < 0 || index >= tsr_context_note_count(ctx)) return nullptr;
+  return ctx->registry->notes()[static_cast<size_t>(index)].c_str();
+}
+
 TSR_API tsr_status_code tsr_context_load_plugin(tsr_context* ctx, const char* path) {
   return guarded("load_plugin", [&]() -> tsr::Status {
     if (!ctx) return null_arg("load_plugin", "ctx");

@@ -50,7 +50,17 @@ int main(int argc, char** argv) {
     if (info.props.peak_flops > 0) std::printf(" | peak %.1f GFLOP/s", info.props.peak_flops / 1e9);
     if (info.props.peak_bandwidth > 0) std::printf(" | %.1f GB/s", info.props.peak_bandwidth / 1e9);
     std::printf("\n");
+    // details: "key: value" lines from the backend, shown indented
+    const char* d = info.props.details;
+    while (*d) {
+      const char* nl = std::strchr(d, '\n');
+      const int len = nl ? static_cast<int>(nl - d) : static_cast<int>(std::strlen(d));
+      if (len > 0) std::printf("      %.*s\n", len, d);
+      d += len + (nl ? 1 : 0);
+    }
   }
+  for (int32_t i = 0; i < tsr_context_note_count(ctx); ++i)
+    std::printf("note: %s\n", tsr_context_note(ctx, i));
   tsr_context_destroy(ctx);
   return 0;
 }

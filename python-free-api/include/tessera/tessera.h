@@ -96,6 +96,11 @@ typedef struct tsr_device_info {
 
 TSR_API int32_t tsr_device_count(const tsr_context* ctx);
 TSR_API tsr_status_code tsr_device_get_info(const tsr_context* ctx, int32_t index, tsr_device_info* out_info);
+/* Lines about backends that list no devices, or devices that failed to
+ * open, each with the reason ("vulkan: no devices (no Vulkan loader: ...)").
+ * The string is owned by the context; NULL when index is out of range. */
+TSR_API int32_t tsr_context_note_count(const tsr_context* ctx);
+TSR_API const char* tsr_context_note(const tsr_context* ctx, int32_t index);
 /* Index of a device by name ("cpu:0", or "cpu" for the backend's first device). */
 TSR_API tsr_status_code tsr_device_find(const tsr_context* ctx, const char* name, int32_t* out_index);
 

@@ -73,6 +73,10 @@ typedef struct tsr_device_props {
   double peak_flops;     /* f32 FLOP/s; 0 = unknown (benchmarks then probe) */
   double peak_bandwidth; /* bytes/s; 0 = unknown */
   int32_t host_visible;  /* 1: buffer_host_ptr returns usable pointers */
+  /* Appended: backend-specific facts as "key: value" lines (memory heaps,
+   * subgroup size, feature support), NUL-terminated, may be empty. Written
+   * only when struct_size covers it. */
+  char details[1024];
 } tsr_device_props;
 
 typedef struct tsr_backend_options {
@@ -191,6 +195,12 @@ typedef struct tsr_backend_iface {
    * The memory outlives the buffer; buffer_free does not free it. */
   tsr_status_code (*buffer_wrap_host)(tsr_bk_device device, void* host, uint64_t size,
                                       tsr_bk_buffer* out_buffer, tsr_error* err);
+
+  /* Optional (NULL: nothing to say). Why this instance lists no devices, or
+   * fewer than the machine has ("no Vulkan loader: ..."): a NUL-terminated
+   * string owned by the instance, or NULL. Core shows it with the backend's
+   * entry in device listings, so a missing driver is a message, not an error. */
+  const char* (*instance_note)(tsr_bk_instance instance);
 } tsr_backend_iface;
 
 typedef tsr_status_code (*tsr_backend_entry_fn)(uint32_t host_abi_version,

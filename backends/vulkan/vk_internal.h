@@ -1,0 +1,180 @@
+// Objects behind the Vulkan backend's opaque handles. Internal to
+// backends/vulkan.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "backends/vulkan/vk_kernels.h"
+#include "backends/vulkan/vk_loader.h"
+#include "core/abi_guard.h"
+#include "core/status.h"
+
+namespace tsr::vk {
+
+// One VkDeviceMemory block carved into buffers (first fit, coalescing free).
+struct MemoryBlock {
+  VkDeviceMemory memory = VK_NULL_HANDLE;
+  uint64_t size = 0;
+  void* mapped = nullptr;              // persistent mapping when host-visible
+  std::map<uint64_t, uint64_t> free_;  // offset -> size
+};
+
+// Sub-allocates device memory of one memory type from large blocks.
+class BlockAllocator {
+ public:
+  BlockAllocator(struct DeviceState* dev, uint32_t type_index, uint64_t block_size);
+  ~BlockAllocator();
+  BlockAllocator(const BlockAllocator&) = delete;
+  BlockAllocator& operator=(const BlockAllocator&) = delete;
+
+  Status alloc(uint64_t size, uint64_t align, MemoryBlock** out_block, uint64_t* out_offset);
+  void free(MemoryBlock* block, uint64_t offset, uint64_t size);
+  bool host_visible() const { return host_visible_; }
+  uint64_t bytes_in_use() const { return in_use_; }
+
+ private:
+  DeviceState* dev_;
+  uint32_t type_;
+  uint64_t block_size_;
+  bool host_visible_;
+  uint64_t in_use_ = 0;
+  std::vector<std::unique_ptr<MemoryBlock>> blocks_;
+};
+
+// A VkBuffer bound to memory from an allocator: used for tsr buffers and for
+// the backend's own staging and parameter buffers.
+struct Allocation {
+  VkBuffer buffer = VK_NULL_HANDLE;
+  MemoryBlock* block = nullptr;
+  BlockAllocator* allocator = nullptr;
+  uint64_t offset = 0;  // in block
+  uint64_t size = 0;    // requested
+  uint64_t reserved = 0;
+  void* host() const { return block && block->mapped ? static_cast<char*>(block->mapped) + offset : nullptr; }
+};
+
+struct DeviceState {
+  struct Instance* inst = nullptr;
+  const Fns* fn = nullptr;
+  VkPhysicalDevice phys = VK_NULL_HANDLE;
+  VkDevice dev = VK_NULL_HANDLE;
+  VkQueue queue = VK_NULL_HANDLE;
+  uint32_t queue_family = 0;
+  VkPhysicalDeviceProperties props{};
+  VkPhysicalDeviceMemoryProperties mem{};
+  DeviceCaps caps;
+  double timestamp_ns = 0;                     // per tick; 0 = no timestamps on this queue
+  std::unique_ptr<BlockAllocator> device_mem;  // device-local
+  std::unique_ptr<BlockAllocator> host_mem;    // host-visible, coherent
+  // transfers
+  VkCommandPool cmd_pool = VK_NULL_HANDLE;
+  VkCommandBuffer xfer_cb = VK_NULL_HANDLE;
+  VkFence xfer_fence = VK_NULL_HANDLE;
+  Allocation staging;
+  // pipelines
+  VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
+  VkPipelineLayout pipeline_layout = VK_NULL_HANDLE;
+  VkPipelineCache pipeline_cache = VK_NULL_HANDLE;
+  std::string pipeline_cache_path;
+  std::map<std::string, VkShaderModule, std::less<>> modules;
+  std::map<std::tuple<std::string, std::array<uint32_t, 4>>, VkPipeline> pipelines;
+  Allocation dummy;  // bound to unused tensor slots
+  int pending_submits = 0;
+
+  ~DeviceState();
+  Status check(VkResult r, const char* what) const;
+  // Everything submitted so far has finished.
+  Status wait_idle();
+  Status alloc_buffer(BlockAllocator& a, uint64_t size, VkBufferUsageFlags usage, Allocation* out);
+  void free_buffer(Allocation& a);
+  Result<VkPipeline> pipeline(std::string_view kernel, const std::array<uint32_t, 4>& spec);
+  // A validation error reported since the last call, as a failed status.
+  Status validation_status() const;
+};
+
+Status make_pipeline_layout(DeviceState& d);
+void save_pipeline_cache(DeviceState& d);
+Status create_pipeline_cache(DeviceState& d);
+
+}  // namespace tsr::vk
+
+namespace tsr::vk {
+
+struct Instance {
+  Fns fn;
+  void* loader = nullptr;
+  VkInstance instance = VK_NULL_HANDLE;
+  VkDebugUtilsMessengerEXT messenger = VK_NULL_HANDLE;
+  std::vector<VkPhysicalDevice> physical;
+  std::string note;  // why there are no devices
+  bool validation = false;
+  mutable std::mutex validation_mutex;
+  std::string validation_error;  // first error since last taken
+  ~Instance();
+};
+
+struct Device {
+  std::unique_ptr<DeviceState> d;
+};
+
+struct Buffer {
+  DeviceState* dev = nullptr;
+  Allocation a;
+};
+
+struct Queue {
+  DeviceState* dev = nullptr;
+};
+
+struct Event {
+  DeviceState* dev = nullptr;
+};
+
+// The ABI's opaque handles are these types. They live in this namespace (not
+// as the global tsr_bk_*_s structs) so two backends linked into one library
+// never define the same type twice.
+struct Prepared;
+inline Instance* impl(tsr_bk_instance h) { return reinterpret_cast<Instance*>(h); }
+inline Device* impl(tsr_bk_device h) { return reinterpret_cast<Device*>(h); }
+inline Buffer* impl(tsr_bk_buffer h) { return reinterpret_cast<Buffer*>(h); }
+inline Queue* impl(tsr_bk_queue h) { return reinterpret_cast<Queue*>(h); }
+inline Event* impl(tsr_bk_event h) { return reinterpret_cast<Event*>(h); }
+inline Prepared* impl(tsr_bk_prepared h) { return reinterpret_cast<Prepared*>(h); }
+inline tsr_bk_instance handle(Instance* p) { return reinterpret_cast<tsr_bk_instance>(p); }
+inline tsr_bk_device handle(Device* p) { return reinterpret_cast<tsr_bk_device>(p); }
+inline tsr_bk_buffer handle(Buffer* p) { return reinterpret_cast<tsr_bk_buffer>(p); }
+inline tsr_bk_queue handle(Queue* p) { return reinterpret_cast<tsr_bk_queue>(p); }
+inline tsr_bk_event handle(Event* p) { return reinterpret_cast<tsr_bk_event>(p); }
+inline tsr_bk_prepared handle(Prepared* p) { return reinterpret_cast<tsr_bk_prepared>(p); }
+
+tsr_status_code buffer_alloc(tsr_bk_device device, uint64_t size, uint32_t flags, tsr_bk_buffer* out_buffer,
+                             tsr_error* err);
+void buffer_free(tsr_bk_buffer buffer);
+void* buffer_host_ptr(tsr_bk_buffer buffer);
+tsr_status_code buffer_write(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t offset, const void* src,
+                             uint64_t size, tsr_error* err);
+tsr_status_code buffer_read(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t offset, void* dst,
+                            uint64_t size, tsr_error* err);
+tsr_status_code queue_create(tsr_bk_device device, tsr_bk_queue* out_queue, tsr_error* err);
+void queue_destroy(tsr_bk_queue queue);
+tsr_status_code queue_finish(tsr_bk_queue queue, tsr_error* err);
+tsr_status_code event_create(tsr_bk_device device, tsr_bk_event* out_event, tsr_error* err);
+void event_destroy(tsr_bk_event event);
+tsr_status_code event_record(tsr_bk_queue queue, tsr_bk_event event, tsr_error* err);
+tsr_status_code event_wait(tsr_bk_event event, tsr_error* err);
+int32_t supports_op(tsr_bk_device device, const tsr_node_desc* node, char* reason, size_t reason_len);
+tsr_status_code prepare(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_prepared* out_prepared,
+                        tsr_error* err);
+tsr_status_code execute(tsr_bk_prepared prepared, tsr_bk_queue queue, const tsr_step_params* params,
+                        tsr_error* err);
+void release_prepared(tsr_bk_prepared prepared);
+Status open_device(Instance* inst, int32_t index, std::unique_ptr<DeviceState>* out);
+Status device_props(const DeviceState& d, tsr_device_props* out);
+
+}  // namespace tsr::vk

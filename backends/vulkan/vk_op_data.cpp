@@ -1,0 +1,144 @@
+// Data movement through kernels/vulkan/copy.comp (get_rows, set_rows, cpy,
+// concat) and kernels/vulkan/argmax.comp.
+#include <fmt/format.h>
+
+#include "backends/vulkan/vk_kernels.h"
+
+namespace tsr::vk {
+namespace {
+
+constexpr uint64_t kGroup = 256;  // local_size_x of copy.comp
+
+enum CopyMode : uint32_t { kConvert = 0, kRaw = 1, kQuantize = 2, kBlockCopy = 3 };
+enum Indirect : uint32_t { kNoIndirection = 0, kSourceRows = 1, kDestRows = 2 };
+
+bool readable(int32_t dt) { return is_float_dtype(dt) || is_block_dtype(dt); }
+
+// The copy kernel's mode for moving src elements into a dst tensor.
+CopyMode mode_for(int32_t src, int32_t dst) {
+  if (src == dst) return is_block_dtype(dst) ? kBlockCopy : kRaw;
+  return is_block_dtype(dst) ? kQuantize : kConvert;
+}
+
+// One copy dispatch over `iter` (source slot 0 or destination slot 6).
+Status add_copy(Recorder& rec, Dispatch d, int iter, Indirect ind) {
+  const tsr_tensor_desc& shape = d.t[static_cast<size_t>(iter)].desc;
+  const CopyMode mode = mode_for(d.t[0].desc.dtype, d.t[kOutSlot].desc.dtype);
+  d.kernel = "copy";
+  d.spec[0] = mode;
+  uint64_t units = n_elements(shape);
+  if (mode == kQuantize || mode == kBlockCopy) units /= 32;
+  d.p.set_ku(0, static_cast<uint32_t>(units));
+  d.p.set_ku(1, static_cast<uint32_t>(iter));
+  d.p.set_ku(2, ind);
+  return rec.add_flat(d, ceil_div(units, kGroup));
+}
+
+bool fail(std::string& reason, std::string msg) {
+  reason = std::move(msg);
+  return false;
+}
+
+// ---- get_rows(table, ids) -> f32 ----
+bool get_rows_supports(const DeviceCaps&, const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 2 || !readable(n.inputs[0].dtype) || n.inputs[1].dtype != TSR_DTYPE_I32)
+    return fail(reason, "table must be f32/f16/bf16/q8_0/q4_0/q4_1 and ids i32");
+  return true;
+}
+
+Status get_rows_encode(Recorder& rec, const tsr_subgraph_node& n) {
+  return add_copy(rec, node_dispatch(n, "copy"), kOutSlot, kSourceRows);
+}
+
+// ---- set_rows(dst, src, idx): dst rows idx[i] = src rows i ----
+bool set_rows_supports(const DeviceCaps&, const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 3) return fail(reason, "set_rows needs 3 inputs");
+  const int32_t dst = n.inputs[0].dtype;
+  if (!is_float_dtype(dst) && !is_block_dtype(dst)) return fail(reason, "dst must be a float or block dtype");
+  if (!is_float_dtype(n.inputs[1].dtype) || n.inputs[2].dtype != TSR_DTYPE_I32)
+    return fail(reason, "src must be f32/f16/bf16 and idx i32");
+  return true;
+}
+
+Status set_rows_encode(Recorder& rec, const tsr_subgraph_node& n) {
+  const tsr_tensor_ref& dst = n.inputs[0];
+  // The output is dst after the write; when core gave it other memory,
+  // dst is copied there first.
+  if (dst.buffer != n.output.buffer || dst.offset != n.output.offset) {
+    Dispatch c = node_dispatch(n, "copy");
+    c.t = {};
+    c.t[0] = dst;
+    c.t[kOutSlot] = n.output;
+    TSR_RETURN_IF_ERROR(add_copy(rec, c, kOutSlot, kNoIndirection));
+  }
+  Dispatch d = node_dispatch(n, "copy");
+  d.t = {};
+  d.t[0] = n.inputs[1];
+  d.t[2] = n.inputs[2];
+  d.t[kOutSlot] = n.output;
+  return add_copy(rec, d, 0, kDestRows);
+}
+
+// ---- cpy(x) -> contiguous in dtype ip[0] ----
+bool cpy_supports(const DeviceCaps&, const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 1) return fail(reason, "cpy needs 1 input");
+  const int32_t from = n.inputs[0].dtype, to = n.output.dtype;
+  if (from == to) {
+    if (is_float_dtype(from) || is_block_dtype(from) || from == TSR_DTYPE_I32) return true;
+    return fail(reason, fmt::format("copy of dtype {}", from));
+  }
+  if (!readable(from)) return fail(reason, fmt::format("conversion from dtype {}", from));
+  if (!is_float_dtype(to) && !is_block_dtype(to))
+    return fail(reason, fmt::format("conversion to dtype {}", to));
+  return true;
+}
+
+Status cpy_encode(Recorder& rec, const tsr_subgraph_node& n) {
+  return add_copy(rec, node_dispatch(n, "copy"), kOutSlot, kNoIndirection);
+}
+
+// ---- concat(a, b) along ip[0]: each input is copied into its part of out ----
+bool concat_supports(const DeviceCaps&, const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 2) return fail(reason, "concat needs 2 inputs");
+  const int32_t dt = n.inputs[0].dtype;
+  if (!is_float_dtype(dt) && dt != TSR_DTYPE_I32) return fail(reason, fmt::format("concat of dtype {}", dt));
+  return true;
+}
+
+Status concat_encode(Recorder& rec, const tsr_subgraph_node& n) {
+  const int dim = static_cast<int>(n.desc.params.i[0]);
+  for (int part = 0; part < 2; ++part) {
+    const tsr_tensor_ref& src = n.inputs[part];
+    if (n_elements(src.desc) == 0) continue;
+    tsr_tensor_ref out = n.output;
+    for (int k = 0; k < TSR_MAX_DIMS; ++k) out.desc.ne[k] = src.desc.ne[k];
+    if (part == 1) out.offset += static_cast<uint64_t>(n.inputs[0].desc.ne[dim] * n.output.desc.nb[dim]);
+    Dispatch d = node_dispatch(n, "copy");
+    d.t = {};
+    d.t[0] = src;
+    d.t[kOutSlot] = out;
+    TSR_RETURN_IF_ERROR(add_copy(rec, d, kOutSlot, kNoIndirection));
+  }
+  return Status::ok();
+}
+
+// ---- argmax over dim 0 ----
+bool argmax_supports(const DeviceCaps&, const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 1 || !is_float_dtype(n.inputs[0].dtype)) return fail(reason, "x must be f32/f16/bf16");
+  return true;
+}
+
+Status argmax_encode(Recorder& rec, const tsr_subgraph_node& n) {
+  const tsr_tensor_desc& x = n.desc.inputs[0];
+  return rec.add_flat(node_dispatch(n, "argmax"), static_cast<uint64_t>(x.ne[1] * x.ne[2] * x.ne[3]));
+}
+
+}  // namespace
+
+extern const OpKernel kGetRows{get_rows_supports, get_rows_encode};
+extern const OpKernel kSetRows{set_rows_supports, set_rows_encode};
+extern const OpKernel kCpy{cpy_supports, cpy_encode};
+extern const OpKernel kConcat{concat_supports, concat_encode};
+extern const OpKernel kArgmax{argmax_supports, argmax_encode};
+
+}  // namespace tsr::vk

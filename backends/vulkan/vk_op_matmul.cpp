@@ -1,0 +1,242 @@
+// matmul encoder: matmul(w [K, M, B2w, B3w], x [K, N, B2, B3]) -> f32 [M, N, B2, B3].
+//
+// Two kernels per weight dtype (kernels/vulkan/matmul_vec.comp and
+// matmul_tile.comp, variants in kernels_matmul.cmake):
+//   - matmul_vec_<w> when N is small (decode): the weight is streamed once per
+//     group of up to kVecCols columns, so the cost is the weight's bytes;
+//   - matmul_tile_<w> otherwise (prefill): 64 x 64 output tiles, each weight
+//     slice decoded once into shared memory and reused by 64 columns.
+// A weight larger than one storage binding (a big vocabulary projection on a
+// device with a 128 MiB maxStorageBufferRange) is cut into row chunks, one
+// dispatch each, and, when it has batches, into one slice per weight batch.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+#include <string_view>
+
+#include "backends/vulkan/vk_kernels.h"
+#include "core/dtype.h"
+#include "core/tensor.h"
+
+namespace tsr::vk {
+namespace {
+
+// These mirror the kernels' compile-time shapes.
+constexpr uint64_t kVecRows = 4;  // MV_ROWS in matmul_vec.comp
+constexpr uint64_t kVecCols = 4;  // MV_COLS in matmul_vec.comp
+constexpr uint64_t kTileM = 64;   // TM in matmul_tile.comp
+constexpr uint64_t kTileN = 64;   // TN in matmul_tile.comp
+constexpr int64_t kQK = 32;       // elements per block of the block formats
+
+// Up to this many x columns per batch take the matrix-vector kernel.
+constexpr int64_t kVecMaxN = 4;
+
+struct WeightKernels {
+  int32_t dtype;
+  std::string_view vec, tile;
+};
+constexpr WeightKernels kKernels[] = {
+    {TSR_DTYPE_F32, "matmul_vec_f32", "matmul_tile_f32"},
+    {TSR_DTYPE_F16, "matmul_vec_f16", "matmul_tile_f16"},
+    {TSR_DTYPE_BF16, "matmul_vec_bf16", "matmul_tile_bf16"},
+    {TSR_DTYPE_Q8_0, "matmul_vec_q8_0", "matmul_tile_q8_0"},
+    {TSR_DTYPE_Q4_0, "matmul_vec_q4_0", "matmul_tile_q4_0"},
+    {TSR_DTYPE_Q4_1, "matmul_vec_q4_1", "matmul_tile_q4_1"},
+};
+
+const WeightKernels* kernels_for(int32_t w_dtype) {
+  for (const WeightKernels& k : kKernels)
+    if (k.dtype == w_dtype) return &k;
+  return nullptr;
+}
+
+// Bytes of one element of a float dtype, or of one block.
+uint64_t unit_bytes(int32_t dt) { return static_cast<uint64_t>(dtype_traits(dt)->block_bytes); }
+
+// Bytes from element 0 of a row (dim 0) to the end of its last element.
+uint64_t row_extent(const tsr_tensor_desc& d) {
+  tsr_tensor_desc row = d;
+  row.ne[1] = row.ne[2] = row.ne[3] = 1;
+  return static_cast<uint64_t>(n_bytes_spanned(row));
+}
+
+uint64_t span_bytes(const tsr_tensor_desc& d) { return static_cast<uint64_t>(n_bytes_spanned(d)); }
+
+// The largest span a binding can take wherever the tensor starts: the recorder
+// binds from the offset aligned down to storage_align (as fits_binding counts).
+uint64_t binding_limit(const DeviceCaps& caps) {
+  return caps.max_storage_range > caps.storage_align ? caps.max_storage_range - caps.storage_align : 0;
+}
+
+bool use_vec(const tsr_tensor_desc& x) { return x.ne[1] <= kVecMaxN; }
+
+// Workgroups of one dispatch over m rows: (row groups or m tiles, column groups or n tiles).
+void group_counts(bool vec, uint64_t m, const tsr_tensor_desc& x, uint64_t& gm, uint64_t& gn) {
+  const auto n = static_cast<uint64_t>(x.ne[1]);
+  gm = ceil_div(m, vec ? kVecRows : kTileM);
+  gn = ceil_div(n, vec ? kVecCols : kTileN);
+}
+
+bool strides_aligned(const tsr_tensor_desc& d, uint64_t align) {
+  for (int i = 0; i < TSR_MAX_DIMS; ++i)
+    if (d.nb[i] < 0 || static_cast<uint64_t>(d.nb[i]) % align != 0) return false;
+  return true;
+}
+
+bool supports(const DeviceCaps& caps, const tsr_node_desc& node, std::string& reason) {
+  if (node.n_inputs != 2) {
+    reason = fmt::format("matmul takes 2 inputs, got {}", node.n_inputs);
+    return false;
+  }
+  const tsr_tensor_desc& w = node.inputs[0];
+  const tsr_tensor_desc& x = node.inputs[1];
+  const tsr_tensor_desc& o = node.output;
+  if (kernels_for(w.dtype) == nullptr) {
+    reason = fmt::format("{} weights", dtype_name(w.dtype));
+    return false;
+  }
+  if (!is_float_dtype(x.dtype)) {
+    reason = fmt::format("{} activations", dtype_name(x.dtype));
+    return false;
+  }
+  if (o.dtype != TSR_DTYPE_F32) {
+    reason = fmt::format("{} output (matmul writes f32)", dtype_name(o.dtype));
+    return false;
+  }
+  if (w.ne[0] != x.ne[0] || o.ne[0] != w.ne[1] || o.ne[1] != x.ne[1] || o.ne[2] != x.ne[2] ||
+      o.ne[3] != x.ne[3]) {
+    reason = "shapes are not w [K, M, B2w, B3w], x [K, N, B2, B3], out [M, N, B2, B3]";
+    return false;
+  }
+  if (n_elements(o) == 0) return true;  // nothing to compute, nothing dispatched
+  if (w.ne[0] <= 0) {
+    reason = "K = 0 (the kernels bind w and x, which are empty)";
+    return false;
+  }
+  if (w.ne[2] <= 0 || w.ne[3] <= 0 || x.ne[2] % w.ne[2] != 0 || x.ne[3] % w.ne[3] != 0) {
+    reason = "x batch dims are not multiples of w batch dims";
+    return false;
+  }
+  if (is_block_dtype(w.dtype)) {
+    if (w.ne[0] % kQK != 0) {
+      reason = fmt::format("{} weights with K = {} (not whole blocks)", dtype_name(w.dtype), w.ne[0]);
+      return false;
+    }
+    if (static_cast<uint64_t>(w.nb[0]) != unit_bytes(w.dtype)) {
+      reason = fmt::format("{} weights with dim 0 not contiguous (nb[0] = {})", dtype_name(w.dtype), w.nb[0]);
+      return false;
+    }
+    if (!strides_aligned(w, 2)) {  // the kernels read blocks as 16-bit words
+      reason = "block weight strides not 2-byte aligned";
+      return false;
+    }
+  } else if (!strides_aligned(w, unit_bytes(w.dtype))) {
+    reason = "weight strides not multiples of the element size";
+    return false;
+  }
+  if (!strides_aligned(x, unit_bytes(x.dtype)) || !strides_aligned(o, 4)) {
+    reason = "x or output strides not multiples of the element size";
+    return false;
+  }
+  if (!fits_binding(caps, x, "x", reason) || !fits_binding(caps, o, "output", reason)) return false;
+  // w may be split into row chunks, but one row must fit a binding.
+  if (row_extent(w) > binding_limit(caps)) {
+    reason = fmt::format("one weight row ({} bytes) exceeds maxStorageBufferRange ({})", row_extent(w),
+                         caps.max_storage_range);
+    return false;
+  }
+  // The kernels index with 32-bit integers and a flat range of workgroups.
+  constexpr auto kU32 = static_cast<uint64_t>(std::numeric_limits<uint32_t>::max());
+  uint64_t gm = 0, gn = 0;
+  group_counts(use_vec(x), static_cast<uint64_t>(w.ne[1]), x, gm, gn);
+  const uint64_t groups = gm * gn * static_cast<uint64_t>(x.ne[2] * x.ne[3]);
+  const uint64_t max_groups = static_cast<uint64_t>(caps.max_groups[0]) * caps.max_groups[1];
+  if (static_cast<uint64_t>(w.ne[0]) > kU32 || static_cast<uint64_t>(w.ne[1]) > kU32 || groups > kU32 ||
+      groups > max_groups) {
+    reason =
+        fmt::format("too large for one dispatch: K = {}, M = {}, {} workgroups", w.ne[0], w.ne[1], groups);
+    return false;
+  }
+  return true;
+}
+
+// A part of the node one dispatch runs: refs into the node's tensors.
+struct Piece {
+  tsr_tensor_ref w, x, o;
+};
+
+Status record_piece(Recorder& rec, const tsr_subgraph_node& node, const Piece& p) {
+  const tsr_tensor_desc& w = p.w.desc;
+  const tsr_tensor_desc& x = p.x.desc;
+  const bool vec = use_vec(x);
+  const WeightKernels* k = kernels_for(w.dtype);
+  Dispatch d = node_dispatch(node, vec ? k->vec : k->tile);
+  d.t[0] = p.w;
+  d.t[1] = p.x;
+  d.t[kOutSlot] = p.o;
+  uint64_t gm = 0, gn = 0;
+  group_counts(vec, static_cast<uint64_t>(w.ne[1]), x, gm, gn);
+  d.p.set_ku(0, static_cast<uint32_t>(x.ne[2] / w.ne[2]));
+  d.p.set_ku(1, static_cast<uint32_t>(x.ne[3] / w.ne[3]));
+  d.p.set_ku(2, static_cast<uint32_t>(gm));
+  d.p.set_ku(3, static_cast<uint32_t>(gn));
+  return rec.add_flat(d, gm * gn * static_cast<uint64_t>(x.ne[2] * x.ne[3]));
+}
+
+// Records `whole` (a w with a single batch or all of them) as row chunks that
+// each fit one binding.
+Status record_row_chunks(Recorder& rec, const tsr_subgraph_node& node, const Piece& whole) {
+  const uint64_t limit = binding_limit(rec.caps());
+  const auto M = static_cast<uint64_t>(whole.w.desc.ne[1]);
+  uint64_t rows = M;
+  if (span_bytes(whole.w.desc) > limit) {
+    const auto nb1 = static_cast<uint64_t>(whole.w.desc.nb[1]);
+    const uint64_t extent = row_extent(whole.w.desc);
+    if (whole.w.desc.ne[2] * whole.w.desc.ne[3] != 1 || nb1 == 0 || extent > limit)
+      return make_error(TSR_ERR_UNSUPPORTED,
+                        "[matmul] cannot split w (span {} bytes, row {} bytes) under {} bytes",
+                        span_bytes(whole.w.desc), extent, limit);
+    rows = (limit - extent) / nb1 + 1;
+  }
+  for (uint64_t m0 = 0; m0 < M; m0 += rows) {
+    const uint64_t m = std::min(rows, M - m0);
+    Piece p = whole;
+    p.w.offset += m0 * static_cast<uint64_t>(whole.w.desc.nb[1]);
+    p.w.desc.ne[1] = static_cast<int64_t>(m);
+    p.o.offset += m0 * static_cast<uint64_t>(whole.o.desc.nb[0]);
+    p.o.desc.ne[0] = static_cast<int64_t>(m);
+    TSR_RETURN_IF_ERROR(record_piece(rec, node, p));
+  }
+  return Status::ok();
+}
+
+Status encode(Recorder& rec, const tsr_subgraph_node& node) {
+  const Piece all{node.inputs[0], node.inputs[1], node.output};
+  if (n_elements(all.o.desc) == 0) return Status::ok();
+  const tsr_tensor_desc& w = all.w.desc;
+  if (span_bytes(w) <= binding_limit(rec.caps()) || w.ne[2] * w.ne[3] == 1)
+    return record_row_chunks(rec, node, all);
+  // Too large with batches: one slice per w batch, with the x (and output)
+  // batches that read it: x batch b2 uses w batch b2 / r2.
+  const int64_t r2 = all.x.desc.ne[2] / w.ne[2], r3 = all.x.desc.ne[3] / w.ne[3];
+  for (int64_t b3 = 0; b3 < w.ne[3]; ++b3)
+    for (int64_t b2 = 0; b2 < w.ne[2]; ++b2) {
+      Piece p = all;
+      p.w.offset += static_cast<uint64_t>(b2 * w.nb[2] + b3 * w.nb[3]);
+      p.w.desc.ne[2] = p.w.desc.ne[3] = 1;
+      for (tsr_tensor_ref* t : {&p.x, &p.o}) {
+        t->offset += static_cast<uint64_t>(b2 * r2 * t->desc.nb[2] + b3 * r3 * t->desc.nb[3]);
+        t->desc.ne[2] = r2;
+        t->desc.ne[3] = r3;
+      }
+      TSR_RETURN_IF_ERROR(record_row_chunks(rec, node, p));
+    }
+  return Status::ok();
+}
+
+}  // namespace
+
+extern const OpKernel kMatmul{supports, encode};
+
+}  // namespace tsr::vk

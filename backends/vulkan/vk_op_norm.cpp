@@ -1,0 +1,148 @@
+// Row-wise ops on Vulkan: rms_norm and layer_norm (kernels/vulkan/norm.comp),
+// softmax (softmax.comp) and rope (rope.comp). The row kernels run one
+// workgroup per row of dims 1..3; rope one invocation per rotated pair.
+// Every tensor may be a strided view in f32, f16 or bf16.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "backends/vulkan/vk_kernels.h"
+#include "core/dtype.h"
+#include "core/tensor.h"
+
+namespace tsr::vk {
+namespace {
+
+constexpr uint32_t kRopeGroup = 64;  // local_size_x of rope.comp
+
+uint64_t n_rows(const tsr_tensor_desc& d) {
+  return static_cast<uint64_t>(d.ne[1]) * static_cast<uint64_t>(d.ne[2]) * static_cast<uint64_t>(d.ne[3]);
+}
+
+// The kernels index elements and rows with 32-bit integers.
+bool counts_fit(const tsr_tensor_desc& d, const char* what, std::string& reason) {
+  if (n_elements(d) <= std::numeric_limits<uint32_t>::max()) return true;
+  reason = fmt::format("{} {} has more than 2^32 elements", what, shape_str(d));
+  return false;
+}
+
+// Output of x's dtype and shape (any strides), both bindable.
+bool same_as_input(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
+  const tsr_tensor_desc& x = n.inputs[0];
+  const tsr_tensor_desc& o = n.output;
+  if (!is_float_dtype(x.dtype)) {
+    reason = fmt::format("{} input (f32, f16, bf16 only)", dtype_name(x.dtype));
+    return false;
+  }
+  if (o.dtype != x.dtype || !same_shape(o, x)) {
+    reason = fmt::format("output {} differs from input {}", desc_str(o), desc_str(x));
+    return false;
+  }
+  return counts_fit(x, "input", reason) && fits_binding(caps, x, "input", reason) &&
+         fits_binding(caps, o, "output", reason);
+}
+
+// ---- rms_norm, layer_norm ----
+
+bool supports_norm(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 1) {
+    reason = fmt::format("{} inputs, expected 1", n.n_inputs);
+    return false;
+  }
+  return same_as_input(caps, n, reason);
+}
+
+Status encode_norm(Recorder& rec, const tsr_subgraph_node& node) {
+  Dispatch d = node_dispatch(node, "norm");
+  d.p.set_ku(0, node.desc.op == TSR_OP_LAYER_NORM ? 1 : 0);
+  return rec.add_flat(d, n_rows(node.desc.inputs[0]));
+}
+
+// ---- softmax ----
+
+bool supports_softmax(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 1 && n.n_inputs != 2) {
+    reason = fmt::format("{} inputs, expected x and an optional mask", n.n_inputs);
+    return false;
+  }
+  if (!same_as_input(caps, n, reason)) return false;
+  if (n.n_inputs == 2) {
+    const tsr_tensor_desc& x = n.inputs[0];
+    const tsr_tensor_desc& m = n.inputs[1];
+    if (m.dtype != TSR_DTYPE_F32 && m.dtype != TSR_DTYPE_F16) {
+      reason = fmt::format("{} mask (f32, f16 only)", dtype_name(m.dtype));
+      return false;
+    }
+    if (m.ne[0] != x.ne[0] || m.ne[1] < x.ne[1]) {
+      reason = fmt::format("mask {} is not [{}, >= {}]", shape_str(m), x.ne[0], x.ne[1]);
+      return false;
+    }
+    if (!fits_binding(caps, m, "mask", reason)) return false;
+  }
+  return true;
+}
+
+Status encode_softmax(Recorder& rec, const tsr_subgraph_node& node) {
+  Dispatch d = node_dispatch(node, "softmax");
+  d.p.set_ku(0, node.desc.n_inputs == 2 ? 1 : 0);
+  return rec.add_flat(d, n_rows(node.desc.inputs[0]));
+}
+
+// ---- rope ----
+
+bool supports_rope(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 2) {
+    reason = fmt::format("{} inputs, expected x and pos", n.n_inputs);
+    return false;
+  }
+  if (!same_as_input(caps, n, reason)) return false;
+  const tsr_tensor_desc& x = n.inputs[0];
+  const tsr_tensor_desc& pos = n.inputs[1];
+  if (pos.dtype != TSR_DTYPE_I32 || pos.ne[0] != x.ne[2] || pos.ne[1] * pos.ne[2] * pos.ne[3] != 1) {
+    reason = fmt::format("pos {} is not i32 [n_tokens = {}]", desc_str(pos), x.ne[2]);
+    return false;
+  }
+  const int64_t n_rot = n.params.i[0];
+  if (n_rot <= 0 || n_rot % 2 != 0 || n_rot > x.ne[0]) {
+    reason = fmt::format("n_rot {} must be even and in 2..head_dim {}", n_rot, x.ne[0]);
+    return false;
+  }
+  if (n.params.i[1] != TSR_ROPE_NORMAL && n.params.i[1] != TSR_ROPE_NEOX) {
+    reason = fmt::format("rope mode {}", n.params.i[1]);
+    return false;
+  }
+  if (!(n.params.f[0] > 0.0f) || !std::isfinite(n.params.f[0])) {
+    reason = fmt::format("freq_base {} must be finite and > 0", n.params.f[0]);
+    return false;
+  }
+  return fits_binding(caps, pos, "pos", reason);
+}
+
+Status encode_rope(Recorder& rec, const tsr_subgraph_node& node) {
+  const tsr_tensor_desc& x = node.desc.inputs[0];
+  const int64_t n_rot = node.desc.params.i[0];
+  // Items per row: n_rot / 2 rotated pairs, then the dims past n_rot copied.
+  const uint64_t per_row = static_cast<uint64_t>(x.ne[0] - n_rot / 2);
+  const uint64_t items = per_row * n_rows(x);
+  // inv_freq_i = base^(-2i/n_rot) = exp2(i * step): step in double so the
+  // kernel's exponent carries one f32 rounding, not a log2 of f32 accuracy.
+  const float step = static_cast<float>(-2.0 * std::log2(static_cast<double>(node.desc.params.f[0])) /
+                                        static_cast<double>(n_rot));
+  uint32_t step_bits = 0;
+  std::memcpy(&step_bits, &step, sizeof step_bits);
+  Dispatch d = node_dispatch(node, "rope");
+  d.p.set_ku(0, static_cast<uint32_t>(per_row));
+  d.p.set_ku(1, static_cast<uint32_t>(items));
+  d.p.set_ku(2, step_bits);
+  return rec.add_flat(d, ceil_div(items, kRopeGroup));
+}
+
+}  // namespace
+
+extern const OpKernel kNorm{supports_norm, encode_norm};
+extern const OpKernel kSoftmax{supports_softmax, encode_softmax};
+extern const OpKernel kRope{supports_rope, encode_rope};
+
+}  // namespace tsr::vk

@@ -1,0 +1,405 @@
+// supports_op, prepare, execute. Prepare asks each node's encoder for its
+// dispatches, then records them once into one command buffer with a barrier
+// between dispatches; execute only writes the step parameters and submits
+// that command buffer again. Nothing is allocated or recorded per step.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "backends/vulkan/vk_internal.h"
+#include "core/dtype.h"
+#include "core/tensor.h"
+
+namespace tsr::vk {
+namespace {
+
+constexpr uint64_t kParamBytes = sizeof(ParamBlock::u);  // 512
+constexpr int kMaxStepValues = 16;
+
+const char* op_name(int32_t op) {
+  static const char* const kNames[TSR_OP_COUNT] = {
+      "none",     "get_rows",   "matmul",  "add",     "sub",     "mul",    "div",    "scale",
+      "rms_norm", "layer_norm", "rope",    "softmax", "silu",    "gelu",   "swiglu", "attention",
+      "set_rows", "cpy",        "reshape", "view",    "permute", "concat", "argmax"};
+  return op >= 0 && op < TSR_OP_COUNT ? kNames[op] : "unknown";
+}
+
+struct Bound {
+  Dispatch d;
+  VkDescriptorBufferInfo slots[kSlots];
+  int node = 0;
+};
+
+struct KernelTime {
+  uint64_t calls = 0;
+  double ns = 0;
+};
+
+}  // namespace
+
+struct Prepared {
+  tsr::vk::DeviceState* d = nullptr;
+  std::vector<tsr::vk::Bound> dispatches;
+  VkDescriptorPool pool = VK_NULL_HANDLE;
+  VkCommandBuffer cb = VK_NULL_HANDLE;
+  VkFence fence = VK_NULL_HANDLE;
+  VkQueryPool queries = VK_NULL_HANDLE;  // with TESSERA_VULKAN_PROFILE
+  bool in_flight = false;
+  tsr::vk::Allocation params, step;
+  std::map<std::string, tsr::vk::KernelTime> profile;
+  uint64_t runs = 0;
+  ~Prepared();
+};
+
+namespace {
+
+// Binds one dispatch's tensors and fills their parameter rows.
+class PrepRecorder final : public Recorder {
+ public:
+  PrepRecorder(DeviceState& d, std::vector<Bound>& out) : d_(d), out_(out) {}
+  const DeviceCaps& caps() const override { return d_.caps; }
+  void set_node(int node, int32_t op) {
+    node_ = node;
+    op_ = op;
+  }
+
+  Status add(const Dispatch& in) override {
+    Bound b;
+    b.d = in;
+    b.node = node_;
+    for (int s = 0; s < kSlots; ++s) {
+      const tsr_tensor_ref& r = in.t[static_cast<size_t>(s)];
+      if (!r.buffer) {
+        b.slots[s] = {d_.dummy.buffer, 0, VK_WHOLE_SIZE};
+        continue;
+      }
+      TSR_RETURN_IF_ERROR(bind(r, s, &b.slots[s], &b.d.p));
+    }
+    out_.push_back(b);
+    return Status::ok();
+  }
+
+ private:
+  Status bind(const tsr_tensor_ref& r, int slot, VkDescriptorBufferInfo* info, ParamBlock* p) const {
+    const tsr_tensor_desc& t = r.desc;
+    const char* what = slot == kOutSlot ? "output" : "input";
+    const DtypeTraits* tr = dtype_traits(t.dtype);
+    if (!tr)
+      return invalid_arg("[prepare] node {} ({}): {} has unknown dtype {}", node_, op_name(op_), what,
+                         t.dtype);
+    const int64_t span = n_bytes_spanned(t);
+    const uint64_t size = impl(r.buffer)->a.size;
+    if (span < 0 || r.offset > size || static_cast<uint64_t>(span) > size - r.offset)
+      return invalid_arg("[prepare] node {} ({}): {} {} at offset {} spans {} bytes, buffer has {}", node_,
+                         op_name(op_), what, desc_str(t), r.offset, span, size);
+    const uint64_t align = d_.caps.storage_align;
+    const uint64_t start = r.offset / align * align;
+    const uint64_t resid = r.offset - start;
+    const uint64_t range = std::max<uint64_t>(resid + static_cast<uint64_t>(span), 4);
+    if (range > d_.caps.max_storage_range)
+      return make_error(
+          TSR_ERR_UNSUPPORTED, "[prepare] node {} ({}): {} {} spans {} bytes; {} binds at most {}", node_,
+          op_name(op_), what, desc_str(t), range, d_.props.deviceName, d_.caps.max_storage_range);
+    // 32-bit loads need 4-byte aligned f32/i32 elements; everything else is
+    // read through 16-bit words.
+    const uint64_t es = (t.dtype == TSR_DTYPE_F32 || t.dtype == TSR_DTYPE_I32) ? 4 : 2;
+    bool aligned = resid % es == 0;
+    for (int i = 0; i < TSR_MAX_DIMS; ++i) aligned = aligned && (t.ne[i] <= 1 || t.nb[i] % es == 0);
+    if (!aligned)
+      return make_error(TSR_ERR_UNSUPPORTED,
+                        "[prepare] node {} ({}): {} {} at offset {} is not {}-byte aligned", node_,
+                        op_name(op_), what, desc_str(t), r.offset, es);
+    for (int i = 0; i < TSR_MAX_DIMS; ++i) {
+      if (t.ne[i] > UINT32_MAX || t.nb[i] < 0 || t.nb[i] > UINT32_MAX)
+        return make_error(TSR_ERR_UNSUPPORTED,
+                          "[prepare] node {} ({}): {} {} has dims or strides past 32 bits", node_,
+                          op_name(op_), what, desc_str(t));
+      p->u[static_cast<size_t>(12 * slot + i)] = static_cast<uint32_t>(t.ne[i]);
+      p->u[static_cast<size_t>(12 * slot + 4 + i)] = static_cast<uint32_t>(t.nb[i]);
+    }
+    p->u[static_cast<size_t>(12 * slot + 8)] = static_cast<uint32_t>(resid);
+    p->u[static_cast<size_t>(12 * slot + 9)] = static_cast<uint32_t>(t.dtype);
+    *info = {impl(r.buffer)->a.buffer, start, std::min<uint64_t>(range, size - start)};
+    return Status::ok();
+  }
+
+  DeviceState& d_;
+  std::vector<Bound>& out_;
+  int node_ = 0;
+  int32_t op_ = 0;
+};
+
+bool supports_node(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
+  const OpKernel* k = op_kernel(n.op);
+  if (!k) {
+    reason = fmt::format("{} has no Vulkan kernel", op_name(n.op));
+    return false;
+  }
+  if (n.n_inputs < 0 || n.n_inputs > TSR_MAX_INPUTS) {
+    reason = fmt::format("{} inputs", n.n_inputs);
+    return false;
+  }
+  for (int i = 0; i < n.n_inputs; ++i)
+    if (!fits_binding(caps, n.inputs[i], fmt::format("input {}", i).c_str(), reason)) return false;
+  if (!fits_binding(caps, n.output, "output", reason)) return false;
+  return k->supports(caps, n, reason);
+}
+
+bool profiling_on() {
+  const char* v = std::getenv("TESSERA_VULKAN_PROFILE");
+  return v && *v && std::strcmp(v, "0") != 0;
+}
+
+Status record(Prepared& p) {
+  DeviceState& d = *p.d;
+  const Fns& fn = *d.fn;
+  const auto n = static_cast<uint32_t>(p.dispatches.size());
+  VkCommandBufferAllocateInfo cai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+  cai.commandPool = d.cmd_pool;
+  cai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+  cai.commandBufferCount = 1;
+  TSR_RETURN_IF_ERROR(d.check(fn.vkAllocateCommandBuffers(d.dev, &cai, &p.cb), "vkAllocateCommandBuffers"));
+  VkFenceCreateInfo fci{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+  TSR_RETURN_IF_ERROR(d.check(fn.vkCreateFence(d.dev, &fci, nullptr, &p.fence), "vkCreateFence"));
+  if (profiling_on() && d.timestamp_ns > 0 && n > 0) {
+    VkQueryPoolCreateInfo qi{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
+    qi.queryType = VK_QUERY_TYPE_TIMESTAMP;
+    qi.queryCount = n + 1;
+    TSR_RETURN_IF_ERROR(d.check(fn.vkCreateQueryPool(d.dev, &qi, nullptr, &p.queries), "vkCreateQueryPool"));
+  }
+
+  if (n > 0) {
+    VkDescriptorPoolSize sizes[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, n * kSlots},
+                                     {VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, n * 2}};
+    VkDescriptorPoolCreateInfo dpi{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
+    dpi.maxSets = n;
+    dpi.poolSizeCount = 2;
+    dpi.pPoolSizes = sizes;
+    TSR_RETURN_IF_ERROR(
+        d.check(fn.vkCreateDescriptorPool(d.dev, &dpi, nullptr, &p.pool), "vkCreateDescriptorPool"));
+    TSR_RETURN_IF_ERROR(
+        d.alloc_buffer(*d.host_mem, n * kParamBytes, VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT, &p.params));
+  }
+  TSR_RETURN_IF_ERROR(
+      d.alloc_buffer(*d.host_mem, kMaxStepValues * 4, VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT, &p.step));
+  std::memset(p.step.host(), 0, kMaxStepValues * 4);
+
+  std::vector<VkDescriptorSet> sets(n);
+  if (n > 0) {
+    std::vector<VkDescriptorSetLayout> layouts(n, d.set_layout);
+    VkDescriptorSetAllocateInfo ai{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
+    ai.descriptorPool = p.pool;
+    ai.descriptorSetCount = n;
+    ai.pSetLayouts = layouts.data();
+    TSR_RETURN_IF_ERROR(
+        d.check(fn.vkAllocateDescriptorSets(d.dev, &ai, sets.data()), "vkAllocateDescriptorSets"));
+  }
+  auto* param_mem = static_cast<char*>(p.params.host());
+  const VkDescriptorBufferInfo step_info{p.step.buffer, 0, kMaxStepValues * 4};
+  for (uint32_t i = 0; i < n; ++i) {
+    const Bound& b = p.dispatches[i];
+    std::memcpy(param_mem + i * kParamBytes, b.d.p.u.data(), kParamBytes);
+    const VkDescriptorBufferInfo param_info{p.params.buffer, i * kParamBytes, kParamBytes};
+    VkWriteDescriptorSet w[3] = {};
+    for (auto& x : w) {
+      x.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
+      x.dstSet = sets[i];
+      x.descriptorCount = 1;
+      x.descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER;
+    }
+    w[0].dstBinding = 0;
+    w[0].descriptorCount = kSlots;
+    w[0].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    w[0].pBufferInfo = b.slots;
+    w[1].dstBinding = 1;
+    w[1].pBufferInfo = &param_info;
+    w[2].dstBinding = 2;
+    w[2].pBufferInfo = &step_info;
+    fn.vkUpdateDescriptorSets(d.dev, 3, w, 0, nullptr);
+  }
+
+  VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+  TSR_RETURN_IF_ERROR(d.check(fn.vkBeginCommandBuffer(p.cb, &bi), "vkBeginCommandBuffer"));
+  // Earlier submissions (uploads, other graphs) wrote what this one reads.
+  VkMemoryBarrier in{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+  in.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_HOST_WRITE_BIT;
+  in.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+  fn.vkCmdPipelineBarrier(
+      p.cb,
+      VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_HOST_BIT,
+      VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &in, 0, nullptr, 0, nullptr);
+  if (p.queries) {
+    fn.vkCmdResetQueryPool(p.cb, p.queries, 0, n + 1);
+    fn.vkCmdWriteTimestamp(p.cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, p.queries, 0);
+  }
+  VkMemoryBarrier between{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+  between.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
+  between.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+  for (uint32_t i = 0; i < n; ++i) {
+    const Bound& b = p.dispatches[i];
+    auto pipe = d.pipeline(b.d.kernel, b.d.spec);
+    if (!pipe.is_ok()) return pipe.status();
+    fn.vkCmdBindPipeline(p.cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipe.value());
+    fn.vkCmdBindDescriptorSets(p.cb, VK_PIPELINE_BIND_POINT_COMPUTE, d.pipeline_layout, 0, 1, &sets[i], 0,
+                               nullptr);
+    fn.vkCmdDispatch(p.cb, b.d.groups[0], b.d.groups[1], b.d.groups[2]);
+    if (p.queries) fn.vkCmdWriteTimestamp(p.cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, p.queries, i + 1);
+    // A full barrier between dispatches: simple and always correct.
+    if (i + 1 < n)
+      fn.vkCmdPipelineBarrier(p.cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                              VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &between, 0, nullptr, 0, nullptr);
+  }
+  // Results are read back by copies or through the mapping.
+  VkMemoryBarrier out{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+  out.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
+  out.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_HOST_READ_BIT;
+  fn.vkCmdPipelineBarrier(p.cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                          VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &out, 0, nullptr,
+                          0, nullptr);
+  return d.check(fn.vkEndCommandBuffer(p.cb), "vkEndCommandBuffer");
+}
+
+Status prepare_impl(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_prepared* out_prepared) {
+  if (!device || !graph || !out_prepared) return invalid_arg("[prepare] null argument");
+  if (graph->n_nodes < 0 || (graph->n_nodes > 0 && !graph->nodes))
+    return invalid_arg("[prepare] {} nodes with node array {}", graph->n_nodes,
+                       graph->nodes ? "set" : "null");
+  DeviceState& d = *impl(device)->d;
+  auto prep = std::make_unique<Prepared>();
+  prep->d = &d;
+  PrepRecorder rec(d, prep->dispatches);
+  for (int i = 0; i < graph->n_nodes; ++i) {
+    const tsr_subgraph_node& sn = graph->nodes[i];
+    std::string reason;
+    if (!supports_node(d.caps, sn.desc, reason))
+      return make_error(TSR_ERR_UNSUPPORTED, "[prepare] node {} ({}): {}", i, op_name(sn.desc.op), reason);
+    for (int j = 0; j < sn.desc.n_inputs; ++j)
+      if (!sn.inputs[j].buffer && n_elements(sn.desc.inputs[j]) > 0)
+        return invalid_arg("[prepare] node {} ({}): input {} has no buffer", i, op_name(sn.desc.op), j);
+    if (!sn.output.buffer)
+      return invalid_arg("[prepare] node {} ({}): output has no buffer", i, op_name(sn.desc.op));
+    if (n_elements(sn.desc.output) == 0) continue;
+    rec.set_node(i, sn.desc.op);
+    TSR_RETURN_IF_ERROR(op_kernel(sn.desc.op)->encode(rec, sn));
+  }
+  TSR_RETURN_IF_ERROR(record(*prep));
+  *out_prepared = handle(prep.release());
+  return Status::ok();
+}
+
+// Adds the finished run's timestamps to the per-kernel totals.
+void collect_profile(Prepared& p) {
+  if (!p.queries) return;
+  const size_t n = p.dispatches.size();
+  std::vector<uint64_t> ts(n + 1);
+  if (p.d->fn->vkGetQueryPoolResults(p.d->dev, p.queries, 0, static_cast<uint32_t>(n + 1), ts.size() * 8,
+                                     ts.data(), 8,
+                                     VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) != VK_SUCCESS)
+    return;
+  for (size_t i = 0; i < n; ++i) {
+    KernelTime& k = p.profile[std::string(p.dispatches[i].d.kernel)];
+    k.calls++;
+    k.ns += static_cast<double>(ts[i + 1] - ts[i]) * p.d->timestamp_ns;
+  }
+  p.runs++;
+}
+
+Status finish_run(Prepared& p) {
+  if (!p.in_flight) return Status::ok();
+  DeviceState& d = *p.d;
+  TSR_RETURN_IF_ERROR(
+      d.check(d.fn->vkWaitForFences(d.dev, 1, &p.fence, VK_TRUE, UINT64_MAX), "vkWaitForFences"));
+  p.in_flight = false;
+  collect_profile(p);
+  return Status::ok();
+}
+
+Status execute_impl(tsr_bk_prepared prepared, tsr_bk_queue queue, const tsr_step_params* params) {
+  if (!prepared || !queue) return invalid_arg("[execute] null argument");
+  Prepared& p = *impl(prepared);
+  DeviceState& d = *p.d;
+  // The previous run of this command buffer reads the step buffer: wait for it.
+  TSR_RETURN_IF_ERROR(finish_run(p));
+  auto* step = static_cast<int32_t*>(p.step.host());
+  if (params && params->n_values > 0) {
+    if (params->n_values > kMaxStepValues || !params->values)
+      return invalid_arg("[execute] {} step values (at most {})", params->n_values, kMaxStepValues);
+    for (int i = 0; i < params->n_values; ++i) {
+      const int64_t v = params->values[i];
+      if (v < INT32_MIN || v > INT32_MAX)
+        return invalid_arg("[execute] step value {} is {}, past int32", i, v);
+      step[i] = static_cast<int32_t>(v);
+    }
+  }
+  VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+  si.commandBufferCount = 1;
+  si.pCommandBuffers = &p.cb;
+  TSR_RETURN_IF_ERROR(d.check(d.fn->vkResetFences(d.dev, 1, &p.fence), "vkResetFences"));
+  TSR_RETURN_IF_ERROR(d.check(d.fn->vkQueueSubmit(d.queue, 1, &si, p.fence), "vkQueueSubmit"));
+  p.in_flight = true;
+  d.pending_submits++;
+  return Status::ok();
+}
+
+void print_profile(const Prepared& p) {
+  if (p.profile.empty()) return;
+  std::vector<std::pair<std::string, KernelTime>> rows(p.profile.begin(), p.profile.end());
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.ns > b.second.ns; });
+  double total = 0;
+  for (const auto& r : rows) total += r.second.ns;
+  std::fprintf(stderr, "[vulkan profile] %s: %zu dispatches, %llu runs, %.3f ms per run\n",
+               p.d->props.deviceName, p.dispatches.size(), static_cast<unsigned long long>(p.runs),
+               total / 1e6 / std::max<uint64_t>(p.runs, 1));
+  for (const auto& [name, k] : rows)
+    std::fprintf(stderr, "  %-28s %8llu calls %10.3f ms %9.1f us/call %5.1f%%\n", name.c_str(),
+                 static_cast<unsigned long long>(k.calls), k.ns / 1e6,
+                 k.ns / 1e3 / std::max<uint64_t>(k.calls, 1), total > 0 ? 100.0 * k.ns / total : 0.0);
+}
+
+}  // namespace
+
+int32_t supports_op(tsr_bk_device device, const tsr_node_desc* node, char* reason, size_t reason_len) {
+  std::string why;
+  bool ok = false;
+  try {
+    if (!device || !node)
+      why = "null argument";
+    else
+      ok = supports_node(impl(device)->d->caps, *node, why);
+  } catch (...) {
+    ok = false;
+    why = "internal error";
+  }
+  if (!ok && reason && reason_len > 0) std::snprintf(reason, reason_len, "%s", why.c_str());
+  return ok ? 1 : 0;
+}
+
+tsr_status_code prepare(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_prepared* out_prepared,
+                        tsr_error* err) {
+  return guarded("prepare", err, [&] { return prepare_impl(device, graph, out_prepared); });
+}
+
+tsr_status_code execute(tsr_bk_prepared prepared, tsr_bk_queue queue, const tsr_step_params* params,
+                        tsr_error* err) {
+  return guarded("execute", err, [&] { return execute_impl(prepared, queue, params); });
+}
+
+void release_prepared(tsr_bk_prepared prepared) { delete impl(prepared); }
+
+}  // namespace tsr::vk
+
+tsr::vk::Prepared::~Prepared() {
+  if (!d) return;
+  const tsr::vk::Fns& fn = *d->fn;
+  if (in_flight) fn.vkWaitForFences(d->dev, 1, &fence, VK_TRUE, UINT64_MAX);
+  if (in_flight) tsr::vk::collect_profile(*this);
+  tsr::vk::print_profile(*this);
+  if (queries) fn.vkDestroyQueryPool(d->dev, queries, nullptr);
+  if (fence) fn.vkDestroyFence(d->dev, fence, nullptr);
+  if (cb) fn.vkFreeCommandBuffers(d->dev, d->cmd_pool, 1, &cb);
+  if (pool) fn.vkDestroyDescriptorPool(d->dev, pool, nullptr);
+  d->free_buffer(params);
+  d->free_buffer(step);
+}

@@ -1,0 +1,2 @@
+tessera_vk_kernel(copy copy.comp)
+tessera_vk_kernel(argmax argmax.comp)

@@ -1,0 +1,1 @@
+tessera_vk_kernel(elementwise elementwise.comp)
