@@ -83,7 +83,7 @@ struct DeviceState {
   VkPipelineCache pipeline_cache = VK_NULL_HANDLE;
   std::string pipeline_cache_path;
   std::map<std::string, VkShaderModule, std::less<>> modules;
-  std::map<std::tuple<std::string, std::array<uint32_t, 4>>, VkPipeline> pipelines;
+  std::map<std::tuple<std::string, SpecConstants>, VkPipeline> pipelines;
   Allocation dummy;  // bound to unused tensor slots
   int pending_submits = 0;
 
@@ -93,7 +93,7 @@ struct DeviceState {
   Status wait_idle();
   Status alloc_buffer(BlockAllocator& a, uint64_t size, VkBufferUsageFlags usage, Allocation* out);
   void free_buffer(Allocation& a);
-  Result<VkPipeline> pipeline(std::string_view kernel, const std::array<uint32_t, 4>& spec);
+  Result<VkPipeline> pipeline(std::string_view kernel, const SpecConstants& spec);
   // A validation error reported since the last call, as a failed status.
   Status validation_status() const;
 };

@@ -35,6 +35,12 @@ struct DeviceCaps {
 constexpr int kOutSlot = 6;
 constexpr int kSlots = 7;
 
+// Specialization constants of a pipeline: 0..3 the kernel's own
+// (Dispatch::spec), 4..10 the dtypes of tensor slots 0..6 (set by the
+// recorder, read in GLSL as TTYPE(slot)).
+constexpr int kSpecConstants = 4 + kSlots;
+using SpecConstants = std::array<uint32_t, kSpecConstants>;
+
 // The 512-byte node parameter block (see common.glsl for the rows).
 struct ParamBlock {
   std::array<uint32_t, 128> u{};

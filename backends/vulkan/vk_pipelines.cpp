@@ -99,7 +99,7 @@ void save_pipeline_cache(DeviceState& d) {
   if (ec) std::filesystem::remove(tmp, ec);
 }
 
-Result<VkPipeline> DeviceState::pipeline(std::string_view kernel, const std::array<uint32_t, 4>& spec) {
+Result<VkPipeline> DeviceState::pipeline(std::string_view kernel, const SpecConstants& spec) {
   auto key = std::make_tuple(std::string(kernel), spec);
   if (auto it = pipelines.find(key); it != pipelines.end()) return it->second;
   auto mod = modules.find(kernel);
@@ -115,9 +115,9 @@ Result<VkPipeline> DeviceState::pipeline(std::string_view kernel, const std::arr
     TSR_RETURN_IF_ERROR(check(fn->vkCreateShaderModule(dev, &si, nullptr, &m), "vkCreateShaderModule"));
     mod = modules.emplace(std::string(kernel), m).first;
   }
-  VkSpecializationMapEntry entries[4];
-  for (uint32_t i = 0; i < 4; ++i) entries[i] = {i, i * 4u, 4};
-  VkSpecializationInfo spi{4, entries, sizeof(uint32_t) * 4, spec.data()};
+  VkSpecializationMapEntry entries[kSpecConstants];
+  for (uint32_t i = 0; i < kSpecConstants; ++i) entries[i] = {i, i * 4u, 4};
+  VkSpecializationInfo spi{kSpecConstants, entries, sizeof(spec), spec.data()};
   VkComputePipelineCreateInfo ci{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
   ci.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
   ci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;

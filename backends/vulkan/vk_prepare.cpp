@@ -239,7 +239,12 @@ Status record(Prepared& p) {
   between.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
   for (uint32_t i = 0; i < n; ++i) {
     const Bound& b = p.dispatches[i];
-    auto pipe = d.pipeline(b.d.kernel, b.d.spec);
+    SpecConstants spec{};
+    for (int k = 0; k < 4; ++k) spec[static_cast<size_t>(k)] = b.d.spec[static_cast<size_t>(k)];
+    for (int s = 0; s < kSlots; ++s)
+      spec[static_cast<size_t>(4 + s)] =
+          b.d.t[static_cast<size_t>(s)].buffer ? b.d.p.u[static_cast<size_t>(12 * s + 9)] : 0u;
+    auto pipe = d.pipeline(b.d.kernel, spec);
     if (!pipe.is_ok()) return pipe.status();
     fn.vkCmdBindPipeline(p.cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipe.value());
     fn.vkCmdBindDescriptorSets(p.cb, VK_PIPELINE_BIND_POINT_COMPUTE, d.pipeline_layout, 0, 1, &sets[i], 0,

@@ -12,7 +12,8 @@
 //
 // Node parameter rows (uvec4 each):
 //   3t+0: ne[0..3] of tensor t      3t+1: nb[0..3] in bytes
-//   3t+2: (offset in bytes, dtype, 0, 0)
+//   3t+2: (offset in bytes, dtype, 0, 0); shaders read the dtype as a
+//         specialization constant (TTYPE), the row keeps it for debugging
 //   21..24: ip[0..15] as int32      25..26: fp[0..7]
 //   27..31: kernel-specific values (KU(k), k in 0..18), set by the encoder;
 //           KU(19) is N_GROUPS of a flat dispatch
@@ -42,7 +43,27 @@ layout(std140, set = 0, binding = 2) uniform StepParams { ivec4 sv[4]; };
 #define TNE(t) np[3 * (t) + 0]
 #define TNB(t) np[3 * (t) + 1]
 #define TOFF(t) np[3 * (t) + 2].x
-#define TTYPE(t) np[3 * (t) + 2].y
+// The dtype of each slot is a specialization constant (ids 4..10, set by the
+// recorder from the bound tensors), so every dtype branch below folds away
+// when the pipeline is created: runtime dtype switches cost a lot on drivers
+// that execute both sides of a branch (lavapipe: 6x on element-wise ops).
+layout(constant_id = 4) const uint DT_SLOT0 = 0u;
+layout(constant_id = 5) const uint DT_SLOT1 = 0u;
+layout(constant_id = 6) const uint DT_SLOT2 = 0u;
+layout(constant_id = 7) const uint DT_SLOT3 = 0u;
+layout(constant_id = 8) const uint DT_SLOT4 = 0u;
+layout(constant_id = 9) const uint DT_SLOT5 = 0u;
+layout(constant_id = 10) const uint DT_SLOT6 = 0u;
+uint slot_dtype(uint t) {
+  return t == 0u   ? DT_SLOT0
+         : t == 1u ? DT_SLOT1
+         : t == 2u ? DT_SLOT2
+         : t == 3u ? DT_SLOT3
+         : t == 4u ? DT_SLOT4
+         : t == 5u ? DT_SLOT5
+                   : DT_SLOT6;
+}
+#define TTYPE(t) slot_dtype(t)
 #define IP(k) int(np[21 + (k) / 4][(k) % 4])
 #define FP(k) uintBitsToFloat(np[25 + (k) / 4][(k) % 4])
 #define KU(k) np[27 + (k) / 4][(k) % 4]
