@@ -17,6 +17,15 @@ namespace {
 
 constexpr uint32_t kRopeGroup = 64;  // local_size_x of rope.comp
 
+// Workgroup size of the row kernels (norm.comp, softmax.comp): about 8
+// elements per invocation, 32 to 128 invocations. Short rows in big
+// workgroups would spend their time in the reduction barriers.
+uint32_t row_group_size(int64_t n) {
+  uint32_t wg = 32;
+  while (wg < 128 && wg * 8 < n) wg *= 2;
+  return wg;
+}
+
 uint64_t n_rows(const tsr_tensor_desc& d) {
   return static_cast<uint64_t>(d.ne[1]) * static_cast<uint64_t>(d.ne[2]) * static_cast<uint64_t>(d.ne[3]);
 }
@@ -56,6 +65,7 @@ bool supports_norm(const DeviceCaps& caps, const tsr_node_desc& n, std::string& 
 
 Status encode_norm(Recorder& rec, const tsr_subgraph_node& node) {
   Dispatch d = node_dispatch(node, "norm");
+  d.spec[0] = row_group_size(node.desc.inputs[0].ne[0]);
   d.p.set_ku(0, node.desc.op == TSR_OP_LAYER_NORM ? 1 : 0);
   return rec.add_flat(d, n_rows(node.desc.inputs[0]));
 }
@@ -86,6 +96,7 @@ bool supports_softmax(const DeviceCaps& caps, const tsr_node_desc& n, std::strin
 
 Status encode_softmax(Recorder& rec, const tsr_subgraph_node& node) {
   Dispatch d = node_dispatch(node, "softmax");
+  d.spec[0] = row_group_size(node.desc.inputs[0].ne[0]);
   d.p.set_ku(0, node.desc.n_inputs == 2 ? 1 : 0);
   return rec.add_flat(d, n_rows(node.desc.inputs[0]));
 }

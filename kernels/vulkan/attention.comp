@@ -1,40 +1,74 @@
 #version 450
-// Fused attention, flash-attention style: one workgroup per (query head,
-// token) walks the visible kv rows in blocks of WG rows with an online
-// softmax in f32. Within a block every invocation scores one kv row (so a
-// single decode token still spreads its kv length over the whole workgroup),
-// then the invocations split the V accumulation by head dim and by row.
+// Fused attention, flash-attention style, f32 softmax and accumulation.
+//
+// One workgroup per (token, kv head, chunk of HB query heads sharing that kv
+// head), so every K and V row loaded serves all HB heads. Each invocation
+// walks its own slice of the visible kv rows (rows tid, tid + WG, ...) with
+// its own online softmax (running max, denominator and accumulators in
+// registers); the slices are combined once at the end through shared memory.
+// No barrier per kv row or block: a decode token spreads its kv length over
+// the whole workgroup and a short prefill row leaves invocations idle.
 //
 // Slots: 0 q [D, n_head, n_tokens] (f32/f16/bf16), 1 k, 2 v
-// [D, n_kv_head, kv_size] (KV_F16 defined: f16, else f32), 3 pos i32
+// [D, n_kv_head, kv_size] (f32/f16), 3 pos i32
 // [n_tokens] (read when causal), TOUT out f32 [D, n_head, n_tokens].
 // ip[0] causal, ip[1] step parameter holding the kv length (-1: kv_size),
-// fp[0] scale (0: 1/sqrt(D)). The kv length is read here, per execution, so
-// a prepared graph serves every step.
+// fp[0] scale (0: 1/sqrt(D)). KU(0) workgroups per kv head (head chunks).
+// The kv length is read here on every execution, so one recorded graph
+// serves every step.
 #include "common.glsl"
 
-#define WG 128
-#define MAX_D 512
-#define ACC_N (MAX_D / WG)  // head dims per invocation when D > WG
-layout(local_size_x = WG) in;
-#include "norm_reduce.glsl"
+// Specialization: heads per workgroup, head dim (the register arrays are
+// sized by both), workgroup size, and KV_WORDS: bit 0 (k) / bit 1 (v) set
+// when every row is contiguous f16 on a 4-byte boundary (one 32-bit load per
+// pair of dims instead of two 16-bit loads).
+layout(constant_id = 0) const uint HB = 1;
+layout(constant_id = 1) const uint D = 64;
+layout(constant_id = 2) const uint WG = 64;
+layout(constant_id = 3) const uint KV_WORDS = 0;
+layout(local_size_x_id = 2) in;
 
-#ifdef KV_F16
-#define LOAD_KV(t, byte) f16_at(t, byte)
-#else
-#define LOAD_KV(t, byte) uintBitsToFloat(t32[t].w[(byte) >> 2])
-#endif
+const uint NP = (D + 1) / 2;   // dim pairs
+const uint CHUNK = 2048 / WG;  // accumulator columns combined per round (8 KiB)
+const float NEG_INF = -1.0 / 0.0;
 
-shared float q_s[MAX_D];  // the query row, scaled
-shared float p_s[WG];     // scores, then probabilities, of the current block
+shared float comb_s[CHUNK][WG + 1];  // partial accumulators (+1: no bank conflicts)
+shared float red_s[HB][WG];
+
+// Dims (2p, 2p+1) of the kv row of tensor t at byte `row` (0 past D).
+// `words`: the row is contiguous f16 on a 4-byte boundary, one load per pair.
+vec2 load_pair(uint t, uint row, uint p, uint nb0, bool words) {
+  if (words) return unpackHalf2x16(t32[t].w[(row >> 2) + p]);
+  const uint d = 2u * p, dt = TTYPE(t);
+  return vec2(load_float(t, dt, row + d * nb0), d + 1u < D ? load_float(t, dt, row + (d + 1u) * nb0) : 0.0);
+}
+
+// Per-head max (or sum) of v[h] over the workgroup; all invocations call it.
+void reduce_heads(inout float v[HB], bool is_max) {
+  const uint tid = gl_LocalInvocationIndex;
+  [[unroll]] for (uint h = 0; h < HB; ++h) red_s[h][tid] = v[h];
+  barrier();
+  for (uint s = WG / 2; s > 0; s >>= 1) {
+    if (tid < s) {
+      [[unroll]] for (uint h = 0; h < HB; ++h)
+        red_s[h][tid] = is_max ? max(red_s[h][tid], red_s[h][tid + s]) : red_s[h][tid] + red_s[h][tid + s];
+    }
+    barrier();
+  }
+  [[unroll]] for (uint h = 0; h < HB; ++h) v[h] = red_s[h][0];
+  barrier();  // red_s is reused
+}
 
 void main() {
   const uint g = flat_group();
   if (g >= N_GROUPS) return;
   const uint tid = gl_LocalInvocationIndex;
-  const uint D = TNE(0).x, n_head = TNE(0).y;
-  const uint h = g % n_head, t = g / n_head;
-  const uint kvh = h / (n_head / TNE(1).y);
+  const uint n_head = TNE(0).y, n_kv_head = TNE(1).y;
+  const uint chunks = KU(0);
+  const uint chunk = g % chunks, kvh = (g / chunks) % n_kv_head, t = g / (chunks * n_kv_head);
+  const uint group = n_head / n_kv_head;
+  const uint h0 = kvh * group + chunk * HB;      // first query head of this workgroup
+  const uint nh = min(HB, group - chunk * HB);   // heads here; the last chunk may have fewer
   const int kv_size = int(TNE(1).z);
 
   // Visible kv rows 0 .. n_vis-1 (uniform over the workgroup).
@@ -42,71 +76,87 @@ void main() {
   if (IP(0) != 0) len = clamp(int(t32[3].w[elem_byte(3, t, 0, 0, 0) >> 2]) + 1, 0, len);
   const uint n_vis = uint(len);
 
+  // The scaled query rows, in registers (zero for heads past nh).
   const float scale = FP(0) == 0.0 ? inversesqrt(float(D)) : FP(0);
-  for (uint d = tid; d < D; d += WG) q_s[d] = load_float(0, TTYPE(0), elem_byte(0, d, h, t, 0)) * scale;
-
-  // V phase layout: DC dim lanes times R row groups.
-  const uint DC = min(D, WG);
-  const uint R = WG / DC;
-  const uint lane = tid % DC, rgrp = tid / DC;
-  const uint n_acc = (D + DC - 1) / DC;
-
-  const uint kb = elem_byte(1, 0, kvh, 0, 0), knb0 = TNB(1).x, knb2 = TNB(1).z;
-  const uint vb = elem_byte(2, lane, kvh, 0, 0), vnb0 = TNB(2).x, vnb2 = TNB(2).z;
-
-  float acc[ACC_N];
-  [[unroll]] for (uint k = 0; k < ACC_N; ++k) acc[k] = 0.0;
-  float m = -1.0 / 0.0;  // running max of the scores
-  float l_part = 0.0;    // this invocation's part of the softmax denominator
-  barrier();  // q_s
-
-  for (uint j0 = 0; j0 < n_vis; j0 += WG) {
-    const uint j = j0 + tid;
-    float s = -1.0 / 0.0;
-    if (j < n_vis) {
-      const uint rb = kb + j * knb2;
-      s = 0.0;
-      for (uint d = 0; d < D; ++d) s += q_s[d] * LOAD_KV(1, rb + d * knb0);
+  const uint qdt = TTYPE(0);
+  vec2 q[HB][NP];
+  [[unroll]] for (uint h = 0; h < HB; ++h) {
+    const uint hq = min(h0 + h, n_head - 1u);
+    const float hs = h < nh ? scale : 0.0;
+    [[unroll]] for (uint p = 0; p < NP; ++p) {
+      const uint d = 2u * p;
+      q[h][p] = hs * vec2(load_float(0, qdt, elem_byte(0, d, hq, t, 0)),
+                          d + 1u < D ? load_float(0, qdt, elem_byte(0, d + 1u, hq, t, 0)) : 0.0);
     }
-    const float bmax = wg_max(s);
-    if (bmax == -1.0 / 0.0) continue;  // every score -inf: the block adds nothing
-    const float m_new = max(m, bmax);
-    const float corr = exp(m - m_new);  // 0 on the first block
-    const float p = exp(s - m_new);     // 0 past n_vis
-    p_s[tid] = p;
-    l_part = l_part * corr + p;
-    m = m_new;
-    barrier();
-
-    const uint nj = min(uint(WG), n_vis - j0);
-    if (rgrp < R) {
-      [[unroll]] for (uint k = 0; k < ACC_N; ++k) {
-        if (k < n_acc && lane + k * DC < D) {
-          float a = acc[k] * corr;
-          const uint b = vb + k * DC * vnb0;
-          for (uint jj = rgrp; jj < nj; jj += R) a += p_s[jj] * LOAD_KV(2, b + (j0 + jj) * vnb2);
-          acc[k] = a;
-        }
-      }
-    }
-    barrier();  // p_s is rewritten by the next block
   }
 
-  const float l = wg_sum(l_part);
-  const float inv = l > 0.0 ? 1.0 / l : 0.0;  // no visible rows: zeros
+  const uint kb = elem_byte(1, 0, kvh, 0, 0), knb0 = TNB(1).x, knb2 = TNB(1).z;
+  const uint vb = elem_byte(2, 0, kvh, 0, 0), vnb0 = TNB(2).x, vnb2 = TNB(2).z;
+  const bool k_words = (KV_WORDS & 1u) != 0u, v_words = (KV_WORDS & 2u) != 0u;
 
-  // Sum the R row groups' partial accumulators, one head-dim slice at a time.
-  const uint odt = TTYPE(TOUT), ob = elem_byte(TOUT, 0, h, t, 0), onb = TNB(TOUT).x;
-  [[unroll]] for (uint k = 0; k < ACC_N; ++k) {
-    if (k >= n_acc) break;  // uniform
-    p_s[tid] = acc[k];
-    barrier();
-    const uint d = lane + k * DC;
-    if (rgrp == 0u && d < D) {
-      float a = 0.0;
-      for (uint r = 0; r < R; ++r) a += p_s[lane + r * DC];
-      store_float(TOUT, odt, ob + d * onb, a * inv);
+  // This invocation's online softmax over rows tid, tid + WG, ...
+  vec2 acc[HB][NP];
+  float m[HB], l[HB];
+  [[unroll]] for (uint h = 0; h < HB; ++h) {
+    m[h] = NEG_INF;
+    l[h] = 0.0;
+    [[unroll]] for (uint p = 0; p < NP; ++p) acc[h][p] = vec2(0.0);
+  }
+  for (uint j = tid; j < n_vis; j += WG) {
+    const uint krow = kb + j * knb2;
+    float s[HB];
+    [[unroll]] for (uint h = 0; h < HB; ++h) s[h] = 0.0;
+    [[unroll]] for (uint p = 0; p < NP; ++p) {
+      const vec2 kv = load_pair(1, krow, p, knb0, k_words);
+      [[unroll]] for (uint h = 0; h < HB; ++h) s[h] += dot(q[h][p], kv);
+    }
+    float corr[HB], w[HB];
+    [[unroll]] for (uint h = 0; h < HB; ++h) {
+      // m is -inf only before the first finite score: nothing to rescale yet.
+      const float m_new = max(m[h], s[h]);
+      corr[h] = m_new == NEG_INF ? 1.0 : exp(m[h] - m_new);
+      w[h] = m_new == NEG_INF ? 0.0 : exp(s[h] - m_new);
+      l[h] = l[h] * corr[h] + w[h];
+      m[h] = m_new;
+    }
+    const uint vrow = vb + j * vnb2;
+    [[unroll]] for (uint p = 0; p < NP; ++p) {
+      const vec2 vv = load_pair(2, vrow, p, vnb0, v_words);
+      [[unroll]] for (uint h = 0; h < HB; ++h) acc[h][p] = acc[h][p] * corr[h] + w[h] * vv;
+    }
+  }
+
+  // Combine the slices: rescale each to the workgroup's max, then sum.
+  float mx[HB];
+  [[unroll]] for (uint h = 0; h < HB; ++h) mx[h] = m[h];
+  reduce_heads(mx, true);
+  float f[HB], lsum[HB];
+  [[unroll]] for (uint h = 0; h < HB; ++h) {
+    f[h] = m[h] == NEG_INF ? 0.0 : exp(m[h] - mx[h]);
+    lsum[h] = l[h] * f[h];
+  }
+  reduce_heads(lsum, false);
+
+  const uint ob = elem_byte(TOUT, 0, 0, t, 0), onb0 = TNB(TOUT).x, onb1 = TNB(TOUT).y;
+  // Accumulator columns (head h, dim d) flattened as h * D + d, CHUNK at a time.
+  [[unroll]] for (uint c0 = 0; c0 < HB * D; c0 += CHUNK) {
+    [[unroll]] for (uint c = 0; c < CHUNK; ++c) {
+      const uint col = c0 + c;
+      if (col < HB * D) {
+        const uint h = col / D, d = col % D;
+        comb_s[c][tid] = (d % 2u == 0u ? acc[h][d / 2u].x : acc[h][d / 2u].y) * f[h];
+      }
     }
     barrier();
+    for (uint c = tid; c < CHUNK; c += WG) {
+      const uint col = c0 + c, h = col / D, d = col % D;
+      if (col < HB * D && h < nh) {
+        float a = 0.0;
+        for (uint r = 0; r < WG; ++r) a += comb_s[c][r];
+        const float inv = lsum[h] > 0.0 ? 1.0 / lsum[h] : 0.0;  // no visible rows: zeros
+        t32[TOUT].w[(ob + (h0 + h) * onb1 + d * onb0) >> 2] = floatBitsToUint(a * inv);
+      }
+    }
+    barrier();  // comb_s is rewritten by the next round
   }
 }

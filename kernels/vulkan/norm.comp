@@ -5,8 +5,6 @@
 // Slots: 0 x (f32/f16/bf16, any strides), TOUT out (x's dtype and shape).
 #include "common.glsl"
 
-#define WG 128
-layout(local_size_x = WG) in;
 #include "norm_reduce.glsl"
 
 void main() {

@@ -1,9 +1,13 @@
 // Workgroup-wide reductions through shared memory, for the row kernels
-// (norm, softmax) and attention. Include after common.glsl with WG (the
-// workgroup size, a power of two) defined. Shared memory rather than subgroup
-// operations: the subgroup size differs between devices (8 on lavapipe,
-// 32/64 on GPUs) and subgroup arithmetic is an optional feature.
+// (norm, softmax). Include after common.glsl; declares the workgroup size WG
+// (specialization constant 0, a power of two chosen by the encoder). Shared
+// memory rather than subgroup operations: the subgroup size differs between
+// devices (8 on lavapipe, 32/64 on GPUs) and subgroup arithmetic is an
+// optional feature.
 // Every invocation of the workgroup must call these (they contain barriers).
+
+layout(constant_id = 0) const uint WG = 128;
+layout(local_size_x_id = 0) in;
 
 shared float red_[WG];
 

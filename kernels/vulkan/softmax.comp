@@ -6,8 +6,6 @@
 // used when KU(0) = 1; row i1 serves every i2, i3), TOUT out (x's dtype).
 #include "common.glsl"
 
-#define WG 128
-layout(local_size_x = WG) in;
 #include "norm_reduce.glsl"
 
 void main() {
