@@ -33,15 +33,17 @@ int64_t heads_per_group(const tsr_tensor_desc& q, const tsr_tensor_desc& k) {
 
 // Invocations per workgroup. Each one walks its own slice of the kv rows and
 // exports its accumulators once through shared memory at the end. On GPUs
-// more invocations shorten that walk. On CPU implementations (lavapipe,
-// SwiftShader: subgroups of 4-16 SIMD lanes) every exported value and every
-// per-invocation load is a scalar memory operation, so fewer invocations win:
-// on lavapipe 32 is 1.5x faster than 128 for SmolLM2 decode at kv 1024.
-uint32_t group_size(const DeviceCaps& caps) { return caps.subgroup_size >= 32 ? 128 : 32; }
+// more invocations shorten that walk. On CPU implementations (lavapipe:
+// subgroups of 8 SIMD lanes) the invocations of a workgroup run one after
+// the other on one thread, so more of them only add combine work and barrier
+// switches: one subgroup's worth is fastest there (SmolLM2 decode at kv 1024
+// on lavapipe: 8 invocations 2.3 ms, 32 3.2 ms, 128 6.3 ms).
+uint32_t group_size(const DeviceCaps& caps) { return caps.subgroup_size >= 16 ? 128 : 8; }
 
-// comb_s (8 KiB) and red_s of attention.comp.
-uint32_t shared_bytes(int64_t heads, uint32_t wg) {
-  return static_cast<uint32_t>((2048 / wg * (wg + 1) + heads * wg) * 4);
+// ml_s and acc_s of attention.comp.
+uint32_t shared_bytes(int64_t heads, int64_t head_dim, uint32_t wg) {
+  const int64_t chunk = std::min<int64_t>(heads * head_dim, 4096 / (wg + 1));
+  return static_cast<uint32_t>((2 * heads * wg + chunk * (wg + 1)) * 4);
 }
 
 // Rows of kv tensor t are contiguous f16 starting on 4-byte boundaries (the
@@ -83,7 +85,7 @@ bool supports_attention(const DeviceCaps& caps, const tsr_node_desc& n, std::str
     reason = fmt::format("head dim {} outside 1..{}", q.ne[0], kMaxHeadDim);
     return false;
   }
-  if (const uint32_t wg = group_size(caps), need = shared_bytes(heads_per_group(q, k), wg);
+  if (const uint32_t wg = group_size(caps), need = shared_bytes(heads_per_group(q, k), q.ne[0], wg);
       caps.max_shared_bytes < need || caps.max_invocations < wg) {
     reason = fmt::format("needs {} bytes of shared memory and {} invocations per workgroup", need, wg);
     return false;

@@ -28,12 +28,14 @@ layout(constant_id = 2) const uint WG = 64;
 layout(constant_id = 3) const uint KV_WORDS = 0;
 layout(local_size_x_id = 2) in;
 
-const uint NP = (D + 1) / 2;   // dim pairs
-const uint CHUNK = 2048 / WG;  // accumulator columns combined per round (8 KiB)
+const uint NP = (D + 1) / 2;  // dim pairs
+const uint COLS = HB * D;     // accumulator columns (head, dim) of a workgroup
+// Columns exported per combine round: as many as fit in 16 KiB.
+const uint CHUNK = COLS < 4096 / (WG + 1) ? COLS : 4096 / (WG + 1);
 const float NEG_INF = -1.0 / 0.0;
 
-shared float comb_s[CHUNK][WG + 1];  // partial accumulators (+1: no bank conflicts)
-shared float red_s[HB][WG];
+shared float ml_s[2 * HB][WG];         // each invocation's running max, then denominator
+shared float acc_s[CHUNK][WG + 1];     // accumulators, one column per row (+1: no bank conflicts)
 
 // Dims (2p, 2p+1) of the kv row of tensor t at byte `row` (0 past D).
 // `words`: the row is contiguous f16 on a 4-byte boundary, one load per pair.
@@ -41,22 +43,6 @@ vec2 load_pair(uint t, uint row, uint p, uint nb0, bool words) {
   if (words) return unpackHalf2x16(t32[t].w[(row >> 2) + p]);
   const uint d = 2u * p, dt = TTYPE(t);
   return vec2(load_float(t, dt, row + d * nb0), d + 1u < D ? load_float(t, dt, row + (d + 1u) * nb0) : 0.0);
-}
-
-// Per-head max (or sum) of v[h] over the workgroup; all invocations call it.
-void reduce_heads(inout float v[HB], bool is_max) {
-  const uint tid = gl_LocalInvocationIndex;
-  [[unroll]] for (uint h = 0; h < HB; ++h) red_s[h][tid] = v[h];
-  barrier();
-  for (uint s = WG / 2; s > 0; s >>= 1) {
-    if (tid < s) {
-      [[unroll]] for (uint h = 0; h < HB; ++h)
-        red_s[h][tid] = is_max ? max(red_s[h][tid], red_s[h][tid + s]) : red_s[h][tid] + red_s[h][tid + s];
-    }
-    barrier();
-  }
-  [[unroll]] for (uint h = 0; h < HB; ++h) v[h] = red_s[h][0];
-  barrier();  // red_s is reused
 }
 
 void main() {
@@ -126,37 +112,37 @@ void main() {
     }
   }
 
-  // Combine the slices: rescale each to the workgroup's max, then sum.
-  float mx[HB];
-  [[unroll]] for (uint h = 0; h < HB; ++h) mx[h] = m[h];
-  reduce_heads(mx, true);
-  float f[HB], lsum[HB];
+  // Combine the slices: each invocation exports its (m, l) and accumulators;
+  // after a barrier each column (head h, dim d) is summed over the slices,
+  // every slice rescaled to the workgroup's max of head h.
   [[unroll]] for (uint h = 0; h < HB; ++h) {
-    f[h] = m[h] == NEG_INF ? 0.0 : exp(m[h] - mx[h]);
-    lsum[h] = l[h] * f[h];
+    ml_s[h][tid] = m[h];
+    ml_s[HB + h][tid] = l[h];
   }
-  reduce_heads(lsum, false);
-
   const uint ob = elem_byte(TOUT, 0, 0, t, 0), onb0 = TNB(TOUT).x, onb1 = TNB(TOUT).y;
-  // Accumulator columns (head h, dim d) flattened as h * D + d, CHUNK at a time.
-  [[unroll]] for (uint c0 = 0; c0 < HB * D; c0 += CHUNK) {
+  [[unroll]] for (uint c0 = 0; c0 < COLS; c0 += CHUNK) {
     [[unroll]] for (uint c = 0; c < CHUNK; ++c) {
-      const uint col = c0 + c;
-      if (col < HB * D) {
-        const uint h = col / D, d = col % D;
-        comb_s[c][tid] = (d % 2u == 0u ? acc[h][d / 2u].x : acc[h][d / 2u].y) * f[h];
-      }
+      const uint col = c0 + c, h = col / D, d = col % D;
+      if (col < COLS) acc_s[c][tid] = d % 2u == 0u ? acc[h][d / 2u].x : acc[h][d / 2u].y;
     }
     barrier();
-    for (uint c = tid; c < CHUNK; c += WG) {
+    for (uint c = tid; c < CHUNK && c0 + c < COLS; c += WG) {
       const uint col = c0 + c, h = col / D, d = col % D;
-      if (col < HB * D && h < nh) {
-        float a = 0.0;
-        for (uint r = 0; r < WG; ++r) a += comb_s[c][r];
-        const float inv = lsum[h] > 0.0 ? 1.0 / lsum[h] : 0.0;  // no visible rows: zeros
+      if (h < nh) {
+        float mx = NEG_INF;
+        for (uint r = 0; r < WG; ++r) mx = max(mx, ml_s[h][r]);
+        float a = 0.0, lsum = 0.0;
+        if (mx != NEG_INF) {
+          for (uint r = 0; r < WG; ++r) {
+            const float f = exp(ml_s[h][r] - mx);  // 0 for a slice that saw no row
+            a += acc_s[c][r] * f;
+            lsum += ml_s[HB + h][r] * f;
+          }
+        }
+        const float inv = lsum > 0.0 ? 1.0 / lsum : 0.0;  // no visible rows: zeros
         t32[TOUT].w[(ob + (h0 + h) * onb1 + d * onb0) >> 2] = floatBitsToUint(a * inv);
       }
     }
-    barrier();  // comb_s is rewritten by the next round
+    barrier();  // acc_s is rewritten by the next round
   }
 }
