@@ -174,6 +174,7 @@ Status open_device(Instance* inst, int32_t index, std::unique_ptr<DeviceState>* 
   c.max_invocations = lim.maxComputeWorkGroupInvocations;
   c.max_shared_bytes = lim.maxComputeSharedMemorySize;
   c.subgroup_size = sg.subgroupSize;
+  c.subgroup_ops = (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ? sg.supportedOperations : 0;
   c.fp16_arith = have.f16i8.shaderFloat16;
   c.int8_arith = have.f16i8.shaderInt8;
 

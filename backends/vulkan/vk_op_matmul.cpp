@@ -1,11 +1,17 @@
 // matmul encoder: matmul(w [K, M, B2w, B3w], x [K, N, B2, B3]) -> f32 [M, N, B2, B3].
 //
-// Two kernels per weight dtype (kernels/vulkan/matmul_vec.comp and
+// Kernels per weight dtype (kernels/vulkan/matmul_vec.comp and
 // matmul_tile.comp, variants in kernels_matmul.cmake):
-//   - matmul_vec_<w> when N is small (decode): the weight is streamed once per
-//     group of up to kVecCols columns, so the cost is the weight's bytes;
-//   - matmul_tile_<w> otherwise (prefill): 64 x 64 output tiles, each weight
-//     slice decoded once into shared memory and reused by 64 columns.
+//   - matmul_vec_<w> when N <= kVecMaxN (decode): a workgroup of one subgroup
+//     splits K across its lanes for 16 weight rows and one x column, so the
+//     weight is streamed once per column;
+//   - matmul_tile_bc_<w> / matmul_tile_<w> otherwise (prefill): each
+//     invocation keeps an 8 x 8 output tile in registers; the _bc variant
+//     shares x through subgroup broadcasts where the device has ballot.
+// On lavapipe every storage-buffer and shared-memory load is a per-lane scalar
+// loop and a workgroup barrier makes the shader run as coroutines, so the
+// kernels use neither shared-memory tiles nor workgroup barriers; the numbers
+// behind each choice are in the kernels' comments.
 // A weight larger than one storage binding (a big vocabulary projection on a
 // device with a 128 MiB maxStorageBufferRange) is cut into row chunks, one
 // dispatch each, and, when it has batches, into one slice per weight batch.
@@ -16,6 +22,7 @@
 #include <string_view>
 
 #include "backends/vulkan/vk_kernels.h"
+#include "backends/vulkan/vk_loader.h"  // VK_SUBGROUP_FEATURE_* for DeviceCaps::subgroup_ops
 #include "core/dtype.h"
 #include "core/tensor.h"
 
@@ -23,32 +30,65 @@ namespace tsr::vk {
 namespace {
 
 // These mirror the kernels' compile-time shapes.
-constexpr uint64_t kVecRows = 4;  // MV_ROWS in matmul_vec.comp
-constexpr uint64_t kVecCols = 4;  // MV_COLS in matmul_vec.comp
-constexpr uint64_t kTileM = 64;   // TM in matmul_tile.comp
-constexpr uint64_t kTileN = 64;   // TN in matmul_tile.comp
-constexpr int64_t kQK = 32;       // elements per block of the block formats
+constexpr uint64_t kVecRows = 16;         // MV_ROWS in matmul_vec.comp; one x column per workgroup
+constexpr uint64_t kTileRowsPerLane = 8;  // TR in matmul_tile.comp
+constexpr uint64_t kTileCols = 8;         // TC in matmul_tile.comp
+constexpr uint32_t kTileWorkgroup = 64;   // spec[0] of matmul_tile: rows per workgroup = 64 x TR
+constexpr int64_t kQK = 32;               // elements per block of the block formats
 
-// Up to this many x columns per batch take the matrix-vector kernel.
-constexpr int64_t kVecMaxN = 4;
+// Up to this many x columns per batch take the matrix-vector kernel, which
+// streams the weight once per column. Measured on lavapipe (q4_1, K = 576,
+// M = 1536, one thread): vec 2.1 / 4.3 / 8.3 ms for N = 1 / 2 / 4, tile 3.9 /
+// 4.2 / 3.9 ms. At N = 2 they tie there; a GPU, where the tile kernel has only
+// M / 8 invocations to spread, should favour vec, so the tie goes to vec.
+constexpr int64_t kVecMaxN = 2;
 
 struct WeightKernels {
   int32_t dtype;
-  std::string_view vec, tile;
+  std::string_view vec, tile, tile_bc;
 };
 constexpr WeightKernels kKernels[] = {
-    {TSR_DTYPE_F32, "matmul_vec_f32", "matmul_tile_f32"},
-    {TSR_DTYPE_F16, "matmul_vec_f16", "matmul_tile_f16"},
-    {TSR_DTYPE_BF16, "matmul_vec_bf16", "matmul_tile_bf16"},
-    {TSR_DTYPE_Q8_0, "matmul_vec_q8_0", "matmul_tile_q8_0"},
-    {TSR_DTYPE_Q4_0, "matmul_vec_q4_0", "matmul_tile_q4_0"},
-    {TSR_DTYPE_Q4_1, "matmul_vec_q4_1", "matmul_tile_q4_1"},
+    {TSR_DTYPE_F32, "matmul_vec_f32", "matmul_tile_f32", "matmul_tile_bc_f32"},
+    {TSR_DTYPE_F16, "matmul_vec_f16", "matmul_tile_f16", "matmul_tile_bc_f16"},
+    {TSR_DTYPE_BF16, "matmul_vec_bf16", "matmul_tile_bf16", "matmul_tile_bc_bf16"},
+    {TSR_DTYPE_Q8_0, "matmul_vec_q8_0", "matmul_tile_q8_0", "matmul_tile_bc_q8_0"},
+    {TSR_DTYPE_Q4_0, "matmul_vec_q4_0", "matmul_tile_q4_0", "matmul_tile_bc_q4_0"},
+    {TSR_DTYPE_Q4_1, "matmul_vec_q4_1", "matmul_tile_q4_1", "matmul_tile_bc_q4_1"},
 };
 
 const WeightKernels* kernels_for(int32_t w_dtype) {
   for (const WeightKernels& k : kKernels)
     if (k.dtype == w_dtype) return &k;
   return nullptr;
+}
+
+// The kernel for one node and how it covers the output.
+struct Plan {
+  std::string_view kernel;
+  uint32_t workgroup = 0;  // spec[0]
+  uint64_t rows = 0;       // weight rows per workgroup
+  uint64_t cols = 0;       // x columns per workgroup
+};
+
+Plan plan_for(const DeviceCaps& caps, const tsr_tensor_desc& w, const tsr_tensor_desc& x) {
+  const WeightKernels* k = kernels_for(w.dtype);
+  // matmul_vec synchronises with subgroupBarrier (basic subgroup operations,
+  // which every Vulkan 1.1 device has in compute shaders; checked anyway).
+  if (x.ne[1] <= kVecMaxN && (caps.subgroup_ops & VK_SUBGROUP_FEATURE_BASIC_BIT) != 0) {
+    // One subgroup, 8..64 lanes: each lane takes whole 32-element blocks, so a
+    // wider group only idles on short rows.
+    uint32_t wg = 8;
+    while (wg < 64 && wg < caps.subgroup_size && wg * 2 <= caps.max_invocations) wg *= 2;
+    return {k->vec, wg, kVecRows, 1};
+  }
+  const bool bcast = (caps.subgroup_ops & VK_SUBGROUP_FEATURE_BALLOT_BIT) != 0;
+  return {bcast ? k->tile_bc : k->tile, kTileWorkgroup, kTileRowsPerLane * kTileWorkgroup, kTileCols};
+}
+
+// Workgroups of one dispatch over m weight rows: (row groups, column groups).
+void group_counts(const Plan& plan, uint64_t m, const tsr_tensor_desc& x, uint64_t& gm, uint64_t& gn) {
+  gm = ceil_div(m, plan.rows);
+  gn = ceil_div(static_cast<uint64_t>(x.ne[1]), plan.cols);
 }
 
 // Bytes of one element of a float dtype, or of one block.
@@ -67,15 +107,6 @@ uint64_t span_bytes(const tsr_tensor_desc& d) { return static_cast<uint64_t>(n_b
 // binds from the offset aligned down to storage_align (as fits_binding counts).
 uint64_t binding_limit(const DeviceCaps& caps) {
   return caps.max_storage_range > caps.storage_align ? caps.max_storage_range - caps.storage_align : 0;
-}
-
-bool use_vec(const tsr_tensor_desc& x) { return x.ne[1] <= kVecMaxN; }
-
-// Workgroups of one dispatch over m rows: (row groups or m tiles, column groups or n tiles).
-void group_counts(bool vec, uint64_t m, const tsr_tensor_desc& x, uint64_t& gm, uint64_t& gn) {
-  const auto n = static_cast<uint64_t>(x.ne[1]);
-  gm = ceil_div(m, vec ? kVecRows : kTileM);
-  gn = ceil_div(n, vec ? kVecCols : kTileN);
 }
 
 bool strides_aligned(const tsr_tensor_desc& d, uint64_t align) {
@@ -147,9 +178,15 @@ bool supports(const DeviceCaps& caps, const tsr_node_desc& node, std::string& re
     return false;
   }
   // The kernels index with 32-bit integers and a flat range of workgroups.
+  const Plan plan = plan_for(caps, w, x);
+  if (plan.workgroup > caps.max_invocations) {
+    reason = fmt::format("{} needs {} invocations per workgroup, the device allows {}", plan.kernel,
+                         plan.workgroup, caps.max_invocations);
+    return false;
+  }
   constexpr auto kU32 = static_cast<uint64_t>(std::numeric_limits<uint32_t>::max());
   uint64_t gm = 0, gn = 0;
-  group_counts(use_vec(x), static_cast<uint64_t>(w.ne[1]), x, gm, gn);
+  group_counts(plan, static_cast<uint64_t>(w.ne[1]), x, gm, gn);
   const uint64_t groups = gm * gn * static_cast<uint64_t>(x.ne[2] * x.ne[3]);
   const uint64_t max_groups = static_cast<uint64_t>(caps.max_groups[0]) * caps.max_groups[1];
   if (static_cast<uint64_t>(w.ne[0]) > kU32 || static_cast<uint64_t>(w.ne[1]) > kU32 || groups > kU32 ||
@@ -169,14 +206,14 @@ struct Piece {
 Status record_piece(Recorder& rec, const tsr_subgraph_node& node, const Piece& p) {
   const tsr_tensor_desc& w = p.w.desc;
   const tsr_tensor_desc& x = p.x.desc;
-  const bool vec = use_vec(x);
-  const WeightKernels* k = kernels_for(w.dtype);
-  Dispatch d = node_dispatch(node, vec ? k->vec : k->tile);
+  const Plan plan = plan_for(rec.caps(), w, x);
+  Dispatch d = node_dispatch(node, plan.kernel);
+  d.spec[0] = plan.workgroup;
   d.t[0] = p.w;
   d.t[1] = p.x;
   d.t[kOutSlot] = p.o;
   uint64_t gm = 0, gn = 0;
-  group_counts(vec, static_cast<uint64_t>(w.ne[1]), x, gm, gn);
+  group_counts(plan, static_cast<uint64_t>(w.ne[1]), x, gm, gn);
   d.p.set_ku(0, static_cast<uint32_t>(x.ne[2] / w.ne[2]));
   d.p.set_ku(1, static_cast<uint32_t>(x.ne[3] / w.ne[3]));
   d.p.set_ku(2, static_cast<uint32_t>(gm));

@@ -1,9 +1,12 @@
 # matmul kernels (backends/vulkan/vk_op_matmul.cpp picks one per node): one
-# SPIR-V kernel per weight dtype from each source; x's dtype is read at run time.
-#   matmul_vec_<w>   decode: a few x columns, the weight streamed once
-#   matmul_tile_<w>  prefill: 64 x 64 output tiles through shared memory
+# SPIR-V kernel per weight dtype from each source; x's dtype is a
+# specialization constant.
+#   matmul_vec_<w>      decode: a few x columns, the weight streamed once per column
+#   matmul_tile_<w>     prefill: 8 x 8 output tiles per invocation, in registers
+#   matmul_tile_bc_<w>  the same, x shared through subgroup broadcasts (needs ballot)
 foreach(_w f32 f16 bf16 q8_0 q4_0 q4_1)
   string(TOUPPER ${_w} _W)
   tessera_vk_kernel(matmul_vec_${_w} matmul_vec.comp DEFINES W_${_W})
   tessera_vk_kernel(matmul_tile_${_w} matmul_tile.comp DEFINES W_${_W})
+  tessera_vk_kernel(matmul_tile_bc_${_w} matmul_tile.comp DEFINES W_${_W} X_BCAST)
 endforeach()

@@ -1,169 +1,104 @@
 #version 450
 // Matrix-vector matmul for decode (few x columns): out[m, n] = sum_k w[k, m] * x[k, n].
 //
-// One workgroup computes MV_ROWS weight rows against up to MV_COLS x columns of
-// one batch. The K axis is cut into units of 16 elements (half a block for the
-// block formats); invocation i takes units i, i + MV_WG, ... so the weight is
-// streamed once and every decoded unit serves all columns. Partial sums meet
-// in a shared-memory tree (no subgroup arithmetic: not every device has it).
+// One workgroup computes MV_ROWS weight rows against one x column of one
+// batch. K is cut into 32-element blocks (one block of the block formats); the
+// lanes of a subgroup take blocks lane, lane + lanes, ... and, per block, load
+// x once and every row's block once (read_block: a few 32-bit words), so the
+// weight is streamed exactly once per column and each x word is loaded once
+// per MV_ROWS rows.
 //
-// Flat dispatch over (row group, column group, batch), row groups fastest.
-// KU(0) = B2 / B2w, KU(1) = B3 / B3w, KU(2) = row groups, KU(3) = column groups.
+// Only subgroup-scope synchronisation (Vulkan 1.1 core, basic subgroup ops):
+// a workgroup barrier anywhere in a shader makes lavapipe run it as
+// coroutines (measured: +0.7 ms on a 1536-row q4_1 matvec, even with every
+// workgroup returning before the barrier; the whole kernel now takes ~2 ms).
+// Each subgroup owns the rows r with r % gl_NumSubgroups == gl_SubgroupID and
+// sums its lanes' partials through its own slice of shared memory.
+//
+// spec[0] = WG, the workgroup size (a power of two; the encoder uses the
+// device's subgroup size, so normally one subgroup is the whole workgroup).
+// Flat dispatch over (row group, column, batch), row groups fastest.
+// KU(0) = B2 / B2w, KU(1) = B3 / B3w, KU(2) = row groups, KU(3) = columns (N).
 #include "common.glsl"
+#extension GL_KHR_shader_subgroup_basic : require
 #include "matmul_w.glsl"
 
-#ifndef MV_WG
-#define MV_WG 64
-#endif
 #ifndef MV_ROWS
-#define MV_ROWS 4
-#endif
-#ifndef MV_COLS
-#define MV_COLS 4
+#define MV_ROWS 16
 #endif
 
-layout(local_size_x = MV_WG) in;
+layout(local_size_x_id = 0) in;
 
-shared float red[MV_ROWS * MV_COLS][MV_WG];
-
-// Offset (in elements, from the unit's first element) of value j of a unit in
-// the order the weight words deliver it. A q4 word holds elements (e, e+1) in
-// its low nibbles and (e+16, e+17) in its high nibbles.
-uint unit_off(uint j) {
-#if defined(W_Q4_0) || defined(W_Q4_1)
-  return (j >> 2) * 2u + ((j & 3u) < 2u ? (j & 3u) : 14u + (j & 3u));
-#else
-  return j;
-#endif
-}
+shared float red[MV_ROWS][gl_WorkGroupSize.x];
 
 void main() {
   const uint g = flat_group();
   if (g >= N_GROUPS) return;
-  const uint tid = gl_LocalInvocationID.x;
+  const uint WG = gl_WorkGroupSize.x;
+  // A workgroup no wider than a subgroup is one (possibly partial) subgroup;
+  // a wider one is whole subgroups (both are powers of two).
+  const bool one_subgroup = WG <= gl_SubgroupSize;
+  const uint lanes = one_subgroup ? WG : gl_SubgroupSize;
+  const uint lane = one_subgroup ? gl_LocalInvocationIndex : gl_SubgroupInvocationID;
+  const uint sg = one_subgroup ? 0u : gl_SubgroupID;
+  const uint n_sg = one_subgroup ? 1u : gl_NumSubgroups;
 
   const uint K = TNE(W_SLOT).x, M = TNE(W_SLOT).y;
-  const uvec4 xne = TNE(X_SLOT);
-  const uint N = xne.y, B2 = xne.z;
+  const uint B2 = TNE(X_SLOT).z;
   const uint rg = g % KU(2);
-  const uint cg = (g / KU(2)) % KU(3);
+  const uint n = (g / KU(2)) % KU(3);
   const uint b = g / (KU(2) * KU(3));
   const uint b2 = b % B2, b3 = b / B2;
-  const uint m0 = rg * MV_ROWS, n0 = cg * MV_COLS;
-  const uint nc = min(MV_COLS, N - n0);
+  const uint m0 = rg * MV_ROWS;
 
   const uvec4 wnb = TNB(W_SLOT);
   const uvec4 xnb = TNB(X_SLOT);
   const uint xt = TTYPE(X_SLOT);
+  const bool x_vec4 = rows_vec4(X_SLOT);
   const uint wbase = w_batch_byte(b2, b3);
-  const uint xbase = TOFF(X_SLOT) + n0 * xnb.y + b2 * xnb.z + b3 * xnb.w;
-
-  uint wrow[MV_ROWS];
-  [[unroll]] for (uint r = 0; r < MV_ROWS; ++r) wrow[r] = wbase + min(m0 + r, M - 1u) * wnb.y;
-
-  float acc[MV_ROWS][MV_COLS];
-  [[unroll]] for (uint r = 0; r < MV_ROWS; ++r) {
-    [[unroll]] for (uint c = 0; c < MV_COLS; ++c) acc[r][c] = 0.0;
-  }
-
-  const uint n_units = (K + 15u) / 16u;
-  for (uint u = tid; u < n_units; u += MV_WG) {
-    // ---- decode this unit of every row ----
-    vec4 wq[MV_ROWS][4];
-    float wd[MV_ROWS];
-#if defined(W_Q4_1)
-    float wm[MV_ROWS];
+  const uint xcol = TOFF(X_SLOT) + n * xnb.y + b2 * xnb.z + b3 * xnb.w;
+#if !defined(W_BLOCK)
+  const uint wt = TTYPE(W_SLOT);
+  const bool w_vec4 = rows_vec4(W_SLOT);
 #endif
-    uint k_unit;
+
+  float acc[MV_ROWS];
+  [[unroll]] for (uint r = 0; r < MV_ROWS; ++r) acc[r] = 0.0;
+  const uint n_blocks = (K + 31u) / 32u;
+  for (uint blk = lane; blk < n_blocks; blk += lanes) {
+    vec4 xv[8];
+    load32(X_SLOT, xt, xcol, blk * 32u, K, x_vec4, xv);
 #if defined(W_BLOCK)
-    const uint blk = u >> 1u, half_ = u & 1u;
-#if defined(W_Q8_0)
-    k_unit = blk * 32u + half_ * 16u;
-#else
-    k_unit = blk * 32u + half_ * 8u;
+    const vec4 s4 = xv[0] + xv[1] + xv[2] + xv[3] + xv[4] + xv[5] + xv[6] + xv[7];
+    const float sx = s4.x + s4.y + s4.z + s4.w;
 #endif
     [[unroll]] for (uint r = 0; r < MV_ROWS; ++r) {
-      const uint bb = wrow[r] + blk * W_BLOCK_BYTES;
-      wd[r] = w_f16(bb);
-#if defined(W_Q4_1)
-      wm[r] = w_f16(bb + 2u);
-#endif
-#if defined(W_Q8_0)
-      const uint q = bb + W_QS + half_ * 16u;
-      [[unroll]] for (uint i = 0; i < 4; ++i) wq[r][i] = vec4(int8_pair(q + 4u * i), int8_pair(q + 4u * i + 2u));
-#else
-      const uint q = bb + W_QS + half_ * 8u;
-      [[unroll]] for (uint i = 0; i < 4; ++i) wq[r][i] = nibbles(q + 2u * i);
-#endif
-    }
-#else
-    // Float weights, any dim-0 stride. The K tail is zero on both sides.
-    k_unit = u * 16u;
-    [[unroll]] for (uint r = 0; r < MV_ROWS; ++r) {
-      wd[r] = 1.0;
-      [[unroll]] for (uint i = 0; i < 4; ++i) {
-        vec4 v;
-        [[unroll]] for (uint j = 0; j < 4; ++j) {
-          const uint k = k_unit + 4u * i + j;
-          v[j] = k < K ? w_float_at(wrow[r] + k * wnb.x) : 0.0;
-        }
-        wq[r][i] = v;
-      }
-    }
-#endif
-
-    // ---- every column against the decoded rows ----
-    [[unroll]] for (uint c = 0; c < MV_COLS; ++c) {
-      if (c < nc) {
-        const uint xcol = xbase + c * xnb.y;
-        vec4 xv[4];
-        [[unroll]] for (uint i = 0; i < 4; ++i) {
-          vec4 v;
-          [[unroll]] for (uint j = 0; j < 4; ++j) {
-            const uint k = k_unit + unit_off(4u * i + j);
+      if (r % n_sg != sg) continue;
+      const uint wrow = wbase + min(m0 + r, M - 1u) * wnb.y;
 #if defined(W_BLOCK)
-            v[j] = x_at(xt, xcol + k * xnb.x);
+      acc[r] += block_dot(read_block(wrow + blk * W_BLOCK_BYTES), xv, sx);
 #else
-            v[j] = k < K ? x_at(xt, xcol + k * xnb.x) : 0.0;
+      vec4 wv[8];
+      load32(W_SLOT, wt, wrow, blk * 32u, K, w_vec4, wv);
+      float s = 0.0;
+      [[unroll]] for (uint i = 0; i < 8; ++i) s += dot(wv[i], xv[i]);
+      acc[r] += s;
 #endif
-          }
-          xv[i] = v;
-        }
-#if defined(W_Q4_0) || defined(W_Q4_1)
-        const float sx = dot(xv[0] + xv[1] + xv[2] + xv[3], vec4(1.0));
-#endif
-        [[unroll]] for (uint r = 0; r < MV_ROWS; ++r) {
-          const float d = dot(wq[r][0], xv[0]) + dot(wq[r][1], xv[1]) + dot(wq[r][2], xv[2]) + dot(wq[r][3], xv[3]);
-#if defined(W_Q4_0)
-          acc[r][c] += wd[r] * (d - 8.0 * sx);
-#elif defined(W_Q4_1)
-          acc[r][c] += wd[r] * d + wm[r] * sx;
-#else
-          acc[r][c] += wd[r] * d;
-#endif
-        }
-      }
     }
   }
 
-  // ---- reduce over the workgroup ----
-  [[unroll]] for (uint r = 0; r < MV_ROWS; ++r) {
-    [[unroll]] for (uint c = 0; c < MV_COLS; ++c) red[c * MV_ROWS + r][tid] = acc[r][c];
-  }
-  const uint n_sums = MV_ROWS * nc;
-  [[unroll]] for (uint s = MV_WG / 2u; s > 0u; s >>= 1u) {
-    barrier();
-    if (tid < s) {
-      for (uint j = 0; j < n_sums; ++j) red[j][tid] += red[j][tid + s];
-    }
-  }
-  barrier();
-  if (tid < n_sums) {
-    const uint r = tid % MV_ROWS, c = tid / MV_ROWS;
+  // ---- sum the lanes of each subgroup ----
+  const uint slot = sg * lanes + lane;
+  [[unroll]] for (uint r = 0; r < MV_ROWS; ++r) red[r][slot] = acc[r];
+  subgroupMemoryBarrierShared();
+  subgroupBarrier();
+  const uvec4 onb = TNB(TOUT);
+  for (uint r = sg + lane * n_sg; r < MV_ROWS; r += lanes * n_sg) {
+    float s = 0.0;
+    for (uint i = 0; i < lanes; ++i) s += red[r][sg * lanes + i];
     if (m0 + r < M) {
-      const uvec4 onb = TNB(TOUT);
-      const uint ob = TOFF(TOUT) + (m0 + r) * onb.x + (n0 + c) * onb.y + b2 * onb.z + b3 * onb.w;
-      t32[TOUT].w[ob >> 2] = floatBitsToUint(red[tid][0]);
+      const uint ob = TOFF(TOUT) + (m0 + r) * onb.x + n * onb.y + b2 * onb.z + b3 * onb.w;
+      t32[TOUT].w[ob >> 2] = floatBitsToUint(s);
     }
   }
 }
