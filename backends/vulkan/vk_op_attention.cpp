@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "backends/vulkan/vk_kernels.h"
+#include "backends/vulkan/vk_loader.h"  // VK_SUBGROUP_FEATURE_* for DeviceCaps::subgroup_ops
 #include "core/dtype.h"
 #include "core/tensor.h"
 
@@ -40,8 +41,24 @@ int64_t heads_per_group(const tsr_tensor_desc& q, const tsr_tensor_desc& k) {
 // on lavapipe: 8 invocations 2.3 ms, 32 3.2 ms, 128 6.3 ms).
 uint32_t group_size(const DeviceCaps& caps) { return caps.subgroup_size >= 16 ? 128 : 8; }
 
-// ml_s and acc_s of attention.comp.
-uint32_t shared_bytes(int64_t heads, int64_t head_dim, uint32_t wg) {
+// The combine through subgroup reductions (attention_sg) where the device has
+// subgroup arithmetic, else through shared memory alone.
+bool subgroup_combine(const DeviceCaps& caps) {
+  constexpr uint32_t kNeed = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+  return (caps.subgroup_ops & kNeed) == kNeed && caps.subgroup_size > 0;
+}
+
+// Subgroups in a workgroup of wg invocations (NSG of attention.comp).
+uint32_t subgroups(const DeviceCaps& caps, uint32_t wg) {
+  return static_cast<uint32_t>(ceil_div(wg, caps.subgroup_size));
+}
+
+// Shared memory of attention.comp: sg_s and part_s, or ml_s and acc_s.
+uint32_t shared_bytes(const DeviceCaps& caps, int64_t heads, int64_t head_dim, uint32_t wg) {
+  if (subgroup_combine(caps)) {
+    const int64_t nsg = subgroups(caps, wg);
+    return static_cast<uint32_t>((2 * heads * nsg + heads * (head_dim + 1) / 2 * 2 * nsg) * 4);
+  }
   const int64_t chunk = std::min<int64_t>(heads * head_dim, 4096 / (wg + 1));
   return static_cast<uint32_t>((2 * heads * wg + chunk * (wg + 1)) * 4);
 }
@@ -85,7 +102,7 @@ bool supports_attention(const DeviceCaps& caps, const tsr_node_desc& n, std::str
     reason = fmt::format("head dim {} outside 1..{}", q.ne[0], kMaxHeadDim);
     return false;
   }
-  if (const uint32_t wg = group_size(caps), need = shared_bytes(heads_per_group(q, k), q.ne[0], wg);
+  if (const uint32_t wg = group_size(caps), need = shared_bytes(caps, heads_per_group(q, k), q.ne[0], wg);
       caps.max_shared_bytes < need || caps.max_invocations < wg) {
     reason = fmt::format("needs {} bytes of shared memory and {} invocations per workgroup", need, wg);
     return false;
@@ -121,11 +138,13 @@ Status encode_attention(Recorder& rec, const tsr_subgraph_node& node) {
   const tsr_tensor_desc& k = node.desc.inputs[1];
   const int64_t heads = heads_per_group(q, k);
   const uint64_t chunks = ceil_div(static_cast<uint64_t>(q.ne[1] / k.ne[1]), static_cast<uint64_t>(heads));
-  Dispatch d = node_dispatch(node, "attention");
   const DeviceCaps& caps = rec.caps();
-  const uint32_t words =
-      (f16_words(caps, node.inputs[1]) ? 1u : 0u) | (f16_words(caps, node.inputs[2]) ? 2u : 0u);
-  d.spec = {static_cast<uint32_t>(heads), static_cast<uint32_t>(q.ne[0]), group_size(caps), words};
+  const bool sg = subgroup_combine(caps);
+  const uint32_t wg = group_size(caps);
+  Dispatch d = node_dispatch(node, sg ? "attention_sg" : "attention");
+  const uint32_t flags = (f16_words(caps, node.inputs[1]) ? 1u : 0u) |
+                         (f16_words(caps, node.inputs[2]) ? 2u : 0u) | (sg ? subgroups(caps, wg) << 2 : 0u);
+  d.spec = {static_cast<uint32_t>(heads), static_cast<uint32_t>(q.ne[0]), wg, flags};
   d.p.set_ku(0, static_cast<uint32_t>(chunks));
   // One workgroup per (token, kv head, chunk of heads); the kv length is
   // looped over inside, so it is not part of the dispatch size.

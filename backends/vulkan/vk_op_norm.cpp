@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "backends/vulkan/vk_kernels.h"
+#include "backends/vulkan/vk_loader.h"  // VK_SUBGROUP_FEATURE_* for DeviceCaps::subgroup_ops
 #include "core/dtype.h"
 #include "core/tensor.h"
 
@@ -17,13 +18,28 @@ namespace {
 
 constexpr uint32_t kRopeGroup = 64;  // local_size_x of rope.comp
 
-// Workgroup size of the row kernels (norm.comp, softmax.comp): about 8
-// elements per invocation, 32 to 128 invocations. Short rows in big
-// workgroups would spend their time in the reduction barriers.
-uint32_t row_group_size(int64_t n) {
+// Row kernels reduce with subgroup arithmetic where the device has it.
+bool subgroup_reduce(const DeviceCaps& caps) {
+  constexpr uint32_t kNeed = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+  return (caps.subgroup_ops & kNeed) == kNeed;
+}
+
+// Workgroup size of the row kernels (norm.comp, softmax.comp). GPUs: about 8
+// elements per invocation, 32 to 128 invocations; short rows in big
+// workgroups would spend their time in the reduction. CPU implementations
+// (subgroups under 16 lanes, e.g. lavapipe's 8) run a workgroup's subgroups
+// one after the other on one thread: one subgroup per row is fastest there
+// and, with subgroup arithmetic, needs no barrier.
+uint32_t row_group_size(const DeviceCaps& caps, int64_t n) {
+  if (caps.subgroup_size > 0 && caps.subgroup_size < 16) return caps.subgroup_size;
   uint32_t wg = 32;
   while (wg < 128 && wg * 8 < n) wg *= 2;
   return wg;
+}
+
+// Subgroups in a workgroup of wg invocations (spec constant NSG).
+uint32_t subgroups(const DeviceCaps& caps, uint32_t wg) {
+  return caps.subgroup_size > 0 ? static_cast<uint32_t>(ceil_div(wg, caps.subgroup_size)) : 0;
 }
 
 uint64_t n_rows(const tsr_tensor_desc& d) {
@@ -64,8 +80,9 @@ bool supports_norm(const DeviceCaps& caps, const tsr_node_desc& n, std::string& 
 }
 
 Status encode_norm(Recorder& rec, const tsr_subgraph_node& node) {
-  Dispatch d = node_dispatch(node, "norm");
-  d.spec[0] = row_group_size(node.desc.inputs[0].ne[0]);
+  Dispatch d = node_dispatch(node, subgroup_reduce(rec.caps()) ? "norm_sg" : "norm");
+  d.spec[0] = row_group_size(rec.caps(), node.desc.inputs[0].ne[0]);
+  d.spec[1] = subgroups(rec.caps(), d.spec[0]);
   d.p.set_ku(0, node.desc.op == TSR_OP_LAYER_NORM ? 1 : 0);
   return rec.add_flat(d, n_rows(node.desc.inputs[0]));
 }
@@ -95,8 +112,9 @@ bool supports_softmax(const DeviceCaps& caps, const tsr_node_desc& n, std::strin
 }
 
 Status encode_softmax(Recorder& rec, const tsr_subgraph_node& node) {
-  Dispatch d = node_dispatch(node, "softmax");
-  d.spec[0] = row_group_size(node.desc.inputs[0].ne[0]);
+  Dispatch d = node_dispatch(node, subgroup_reduce(rec.caps()) ? "softmax_sg" : "softmax");
+  d.spec[0] = row_group_size(rec.caps(), node.desc.inputs[0].ne[0]);
+  d.spec[1] = subgroups(rec.caps(), d.spec[0]);
   d.p.set_ku(0, node.desc.n_inputs == 2 ? 1 : 0);
   return rec.add_flat(d, n_rows(node.desc.inputs[0]));
 }

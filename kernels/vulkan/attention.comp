@@ -19,23 +19,33 @@
 #include "common.glsl"
 
 // Specialization: heads per workgroup, head dim (the register arrays are
-// sized by both), workgroup size, and KV_WORDS: bit 0 (k) / bit 1 (v) set
-// when every row is contiguous f16 on a 4-byte boundary (one 32-bit load per
-// pair of dims instead of two 16-bit loads).
+// sized by both), workgroup size, and FLAGS: bit 0 (k) / bit 1 (v) set when
+// every row is contiguous f16 on a 4-byte boundary (one 32-bit load per pair
+// of dims instead of two 16-bit loads); bits 2.. the subgroups per workgroup,
+// ceil(WG / subgroupSize) (SUBGROUP variant only).
 layout(constant_id = 0) const uint HB = 1;
 layout(constant_id = 1) const uint D = 64;
 layout(constant_id = 2) const uint WG = 64;
-layout(constant_id = 3) const uint KV_WORDS = 0;
+layout(constant_id = 3) const uint FLAGS = 0;
 layout(local_size_x_id = 2) in;
 
+const uint KV_WORDS = FLAGS & 3u;
 const uint NP = (D + 1) / 2;  // dim pairs
 const uint COLS = HB * D;     // accumulator columns (head, dim) of a workgroup
-// Columns exported per combine round: as many as fit in 16 KiB.
-const uint CHUNK = COLS < 4096 / (WG + 1) ? COLS : 4096 / (WG + 1);
 const float NEG_INF = -1.0 / 0.0;
 
-shared float ml_s[2 * HB][WG];         // each invocation's running max, then denominator
-shared float acc_s[CHUNK][WG + 1];     // accumulators, one column per row (+1: no bank conflicts)
+#ifdef SUBGROUP
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+const uint NSG = FLAGS >> 2;
+shared float sg_s[2 * HB][NSG];    // per subgroup: max, then denominator of each head
+shared vec2 part_s[HB * NP][NSG];  // per subgroup: accumulator pair sums
+#else
+// Columns exported per combine round: as many as fit in 16 KiB.
+const uint CHUNK = COLS < 4096 / (WG + 1) ? COLS : 4096 / (WG + 1);
+shared float ml_s[2 * HB][WG];      // each invocation's running max, then denominator
+shared float acc_s[CHUNK][WG + 1];  // accumulators, one column per row (+1: no bank conflicts)
+#endif
 
 // Dims (2p, 2p+1) of the kv row of tensor t at byte `row` (0 past D).
 // `words`: the row is contiguous f16 on a 4-byte boundary, one load per pair.
@@ -112,6 +122,63 @@ void main() {
     }
   }
 
+  const uint ob = elem_byte(TOUT, 0, 0, t, 0), onb0 = TNB(TOUT).x, onb1 = TNB(TOUT).y;
+#ifdef SUBGROUP
+  // Combine the slices with subgroup reductions: the workgroup's max of each
+  // head, every slice rescaled to it, then sums. Across subgroups (NSG > 1)
+  // through shared memory; with one subgroup (CPU devices) no barrier at all.
+  float mx[HB];
+  [[unroll]] for (uint h = 0; h < HB; ++h) mx[h] = subgroupMax(m[h]);
+  if (NSG > 1u) {
+    if (subgroupElect()) [[unroll]] for (uint h = 0; h < HB; ++h) sg_s[h][gl_SubgroupID] = mx[h];
+    barrier();
+    [[unroll]] for (uint h = 0; h < HB; ++h)
+      for (uint i = 0; i < NSG; ++i) mx[h] = max(mx[h], sg_s[h][i]);
+  }
+  float f[HB], lsum[HB];
+  [[unroll]] for (uint h = 0; h < HB; ++h) {
+    f[h] = m[h] == NEG_INF ? 0.0 : exp(m[h] - mx[h]);  // 0 for a slice that saw no row
+    lsum[h] = subgroupAdd(l[h] * f[h]);
+  }
+  if (NSG == 1u) {
+    [[unroll]] for (uint h = 0; h < HB; ++h) {
+      const float inv = lsum[h] > 0.0 ? 1.0 / lsum[h] : 0.0;  // no visible rows: zeros
+      [[unroll]] for (uint p = 0; p < NP; ++p) {
+        const vec2 a = subgroupAdd(acc[h][p] * f[h]) * inv;
+        if (tid == (h * NP + p) % WG && h < nh) {
+          const uint ab = ob + (h0 + h) * onb1 + 2u * p * onb0;
+          t32[TOUT].w[ab >> 2] = floatBitsToUint(a.x);
+          if (2u * p + 1u < D) t32[TOUT].w[(ab + onb0) >> 2] = floatBitsToUint(a.y);
+        }
+      }
+    }
+    return;
+  }
+  const bool lead = subgroupElect();
+  [[unroll]] for (uint h = 0; h < HB; ++h) {
+    if (lead) sg_s[HB + h][gl_SubgroupID] = lsum[h];
+    [[unroll]] for (uint p = 0; p < NP; ++p) {
+      const vec2 a = subgroupAdd(acc[h][p] * f[h]);
+      if (lead) part_s[h * NP + p][gl_SubgroupID] = a;
+    }
+  }
+  barrier();
+  for (uint c = tid; c < HB * NP; c += WG) {
+    const uint h = c / NP, p = c % NP;
+    if (h < nh) {
+      vec2 a = vec2(0.0);
+      float ls = 0.0;
+      for (uint i = 0; i < NSG; ++i) {
+        a += part_s[c][i];
+        ls += sg_s[HB + h][i];
+      }
+      a *= ls > 0.0 ? 1.0 / ls : 0.0;
+      const uint ab = ob + (h0 + h) * onb1 + 2u * p * onb0;
+      t32[TOUT].w[ab >> 2] = floatBitsToUint(a.x);
+      if (2u * p + 1u < D) t32[TOUT].w[(ab + onb0) >> 2] = floatBitsToUint(a.y);
+    }
+  }
+#else
   // Combine the slices: each invocation exports its (m, l) and accumulators;
   // after a barrier each column (head h, dim d) is summed over the slices,
   // every slice rescaled to the workgroup's max of head h.
@@ -119,7 +186,6 @@ void main() {
     ml_s[h][tid] = m[h];
     ml_s[HB + h][tid] = l[h];
   }
-  const uint ob = elem_byte(TOUT, 0, 0, t, 0), onb0 = TNB(TOUT).x, onb1 = TNB(TOUT).y;
   [[unroll]] for (uint c0 = 0; c0 < COLS; c0 += CHUNK) {
     [[unroll]] for (uint c = 0; c < CHUNK; ++c) {
       const uint col = c0 + c, h = col / D, d = col % D;
@@ -145,4 +211,5 @@ void main() {
     }
     barrier();  // acc_s is rewritten by the next round
   }
+#endif
 }
