@@ -4,9 +4,11 @@
 // Every tensor may be a strided view in f32, f16 or bf16.
 #include <fmt/format.h>
 
+#include <bit>
 #include <cmath>
-#include <cstring>
 #include <limits>
+#include <numbers>
+#include <utility>
 
 #include "backends/vulkan/vk_kernels.h"
 #include "backends/vulkan/vk_loader.h"  // VK_SUBGROUP_FEATURE_* for DeviceCaps::subgroup_ops
@@ -121,6 +123,12 @@ Status encode_softmax(Recorder& rec, const tsr_subgraph_node& node) {
 
 // ---- rope ----
 
+// v as hi + lo, two floats (a double-float of rope.comp).
+std::pair<float, float> split_double(double v) {
+  const float hi = static_cast<float>(v);
+  return {hi, static_cast<float>(v - static_cast<double>(hi))};
+}
+
 bool supports_rope(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
   if (n.n_inputs != 2) {
     reason = fmt::format("{} inputs, expected x and pos", n.n_inputs);
@@ -155,16 +163,19 @@ Status encode_rope(Recorder& rec, const tsr_subgraph_node& node) {
   // Items per row: n_rot / 2 rotated pairs, then the dims past n_rot copied.
   const uint64_t per_row = static_cast<uint64_t>(x.ne[0] - n_rot / 2);
   const uint64_t items = per_row * n_rows(x);
-  // inv_freq_i = base^(-2i/n_rot) = exp2(i * step): step in double so the
-  // kernel's exponent carries one f32 rounding, not a log2 of f32 accuracy.
-  const float step = static_cast<float>(-2.0 * std::log2(static_cast<double>(node.desc.params.f[0])) /
-                                        static_cast<double>(n_rot));
-  uint32_t step_bits = 0;
-  std::memcpy(&step_bits, &step, sizeof step_bits);
+  // Double-float constants of rope.comp, computed in double: the ratio of
+  // consecutive frequencies and the first frequency in turns.
+  const double freq_scale = node.desc.params.f[1] == 0.0f ? 1.0 : node.desc.params.f[1];
+  const auto [c_hi, c_lo] =
+      split_double(std::pow(static_cast<double>(node.desc.params.f[0]), -2.0 / static_cast<double>(n_rot)));
+  const auto [g_hi, g_lo] = split_double(freq_scale / (2.0 * std::numbers::pi));
   Dispatch d = node_dispatch(node, "rope");
   d.p.set_ku(0, static_cast<uint32_t>(per_row));
   d.p.set_ku(1, static_cast<uint32_t>(items));
-  d.p.set_ku(2, step_bits);
+  d.p.set_ku(2, std::bit_cast<uint32_t>(c_hi));
+  d.p.set_ku(3, std::bit_cast<uint32_t>(c_lo));
+  d.p.set_ku(4, std::bit_cast<uint32_t>(g_hi));
+  d.p.set_ku(5, std::bit_cast<uint32_t>(g_lo));
   return rec.add_flat(d, ceil_div(items, kRopeGroup));
 }
 

@@ -1,26 +1,52 @@
 #version 450
 // rope(x [head_dim, n_head, n_tokens, ne3], pos i32 [n_tokens]). One
 // invocation per item of a row: items 0 .. n_rot/2-1 rotate a pair, the rest
-// copy the dims past n_rot. ip[0] n_rot, ip[1] mode (0 normal, 2 neox),
-// fp[1] freq_scale (0 -> 1).
+// copy the dims past n_rot. ip[0] n_rot, ip[1] mode (0 normal, 2 neox).
+//
+// The angle pos * freq_scale * base^(-2i/n_rot) reaches 1e5 rad and more; an
+// f32 product would be off by ~pos * 1e-7 rad. It is computed in turns with
+// double-float arithmetic (pairs of f32, exact products by Dekker's split):
+// g_i = freq_scale / (2 pi) * c^i with c = base^(-2/n_rot), both given by the
+// host as double-floats, c^i by binary powering, then frac(pos * g_i), so the
+// only f32 rounding left is that of the reduced angle (positions < 2^24).
 // KU(0) items per row (head_dim - n_rot/2), KU(1) items in all,
-// KU(2) -2 log2(freq_base) / n_rot as f32 bits (computed in double on the host:
-// inv_freq_i = exp2(i * KU(2)) then has a single f32 rounding in the exponent).
+// KU(2), KU(3) c (hi, lo), KU(4), KU(5) freq_scale / (2 pi) (hi, lo), f32 bits.
 // Slots: 0 x (f32/f16/bf16, any strides), 1 pos, TOUT out (x's dtype).
 #include "common.glsl"
 
 #define WG 64
 layout(local_size_x = WG) in;
 
-// theta reduced to [-pi, pi] before sin/cos (Cody-Waite, 2 pi split in three
-// so k * C1 and k * C2 are exact for |k| < 2^14): the builtins are only
-// required to be accurate on [-pi, pi], and positions reach 1e5 rad.
-float reduce_angle(float theta) {
-  const float k = round(theta * 0.15915493667125702);
-  precise float r = theta - k * 6.28125;
-  r = r - k * 0.0019359588623046875;
-  r = r - k * -6.516827397717861e-07;
-  return r;
+// ---- double-float arithmetic: value = x + y with |y| <= ulp(x) / 2 ----
+// `precise` keeps the compiler from fusing or reassociating the error terms.
+vec2 split(float a) {  // a = hi + lo, each with 12 significant bits
+  precise float c = 4097.0 * a;
+  precise float hi = c - (c - a);
+  precise float lo = a - hi;
+  return vec2(hi, lo);
+}
+
+vec2 two_prod(float a, float b) {  // a * b exactly, as (product, error)
+  precise float p = a * b;
+  const vec2 as = split(a), bs = split(b);
+  precise float e = ((as.x * bs.x - p) + as.x * bs.y + as.y * bs.x) + as.y * bs.y;
+  return vec2(p, e);
+}
+
+vec2 df_mul(vec2 a, vec2 b) {
+  const vec2 p = two_prod(a.x, b.x);
+  precise float e = p.y + (a.x * b.y + a.y * b.x);
+  precise float s = p.x + e;
+  precise float t = e - (s - p.x);
+  return vec2(s, t);
+}
+
+// frac(pos * g) in [-0.5, 0.5] turns, g a double-float.
+float turns(float pos, vec2 g) {
+  const vec2 p = two_prod(pos, g.x);
+  precise float whole = round(p.x);
+  precise float r = (p.x - whole) + (p.y + pos * g.y);  // p.x - whole is exact
+  return r - round(r);
 }
 
 void main() {
@@ -28,8 +54,8 @@ void main() {
   if (item >= KU(1)) return;
   const uint per_row = KU(0);
   const uint j = item % per_row;
-  const uvec3 r = uvec3((item / per_row) % TNE(0).y, (item / per_row / TNE(0).y) % TNE(0).z,
-                        item / per_row / (TNE(0).y * TNE(0).z));
+  const uint row = item / per_row;
+  const uvec3 r = uvec3(row % TNE(0).y, (row / TNE(0).y) % TNE(0).z, row / (TNE(0).y * TNE(0).z));
   const uint n_rot = uint(IP(0));
   const uint half_rot = n_rot / 2u;
   const uint xdt = TTYPE(0), xnb = TNB(0).x, xb = elem_byte(0, 0, r.x, r.y, r.z);
@@ -42,12 +68,18 @@ void main() {
   const bool neox = IP(1) == 2;
   const uint i0 = neox ? j : 2u * j;
   const uint i1 = neox ? j + half_rot : 2u * j + 1u;
-  const int p = int(t32[1].w[elem_byte(1, r.y, 0, 0, 0) >> 2]);
-  const float freq_scale = FP(1) == 0.0 ? 1.0 : FP(1);
-  const float inv_freq = freq_scale * exp2(float(j) * uintBitsToFloat(KU(2)));
-  const float theta = reduce_angle(float(p) * inv_freq);
-  const float c = cos(theta), s = sin(theta);
+
+  // g_j = g_0 * c^j (turns per position unit).
+  vec2 g = vec2(uintBitsToFloat(KU(4)), uintBitsToFloat(KU(5)));
+  vec2 c = vec2(uintBitsToFloat(KU(2)), uintBitsToFloat(KU(3)));
+  for (uint e = j; e != 0u; e >>= 1) {
+    if ((e & 1u) != 0u) g = df_mul(g, c);
+    c = df_mul(c, c);
+  }
+  const float p = float(int(t32[1].w[elem_byte(1, r.y, 0, 0, 0) >> 2]));
+  const float theta = turns(p, g) * 6.2831853071795865;
+  const float cs = cos(theta), sn = sin(theta);
   const float a = load_float(0, xdt, xb + i0 * xnb), b = load_float(0, xdt, xb + i1 * xnb);
-  store_float(TOUT, odt, ob + i0 * onb, a * c - b * s);
-  store_float(TOUT, odt, ob + i1 * onb, a * s + b * c);
+  store_float(TOUT, odt, ob + i0 * onb, a * cs - b * sn);
+  store_float(TOUT, odt, ob + i1 * onb, a * sn + b * cs);
 }
