@@ -5,13 +5,14 @@
 // head), so every K and V row loaded serves all HB heads. Each invocation
 // walks its own slice of the visible kv rows (rows tid, tid + WG, ...) with
 // its own online softmax (running max, denominator and accumulators in
-// registers); the slices are combined once at the end through shared memory.
-// No barrier per kv row or block: a decode token spreads its kv length over
-// the whole workgroup and a short prefill row leaves invocations idle.
+// registers); the slices are combined once at the end, with subgroup
+// reductions (SUBGROUP variant) or through shared memory alone. No barrier
+// per kv row or block: a decode token spreads its kv length over the whole
+// workgroup; a prefill token early in the sequence leaves invocations idle.
 //
-// Slots: 0 q [D, n_head, n_tokens] (f32/f16/bf16), 1 k, 2 v
-// [D, n_kv_head, kv_size] (f32/f16), 3 pos i32
-// [n_tokens] (read when causal), TOUT out f32 [D, n_head, n_tokens].
+// Slots: 0 q [D, n_head, n_tokens] (f32/f16/bf16), 1 k and 2 v
+// [D, n_kv_head, kv_size] (f32/f16 each), 3 pos i32 [n_tokens] (read when
+// causal), TOUT out f32 [D, n_head, n_tokens].
 // ip[0] causal, ip[1] step parameter holding the kv length (-1: kv_size),
 // fp[0] scale (0: 1/sqrt(D)). KU(0) workgroups per kv head (head chunks).
 // The kv length is read here on every execution, so one recorded graph
