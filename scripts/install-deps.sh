@@ -2,8 +2,11 @@
 # Installs the Debian packages Tessera builds and tests with, only those that
 # are missing. Runs as root (as on the CI machines) or through sudo.
 set -euo pipefail
+# Vulkan: headers and glslc to build; the loader, Mesa's lavapipe (a real
+# Vulkan driver on the CPU) and the Khronos validation layers to test.
 packages=(cmake ninja-build g++ pkg-config ccache clang-format
-          libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libdnnl-dev)
+          libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libdnnl-dev
+          libvulkan-dev glslc libvulkan1 mesa-vulkan-drivers vulkan-validationlayers)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

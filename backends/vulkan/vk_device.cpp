@@ -213,7 +213,7 @@ Status device_props(const DeviceState& d, tsr_device_props* out) {
   const size_t size = std::min<size_t>(out->struct_size, sizeof(tsr_device_props));
   tsr_device_props p{};
   p.struct_size = out->struct_size;
-  std::snprintf(p.name, sizeof p.name, "%s", d.props.deviceName);
+  std::snprintf(p.name, sizeof p.name, "%.127s", d.props.deviceName);
   std::snprintf(p.vendor, sizeof p.vendor, "%s (0x%04x)", vendor_name(d.props.vendorID), d.props.vendorID);
   const uint32_t v = d.props.driverVersion;
   std::snprintf(p.driver, sizeof p.driver, "Vulkan %u.%u.%u, driver 0x%x",

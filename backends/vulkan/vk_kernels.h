@@ -28,8 +28,8 @@ struct DeviceCaps {
   uint32_t max_shared_bytes = 0;       // maxComputeSharedMemorySize
   uint32_t subgroup_size = 0;
   uint32_t subgroup_ops = 0;  // VkSubgroupFeatureFlags usable in compute shaders (0: none)
-  bool fp16_arith = false;  // shaderFloat16
-  bool int8_arith = false;  // shaderInt8
+  bool fp16_arith = false;    // shaderFloat16
+  bool int8_arith = false;    // shaderInt8
 };
 
 // Tensor slots of a dispatch: inputs 0..5, output 6 (TOUT in GLSL).

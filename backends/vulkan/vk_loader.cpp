@@ -51,9 +51,10 @@ bool load_instance_fns(VkInstance instance, Fns* fns, std::string* reason) {
   return true;
 }
 
-void close_loader(void* handle) {
-  if (handle) dlclose(handle);
-}
+// The loader stays loaded for the life of the process: drivers keep thread
+// locals and atexit handlers (unloading them under a live thread is a known
+// crash), and leak reports from a still-mapped driver name its library.
+void close_loader(void*) {}
 
 const char* result_name(VkResult r) {
   switch (r) {

@@ -141,8 +141,11 @@ bool supports_node(const DeviceCaps& caps, const tsr_node_desc& n, std::string& 
     reason = fmt::format("{} inputs", n.n_inputs);
     return false;
   }
+  // matmul splits a weight larger than one binding into row chunks itself.
   for (int i = 0; i < n.n_inputs; ++i)
-    if (!fits_binding(caps, n.inputs[i], fmt::format("input {}", i).c_str(), reason)) return false;
+    if (!(n.op == TSR_OP_MATMUL && i == 0) &&
+        !fits_binding(caps, n.inputs[i], fmt::format("input {}", i).c_str(), reason))
+      return false;
   if (!fits_binding(caps, n.output, "output", reason)) return false;
   return k->supports(caps, n, reason);
 }

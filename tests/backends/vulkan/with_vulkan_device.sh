@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# with_vulkan_device.sh TESSERA_INFO COMMAND...: runs COMMAND when Tessera
+# lists a Vulkan device; otherwise prints why not and exits 77, which ctest
+# reports as skipped (SKIP_RETURN_CODE), never as passed.
+set -euo pipefail
+info=$1
+shift
+listing=$("$info")
+if ! grep -q '^  vulkan:0 ' <<<"$listing"; then
+  echo "skipped: no Vulkan device. tessera-info says:"
+  echo "$listing" | grep -E '^note: vulkan' || echo "  (no note from the Vulkan backend: built without it?)"
+  echo "On Debian: apt-get install mesa-vulkan-drivers (lavapipe, a Vulkan driver on the CPU)."
+  exit 77
+fi
+exec "$@"
