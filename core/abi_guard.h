@@ -40,4 +40,20 @@ tsr_status_code guarded(const char* op, tsr_error* err, F&& f) {
   }
 }
 
+// supports_op's body: f(reason) -> bool, with exceptions answered "no" and
+// the reason copied out (truncated to reason_len) when the answer is no.
+template <typename F>
+int32_t guarded_supports(char* reason, size_t reason_len, F&& f) {
+  std::string why;
+  bool ok = false;
+  try {
+    ok = f(why);
+  } catch (...) {
+    ok = false;
+    why = "internal error";
+  }
+  if (!ok && reason && reason_len > 0) std::snprintf(reason, reason_len, "%s", why.c_str());
+  return ok ? 1 : 0;
+}
+
 }  // namespace tsr

@@ -8,6 +8,7 @@
 
 #include "backends/cpu/cpu_internal.h"
 #include "core/tensor.h"
+#include "ops/op_schema.h"
 
 tsr_bk_prepared_s::~tsr_bk_prepared_s() {
   plans.clear();  // oneDNN state refers to the scratch: drop it first
@@ -17,13 +18,7 @@ tsr_bk_prepared_s::~tsr_bk_prepared_s() {
 namespace tsr::cpu {
 namespace {
 
-const char* op_name(int32_t op) {
-  static const char* const kNames[TSR_OP_COUNT] = {
-      "none",     "get_rows",   "matmul",  "add",     "sub",     "mul",    "div",    "scale",
-      "rms_norm", "layer_norm", "rope",    "softmax", "silu",    "gelu",   "swiglu", "attention",
-      "set_rows", "cpy",        "reshape", "view",    "permute", "concat", "argmax"};
-  return op >= 0 && op < TSR_OP_COUNT ? kNames[op] : "unknown";
-}
+using ops::op_name;
 
 bool same_layout(const tsr_tensor_desc& a, const tsr_tensor_desc& b) {
   if (a.dtype != b.dtype) return false;
@@ -95,19 +90,13 @@ Status prepare_impl(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_prep
 }  // namespace
 
 int32_t supports_op(tsr_bk_device device, const tsr_node_desc* node, char* reason, size_t reason_len) {
-  std::string why;
-  bool ok = false;
-  try {
-    if (!node)
+  return guarded_supports(reason, reason_len, [&](std::string& why) {
+    if (!node) {
       why = "null node";
-    else
-      ok = supports_node(*node, why);
-  } catch (...) {
-    ok = false;
-    why = "internal error";
-  }
-  if (!ok && reason && reason_len > 0) std::snprintf(reason, reason_len, "%s", why.c_str());
-  return ok ? 1 : 0;
+      return false;
+    }
+    return supports_node(*node, why);
+  });
 }
 
 tsr_status_code prepare(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_prepared* out_prepared,

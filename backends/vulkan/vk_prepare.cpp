@@ -11,6 +11,7 @@
 #include "backends/vulkan/vk_internal.h"
 #include "core/dtype.h"
 #include "core/tensor.h"
+#include "ops/op_schema.h"
 
 namespace tsr::vk {
 namespace {
@@ -18,13 +19,7 @@ namespace {
 constexpr uint64_t kParamBytes = sizeof(ParamBlock::u);  // 512
 constexpr int kMaxStepValues = 16;
 
-const char* op_name(int32_t op) {
-  static const char* const kNames[TSR_OP_COUNT] = {
-      "none",     "get_rows",   "matmul",  "add",     "sub",     "mul",    "div",    "scale",
-      "rms_norm", "layer_norm", "rope",    "softmax", "silu",    "gelu",   "swiglu", "attention",
-      "set_rows", "cpy",        "reshape", "view",    "permute", "concat", "argmax"};
-  return op >= 0 && op < TSR_OP_COUNT ? kNames[op] : "unknown";
-}
+using ops::op_name;
 
 struct Bound {
   Dispatch d;
@@ -369,19 +364,13 @@ void print_profile(const Prepared& p) {
 }  // namespace
 
 int32_t supports_op(tsr_bk_device device, const tsr_node_desc* node, char* reason, size_t reason_len) {
-  std::string why;
-  bool ok = false;
-  try {
-    if (!device || !node)
+  return guarded_supports(reason, reason_len, [&](std::string& why) {
+    if (!device || !node) {
       why = "null argument";
-    else
-      ok = supports_node(impl(device)->d->caps, *node, why);
-  } catch (...) {
-    ok = false;
-    why = "internal error";
-  }
-  if (!ok && reason && reason_len > 0) std::snprintf(reason, reason_len, "%s", why.c_str());
-  return ok ? 1 : 0;
+      return false;
+    }
+    return supports_node(impl(device)->d->caps, *node, why);
+  });
 }
 
 tsr_status_code prepare(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_prepared* out_prepared,
