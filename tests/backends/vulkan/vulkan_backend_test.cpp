@@ -164,4 +164,48 @@ TEST(VulkanModel, ReplayedCommandBufferSeesNewInputs) {
   }
 }
 
+// A weight larger than one storage binding (lavapipe: 128 MiB) is split into
+// row chunks by the matmul encoder instead of being refused.
+TEST(VulkanModel, WeightLargerThanOneBindingIsSplit) {
+  tessera::Context ctx;
+  if (!has_vulkan_device(ctx)) GTEST_SKIP() << "no Vulkan device";
+  const int64_t k = 4096, m = 36000;  // q8_0: 156.7 MB
+  std::vector<uint8_t> w(static_cast<size_t>(k / 32 * 34 * m));
+  for (size_t b = 0; b < w.size() / 34; ++b) {
+    uint8_t* p = &w[b * 34];
+    p[0] = 0x00;  // f16 scale 2^-7
+    p[1] = 0x20;
+    for (size_t j = 0; j < 32; ++j) p[2 + j] = static_cast<uint8_t>((b * 7 + j * 13) % 255);
+  }
+  tsr_device_info info{};
+  for (const auto& d : ctx.devices())
+    if (std::string(d.backend) == "vulkan") info = d;
+  const std::string details = info.props.details;
+  const auto at = details.find("max storage buffer range: ");
+  ASSERT_NE(at, std::string::npos);
+  const uint64_t range_mib = std::stoull(details.substr(at + 26));
+  if (w.size() <= (range_mib << 20)) GTEST_SKIP() << "this device binds " << range_mib << " MiB at once";
+
+  std::vector<float> xv(static_cast<size_t>(k));
+  for (int64_t i = 0; i < k; ++i) xv[static_cast<size_t>(i)] = static_cast<float>(std::sin(0.1 * double(i)));
+  tessera::Graph g(ctx);
+  auto wt = g.weight("w", TSR_DTYPE_Q8_0, {k, m}, w.data(), w.size());
+  auto x = g.input("x", TSR_DTYPE_F32, {k, 1});
+  auto y = g.matmul(wt, x);
+  g.output(y);
+  tessera::Model model(ctx, g, {"vulkan"}, /*strict=*/true);
+  model.set_input(x, xv);
+  model.execute();
+  const auto out = model.output<float>(y, static_cast<size_t>(m));
+  for (int64_t r = 0; r < m; r += 997) {  // rows across every chunk
+    double ref = 0;
+    for (int64_t i = 0; i < k; ++i) {
+      const size_t b = static_cast<size_t>(r * (k / 32) + i / 32);
+      ref += (1.0 / 128) * static_cast<int8_t>(w[b * 34 + 2 + static_cast<size_t>(i % 32)]) *
+             xv[static_cast<size_t>(i)];
+    }
+    ASSERT_NEAR(out[static_cast<size_t>(r)], ref, 1e-3 * (1 + std::abs(ref))) << "row " << r;
+  }
+}
+
 }  // namespace
