@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""Checks tessera-bench result files and its compare step.
+
+    check_bench_json.py results   --bench BIN --workdir DIR --ops OPS.json --e2e E2E.json
+    check_bench_json.py bad-input --bench BIN --workdir DIR
+    check_bench_json.py smollm2   --bench BIN --workdir DIR     (exit 77: model not present)
+
+results:   both files follow schema tessera-bench/1 (benchmarks/README.md) and
+           are sane (positive times, gflops = flop / median / 1e9, roofline
+           share in (0, 1.5]); compare merges them (and a copy of the ops
+           file, a second source) into a table, a CSV and three SVG charts
+           that parse as XML and hold bars / points for every source.
+bad-input: malformed or foreign JSON given to compare, and bad flags, exit
+           with code 2 and a message naming the problem; a missing model
+           exits 1 with the library's message; nothing crashes.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+RUN_KEYS = ["tool", "tessera_version", "git_commit", "build_type", "compiler", "date", "hostname",
+            "cpu_model", "threads", "command_line"]
+DEVICE_KEYS = ["name", "backend", "description", "driver", "peak_gflops", "peak_gbps", "peak_source"]
+OP_KEYS = ["kind", "engine", "device", "backend", "name", "op", "dtype", "shape", "status", "reason", "reps",
+           "median_s", "min_s", "max_s", "spread", "flop", "bytes", "gflops", "gbps", "roofline_share"]
+E2E_KEYS = ["kind", "engine", "device", "backend", "model", "test", "n_prompt", "n_gen", "threads", "reps",
+            "tokens_per_second", "tokens_per_second_min", "tokens_per_second_max", "samples_seconds"]
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+failures: list[str] = []
+
+
+def check(cond: bool, msg: str) -> bool:
+    if not cond:
+        failures.append(msg)
+    return cond
+
+
+def close(a: float, b: float, rel: float = 1e-6) -> bool:
+    return abs(a - b) <= rel * max(abs(a), abs(b), 1e-300)
+
+
+def is_num(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def validate_doc(path: str, kind: str) -> dict:
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    where = os.path.basename(path)
+    check(doc.get("schema") == "tessera-bench/1", f"{where}: schema is {doc.get('schema')!r}")
+    run = doc.get("run", {})
+    for k in RUN_KEYS:
+        check(k in run, f"{where}: run.{k} missing")
+    check(run.get("tool") == "tessera-bench", f"{where}: run.tool")
+    check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", run.get("date", "")) is not None,
+          f"{where}: run.date {run.get('date')!r} is not UTC ISO 8601")
+    check(re.fullmatch(r"[0-9a-f]{7,40}|unknown", run.get("git_commit", "")) is not None,
+          f"{where}: run.git_commit {run.get('git_commit')!r}")
+    check(isinstance(run.get("threads"), int) and run["threads"] > 0, f"{where}: run.threads")
+    check("tessera-bench" in run.get("command_line", ""), f"{where}: run.command_line")
+    devices = {}
+    for d in doc.get("devices", []):
+        for k in DEVICE_KEYS:
+            check(k in d, f"{where}: device {d.get('name')}: {k} missing")
+        for k in ("peak_gflops", "peak_gbps"):
+            check(d.get(k) is None or (is_num(d[k]) and d[k] > 0), f"{where}: device {d.get('name')}: {k} = {d.get(k)}")
+        check(d.get("peak_source") in (None, "declared", "probe:native", "probe:op", "declared+probe:native",
+                                       "declared+probe:op"), f"{where}: peak_source {d.get('peak_source')!r}")
+        devices[d.get("name")] = d
+    check(len(devices) > 0, f"{where}: no devices")
+    results = doc.get("results", [])
+    check(len(results) > 0, f"{where}: no results")
+    names = set()
+    for r in results:
+        check(r.get("device") in devices, f"{where}: result on unlisted device {r.get('device')!r}")
+        check(r.get("kind") == kind, f"{where}: kind {r.get('kind')!r}, expected {kind}")
+        if kind == "op":
+            validate_op(where, r, devices.get(r.get("device"), {}))
+            key = (r.get("device"), r.get("name"))
+            check(key not in names, f"{where}: duplicate workload {key}")
+            names.add(key)
+        else:
+            validate_e2e(where, r)
+    return doc
+
+
+def validate_op(where: str, r: dict, dev: dict) -> None:
+    name = r.get("name")
+    for k in OP_KEYS:
+        check(k in r, f"{where}: {name}: {k} missing")
+    check(r.get("engine") == "tessera", f"{where}: {name}: engine")
+    check(isinstance(r.get("shape"), dict) and all(isinstance(v, int) and v > 0 for v in r["shape"].values()),
+          f"{where}: {name}: shape {r.get('shape')}")
+    check(r.get("status") in ("ok", "unsupported", "skipped", "error"), f"{where}: {name}: status")
+    check(is_num(r.get("flop")) and r["flop"] > 0 and is_num(r.get("bytes")) and r["bytes"] > 0,
+          f"{where}: {name}: flop / bytes")
+    if r.get("status") != "ok":
+        check(bool(r.get("reason")), f"{where}: {name}: a {r.get('status')} result without a reason")
+        return
+    med, lo, hi = r.get("median_s"), r.get("min_s"), r.get("max_s")
+    if not check(all(is_num(v) and v > 0 for v in (med, lo, hi)), f"{where}: {name}: times {lo} {med} {hi}"):
+        return
+    check(lo <= med <= hi, f"{where}: {name}: min <= median <= max")
+    check(isinstance(r.get("reps"), int) and r["reps"] >= 1, f"{where}: {name}: reps")
+    check(is_num(r.get("spread")) and r["spread"] >= 0, f"{where}: {name}: spread")
+    check(close(r["gflops"], r["flop"] / med / 1e9), f"{where}: {name}: gflops {r['gflops']} != flop/median/1e9")
+    check(close(r["gbps"], r["bytes"] / med / 1e9), f"{where}: {name}: gbps {r['gbps']} != bytes/median/1e9")
+    if dev.get("peak_gflops") and dev.get("peak_gbps"):
+        share = r.get("roofline_share")
+        check(is_num(share) and 0 < share <= 1.5, f"{where}: {name}: roofline_share {share} not in (0, 1.5]")
+        roof = min(dev["peak_gflops"], r["flop"] / r["bytes"] * dev["peak_gbps"])
+        check(close(share, r["gflops"] / roof), f"{where}: {name}: roofline_share != gflops / roof")
+
+
+def validate_e2e(where: str, r: dict) -> None:
+    test = r.get("test")
+    check(sorted(r.keys()) == sorted(E2E_KEYS), f"{where}: {test}: keys {sorted(r.keys())} != {sorted(E2E_KEYS)}")
+    check(r.get("engine") == "tessera", f"{where}: {test}: engine")
+    n_p, n_g = r.get("n_prompt"), r.get("n_gen")
+    check((test == f"pp{n_p}" and n_g == 0) or (test == f"tg{n_g}" and n_p == 0),
+          f"{where}: test {test!r} with n_prompt {n_p}, n_gen {n_g}")
+    samples = r.get("samples_seconds", [])
+    check(len(samples) == r.get("reps") and all(is_num(s) and s > 0 for s in samples), f"{where}: {test}: samples")
+    if not samples:
+        return
+    tps = sorted((n_p + n_g) / s for s in samples)
+    mid = len(tps) // 2
+    median = tps[mid] if len(tps) % 2 else (tps[mid - 1] + tps[mid]) / 2
+    check(close(r["tokens_per_second"], median, 1e-6), f"{where}: {test}: tokens_per_second != median of samples")
+    check(close(r["tokens_per_second_min"], tps[0]) and close(r["tokens_per_second_max"], tps[-1]),
+          f"{where}: {test}: min / max")
+
+
+def run(cmd: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+def svg_marks(path: str, cls: str, tag: str) -> set[int]:
+    root = ET.parse(path).getroot()
+    check(root.tag == SVG_NS + "svg", f"{path}: root is {root.tag}")
+    return {int(e.get("data-source")) for e in root.iter(SVG_NS + tag) if e.get("class") == cls}
+
+
+def cmd_results(a) -> None:
+    ops = validate_doc(a.ops, "op")
+    validate_doc(a.e2e, "e2e")
+    want = {"matvec q4_1 smollm2.ffn_up 576x1536", "rms_norm f32 smollm2 576x512",
+            "attention decode f16kv smollm2 kv128"}
+    got = {r["name"] for r in ops["results"] if r["status"] == "ok"}
+    check(want <= got, f"ops: expected ok results for {sorted(want - got)}")
+    # A second source: the same results under another file name.
+    other = os.path.join(a.workdir, "ops_copy.json")
+    shutil.copyfile(a.ops, other)
+    prefix = os.path.join(a.workdir, "cmp")
+    out_csv = os.path.join(a.workdir, "cmp.csv")
+    p = run([a.bench, "compare", a.ops, other, a.e2e, "--svg", prefix, "--csv", out_csv])
+    if not check(p.returncode == 0, f"compare exit {p.returncode}: {p.stderr}"):
+        return
+    for name in want:
+        check(name in p.stdout, f"compare table lacks {name!r}")
+    check("x1.00" in p.stdout, "compare table lacks the ratio x1.00 of identical sources")
+    with open(out_csv, newline="") as f:
+        rows = list(csv.DictReader(f))
+    check(len({r["source"] for r in rows}) == 3, f"compare CSV sources: {sorted({r['source'] for r in rows})}")
+    # Sources: 0 = ops.json, 1 = ops_copy.json, 2 = e2e.json.
+    check(svg_marks(prefix + "-ops.svg", "bar", "rect") >= {0, 1}, "ops.svg: bars for sources 0 and 1")
+    check(svg_marks(prefix + "-e2e.svg", "bar", "rect") == {2}, "e2e.svg: bars for source 2")
+    check(svg_marks(prefix + "-roofline.svg", "point", "circle") >= {0, 1}, "roofline.svg: points for 0 and 1")
+    check(svg_marks(prefix + "-roofline.svg", "roof", "polyline") >= {0, 1}, "roofline.svg: roofs for 0 and 1")
+
+
+def expect_usage_error(a, args: list[str], needle: str, code: int = 2) -> None:
+    p = run([a.bench] + args)
+    label = " ".join(args)
+    check(p.returncode == code, f"`{label}`: exit {p.returncode}, expected {code} (stderr: {p.stderr.strip()})")
+    check(needle in p.stderr, f"`{label}`: stderr lacks {needle!r}: {p.stderr.strip()!r}")
+
+
+def cmd_bad_input(a) -> None:
+    def write(name: str, text: str) -> str:
+        path = os.path.join(a.workdir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    truncated = write("truncated.json", '{"schema": "tessera-bench/1", "results": [{"kind": "op"')
+    foreign = write("foreign.json", '{"hello": [1, 2, 3]}')
+    not_json = write("not_json.json", "schema = tessera-bench/1\n")
+    bad_kind = write("bad_kind.json", '{"schema": "tessera-bench/1", "results": [{"kind": "x", "device": "cpu:0"}]}')
+    expect_usage_error(a, ["compare", truncated], "truncated.json: malformed JSON at byte")
+    expect_usage_error(a, ["compare", not_json], "not_json.json: malformed JSON at byte 0")
+    expect_usage_error(a, ["compare", foreign], "unsupported schema")
+    expect_usage_error(a, ["compare", bad_kind], "results[0]: not an op or e2e result")
+    expect_usage_error(a, ["compare", os.path.join(a.workdir, "no_such_file.json")], "cannot read")
+    expect_usage_error(a, ["compare"], "no result files")
+    expect_usage_error(a, ["ops", "--min-time", "abc"], "bad value 'abc' for --min-time")
+    expect_usage_error(a, ["ops", "--filter", "("], "bad --filter regex")
+    expect_usage_error(a, ["ops", "--filter", "no workload has this name"], "no workload")
+    expect_usage_error(a, ["ops", "--suite", "gpt5"], "unknown suite")
+    expect_usage_error(a, ["ops", "--bogus"], "unknown option --bogus")
+    expect_usage_error(a, ["ops", "--device"], "--device needs a value")
+    expect_usage_error(a, ["ops", "--device", "nosuchdevice", "--filter", "gemm"], "unknown device 'nosuchdevice'")
+    expect_usage_error(a, ["e2e", "--device", "cpu"], "-m MODEL.gguf is required")
+    expect_usage_error(a, ["e2e", "-m", "x.gguf", "-p", "12,x"], "bad value '12,x' for -p")
+    expect_usage_error(a, ["frobnicate"], "unknown subcommand")
+    # A runtime failure: exit 1 with the C API's message, no crash.
+    expect_usage_error(a, ["e2e", "-m", os.path.join(a.workdir, "missing.gguf"), "--device", "cpu", "--no-probe"],
+                       "missing.gguf", code=1)
+
+
+def cmd_smollm2(a) -> int:
+    model = os.environ.get("TESSERA_SMOLLM2") or os.path.expanduser(
+        "~/.cache/tessera/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+    if not os.path.exists(model):
+        print(f"skipped: {model} not present")
+        return 77
+    out = os.path.join(a.workdir, "e2e_smollm2.json")
+    p = run([a.bench, "e2e", "-m", model, "--device", "cpu", "--threads", "2", "-p", "32", "-n", "8", "--reps", "2",
+             "--json", out])
+    print(p.stdout, p.stderr)
+    if check(p.returncode == 0, f"e2e exit {p.returncode}"):
+        doc = validate_doc(out, "e2e")
+        tests = {r["test"]: r for r in doc["results"]}
+        check(set(tests) == {"pp32", "tg8"}, f"tests {sorted(tests)}")
+        for r in tests.values():
+            check(r["model"] == os.path.basename(model), "model is the file's basename")
+            check(r["tokens_per_second"] > 1, f"{r['test']}: {r['tokens_per_second']} tokens/s")
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=["results", "bad-input", "smollm2"])
+    ap.add_argument("--bench", required=True)
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--ops")
+    ap.add_argument("--e2e")
+    a = ap.parse_args()
+    os.makedirs(a.workdir, exist_ok=True)
+    if a.mode == "results":
+        cmd_results(a)
+    elif a.mode == "bad-input":
+        cmd_bad_input(a)
+    elif cmd_smollm2(a) == 77:
+        return 77
+    for f in failures:
+        print("FAIL:", f)
+    print(f"{a.mode}: {'ok' if not failures else str(len(failures)) + ' failure(s)'}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+// tessera-bench: the types its parts share. The tool sits on the public C API
+// (tessera.h, tessera_llm.h) exactly as an outside user would.
+//
+// Parts, one concept per file:
+//   workloads.cpp     the catalogue of op workloads (LLM layer shapes) with
+//                     their documented FLOP and byte counts
+//   graphs.cpp        one workload -> a graph through the C API, with
+//                     deterministic pseudo-random data
+//   runner.cpp        compile strictly for one device, warm up, time, summarise
+//   probe_native.cpp  CPU peaks: STREAM triad and an FMA-throughput loop
+//   roofline.cpp      each device's peaks: declared, native probe or op probe
+//   stamp.cpp         what every result file is stamped with
+//   json.cpp          a small JSON value, reader and writer
+//   output.cpp        the schema: table, JSON and CSV writers
+//   e2e.cpp           prefill / decode tokens per second through tessera_llm.h
+//   compare.cpp       merging result files into one table
+//   svg.cpp           the charts compare writes
+//   main.cpp          command line
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tessera/tessera.h"
+#include "tessera/tessera_llm.h"
+#include "tools/bench/json.h"
+
+namespace tessera_bench {
+
+// Owning pointers over the C API's destroy functions.
+template <typename T, void (*Destroy)(T*)>
+struct Deleter {
+  void operator()(T* p) const { Destroy(p); }
+};
+using ContextPtr = std::unique_ptr<tsr_context, Deleter<tsr_context, tsr_context_destroy>>;
+using GraphPtr = std::unique_ptr<tsr_graph, Deleter<tsr_graph, tsr_graph_destroy>>;
+using ModelPtr = std::unique_ptr<tsr_model, Deleter<tsr_model, tsr_model_destroy>>;
+using LlmPtr = std::unique_ptr<tsr_llm, Deleter<tsr_llm, tsr_llm_free>>;
+using SessionPtr = std::unique_ptr<tsr_llm_session, Deleter<tsr_llm_session, tsr_llm_session_free>>;
+
+// "[what] message of tsr_last_error()".
+std::string api_error(const char* what);
+
+// ---- Workloads (workloads.cpp) ----------------------------------------------
+
+enum class Kind { kMatmul, kAttention, kRmsNorm, kRope, kSoftmax, kAdd };
+
+struct Workload {
+  std::string name;   // unique, e.g. "matvec q4_1 smollm2.ffn_up 576x1536"
+  std::string op;     // "matvec", "matmul", "gemm", "attention", "rms_norm", ...
+  std::string dtype;  // weight / KV / activation dtype the name refers to
+  std::string suite;  // "smollm2", "llama3-8b", "qwen2-7b", "common"
+  Kind kind = Kind::kMatmul;
+  std::vector<std::pair<std::string, int64_t>> shape;  // written as the "shape" object
+
+  // matmul: w [K, M] of wtype, x f32 [K, N] -> f32 [M, N]
+  int32_t wtype = TSR_DTYPE_F32;
+  int64_t K = 0, M = 0, N = 0;
+  // attention: q f32 [D, H, T], k/v f16 [D, Hkv, S], causal, positions S-T .. S-1
+  // rope: x f32 [D, H, T]; rms_norm / softmax / add: x f32 [cols, rows]
+  int64_t D = 0, H = 0, Hkv = 0, T = 0, S = 0;
+  int64_t cols = 0, rows = 0;
+  float rope_base = 10000.0f;
+
+  double flop = 0;      // documented FLOP count of one execution
+  double bytes = 0;     // documented minimum bytes moved by one execution
+  uint64_t memory = 0;  // bytes the workload holds (host data + device copies)
+};
+
+// Workloads of a suite ("smollm2", "llama3-8b", "qwen2-7b", "all"); every
+// suite includes the common ones ("gemm f32 1024"). Empty for an unknown suite.
+std::vector<Workload> catalogue(const std::string& suite);
+bool is_suite(const std::string& suite);
+// Probe workloads for devices without a native probe: the best GB/s of the
+// bandwidth probes and the best GFLOP/s of the FLOP probes become the peaks.
+std::vector<Workload> bandwidth_probe_workloads();
+std::vector<Workload> flops_probe_workloads();
+
+// ---- Graphs (graphs.cpp) ------------------------------------------------------
+
+// A workload's graph and the data it borrows (weights must outlive models).
+struct BuiltGraph {
+  GraphPtr graph;
+  std::vector<std::vector<uint8_t>> weights;
+  std::vector<std::pair<tsr_tensor, std::vector<uint8_t>>> inputs;
+  tsr_tensor output = -1;
+};
+
+// On failure returns false with *err set (the C API's message).
+bool build_graph(tsr_context* ctx, const Workload& w, BuiltGraph* out, std::string* err);
+
+// ---- Timing and running (runner.cpp) --------------------------------------------
+
+struct TimingOptions {
+  double min_time = 0.5;  // seconds of timed runs, at least
+  int reps = 5;           // timed runs, at least
+  int max_runs = 1000;    // timed runs, at most
+  double warmup = 0.1;    // seconds of warm-up after the first run
+};
+
+struct Summary {
+  std::vector<double> samples;  // seconds, in run order
+  double median = 0, min = 0, max = 0, p10 = 0, p90 = 0;
+  double spread = 0;  // (p90 - p10) / median
+};
+Summary summarize(std::vector<double> samples);
+
+struct DeviceRecord {
+  int32_t index = -1;
+  std::string name, backend, description, vendor, driver, details;
+  uint64_t memory_bytes = 0;
+  double peak_gflops = 0, peak_gbps = 0;
+  std::string peak_source;  // "declared", "probe:native", "probe:op", combinations joined by '+'
+};
+
+struct OpResult {
+  const Workload* w = nullptr;
+  std::string device, backend;
+  std::string status = "ok";  // ok | unsupported | skipped | error
+  std::string reason;
+  Summary t;
+  double gflops = 0, gbps = 0, roofline_share = 0;
+};
+
+// Compiles w strictly for the device, warms up and times it. budget: the
+// most bytes a workload may hold on this device (larger: "skipped").
+OpResult run_workload(tsr_context* ctx, const DeviceRecord& dev, const Workload& w, const TimingOptions& o,
+                      uint64_t budget);
+// Fills gflops, gbps and roofline_share from the timing and the device's peaks.
+void derive_rates(const DeviceRecord& dev, OpResult* r);
+
+// ---- Peaks (probe_native.cpp, roofline.cpp) -------------------------------------
+
+double native_triad_gbps(int threads);  // STREAM triad, GB/s
+double native_fma_gflops(int threads);  // f32 FMA throughput, GFLOP/s
+const char* native_simd_name();         // "avx512f", "avx2+fma" or "scalar"
+
+// Reads every device's info and fills the peaks (declared, or probed).
+bool describe_device(tsr_context* ctx, int32_t index, DeviceRecord* out, std::string* err);
+void measure_peaks(tsr_context* ctx, DeviceRecord* dev, int threads, bool quiet);
+
+// ---- Stamps and output (stamp.cpp, output.cpp) ----------------------------------
+
+struct RunStamp {
+  std::string subcommand, command_line;
+  int threads = 0;
+};
+Json run_json(const RunStamp& s);
+Json device_json(const DeviceRecord& d);
+Json op_result_json(const OpResult& r);
+
+struct E2eResult {
+  std::string device, backend, model, test;
+  int n_prompt = 0, n_gen = 0, threads = 0;
+  Summary t;  // seconds per run
+  double tps = 0, tps_min = 0, tps_max = 0;
+};
+Json e2e_result_json(const E2eResult& r);
+
+// The whole file: {"schema", "run", "devices", "results"}.
+Json document(const RunStamp& s, const std::vector<DeviceRecord>& devices, std::vector<Json> results);
+bool write_json_file(const std::string& path, const Json& doc, std::string* err);
+bool write_csv_file(const std::string& path, const Json& doc, std::string* err);
+// RFC 4180 quoting when s holds a comma, quote or line break.
+std::string csv_escape(const std::string& s);
+
+void print_op_header();
+void print_op_row(const OpResult& r);
+void print_device(const DeviceRecord& d);
+void print_e2e_header();
+void print_e2e_row(const E2eResult& r);
+
+// ---- Command line (main.cpp) ------------------------------------------------------
+
+bool parse_int(const char* s, int64_t lo, int64_t hi, int64_t* out);
+bool parse_double(const char* s, double lo, double hi, double* out);
+// Prints "tessera-bench <sub>: msg" and a usage hint to stderr; returns 2.
+int usage_error(const char* sub, const std::string& msg);
+// Creates the context (threads: CPU workers, 0 = all cores) and resolves
+// device names ("cpu", "vulkan:0"; none = every device). Returns 0, or the
+// exit code after printing why (1: the library failed, 2: unknown device).
+int open_devices(const char* sub, int threads, const std::vector<std::string>& names, ContextPtr* ctx,
+                 std::vector<DeviceRecord>* out);
+// The worker threads a run uses: threads, or the hardware's when 0.
+int effective_threads(int threads);
+
+// ---- Subcommands --------------------------------------------------------------
+
+int ops_main(int argc, char** argv, const std::string& command_line);
+int e2e_main(int argc, char** argv, const std::string& command_line);
+int compare_main(int argc, char** argv);
+
+// One column of a comparison: a (engine, device, host) of one result file.
+struct ChartSource {
+  std::string label;                 // "tessera cpu:0 @host"
+  Json device;                       // the file's record of the device (null when absent)
+  std::vector<const Json*> results;  // its results, owned by the loaded document
+};
+// PREFIX-ops.svg, PREFIX-e2e.svg, PREFIX-roofline.svg (svg.cpp); false with
+// *err when a file cannot be written.
+bool write_svgs(const std::string& prefix, const std::vector<ChartSource>& sources, std::string* err);
+
+}  // namespace tessera_bench

@@ -1,0 +1,147 @@
+// tessera-bench: op workloads and end-to-end LLM speed on every device, with
+// one result schema (benchmarks/README.md), and a compare step that merges
+// result files into a table and SVG charts.
+//
+//   tessera-bench ops [--device NAME]... [--suite smollm2] [--json F] [--csv F]
+//   tessera-bench e2e -m MODEL.gguf [--device NAME]... [-p 128,512] [-n 128]
+//   tessera-bench compare A.json B.json ... [--svg PREFIX] [--csv F]
+//
+// Exit codes: 0 ok, 1 a run failed (a C API error), 2 usage or input error.
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "tools/bench/bench.h"
+
+namespace tessera_bench {
+
+bool parse_int(const char* s, int64_t lo, int64_t hi, int64_t* out) {
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(s, &end, 10);
+  if (!s[0] || *end || errno || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+bool parse_double(const char* s, double lo, double hi, double* out) {
+  char* end = nullptr;
+  const double v = std::strtod(s, &end);
+  if (!s[0] || *end || !(v >= lo && v <= hi)) return false;
+  *out = v;
+  return true;
+}
+
+int usage_error(const char* sub, const std::string& msg) {
+  std::fprintf(stderr, "tessera-bench %s: %s\n(tessera-bench %s --help for usage)\n", sub, msg.c_str(), sub);
+  return 2;
+}
+
+int effective_threads(int threads) {
+  if (threads > 0) return threads;
+  const unsigned hc = std::thread::hardware_concurrency();
+  return hc > 0 ? static_cast<int>(hc) : 1;
+}
+
+int open_devices(const char* sub, int threads, const std::vector<std::string>& names, ContextPtr* ctx,
+                 std::vector<DeviceRecord>* out) {
+  tsr_context_options o{sizeof o, threads, nullptr, 0};
+  tsr_context* raw = nullptr;
+  if (tsr_context_create(&o, &raw) != TSR_OK) {
+    std::fprintf(stderr, "tessera-bench %s: %s\n", sub, api_error("context_create").c_str());
+    return 1;
+  }
+  ctx->reset(raw);
+  std::vector<int32_t> indices;
+  if (names.empty()) {
+    for (int32_t i = 0; i < tsr_device_count(raw); ++i) indices.push_back(i);
+  } else {
+    for (const std::string& n : names) {
+      int32_t idx = -1;
+      if (tsr_device_find(raw, n.c_str(), &idx) != TSR_OK) {
+        std::string known;
+        for (int32_t i = 0; i < tsr_device_count(raw); ++i) {
+          tsr_device_info info{};
+          info.struct_size = sizeof info;
+          if (tsr_device_get_info(raw, i, &info) == TSR_OK)
+            known += std::string(known.empty() ? "" : ", ") + info.name;
+        }
+        for (int32_t i = 0; i < tsr_context_note_count(raw); ++i)
+          std::fprintf(stderr, "note: %s\n", tsr_context_note(raw, i));
+        return usage_error(sub, "unknown device '" + n + "' (" + tsr_last_error() +
+                                    "; devices here: " + (known.empty() ? "none" : known) + ")");
+      }
+      bool dup = false;
+      for (int32_t k : indices) dup = dup || k == idx;
+      if (!dup) indices.push_back(idx);
+    }
+  }
+  for (int32_t i : indices) {
+    DeviceRecord d;
+    std::string err;
+    if (!describe_device(raw, i, &d, &err)) {
+      std::fprintf(stderr, "tessera-bench %s: %s\n", sub, err.c_str());
+      return 1;
+    }
+    out->push_back(std::move(d));
+  }
+  if (out->empty()) {
+    std::fprintf(stderr, "tessera-bench %s: no devices\n", sub);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace tessera_bench
+
+namespace {
+
+void usage(FILE* f) {
+  std::fprintf(
+      f,
+      "usage: tessera-bench ops [--device NAME]... [--threads N] [--suite S] [--filter REGEX]\n"
+      "                         [--min-time S] [--reps N] [--max-mem GIB] [--list] [--json F] [--csv F]\n"
+      "       tessera-bench e2e -m MODEL.gguf [--device NAME]... [--threads N] [-p 128,512] [-n 128]\n"
+      "                         [--reps N] [--json F] [--csv F]\n"
+      "       tessera-bench compare A.json B.json ... [--svg PREFIX] [--csv F]\n"
+      "Each subcommand takes --help. Schema and usage: benchmarks/README.md.\n");
+}
+
+std::string join_command_line(int argc, char** argv) {
+  std::string s;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    const bool plain = !a.empty() && a.find_first_of(" \t\n'\"\\$`*?|&;<>()") == std::string::npos;
+    if (!plain) {
+      std::string q = "'";
+      for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      a = q + "'";
+    }
+    s += (i ? " " : "") + a;
+  }
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const std::string sub = argv[1];
+  const std::string cmd = join_command_line(argc, argv);
+  if (sub == "ops") return tessera_bench::ops_main(argc - 1, argv + 1, cmd);
+  if (sub == "e2e") return tessera_bench::e2e_main(argc - 1, argv + 1, cmd);
+  if (sub == "compare") return tessera_bench::compare_main(argc - 1, argv + 1);
+  if (sub == "-h" || sub == "--help") {
+    usage(stdout);
+    return 0;
+  }
+  std::fprintf(stderr, "tessera-bench: unknown subcommand '%s'\n", sub.c_str());
+  usage(stderr);
+  return 2;
+}
