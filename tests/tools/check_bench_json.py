@@ -154,8 +154,8 @@ def svg_marks(path: str, cls: str, tag: str) -> set[int]:
 def cmd_results(a) -> None:
     ops = validate_doc(a.ops, "op")
     validate_doc(a.e2e, "e2e")
-    want = {"matvec q4_1 smollm2.ffn_up 576x1536", "rms_norm f32 smollm2 576x512",
-            "attention decode f16kv smollm2 kv128"}
+    want = {"matmul q4_1 smollm2.attn_kv 576x192 n512", "matvec f16 smollm2.output 576x49152",
+            "rms_norm f32 smollm2 576x512"}
     got = {r["name"] for r in ops["results"] if r["status"] == "ok"}
     check(want <= got, f"ops: expected ok results for {sorted(want - got)}")
     # A second source: the same results under another file name.
