@@ -194,9 +194,12 @@ bool write_csv_file(const std::string& path, const Json& doc, std::string* err) 
 }
 
 void print_device(const DeviceRecord& d) {
-  std::printf("device %s (%s): %s | driver %s | peak %.1f GFLOP/s, %.1f GB/s (%s)\n", d.name.c_str(),
-              d.backend.c_str(), d.description.c_str(), d.driver.c_str(), d.peak_gflops, d.peak_gbps,
-              d.peak_source.c_str());
+  std::printf("device %s (%s): %s | driver %s | ", d.name.c_str(), d.backend.c_str(), d.description.c_str(),
+              d.driver.c_str());
+  if (d.peak_source.empty())
+    std::printf("peaks unknown\n");
+  else
+    std::printf("peak %.1f GFLOP/s, %.1f GB/s (%s)\n", d.peak_gflops, d.peak_gbps, d.peak_source.c_str());
 }
 
 void print_op_header() {

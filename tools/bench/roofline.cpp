@@ -80,7 +80,9 @@ void measure_peaks(tsr_context* ctx, DeviceRecord* dev, int threads, bool quiet)
                      dev->name.c_str(), why.c_str());
     }
   }
-  if (declared_flops && declared_bw)
+  if (dev->peak_gflops <= 0 && dev->peak_gbps <= 0)
+    dev->peak_source.clear();  // nothing known: written as null
+  else if (declared_flops && declared_bw)
     dev->peak_source = "declared";
   else if (declared_flops || declared_bw)
     dev->peak_source = "declared+" + probe;
