@@ -12,6 +12,7 @@
 //   stamp.cpp         what every result file is stamped with
 //   json.cpp          a small JSON value, reader and writer
 //   output.cpp        the schema: table, JSON and CSV writers
+//   ops.cpp           the ops subcommand: devices, peaks, the workload loop
 //   e2e.cpp           prefill / decode tokens per second through tessera_llm.h
 //   compare.cpp       merging result files into one table
 //   svg.cpp           the charts compare writes
