@@ -141,7 +141,9 @@ const char* native_simd_name();         // "avx512f", "avx2+fma" or "scalar"
 
 // Reads every device's info and fills the peaks (declared, or probed).
 bool describe_device(tsr_context* ctx, int32_t index, DeviceRecord* out, std::string* err);
-void measure_peaks(tsr_context* ctx, DeviceRecord* dev, int threads, bool quiet);
+// Fills the peaks the backend does not declare by probing (when probe), and
+// peak_source (empty when nothing is known).
+void measure_peaks(tsr_context* ctx, DeviceRecord* dev, int threads, bool probe);
 
 // ---- Stamps and output (stamp.cpp, output.cpp) ----------------------------------
 

@@ -132,7 +132,7 @@ int e2e_main(int argc, char** argv, const std::string& command_line) {
   const int nthreads = effective_threads(static_cast<int>(threads));
   if (const int rc = open_devices("e2e", static_cast<int>(threads), devices, &ctx, &devs); rc != 0) return rc;
   for (DeviceRecord& d : devs) {
-    if (probe) measure_peaks(ctx.get(), &d, nthreads, false);
+    measure_peaks(ctx.get(), &d, nthreads, probe);
     print_device(d);
   }
 

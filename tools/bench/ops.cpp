@@ -24,6 +24,7 @@ void usage(FILE* f) {
       "  --reps N        timed runs per workload, at least (default 5; at most 1000 runs)\n"
       "  --max-mem GIB   skip workloads holding more (default: half the available memory)\n"
       "  --list          print the selected workloads and exit\n"
+      "  --no-probe      do not measure undeclared peaks (no roofline share)\n"
       "  --json F        write the results (schema tessera-bench/1) to F\n"
       "  --csv F         write one CSV row per result to F\n");
 }
@@ -56,7 +57,7 @@ int ops_main(int argc, char** argv, const std::string& command_line) {
   std::string suite = "smollm2", filter, json_path, csv_path;
   int64_t threads = 0, reps = 5;
   double min_time = 0.5, max_mem_gib = 0;
-  bool list = false;
+  bool list = false, probe = true;
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
     if (k == "-h" || k == "--help") {
@@ -65,6 +66,10 @@ int ops_main(int argc, char** argv, const std::string& command_line) {
     }
     if (k == "--list") {
       list = true;
+      continue;
+    }
+    if (k == "--no-probe") {
+      probe = false;
       continue;
     }
     static const std::set<std::string> kValued = {"--device", "--threads",  "-t",     "--suite",
@@ -121,7 +126,7 @@ int ops_main(int argc, char** argv, const std::string& command_line) {
   std::vector<DeviceRecord> devs;
   if (const int rc = open_devices("ops", static_cast<int>(threads), devices, &ctx, &devs); rc != 0) return rc;
   for (DeviceRecord& d : devs) {
-    measure_peaks(ctx.get(), &d, effective_threads(static_cast<int>(threads)), false);
+    measure_peaks(ctx.get(), &d, effective_threads(static_cast<int>(threads)), probe);
     print_device(d);
   }
 

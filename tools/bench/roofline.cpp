@@ -53,11 +53,11 @@ bool describe_device(tsr_context* ctx, int32_t index, DeviceRecord* out, std::st
   return true;
 }
 
-void measure_peaks(tsr_context* ctx, DeviceRecord* dev, int threads, bool quiet) {
+void measure_peaks(tsr_context* ctx, DeviceRecord* dev, int threads, bool probe_allowed) {
   const bool declared_flops = dev->peak_gflops > 0, declared_bw = dev->peak_gbps > 0;
   std::string probe;
-  if (!declared_flops || !declared_bw) {
-    if (!quiet) std::fprintf(stderr, "tessera-bench: probing the peaks of %s ...\n", dev->name.c_str());
+  if (probe_allowed && (!declared_flops || !declared_bw)) {
+    std::fprintf(stderr, "tessera-bench: probing the peaks of %s ...\n", dev->name.c_str());
     if (dev->backend == "cpu") {
       probe = "probe:native";
       if (!declared_bw) dev->peak_gbps = native_triad_gbps(threads);
@@ -85,7 +85,7 @@ void measure_peaks(tsr_context* ctx, DeviceRecord* dev, int threads, bool quiet)
   else if (declared_flops && declared_bw)
     dev->peak_source = "declared";
   else if (declared_flops || declared_bw)
-    dev->peak_source = "declared+" + probe;
+    dev->peak_source = probe.empty() ? "declared" : "declared+" + probe;
   else
     dev->peak_source = probe;
 }
