@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/cpu/cpu_profile.h"
 #include "core/abi_guard.h"
 #include "core/status.h"
 #include "kernels/cpu/kernels.h"
@@ -43,7 +44,8 @@ struct tsr_bk_event_s {
 struct tsr_bk_prepared_s {
   tsr_bk_device_s* device = nullptr;
   std::vector<tsr::cpu::NodePlan> plans;
-  char* scratch = nullptr;  // 64-byte aligned arena shared by the nodes
+  char* scratch = nullptr;                     // 64-byte aligned arena shared by the nodes
+  std::unique_ptr<tsr::cpu::Profile> profile;  // TESSERA_CPU_PROFILE only
   ~tsr_bk_prepared_s();
 };
 

@@ -11,7 +11,8 @@
 #include "ops/op_schema.h"
 
 tsr_bk_prepared_s::~tsr_bk_prepared_s() {
-  plans.clear();  // oneDNN state refers to the scratch: drop it first
+  profile.reset();  // prints its summary
+  plans.clear();    // oneDNN state refers to the scratch: drop it first
   tsr::cpu::aligned_free64(scratch);
 }
 
@@ -83,6 +84,11 @@ Status prepare_impl(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_prep
     p.scratch = prep->scratch;
     if (p.bind) TSR_RETURN_IF_ERROR(p.bind(p));
   }
+  if (Profile::enabled()) {
+    std::vector<tsr_node_desc> descs;
+    for (const auto& p : prep->plans) descs.push_back(p.node);
+    prep->profile = std::make_unique<Profile>(descs);
+  }
   *out_prepared = prep.release();
   return Status::ok();
 }
@@ -111,7 +117,18 @@ tsr_status_code execute(tsr_bk_prepared prepared, tsr_bk_queue queue, const tsr_
     ExecCtx ctx;
     ctx.pool = prepared->device->instance->pool.get();
     ctx.step = params;
-    for (const NodePlan& p : prepared->plans) TSR_RETURN_IF_ERROR(p.run(p, ctx));
+    Profile* prof = prepared->profile.get();
+    if (!prof) {
+      for (const NodePlan& p : prepared->plans) TSR_RETURN_IF_ERROR(p.run(p, ctx));
+      return Status::ok();
+    }
+    const int64_t t0 = now_ns();
+    for (size_t i = 0; i < prepared->plans.size(); ++i) {
+      const int64_t t = now_ns();
+      TSR_RETURN_IF_ERROR(prepared->plans[i].run(prepared->plans[i], ctx));
+      prof->add_node(i, now_ns() - t);
+    }
+    prof->add_execute(now_ns() - t0);
     return Status::ok();
   });
 }

@@ -6,6 +6,7 @@
 
 #include "core/dtype.h"
 #include "core/half.h"
+#include "kernels/cpu/dequant.h"
 #include "tessera/tessera_types.h"
 
 namespace tsr::cpu {
@@ -180,7 +181,7 @@ void load_row_any_f32(const void* src, int64_t nb0, int32_t dtype, int64_t n, fl
   const DtypeTraits* t = dtype_traits(dtype);
   if (!t || !t->to_float) return;
   if (nb0 == t->block_bytes) {
-    t->to_float(src, dst, n);
+    if (!dequantize_row_fast(src, dtype, n, dst)) t->to_float(src, dst, n);
     return;
   }
   // Scalar integer types with a strided dim 0.

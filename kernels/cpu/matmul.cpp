@@ -13,6 +13,7 @@
 #include "core/dtype.h"
 #include "core/quant.h"
 #include "kernels/cpu/convert.h"
+#include "kernels/cpu/gemm_f32.h"
 #include "kernels/cpu/quant_dot.h"
 #include "kernels/cpu/thread_pool.h"
 #include "kernels/cpu/vec.h"
@@ -21,6 +22,9 @@ namespace tsr::cpu {
 namespace {
 
 constexpr int64_t kRowBlock = 16;  // weight rows per task: stay in L1/L2 while n varies
+// From this many tokens on, dequantizing weight rows to f32 for the FMA GEMM
+// (gemm_f32.h) beats the per-row integer dot products.
+constexpr int64_t kGemmMinTokens = 8;
 
 bool is_quant(int32_t t) { return t == TSR_DTYPE_Q8_0 || t == TSR_DTYPE_Q4_0 || t == TSR_DTYPE_Q4_1; }
 
@@ -64,15 +68,74 @@ Status run_quant(const NodePlan& p, const ExecCtx& ctx) {
   });
   // 2. Integer dot products, a tile of weight rows against every x row of the batch.
   const QDotFn dot = qdot_best(p.node.inputs[0].dtype);
+  const QDot4Fn dot4 = qdot4_best(p.node.inputs[0].dtype);
+  const int64_t onb0 = p.node.output.nb[0] / 4;
   for_each_tile(p, *ctx.pool, s, [&](int64_t b2, int64_t b3, int64_t m0, int64_t m1, int) {
     for (int64_t n = 0; n < s.N; ++n) {
       const BlockQ16Act* xr = xq + ((b3 * s.B2 + b2) * s.N + n) * nblk;
       float* o = out_at(p, 0, n, b2, b3);
-      const int64_t onb0 = p.node.output.nb[0] / 4;
-      for (int64_t m = m0; m < m1; ++m) o[m * onb0] = dot(s.K, w_row(p, s, m, b2, b3), xr);
+      int64_t m = m0;
+      for (; m + 4 <= m1; m += 4) {
+        const void* w[4] = {w_row(p, s, m, b2, b3), w_row(p, s, m + 1, b2, b3), w_row(p, s, m + 2, b2, b3),
+                            w_row(p, s, m + 3, b2, b3)};
+        float r[4];
+        dot4(s.K, w, xr, r);
+        for (int j = 0; j < 4; ++j) o[(m + j) * onb0] = r[j];
+      }
+      for (; m < m1; ++m) o[m * onb0] = dot(s.K, w_row(p, s, m, b2, b3), xr);
     }
   });
   return Status::ok();
+}
+
+// Prefill: x packed once per batch, then blocks of weight rows dequantized
+// into thread scratch and multiplied by every token group (gemm_f32.h).
+Status run_gemm(const NodePlan& p, const ExecCtx& ctx) {
+  const MatmulShape s = MatmulShape::of(p.node);
+  const auto& w = p.node.inputs[0];
+  const auto& x = p.node.inputs[1];
+  const int64_t groups = (s.N + kGemmTokens - 1) / kGemmTokens;
+  const int64_t batch_floats = gemm_packed_x_floats(s.N, s.K);
+  auto* packed = reinterpret_cast<float*>(p.scratch);
+  ctx.pool->parallel_for(s.B2 * s.B3 * groups, 1, [&](int64_t begin, int64_t end, int tid) {
+    auto* row = reinterpret_cast<float*>(p.thread_scratch(tid));
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t b = t / groups, g = t % groups;
+      float* group = packed + b * batch_floats + g * kGemmTokens * s.K;
+      const int64_t n0 = g * kGemmTokens, nv = std::min(kGemmTokens, s.N - n0);
+      if (nv < kGemmTokens) std::memset(group, 0, sizeof(float) * kGemmTokens * s.K);
+      for (int64_t j = 0; j < nv; ++j) {
+        load_row_f32(p.in[1] + row_offset(x, b * s.N + n0 + j), x.nb[0], x.dtype, s.K, row);
+        gemm_pack_token(row, s.K, j, group);
+      }
+    }
+  });
+  const int64_t m_blocks = (s.M + kGemmRowBlock - 1) / kGemmRowBlock;
+  const int64_t out_stride = p.node.output.nb[1] / 4;
+  ctx.pool->parallel_for(m_blocks * s.B2 * s.B3, 1, [&](int64_t begin, int64_t end, int tid) {
+    auto* wd = reinterpret_cast<float*>(p.thread_scratch(tid));
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t b = t / m_blocks, m0 = (t % m_blocks) * kGemmRowBlock;
+      const int64_t b2 = b % s.B2, b3 = b / s.B2, rows = std::min(kGemmRowBlock, s.M - m0);
+      for (int64_t r = 0; r < rows; ++r)
+        load_row_any_f32(w_row(p, s, m0 + r, b2, b3), w.nb[0], w.dtype, s.K, wd + r * s.K);
+      gemm_rows(wd, rows, s.K, packed + b * batch_floats, s.N, out_at(p, m0, 0, b2, b3), out_stride);
+    }
+  });
+  return Status::ok();
+}
+
+bool gemm_applies(const NodePlan& p) {
+  const MatmulShape s = MatmulShape::of(p.node);
+  const auto& o = p.node.output;
+  return s.N >= kGemmMinTokens && o.nb[0] == 4 && o.nb[1] % 4 == 0;
+}
+
+void plan_gemm(NodePlan& p) {
+  const MatmulShape s = MatmulShape::of(p.node);
+  p.run = run_gemm;
+  p.scratch_shared = static_cast<size_t>(s.B2 * s.B3 * gemm_packed_x_floats(s.N, s.K)) * sizeof(float);
+  p.scratch_per_thread = static_cast<size_t>(kGemmRowBlock * s.K) * sizeof(float);
 }
 
 Status run_float(const NodePlan& p, const ExecCtx& ctx) {
@@ -168,6 +231,10 @@ Status plan_matmul(NodePlan& p) {
   const MatmulShape s = MatmulShape::of(p.node);
   const auto& w = p.node.inputs[0];
   const auto& x = p.node.inputs[1];
+  if (is_quant(w.dtype) && gemm_applies(p)) {
+    plan_gemm(p);
+    return Status::ok();
+  }
   if (is_quant(w.dtype)) {
     p.run = run_quant;
     p.scratch_shared = static_cast<size_t>(s.x_rows() * (s.K / kQK)) * sizeof(BlockQ16Act);
@@ -175,6 +242,10 @@ Status plan_matmul(NodePlan& p) {
     return Status::ok();
   }
   if (matmul_plan_onednn(p)) return Status::ok();
+  if (gemm_applies(p)) {
+    plan_gemm(p);
+    return Status::ok();
+  }
   p.run = run_float;
   const bool x_direct = x.dtype == TSR_DTYPE_F32 && x.nb[0] == 4;
   const bool w_direct = w.dtype == TSR_DTYPE_F32 && w.nb[0] == 4;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstring>
+#include <type_traits>
 
 #include "core/half.h"
 #include "kernels/cpu/convert.h"
@@ -54,20 +56,18 @@ float dot_q4_0_scalar(int64_t n, const void* w, const BlockQ16Act* x) {
   return sum;
 }
 
-// sum_j (q_j d + m) * (y_j dx) = d dx sum(q y) + m dx sum(y)
+// sum_j (q_j d + m) * (y_j dx) = d dx sum(q y) + m (dx sum(y)), the last
+// factor precomputed per activation block (BlockQ16Act::s).
 float dot_q4_1_scalar(int64_t n, const void* w, const BlockQ16Act* x) {
   const auto* b = static_cast<const BlockQ4_1*>(w);
   float sum = 0.0f;
   for (int64_t i = 0; i < n / kQK; ++i) {
-    int32_t acc = 0, ysum = 0;
+    int32_t acc = 0;
     for (int j = 0; j < kQK / 2; ++j) {
       acc += (b[i].qs[j] & 0x0f) * x[i].qs[j];
       acc += (b[i].qs[j] >> 4) * x[i].qs[j + kQK / 2];
-      ysum += x[i].qs[j] + x[i].qs[j + kQK / 2];
     }
-    const float dx = x[i].d;
-    sum += static_cast<float>(acc) * (f16_to_f32(b[i].d) * dx) +
-           static_cast<float>(ysum) * (f16_to_f32(b[i].m) * dx);
+    sum += static_cast<float>(acc) * (f16_to_f32(b[i].d) * x[i].d) + f16_to_f32(b[i].m) * x[i].s;
   }
   return sum;
 }
@@ -79,16 +79,26 @@ void quantize_q16_act_scalar(const float* x, BlockQ16Act* y, int64_t n) {
     float d, id;
     block_scale(amax, d, id);
     y[i].d = d;
+    int32_t sum = 0;
     for (int j = 0; j < kQK; ++j) {
       const float q = std::clamp(std::nearbyint(x[i * kQK + j] * id), -kQ16Max, kQ16Max);
       y[i].qs[j] = static_cast<int16_t>(q);
+      sum += y[i].qs[j];
     }
+    y[i].s = d * static_cast<float>(sum);
   }
 }
 
 // ---- AVX2 -------------------------------------------------------------------
 
 #define TSR_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+TSR_AVX2 inline int32_t hsum_i32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+  return _mm_cvtsi128_si32(s);
+}
 
 TSR_AVX2 inline float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -155,19 +165,89 @@ TSR_AVX2 float dot_sym_avx2(int64_t n, const void* w, const BlockQ16Act* x) {
 
 TSR_AVX2 float dot_q4_1_avx2(int64_t n, const void* w, const BlockQ16Act* x) {
   const auto* b = static_cast<const BlockQ4_1*>(w);
-  __m256 acc = _mm256_setzero_ps(), acc_m = _mm256_setzero_ps();
-  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc = _mm256_setzero_ps();
+  float acc_m = 0.0f;
   for (int64_t i = 0; i < n / kQK; ++i) {
     __m256i w0, w1, x0, x1;
     widen_nibbles(b[i].qs, w0, w1);  // unsigned 0..15
     load_x(x[i], x0, x1);
-    const float dx = x[i].d;
-    const __m256i ys = block_dot(ones, ones, x0, x1);  // lanes of sum(y)
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(b[i].d) * dx),
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(b[i].d) * x[i].d),
                           _mm256_cvtepi32_ps(block_dot(w0, w1, x0, x1)), acc);
-    acc_m = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(b[i].m) * dx), _mm256_cvtepi32_ps(ys), acc_m);
+    acc_m += _cvtsh_ss(b[i].m) * x[i].s;
   }
-  return hsum(_mm256_add_ps(acc, acc_m));
+  return hsum(acc) + acc_m;
+}
+
+// Four rows at once (QDot4Fn). Per block the activation (qs, and its d and
+// s as one 8-byte load) is read once for all four rows. Each row then costs:
+// nibbles widened from one 16-byte load, two madds, a convert and an FMA,
+// and its scales as one f16 pair converted and multiplied by the activation
+// pair in a single xmm op:
+//   [d_w, m_w] * [d_x, s_x] = [block scale, min term]
+// The min term accumulates in lane 1 of a per-row xmm. q4_0 is q4_1 with
+// m_w = -8 d_w (its nibbles are read unsigned); q8_0 has no min term.
+TSR_AVX2 inline __m128 f16_pair(const void* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(v)));
+}
+
+template <typename Block>
+TSR_AVX2 inline __m128 block_scales(const Block& b, __m128 xs) {
+  if constexpr (std::is_same_v<Block, BlockQ4_1>) {
+    return _mm_mul_ps(f16_pair(&b.d), xs);  // [d dx, m sx]
+  } else {
+    const __m128 d = _mm_cvtph_ps(_mm_set1_epi16(static_cast<int16_t>(b.d)));
+    return _mm_mul_ps(d, xs);  // [d dx, d * (-8 sx)] for q4_0; lane 1 unused for q8_0
+  }
+}
+
+template <typename Block>
+TSR_AVX2 inline __m256i block_dot_x(const Block& b, __m256i x0, __m256i x1) {
+  __m256i w0, w1;
+  if constexpr (std::is_same_v<Block, BlockQ8_0>) {
+    widen(b, w0, w1);
+  } else {
+    const __m256i q = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs)));
+    w0 = _mm256_and_si256(q, _mm256_set1_epi16(0x0f));
+    w1 = _mm256_srli_epi16(q, 4);
+  }
+  return block_dot(w0, w1, x0, x1);
+}
+
+template <typename Block>
+TSR_AVX2 void dot4_avx2(int64_t n, const void* const w[4], const BlockQ16Act* x, float out[4]) {
+  constexpr bool kHasMin = !std::is_same_v<Block, BlockQ8_0>;
+  const Block* b0 = static_cast<const Block*>(w[0]);
+  const Block* b1 = static_cast<const Block*>(w[1]);
+  const Block* b2 = static_cast<const Block*>(w[2]);
+  const Block* b3 = static_cast<const Block*>(w[3]);
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  __m128 m0 = _mm_setzero_ps(), m1 = m0, m2 = m0, m3 = m0;
+  const __m128 q4_0_min = _mm_setr_ps(1.0f, -8.0f, 0.0f, 0.0f);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    __m256i x0, x1;
+    load_x(x[i], x0, x1);
+    __m128 xs = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(&x[i].d)));  // [dx, sx]
+    if constexpr (std::is_same_v<Block, BlockQ4_0>) xs = _mm_mul_ps(xs, q4_0_min);
+#define TSR_ROW(r)                                                                                          \
+  {                                                                                                         \
+    const __m128 sc = block_scales(b##r[i], xs);                                                            \
+    if constexpr (kHasMin) m##r = _mm_add_ps(m##r, sc);                                                     \
+    a##r =                                                                                                  \
+        _mm256_fmadd_ps(_mm256_broadcastss_ps(sc), _mm256_cvtepi32_ps(block_dot_x(b##r[i], x0, x1)), a##r); \
+  }
+    TSR_ROW(0) TSR_ROW(1) TSR_ROW(2) TSR_ROW(3)
+#undef TSR_ROW
+  }
+  const __m128 m[4] = {m0, m1, m2, m3};
+  const __m256 a[4] = {a0, a1, a2, a3};
+  for (int r = 0; r < 4; ++r) out[r] = hsum(a[r]) + (kHasMin ? _mm_cvtss_f32(_mm_movehdup_ps(m[r])) : 0.0f);
+}
+
+template <QDotFn F>
+void dot4_by_rows(int64_t n, const void* const w[4], const BlockQ16Act* x, float out[4]) {
+  for (int r = 0; r < 4; ++r) out[r] = F(n, w[r], x);
 }
 
 TSR_AVX2 void quantize_q16_act_avx2(const float* x, BlockQ16Act* y, int64_t n) {
@@ -191,10 +271,13 @@ TSR_AVX2 void quantize_q16_act_avx2(const float* x, BlockQ16Act* y, int64_t n) {
       q[k] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[k], mul), _MM_FROUND_TO_NEAREST_INT));
     // |v * id| <= 32767 up to rounding, so the saturating pack acts as the
     // scalar clamp. packs interleaves 128-bit lanes; undo with a permute.
+    __m256i sum = _mm256_setzero_si256();
     for (int k = 0; k < 2; ++k) {
       const __m256i p = _mm256_permute4x64_epi64(_mm256_packs_epi32(q[2 * k], q[2 * k + 1]), 0xd8);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(y[i].qs + 16 * k), p);
+      sum = _mm256_add_epi32(sum, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
     }
+    y[i].s = d * static_cast<float>(hsum_i32(sum));
   }
 }
 
@@ -222,6 +305,20 @@ QDotFn qdot_best(int32_t wtype) {
       return dot_sym_avx2<BlockQ4_0>;
     case TSR_DTYPE_Q4_1:
       return dot_q4_1_avx2;
+    default:
+      return nullptr;
+  }
+}
+
+QDot4Fn qdot4_best(int32_t wtype) {
+  const bool simd = cpu_has_f16c();
+  switch (wtype) {
+    case TSR_DTYPE_Q8_0:
+      return simd ? dot4_avx2<BlockQ8_0> : dot4_by_rows<dot_q8_0_scalar>;
+    case TSR_DTYPE_Q4_0:
+      return simd ? dot4_avx2<BlockQ4_0> : dot4_by_rows<dot_q4_0_scalar>;
+    case TSR_DTYPE_Q4_1:
+      return simd ? dot4_avx2<BlockQ4_1> : dot4_by_rows<dot_q4_1_scalar>;
     default:
       return nullptr;
   }

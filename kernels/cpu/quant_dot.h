@@ -26,6 +26,7 @@ namespace tsr::cpu {
 // f16, because the activation side is internal and need not be GGUF's format.
 struct BlockQ16Act {
   float d;          // amax / 32767; 0 for an all-zero (or subnormal) block
+  float s;          // d * sum(qs): q4_1's min term needs only this per block
   int16_t qs[kQK];  // round-to-nearest-even of x / d, in [-32767, 32767]
 };
 
@@ -35,6 +36,12 @@ using QDotFn = float (*)(int64_t n, const void* w, const BlockQ16Act* x);
 
 // Best available implementation for weight dtype (q8_0, q4_0, q4_1), or null.
 QDotFn qdot_best(int32_t wtype);
+
+// Four weight rows against one activation row: out[r] = dot(w[r], x). The
+// decode matvec's inner loop; the activation block is loaded once for all
+// four rows and the rows' latency chains overlap.
+using QDot4Fn = void (*)(int64_t n, const void* const w[4], const BlockQ16Act* x, float out[4]);
+QDot4Fn qdot4_best(int32_t wtype);
 // Portable scalar implementation, or null.
 QDotFn qdot_scalar(int32_t wtype);
 

@@ -37,17 +37,26 @@ void ThreadPool::bump_generation() {
   wake_cv_.notify_all();
 }
 
-void ThreadPool::work_on_job(int tid) {
+void ThreadPool::work_on_job(int tid, uint64_t job) {
+  uint64_t t = ticket_.load(std::memory_order_acquire);
   for (;;) {
-    const int64_t c = next_chunk_.fetch_add(1, std::memory_order_relaxed);
-    if (c >= n_chunks_) break;
-    const int64_t begin = c * chunk_;
-    const int64_t end = std::min(n_, begin + chunk_);
+    if ((t >> 32) != job) return;  // a later job: this thread was late for `job`
+    const auto c = static_cast<int64_t>(t & 0xffffffffu);
+    const int64_t n_chunks = n_chunks_.load(std::memory_order_relaxed);
+    const int64_t chunk = chunk_.load(std::memory_order_relaxed), n = n_.load(std::memory_order_relaxed);
+    const RangeFn fn = fn_.load(std::memory_order_relaxed);
+    void* ctx = ctx_.load(std::memory_order_relaxed);
+    if (c >= n_chunks) return;
+    if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel, std::memory_order_acquire))
+      continue;
+    const int64_t begin = c * chunk;
     try {
-      fn_(ctx_, begin, end, tid);
+      fn(ctx, begin, std::min(n, begin + chunk), tid);
     } catch (...) {
       if (!failed_.exchange(true)) error_ = std::current_exception();
     }
+    done_chunks_.fetch_add(1, std::memory_order_acq_rel);
+    t = ticket_.load(std::memory_order_acquire);
   }
 }
 
@@ -68,8 +77,7 @@ void ThreadPool::worker_main(int tid) {
     }
     seen = g;
     if (stop_.load(std::memory_order_relaxed)) return;
-    work_on_job(tid);
-    finished_.fetch_add(1, std::memory_order_acq_rel);
+    work_on_job(tid, g);
   }
 }
 
@@ -82,20 +90,23 @@ void ThreadPool::run(int64_t n, int64_t grain, RangeFn fn, void* ctx) {
   }
   // A few chunks per thread balance uneven rows without much atomic traffic.
   const int64_t target_chunks = static_cast<int64_t>(n_threads_) * 4;
-  fn_ = fn;
-  ctx_ = ctx;
-  n_ = n;
-  chunk_ = std::max(grain, (n + target_chunks - 1) / target_chunks);
-  n_chunks_ = (n + chunk_ - 1) / chunk_;
-  next_chunk_.store(0, std::memory_order_relaxed);
-  finished_.store(0, std::memory_order_relaxed);
+  const int64_t chunk = std::max(grain, (n + target_chunks - 1) / target_chunks);
+  const int64_t n_chunks = (n + chunk - 1) / chunk;
+  fn_.store(fn, std::memory_order_relaxed);
+  ctx_.store(ctx, std::memory_order_relaxed);
+  n_.store(n, std::memory_order_relaxed);
+  chunk_.store(chunk, std::memory_order_relaxed);
+  n_chunks_.store(n_chunks, std::memory_order_relaxed);
+  done_chunks_.store(0, std::memory_order_relaxed);
   failed_.store(false, std::memory_order_relaxed);
   error_ = nullptr;
+  // The job number is the generation workers will see for it.
+  const uint64_t job = generation_.load(std::memory_order_relaxed) + 1;
+  ticket_.store(job << 32, std::memory_order_release);
   bump_generation();
 
-  work_on_job(0);
-  const int n_workers = n_threads_ - 1;
-  for (int i = 0; finished_.load(std::memory_order_acquire) != n_workers; ++i) {
+  work_on_job(0, job);
+  for (int i = 0; done_chunks_.load(std::memory_order_acquire) != n_chunks; ++i) {
     if (i < kSpinIters)
       TSR_CPU_RELAX();
     else

@@ -50,6 +50,12 @@ void check_dot(int32_t wtype, const std::vector<float>& w, const std::vector<flo
   const float scalar = qdot_scalar(wtype)(n, wq.data(), xq.data());
   EXPECT_NEAR(best, ref, tol) << t->name << " " << what;
   EXPECT_NEAR(scalar, ref, tol) << t->name << " " << what << " (scalar)";
+  // The four-row kernel on the same row in every slot gives the same sum.
+  const void* rows[4] = {wq.data(), wq.data(), wq.data(), wq.data()};
+  float four[4];
+  qdot4_best(wtype)(n, rows, xq.data(), four);
+  for (int r = 0; r < 4; ++r)
+    EXPECT_NEAR(four[r], ref, tol) << t->name << " " << what << " (4 rows, " << r << ")";
 }
 
 void check(int32_t wtype, int64_t n, uint32_t seed, float scale) {
@@ -127,6 +133,44 @@ TEST(QuantDot, ActivationRoundingErrorIsBelow1e4Relative) {
     err8 += (v - x[i]) * (v - x[i]);
   }
   EXPECT_GT(std::sqrt(err8 / norm2), 100 * rel_rms);
+}
+
+// Four distinct rows: each slot of the four-row kernel is its own row.
+TEST(QuantDot, FourRowKernelKeepsRowsApart) {
+  const int64_t n = 576;
+  const std::vector<float> x = normal(n, 21, 1.0f);
+  std::vector<BlockQ16Act> xq(n / kQK);
+  quantize_row_q16_act(x.data(), xq.data(), n);
+  for (int32_t wtype : {TSR_DTYPE_Q8_0, TSR_DTYPE_Q4_0, TSR_DTYPE_Q4_1}) {
+    const DtypeTraits* t = dtype_traits(wtype);
+    std::vector<std::vector<uint8_t>> wq(4);
+    const void* rows[4];
+    for (int r = 0; r < 4; ++r) {
+      const std::vector<float> w = normal(n, 30 + r, 1.0f + r);
+      wq[r].resize(static_cast<size_t>(n / t->block_size * t->block_bytes));
+      t->from_float(w.data(), wq[r].data(), n);
+      rows[r] = wq[r].data();
+    }
+    float four[4];
+    qdot4_best(wtype)(n, rows, xq.data(), four);
+    for (int r = 0; r < 4; ++r) {
+      const float one = qdot_scalar(wtype)(n, rows[r], xq.data());
+      EXPECT_NEAR(four[r], one, 1e-5f * (1.0f + std::fabs(one))) << t->name << " row " << r;
+    }
+  }
+}
+
+// The block sum used for q4_1's min term is d * sum(qs), whichever path
+// quantized the block.
+TEST(QuantDot, ActivationBlockSumMatchesItsValues) {
+  const std::vector<float> x = normal(256, 41, 3.0f);
+  std::vector<BlockQ16Act> xq(256 / kQK);
+  quantize_row_q16_act(x.data(), xq.data(), 256);
+  for (const auto& b : xq) {
+    int64_t sum = 0;
+    for (int16_t q : b.qs) sum += q;
+    EXPECT_FLOAT_EQ(b.s, b.d * static_cast<float>(sum));
+  }
 }
 
 TEST(QuantDot, AllZeroBlocksGiveZero) {

@@ -1,0 +1,15 @@
+// Block formats (q8_0, q4_0, q4_1) to f32, AVX2 when present. The prefill
+// matmul dequantizes every weight row it touches once per execute, so this
+// runs at a few cycles per block instead of the per-element reference codecs
+// in core/quant.cpp, which remain the fallback and the test reference.
+#pragma once
+
+#include <cstdint>
+
+namespace tsr::cpu {
+
+// n elements (a multiple of 32) of contiguous blocks at src into dst.
+// Returns false for any other dtype (dst untouched).
+bool dequantize_row_fast(const void* src, int32_t dtype, int64_t n, float* dst);
+
+}  // namespace tsr::cpu
