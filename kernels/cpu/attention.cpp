@@ -1,6 +1,8 @@
 // Fused attention: for each (query token, head) an online softmax over the
 // visible KV rows, processed in blocks (scores of a block, one rescale of the
 // accumulator per block). GQA maps query head h to kv head h / (H / Hkv).
+// With AVX2 and head_dim % 8 == 0 the tiled kernel (attention_tiled.h) runs
+// instead; this file's loop is the portable path.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 #include <limits>
 
 #include "core/dtype.h"
+#include "kernels/cpu/attention_tiled.h"
 #include "kernels/cpu/convert.h"
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/thread_pool.h"
@@ -26,22 +29,38 @@ inline const float* kv_row(const char* base, const tsr_tensor_desc& d, int64_t D
   return buf;
 }
 
+// The softmax scale and the valid kv length (from the step value when the
+// node names one).
+Status step_shape(const NodePlan& p, const ExecCtx& ctx, float* scale, int64_t* L) {
+  const int64_t D = p.node.inputs[0].ne[0], S = p.node.inputs[1].ne[2];
+  *scale = p.node.params.f[0] == 0.0f ? 1.0f / std::sqrt(static_cast<float>(D)) : p.node.params.f[0];
+  *L = S;
+  if (p.node.params.i[1] >= 0) {
+    TSR_RETURN_IF_ERROR(step_value(ctx, p.node.params.i[1], "attention", L));
+    if (*L < 0 || *L > S) return invalid_arg("[attention] kv length {} out of range [0, {}]", *L, S);
+  }
+  return Status::ok();
+}
+
+Status run_tiled(const NodePlan& p, const ExecCtx& ctx) {
+  float scale;
+  int64_t L;
+  TSR_RETURN_IF_ERROR(step_shape(p, ctx, &scale, &L));
+  return run_attention_tiled(p, ctx, L, scale);
+}
+
+// Portable path: one (token, head) per task.
 Status run(const NodePlan& p, const ExecCtx& ctx) {
   const auto& q = p.node.inputs[0];
   const auto& k = p.node.inputs[1];
   const auto& v = p.node.inputs[2];
   const auto& o = p.node.output;
   const int64_t D = q.ne[0], H = q.ne[1], T = q.ne[2];
-  const int64_t Hkv = k.ne[1], S = k.ne[2];
+  const int64_t Hkv = k.ne[1];
   const bool causal = p.node.params.i[0] != 0;
-  const float scale =
-      p.node.params.f[0] == 0.0f ? 1.0f / std::sqrt(static_cast<float>(D)) : p.node.params.f[0];
-
-  int64_t L = S;
-  if (p.node.params.i[1] >= 0) {
-    TSR_RETURN_IF_ERROR(step_value(ctx, p.node.params.i[1], "attention", &L));
-    if (L < 0 || L > S) return invalid_arg("[attention] kv length {} out of range [0, {}]", L, S);
-  }
+  float scale;
+  int64_t L;
+  TSR_RETURN_IF_ERROR(step_shape(p, ctx, &scale, &L));
   const int64_t group = H / Hkv;
 
   ctx.pool->parallel_for(T * H, 1, [&](int64_t begin, int64_t end, int tid) {
@@ -143,6 +162,11 @@ bool supports_attention(const tsr_node_desc& n, std::string& reason) {
 }
 
 Status plan_attention(NodePlan& p) {
+  if (attention_tiled_applies(p.node)) {
+    p.run = run_tiled;
+    p.scratch_per_thread = attention_tiled_scratch(p.node);
+    return Status::ok();
+  }
   p.run = run;
   p.scratch_per_thread = static_cast<size_t>(4 * p.node.inputs[0].ne[0] + kKvBlock) * sizeof(float);
   return Status::ok();

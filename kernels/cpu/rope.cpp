@@ -1,6 +1,7 @@
 // rope(x [head_dim, n_head, n_tokens, ne3], pos i32 [n_tokens]): rotary
 // position embedding, normal (adjacent pairs) or neox (split halves) mode.
-// The per-pair inverse frequencies are computed once at prepare.
+// The per-pair inverse frequencies are computed once at prepare, the angles
+// once per token.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -19,32 +20,40 @@ struct RopeState : NodeState {
   std::vector<double> inv_freq;  // freq_scale * base^(-2i/n_rot), i < n_rot/2
 };
 
+// Tasks are tokens: each computes its n_rot/2 angles once (in double:
+// positions reach 1e5 and f32 would lose the phase) and rotates every head
+// with them. Per head rather than per token, the sin/cos dominated the op.
 Status run(const NodePlan& p, const ExecCtx& ctx) {
   const auto& x = p.node.inputs[0];
   const auto& pos = p.node.inputs[1];
   const auto& o = p.node.output;
-  const int64_t hd = x.ne[0];
-  const int64_t n_rot = p.node.params.i[0];
+  const int64_t hd = x.ne[0], half = p.node.params.i[0] / 2;
   const bool neox = p.node.params.i[1] == TSR_ROPE_NEOX;
   const auto& st = static_cast<const RopeState&>(*p.state);
-  ctx.pool->parallel_for(n_rows(x), 4, [&](int64_t begin, int64_t end, int tid) {
+  ctx.pool->parallel_for(x.ne[2] * x.ne[3], 1, [&](int64_t begin, int64_t end, int tid) {
     float* buf = reinterpret_cast<float*>(p.thread_scratch(tid));
-    for (int64_t r = begin; r < end; ++r) {
-      const int64_t token = (r / x.ne[1]) % x.ne[2];
+    float* cs = buf + hd;  // cos, sin interleaved
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t token = t % x.ne[2];
       int32_t pv;
       std::memcpy(&pv, p.in[1] + token * pos.nb[0], 4);
-      load_row_f32(p.in[0] + row_offset(x, r), x.nb[0], x.dtype, hd, buf);
-      for (int64_t i = 0; i < n_rot / 2; ++i) {
-        // Angles in double: positions reach 1e5 and f32 would lose the phase.
+      for (int64_t i = 0; i < half; ++i) {
         const double theta = static_cast<double>(pv) * st.inv_freq[i];
-        const float c = static_cast<float>(std::cos(theta)), s = static_cast<float>(std::sin(theta));
-        const int64_t i0 = neox ? i : 2 * i;
-        const int64_t i1 = neox ? i + n_rot / 2 : 2 * i + 1;
-        const float a = buf[i0], b = buf[i1];
-        buf[i0] = a * c - b * s;
-        buf[i1] = a * s + b * c;
+        cs[2 * i] = static_cast<float>(std::cos(theta));
+        cs[2 * i + 1] = static_cast<float>(std::sin(theta));
       }
-      store_row_f32(buf, p.out + row_offset(o, r), o.nb[0], o.dtype, hd);
+      for (int64_t h = 0; h < x.ne[1]; ++h) {
+        const int64_t r = t * x.ne[1] + h;
+        load_row_f32(p.in[0] + row_offset(x, r), x.nb[0], x.dtype, hd, buf);
+        for (int64_t i = 0; i < half; ++i) {
+          const int64_t i0 = neox ? i : 2 * i;
+          const int64_t i1 = neox ? i + half : 2 * i + 1;
+          const float a = buf[i0], b = buf[i1], c = cs[2 * i], s = cs[2 * i + 1];
+          buf[i0] = a * c - b * s;
+          buf[i1] = a * s + b * c;
+        }
+        store_row_f32(buf, p.out + row_offset(o, r), o.nb[0], o.dtype, hd);
+      }
     }
   });
   return Status::ok();
@@ -89,7 +98,7 @@ Status plan_rope(NodePlan& p) {
                            std::pow(base, -2.0 * static_cast<double>(i) / static_cast<double>(n_rot)));
   p.state = std::move(st);
   p.run = run;
-  p.scratch_per_thread = static_cast<size_t>(p.node.inputs[0].ne[0]) * sizeof(float);
+  p.scratch_per_thread = static_cast<size_t>(p.node.inputs[0].ne[0] + n_rot) * sizeof(float);
   return Status::ok();
 }
 

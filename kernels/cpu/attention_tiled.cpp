@@ -1,0 +1,191 @@
+#include "kernels/cpu/attention_tiled.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "kernels/cpu/convert.h"
+#include "kernels/cpu/simd_math.h"
+#include "kernels/cpu/thread_pool.h"
+
+namespace tsr::cpu {
+namespace {
+
+#define TSR_AVX2 __attribute__((target("avx2,fma")))
+
+constexpr int64_t kTileTokens = 16;
+constexpr int64_t kBlock = 64;  // kv rows per block: 8 vectors of scores
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+struct Layout {
+  int64_t D, rows;  // rows = group * kTileTokens
+  // Offsets in floats into the thread's scratch.
+  int64_t q, acc, m, l, kt, vb, s, vis;
+  int64_t total;
+  Layout(int64_t D_, int64_t group) : D(D_), rows(group * kTileTokens) {
+    q = 0;
+    acc = q + rows * D;
+    m = acc + rows * D;
+    l = m + rows;
+    kt = (l + rows + 7) / 8 * 8;  // 32-byte aligned for the vector loads
+    vb = kt + D * kBlock;
+    s = vb + kBlock * D;
+    vis = s + kBlock;
+    total = vis + rows;  // visible lengths stored as floats (exact below 2^24)
+  }
+};
+
+TSR_AVX2 float hmax(__m256 v) {
+  __m128 x = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  x = _mm_max_ps(x, _mm_movehl_ps(x, x));
+  x = _mm_max_ss(x, _mm_movehdup_ps(x));
+  return _mm_cvtss_f32(x);
+}
+
+TSR_AVX2 float hsum(__m256 v) {
+  __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  x = _mm_add_ss(x, _mm_movehdup_ps(x));
+  return _mm_cvtss_f32(x);
+}
+
+// s[0..64) = q . K block (transposed: kt[d * 64 + j]).
+TSR_AVX2 void scores(const float* q, const float* kt, int64_t D, float* s) {
+  __m256 a[8];
+  for (int c = 0; c < 8; ++c) a[c] = _mm256_setzero_ps();
+  for (int64_t d = 0; d < D; ++d) {
+    const __m256 b = _mm256_broadcast_ss(q + d);
+    const float* k = kt + d * kBlock;
+#pragma GCC unroll 8
+    for (int c = 0; c < 8; ++c) a[c] = _mm256_fmadd_ps(b, _mm256_load_ps(k + 8 * c), a[c]);
+  }
+  for (int c = 0; c < 8; ++c) _mm256_store_ps(s + 8 * c, a[c]);
+}
+
+// One query row against one block: online softmax update of (m, l, acc).
+// valid: kv rows of the block this row may see (1..64).
+TSR_AVX2 void row_block(const float* q, const float* kt, const float* vb, int64_t D, int64_t valid, float* s,
+                        float& m, float& l, float* acc) {
+  scores(q, kt, D, s);
+  const __m256 lane = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
+  __m256 vmax = _mm256_set1_ps(kNegInf);
+  for (int c = 0; c < 8; ++c) {
+    const __m256 keep = _mm256_cmp_ps(_mm256_add_ps(lane, _mm256_set1_ps(8.0f * c)),
+                                      _mm256_set1_ps(static_cast<float>(valid)), _CMP_LT_OQ);
+    const __m256 v = _mm256_blendv_ps(_mm256_set1_ps(kNegInf), _mm256_load_ps(s + 8 * c), keep);
+    _mm256_store_ps(s + 8 * c, v);
+    vmax = _mm256_max_ps(vmax, v);
+  }
+  const float bmax = hmax(vmax);
+  if (bmax == kNegInf) return;  // every visible score is -inf: nothing to add
+  const float m_new = std::max(m, bmax);
+  const float corr = std::exp(m - m_new);  // 0 on the first block (m = -inf)
+  __m256 psum = _mm256_setzero_ps();
+  for (int c = 0; c < 8; ++c) {
+    const __m256 v = _mm256_load_ps(s + 8 * c);
+    // exp of -inf entries would be ~1e-38, not 0: zero them explicitly.
+    const __m256 p = _mm256_and_ps(exp_avx2(_mm256_sub_ps(v, _mm256_set1_ps(m_new))),
+                                   _mm256_cmp_ps(v, _mm256_set1_ps(kNegInf), _CMP_NEQ_OQ));
+    _mm256_store_ps(s + 8 * c, p);
+    psum = _mm256_add_ps(psum, p);
+  }
+  l = l * corr + hsum(psum);
+  m = m_new;
+  const __m256 vc = _mm256_set1_ps(corr);
+  for (int64_t d0 = 0; d0 < D; d0 += 32) {
+    const int64_t nc = std::min<int64_t>(4, (D - d0) / 8);
+    __m256 a[4];
+    for (int c = 0; c < nc; ++c) a[c] = _mm256_mul_ps(_mm256_loadu_ps(acc + d0 + 8 * c), vc);
+    for (int64_t j = 0; j < valid; ++j) {
+      const __m256 b = _mm256_broadcast_ss(s + j);
+      const float* v = vb + j * D + d0;
+      for (int c = 0; c < nc; ++c) a[c] = _mm256_fmadd_ps(b, _mm256_loadu_ps(v + 8 * c), a[c]);
+    }
+    for (int c = 0; c < nc; ++c) _mm256_storeu_ps(acc + d0 + 8 * c, a[c]);
+  }
+}
+
+}  // namespace
+
+bool attention_tiled_applies(const tsr_node_desc& n) {
+  const int64_t D = n.inputs[0].ne[0];
+  return cpu_has_avx2_fma() && D % 8 == 0 && D > 0 && D <= 512;
+}
+
+size_t attention_tiled_scratch(const tsr_node_desc& n) {
+  const int64_t group = n.inputs[0].ne[1] / n.inputs[1].ne[1];
+  return static_cast<size_t>(Layout(n.inputs[0].ne[0], group).total) * sizeof(float);
+}
+
+Status run_attention_tiled(const NodePlan& p, const ExecCtx& ctx, int64_t L, float scale) {
+  const auto& q = p.node.inputs[0];
+  const auto& k = p.node.inputs[1];
+  const auto& v = p.node.inputs[2];
+  const auto& o = p.node.output;
+  const int64_t D = q.ne[0], H = q.ne[1], T = q.ne[2], Hkv = k.ne[1];
+  const int64_t group = H / Hkv;
+  const bool causal = p.node.params.i[0] != 0;
+  const int64_t tiles = (T + kTileTokens - 1) / kTileTokens;
+  const Layout lay(D, group);
+
+  ctx.pool->parallel_for(Hkv * tiles, 1, [&](int64_t begin, int64_t end, int tid) {
+    float* base = reinterpret_cast<float*>(p.thread_scratch(tid));
+    float *qs = base + lay.q, *acc = base + lay.acc, *ms = base + lay.m, *ls = base + lay.l;
+    float *kt = base + lay.kt, *vb = base + lay.vb, *s = base + lay.s, *vis = base + lay.vis;
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t g = task % Hkv, t0 = (task / Hkv) * kTileTokens;
+      const int64_t nt = std::min(kTileTokens, T - t0), rows = nt * group;
+      int64_t max_vis = 0;
+      for (int64_t ti = 0; ti < nt; ++ti) {
+        int64_t visible = L;
+        if (causal) {
+          int32_t pos;
+          std::memcpy(&pos, p.in[3] + (t0 + ti) * p.node.inputs[3].nb[0], 4);
+          visible = std::clamp<int64_t>(static_cast<int64_t>(pos) + 1, 0, L);
+        }
+        max_vis = std::max(max_vis, visible);
+        for (int64_t hi = 0; hi < group; ++hi) {
+          const int64_t r = ti * group + hi, h = g * group + hi;
+          vis[r] = static_cast<float>(visible);
+          load_row_f32(p.in[0] + h * q.nb[1] + (t0 + ti) * q.nb[2], q.nb[0], q.dtype, D, qs + r * D);
+          for (int64_t d = 0; d < D; ++d) qs[r * D + d] *= scale;
+          ms[r] = kNegInf;
+          ls[r] = 0.0f;
+        }
+      }
+      std::fill(acc, acc + rows * D, 0.0f);
+      for (int64_t j0 = 0; j0 < max_vis; j0 += kBlock) {
+        const int64_t nb = std::min(kBlock, max_vis - j0);
+        // K transposed (zero-padded to 64 columns) and V rows, both as f32.
+        for (int64_t j = 0; j < kBlock; ++j) {
+          float* vr = vb + j * D;
+          if (j < nb) {
+            load_row_f32(p.in[1] + g * k.nb[1] + (j0 + j) * k.nb[2], k.nb[0], k.dtype, D, vr);
+            for (int64_t d = 0; d < D; ++d) kt[d * kBlock + j] = vr[d];
+            load_row_f32(p.in[2] + g * v.nb[1] + (j0 + j) * v.nb[2], v.nb[0], v.dtype, D, vr);
+          } else {
+            for (int64_t d = 0; d < D; ++d) kt[d * kBlock + j] = 0.0f;
+          }
+        }
+        for (int64_t r = 0; r < rows; ++r) {
+          const auto visible = static_cast<int64_t>(vis[r]);
+          if (visible <= j0) continue;
+          row_block(qs + r * D, kt, vb, D, std::min(nb, visible - j0), s, ms[r], ls[r], acc + r * D);
+        }
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t ti = r / group, h = g * group + r % group;
+        // No visible rows (kv length 0, or a negative position): zeros.
+        const float inv = ls[r] > 0.0f ? 1.0f / ls[r] : 0.0f;
+        for (int64_t d = 0; d < D; ++d) acc[r * D + d] *= inv;
+        store_row_f32(acc + r * D, p.out + h * o.nb[1] + (t0 + ti) * o.nb[2], o.nb[0], o.dtype, D);
+      }
+    }
+  });
+  return Status::ok();
+}
+
+}  // namespace tsr::cpu
