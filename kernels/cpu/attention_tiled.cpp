@@ -33,7 +33,7 @@ struct Layout {
     kt = (l + rows + 7) / 8 * 8;  // 32-byte aligned for the vector loads
     vb = kt + D * kBlock;
     s = vb + kBlock * D;
-    vis = s + kBlock;
+    vis = s + 3 * kBlock;
     total = vis + rows;  // visible lengths stored as floats (exact below 2^24)
   }
 };
@@ -52,24 +52,37 @@ TSR_AVX2 float hsum(__m256 v) {
   return _mm_cvtss_f32(x);
 }
 
-// s[0..64) = q . K block (transposed: kt[d * 64 + j]).
-TSR_AVX2 void scores(const float* q, const float* kt, int64_t D, float* s) {
-  __m256 a[8];
-  for (int c = 0; c < 8; ++c) a[c] = _mm256_setzero_ps();
-  for (int64_t d = 0; d < D; ++d) {
-    const __m256 b = _mm256_broadcast_ss(q + d);
-    const float* k = kt + d * kBlock;
-#pragma GCC unroll 8
-    for (int c = 0; c < 8; ++c) a[c] = _mm256_fmadd_ps(b, _mm256_load_ps(k + 8 * c), a[c]);
+// R query rows x 64 kv columns of scores: s[r * 64 + j] = q_r . K_j, from
+// the transposed block (kt[d * 64 + j]). Half the columns at a time keeps the
+// 4R accumulators in registers; each K load serves R rows.
+template <int R>
+TSR_AVX2 void scores(const float* const q[R], const float* kt, int64_t D, float* s) {
+  for (int half = 0; half < 2; ++half) {
+    __m256 a[R][4];
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < 4; ++c) a[r][c] = _mm256_setzero_ps();
+    const float* k = kt + 32 * half;
+    for (int64_t d = 0; d < D; ++d, k += kBlock) {
+      const __m256 k0 = _mm256_load_ps(k), k1 = _mm256_load_ps(k + 8);
+      const __m256 k2 = _mm256_load_ps(k + 16), k3 = _mm256_load_ps(k + 24);
+      for (int r = 0; r < R; ++r) {
+        const __m256 b = _mm256_broadcast_ss(q[r] + d);
+        a[r][0] = _mm256_fmadd_ps(b, k0, a[r][0]);
+        a[r][1] = _mm256_fmadd_ps(b, k1, a[r][1]);
+        a[r][2] = _mm256_fmadd_ps(b, k2, a[r][2]);
+        a[r][3] = _mm256_fmadd_ps(b, k3, a[r][3]);
+      }
+    }
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < 4; ++c) _mm256_store_ps(s + r * kBlock + 32 * half + 8 * c, a[r][c]);
   }
-  for (int c = 0; c < 8; ++c) _mm256_store_ps(s + 8 * c, a[c]);
 }
 
-// One query row against one block: online softmax update of (m, l, acc).
-// valid: kv rows of the block this row may see (1..64).
-TSR_AVX2 void row_block(const float* q, const float* kt, const float* vb, int64_t D, int64_t valid, float* s,
-                        float& m, float& l, float* acc) {
-  scores(q, kt, D, s);
+// Online softmax step of one row over its block scores s[0..64): masks
+// columns >= valid, turns scores into probabilities in place and updates
+// (m, l). Returns the factor the row's accumulator must be scaled by, or a
+// negative value when the row sees only -inf scores (nothing to add).
+TSR_AVX2 float softmax_step(float* s, int64_t valid, float& m, float& l) {
   const __m256 lane = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
   __m256 vmax = _mm256_set1_ps(kNegInf);
   for (int c = 0; c < 8; ++c) {
@@ -80,7 +93,10 @@ TSR_AVX2 void row_block(const float* q, const float* kt, const float* vb, int64_
     vmax = _mm256_max_ps(vmax, v);
   }
   const float bmax = hmax(vmax);
-  if (bmax == kNegInf) return;  // every visible score is -inf: nothing to add
+  if (bmax == kNegInf) {
+    std::fill(s, s + kBlock, 0.0f);
+    return -1.0f;
+  }
   const float m_new = std::max(m, bmax);
   const float corr = std::exp(m - m_new);  // 0 on the first block (m = -inf)
   __m256 psum = _mm256_setzero_ps();
@@ -94,17 +110,54 @@ TSR_AVX2 void row_block(const float* q, const float* kt, const float* vb, int64_
   }
   l = l * corr + hsum(psum);
   m = m_new;
-  const __m256 vc = _mm256_set1_ps(corr);
+  return corr;
+}
+
+// R rows with the same visible length against one block: scores, softmax,
+// then acc_r = acc_r * corr_r + sum_j p_rj V_j with each V load serving R rows.
+template <int R>
+TSR_AVX2 void rows_block(const float* const q[R], const float* kt, const float* vb, int64_t D, int64_t valid,
+                         float* s, float* m[R], float* l[R], float* const acc[R]) {
+  scores<R>(q, kt, D, s);
+  __m256 corr[R];
+  for (int r = 0; r < R; ++r) {
+    const float c = softmax_step(s + r * kBlock, valid, *m[r], *l[r]);
+    corr[r] = _mm256_set1_ps(c < 0.0f ? 1.0f : c);  // -inf row: probabilities are 0, keep acc
+  }
   for (int64_t d0 = 0; d0 < D; d0 += 32) {
     const int64_t nc = std::min<int64_t>(4, (D - d0) / 8);
-    __m256 a[4];
-    for (int c = 0; c < nc; ++c) a[c] = _mm256_mul_ps(_mm256_loadu_ps(acc + d0 + 8 * c), vc);
+    __m256 a[R][4];
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < nc; ++c) a[r][c] = _mm256_mul_ps(_mm256_loadu_ps(acc[r] + d0 + 8 * c), corr[r]);
     for (int64_t j = 0; j < valid; ++j) {
-      const __m256 b = _mm256_broadcast_ss(s + j);
       const float* v = vb + j * D + d0;
-      for (int c = 0; c < nc; ++c) a[c] = _mm256_fmadd_ps(b, _mm256_loadu_ps(v + 8 * c), a[c]);
+      for (int c = 0; c < nc; ++c) {
+        const __m256 vv = _mm256_loadu_ps(v + 8 * c);
+        for (int r = 0; r < R; ++r)
+          a[r][c] = _mm256_fmadd_ps(_mm256_broadcast_ss(s + r * kBlock + j), vv, a[r][c]);
+      }
     }
-    for (int c = 0; c < nc; ++c) _mm256_storeu_ps(acc + d0 + 8 * c, a[c]);
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < nc; ++c) _mm256_storeu_ps(acc[r] + d0 + 8 * c, a[r][c]);
+  }
+}
+
+// Rows [r0, r0 + n) share a visible length; runs them in groups of up to 3.
+TSR_AVX2 void rows_same_visible(float* qs, float* ms, float* ls, float* acc, int64_t r0, int64_t n,
+                                const float* kt, const float* vb, int64_t D, int64_t valid, float* s) {
+  for (int64_t r = r0; r < r0 + n;) {
+    const int64_t k = std::min<int64_t>(3, r0 + n - r);
+    const float* q[3] = {qs + r * D, qs + (r + 1) * D, qs + (r + 2) * D};
+    float* m[3] = {ms + r, ms + r + 1, ms + r + 2};
+    float* l[3] = {ls + r, ls + r + 1, ls + r + 2};
+    float* const a[3] = {acc + r * D, acc + (r + 1) * D, acc + (r + 2) * D};
+    if (k == 3)
+      rows_block<3>(q, kt, vb, D, valid, s, m, l, a);
+    else if (k == 2)
+      rows_block<2>(q, kt, vb, D, valid, s, m, l, a);
+    else
+      rows_block<1>(q, kt, vb, D, valid, s, m, l, a);
+    r += k;
   }
 }
 
@@ -170,10 +223,11 @@ Status run_attention_tiled(const NodePlan& p, const ExecCtx& ctx, int64_t L, flo
             for (int64_t d = 0; d < D; ++d) kt[d * kBlock + j] = 0.0f;
           }
         }
-        for (int64_t r = 0; r < rows; ++r) {
-          const auto visible = static_cast<int64_t>(vis[r]);
+        // A token's query heads share its visible length.
+        for (int64_t ti = 0; ti < nt; ++ti) {
+          const auto visible = static_cast<int64_t>(vis[ti * group]);
           if (visible <= j0) continue;
-          row_block(qs + r * D, kt, vb, D, std::min(nb, visible - j0), s, ms[r], ls[r], acc + r * D);
+          rows_same_visible(qs, ms, ls, acc, ti * group, group, kt, vb, D, std::min(nb, visible - j0), s);
         }
       }
       for (int64_t r = 0; r < rows; ++r) {

@@ -45,6 +45,15 @@ std::vector<Case> attention_cases() {
         iparams({1, 0}), {29});
     add("causal_gqa4_prefill_7_of_16", {q(64, 8, 7), k(64, 2, 16), v(64, 2, 16), pos(7, 7)}, iparams({1, 0}),
         {7});
+    // Several tiles of query tokens and several 64-row KV blocks, with the
+    // kv length ending inside a block: the shapes a real prefill step has.
+    add("causal_gqa3_prefill_37_of_150", {q(64, 6, 37), k(64, 2, 160), v(64, 2, 160), pos(37, 150)},
+        iparams({1, 0}), {150});
+    add("causal_gqa7_D128_prefill_20_of_100", {q(128, 7, 20), k(128, 1, 100), v(128, 1, 100), pos(20, 100)},
+        iparams({1, 0}), {100});
+    // D = 36 is not a multiple of 8 (the portable path on x86).
+    add("causal_gqa2_D36_prefill_5_of_70", {q(36, 4, 5), k(36, 2, 70), v(36, 2, 70), pos(5, 70)},
+        iparams({1, 0}), {70});
     // Step parameter 1 of 2 holds the kv length; D = 80 is not a multiple of 32.
     add("decode_1token_D80_gqa4_len50_of_64", {q(80, 4, 1), k(80, 1, 64), v(80, 1, 64), pos(1, 50)},
         iparams({1, 1}), {7, 50});
