@@ -11,6 +11,7 @@
 #include "kernels/cpu/convert.h"
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/thread_pool.h"
+#include "kernels/cpu/vec.h"
 
 namespace tsr::cpu {
 namespace {
@@ -19,7 +20,6 @@ bool is_binary(int32_t op) {
   return op == TSR_OP_ADD || op == TSR_OP_SUB || op == TSR_OP_MUL || op == TSR_OP_DIV || op == TSR_OP_SWIGLU;
 }
 
-inline float silu(float x) { return x / (1.0f + std::exp(-x)); }
 inline float gelu(float x) {
   constexpr float kSqrt2OverPi = 0.7978845608028654f;
   return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
@@ -37,12 +37,12 @@ void apply(float* o, const float* a, const float* b, int64_t n, const float* fp)
   } else if constexpr (Op == TSR_OP_DIV) {
     for (int64_t i = 0; i < n; ++i) o[i] = a[i] / b[i];
   } else if constexpr (Op == TSR_OP_SWIGLU) {
-    for (int64_t i = 0; i < n; ++i) o[i] = silu(a[i]) * b[i];
+    silu_mul_f32(a, b, o, n);
   } else if constexpr (Op == TSR_OP_SCALE) {
     const float s = fp[0], c = fp[1];
     for (int64_t i = 0; i < n; ++i) o[i] = a[i] * s + c;
   } else if constexpr (Op == TSR_OP_SILU) {
-    for (int64_t i = 0; i < n; ++i) o[i] = silu(a[i]);
+    silu_mul_f32(a, nullptr, o, n);
   } else if constexpr (Op == TSR_OP_GELU) {
     for (int64_t i = 0; i < n; ++i) o[i] = gelu(a[i]);
   }

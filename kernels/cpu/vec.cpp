@@ -2,7 +2,10 @@
 
 #include <immintrin.h>
 
+#include <cmath>
+
 #include "kernels/cpu/convert.h"
+#include "kernels/cpu/simd_math.h"
 
 namespace tsr::cpu {
 namespace {
@@ -14,6 +17,21 @@ TSR_AVX2 inline float hsum(__m256 v) {
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
+}
+
+TSR_AVX2 void silu_mul_avx2(const float* a, const float* b, float* o, int64_t n) {
+  const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 x = _mm256_loadu_ps(a + i);
+    __m256 y = _mm256_div_ps(x, _mm256_add_ps(one, exp_avx2(_mm256_xor_ps(x, sign))));
+    if (b) y = _mm256_mul_ps(y, _mm256_loadu_ps(b + i));
+    _mm256_storeu_ps(o + i, y);
+  }
+  for (; i < n; ++i) {
+    const float y = a[i] / (1.0f + std::exp(-a[i]));
+    o[i] = b ? y * b[i] : y;
+  }
 }
 
 TSR_AVX2 float dot_avx2(const float* a, const float* b, int64_t n) {
@@ -94,5 +112,16 @@ float sum_f32(const float* x, int64_t n) {
 }
 
 float sum_sq_f32(const float* x, int64_t n) { return dot_f32(x, x, n); }
+
+void silu_mul_f32(const float* a, const float* b, float* o, int64_t n) {
+  if (cpu_has_avx2_fma()) {
+    silu_mul_avx2(a, b, o, n);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const float y = a[i] / (1.0f + std::exp(-a[i]));
+    o[i] = b ? y * b[i] : y;
+  }
+}
 
 }  // namespace tsr::cpu
