@@ -67,6 +67,7 @@ BENCHMARK(BM_matvec)
     ->Args({TSR_DTYPE_Q4_0, 576, 64})
     ->Args({TSR_DTYPE_Q8_0, 576, 64})
     ->Args({TSR_DTYPE_Q4_1, 576, 1})  // cache-resident: the kernel's compute ceiling
+    ->Args({TSR_DTYPE_Q8_0, 576, 1})
     ->Args({TSR_DTYPE_Q4_1, 4096, 64})
     ->Unit(benchmark::kMicrosecond);
 

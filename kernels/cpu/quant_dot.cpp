@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <type_traits>
 
@@ -225,8 +226,19 @@ TSR_AVX2 void dot4_avx2(int64_t n, const void* const w[4], const BlockQ16Act* x,
   __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
   __m128 m0 = _mm_setzero_ps(), m1 = m0, m2 = m0, m3 = m0;
   const __m128 q4_0_min = _mm_setr_ps(1.0f, -8.0f, 0.0f, 0.0f);
+  // Callers pass consecutive rows of one matrix, so the next call reads 4
+  // row strides further on: prefetch that. One core's demand misses alone
+  // streamed q8_0 weights from DRAM at ~5 GB/s against ~18 GB/s from cache.
+  // A wrong guess (rows not evenly spaced) only wastes a prefetch.
+  const std::ptrdiff_t ahead =
+      8 * (reinterpret_cast<const char*>(w[1]) - reinterpret_cast<const char*>(w[0]));
   for (int64_t i = 0; i < n / kQK; ++i) {
-    __m256i x0, x1;
+#define TSR_PF(r) _mm_prefetch(reinterpret_cast<const char*>(b##r + i) + ahead, _MM_HINT_T0);
+    TSR_PF(0)
+    TSR_PF(1) TSR_PF(2) TSR_PF(3)
+#undef TSR_PF
+        __m256i x0,
+        x1;
     load_x(x[i], x0, x1);
     __m128 xs = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(&x[i].d)));  // [dx, sx]
     if constexpr (std::is_same_v<Block, BlockQ4_0>) xs = _mm_mul_ps(xs, q4_0_min);
