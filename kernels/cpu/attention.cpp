@@ -165,6 +165,7 @@ Status plan_attention(NodePlan& p) {
   if (attention_tiled_applies(p.node)) {
     p.run = run_tiled;
     p.scratch_per_thread = attention_tiled_scratch(p.node);
+    p.scratch_shared = attention_tiled_shared_scratch(p.node, p.n_threads);
     return Status::ok();
   }
   p.run = run;

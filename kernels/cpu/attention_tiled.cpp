@@ -173,6 +173,28 @@ size_t attention_tiled_scratch(const tsr_node_desc& n) {
   return static_cast<size_t>(Layout(n.inputs[0].ne[0], group).total) * sizeof(float);
 }
 
+namespace {
+
+// Decode has one query token, so only n_kv_head tasks (3 for SmolLM2): too
+// few for the threads, and each walks the whole KV cache alone. Then the KV
+// range is split too, and the splits' partial softmax states are merged.
+int64_t max_splits(int64_t base_tasks, int n_threads) {
+  return base_tasks >= 2 * n_threads ? 1 : (4 * n_threads + base_tasks - 1) / base_tasks;
+}
+
+// Floats of one split's partial state per row: m, l, acc[D].
+int64_t partial_floats(int64_t D) { return D + 2; }
+
+}  // namespace
+
+size_t attention_tiled_shared_scratch(const tsr_node_desc& n, int n_threads) {
+  const int64_t D = n.inputs[0].ne[0], group = n.inputs[0].ne[1] / n.inputs[1].ne[1];
+  const int64_t base = n.inputs[1].ne[1] * ((n.inputs[0].ne[2] + kTileTokens - 1) / kTileTokens);
+  const int64_t splits = max_splits(base, n_threads);
+  if (splits == 1) return 0;
+  return static_cast<size_t>(base * splits * group * kTileTokens * partial_floats(D)) * sizeof(float);
+}
+
 Status run_attention_tiled(const NodePlan& p, const ExecCtx& ctx, int64_t L, float scale) {
   const auto& q = p.node.inputs[0];
   const auto& k = p.node.inputs[1];
@@ -183,13 +205,20 @@ Status run_attention_tiled(const NodePlan& p, const ExecCtx& ctx, int64_t L, flo
   const bool causal = p.node.params.i[0] != 0;
   const int64_t tiles = (T + kTileTokens - 1) / kTileTokens;
   const Layout lay(D, group);
+  const int64_t base_tasks = Hkv * tiles, max_rows = group * kTileTokens;
+  const int64_t blocks = (L + kBlock - 1) / kBlock;
+  const int64_t splits = std::max<int64_t>(1, std::min(max_splits(base_tasks, p.n_threads), blocks));
+  const int64_t blocks_per_split = splits > 1 ? (blocks + splits - 1) / splits : blocks;
+  float* partial = reinterpret_cast<float*>(p.scratch);  // [base task][split][row] (m, l, acc)
+  const int64_t pf = partial_floats(D);
 
-  ctx.pool->parallel_for(Hkv * tiles, 1, [&](int64_t begin, int64_t end, int tid) {
+  ctx.pool->parallel_for(base_tasks * splits, 1, [&](int64_t begin, int64_t end, int tid) {
     float* base = reinterpret_cast<float*>(p.thread_scratch(tid));
     float *qs = base + lay.q, *acc = base + lay.acc, *ms = base + lay.m, *ls = base + lay.l;
     float *kt = base + lay.kt, *vb = base + lay.vb, *s = base + lay.s, *vis = base + lay.vis;
     for (int64_t task = begin; task < end; ++task) {
-      const int64_t g = task % Hkv, t0 = (task / Hkv) * kTileTokens;
+      const int64_t split = task % splits, bt = task / splits;
+      const int64_t g = bt % Hkv, t0 = (bt / Hkv) * kTileTokens;
       const int64_t nt = std::min(kTileTokens, T - t0), rows = nt * group;
       int64_t max_vis = 0;
       for (int64_t ti = 0; ti < nt; ++ti) {
@@ -210,8 +239,10 @@ Status run_attention_tiled(const NodePlan& p, const ExecCtx& ctx, int64_t L, flo
         }
       }
       std::fill(acc, acc + rows * D, 0.0f);
-      for (int64_t j0 = 0; j0 < max_vis; j0 += kBlock) {
-        const int64_t nb = std::min(kBlock, max_vis - j0);
+      const int64_t j_begin = split * blocks_per_split * kBlock;
+      const int64_t j_end = std::min(max_vis, (split + 1) * blocks_per_split * kBlock);
+      for (int64_t j0 = j_begin; j0 < j_end; j0 += kBlock) {
+        const int64_t nb = std::min(kBlock, j_end - j0);
         // K transposed (zero-padded to 64 columns) and V rows, both as f32.
         for (int64_t j = 0; j < kBlock; ++j) {
           float* vr = vb + j * D;
@@ -231,11 +262,48 @@ Status run_attention_tiled(const NodePlan& p, const ExecCtx& ctx, int64_t L, flo
         }
       }
       for (int64_t r = 0; r < rows; ++r) {
+        if (splits > 1) {  // keep the partial state for the merge
+          float* dst = partial + ((bt * splits + split) * max_rows + r) * pf;
+          dst[0] = ms[r];
+          dst[1] = ls[r];
+          std::copy(acc + r * D, acc + (r + 1) * D, dst + 2);
+          continue;
+        }
         const int64_t ti = r / group, h = g * group + r % group;
         // No visible rows (kv length 0, or a negative position): zeros.
         const float inv = ls[r] > 0.0f ? 1.0f / ls[r] : 0.0f;
         for (int64_t d = 0; d < D; ++d) acc[r * D + d] *= inv;
         store_row_f32(acc + r * D, p.out + h * o.nb[1] + (t0 + ti) * o.nb[2], o.nb[0], o.dtype, D);
+      }
+    }
+  });
+  if (splits == 1) return Status::ok();
+
+  // Merge: m = max m_s, l = sum l_s e^(m_s - m), acc = sum acc_s e^(m_s - m).
+  ctx.pool->parallel_for(base_tasks, 1, [&](int64_t begin, int64_t end, int tid) {
+    float* out_row = reinterpret_cast<float*>(p.thread_scratch(tid));
+    for (int64_t bt = begin; bt < end; ++bt) {
+      const int64_t g = bt % Hkv, t0 = (bt / Hkv) * kTileTokens;
+      const int64_t rows = std::min(kTileTokens, T - t0) * group;
+      for (int64_t r = 0; r < rows; ++r) {
+        float m = kNegInf;
+        for (int64_t sp = 0; sp < splits; ++sp)
+          m = std::max(m, partial[((bt * splits + sp) * max_rows + r) * pf]);
+        std::fill(out_row, out_row + D, 0.0f);
+        float l = 0.0f;
+        if (m != kNegInf) {
+          for (int64_t sp = 0; sp < splits; ++sp) {
+            const float* src = partial + ((bt * splits + sp) * max_rows + r) * pf;
+            if (src[1] == 0.0f) continue;  // this split saw no rows of this query
+            const float c = std::exp(src[0] - m);
+            l += src[1] * c;
+            for (int64_t d = 0; d < D; ++d) out_row[d] += src[2 + d] * c;
+          }
+        }
+        const float inv = l > 0.0f ? 1.0f / l : 0.0f;
+        for (int64_t d = 0; d < D; ++d) out_row[d] *= inv;
+        const int64_t ti = r / group, h = g * group + r % group;
+        store_row_f32(out_row, p.out + h * o.nb[1] + (t0 + ti) * o.nb[2], o.nb[0], o.dtype, D);
       }
     }
   });

@@ -51,6 +51,9 @@ std::vector<Case> attention_cases() {
         iparams({1, 0}), {150});
     add("causal_gqa7_D128_prefill_20_of_100", {q(128, 7, 20), k(128, 1, 100), v(128, 1, 100), pos(20, 100)},
         iparams({1, 0}), {100});
+    // One token against a long cache: the CPU splits the KV range over threads.
+    add("decode_1token_gqa3_len300_of_320", {q(64, 9, 1), k(64, 3, 320), v(64, 3, 320), pos(1, 300)},
+        iparams({1, 0}), {300});
     // D = 36 is not a multiple of 8 (the portable path on x86).
     add("causal_gqa2_D36_prefill_5_of_70", {q(36, 4, 5), k(36, 2, 70), v(36, 2, 70), pos(5, 70)},
         iparams({1, 0}), {70});
