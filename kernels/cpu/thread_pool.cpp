@@ -37,16 +37,30 @@ void ThreadPool::bump_generation() {
   wake_cv_.notify_all();
 }
 
+// The ticket carries the job's chunk count next to its claim counter, so a
+// thread that loaded a finished job's ticket compares against that job's
+// count, never against the next job's (whose fields may already be written):
+// a claim past the end of a finished job would run a chunk twice and
+// overcount done_chunks_, leaving the caller waiting forever.
+namespace {
+constexpr int kCountBits = 20;  // chunks per job < 2^20 (4 per thread)
+constexpr uint64_t kCountMask = (uint64_t{1} << kCountBits) - 1;
+constexpr uint64_t kJobMask = (uint64_t{1} << (64 - 2 * kCountBits)) - 1;
+inline uint64_t make_ticket(uint64_t job, int64_t n_chunks) {
+  return ((job & kJobMask) << (2 * kCountBits)) | (static_cast<uint64_t>(n_chunks) << kCountBits);
+}
+}  // namespace
+
 void ThreadPool::work_on_job(int tid, uint64_t job) {
   uint64_t t = ticket_.load(std::memory_order_acquire);
   for (;;) {
-    if ((t >> 32) != job) return;  // a later job: this thread was late for `job`
-    const auto c = static_cast<int64_t>(t & 0xffffffffu);
-    const int64_t n_chunks = n_chunks_.load(std::memory_order_relaxed);
+    if ((t >> (2 * kCountBits)) != (job & kJobMask)) return;  // a later job: this thread was late
+    const auto c = static_cast<int64_t>(t & kCountMask);
+    const auto n_chunks = static_cast<int64_t>((t >> kCountBits) & kCountMask);
+    if (c >= n_chunks) return;
     const int64_t chunk = chunk_.load(std::memory_order_relaxed), n = n_.load(std::memory_order_relaxed);
     const RangeFn fn = fn_.load(std::memory_order_relaxed);
     void* ctx = ctx_.load(std::memory_order_relaxed);
-    if (c >= n_chunks) return;
     if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel, std::memory_order_acquire))
       continue;
     const int64_t begin = c * chunk;
@@ -90,23 +104,22 @@ void ThreadPool::run(int64_t n, int64_t grain, RangeFn fn, void* ctx) {
   }
   // A few chunks per thread balance uneven rows without much atomic traffic.
   const int64_t target_chunks = static_cast<int64_t>(n_threads_) * 4;
-  const int64_t chunk = std::max(grain, (n + target_chunks - 1) / target_chunks);
+  const int64_t chunk = std::max({grain, (n + target_chunks - 1) / target_chunks, (n >> kCountBits) + 1});
   const int64_t n_chunks = (n + chunk - 1) / chunk;
   fn_.store(fn, std::memory_order_relaxed);
   ctx_.store(ctx, std::memory_order_relaxed);
   n_.store(n, std::memory_order_relaxed);
   chunk_.store(chunk, std::memory_order_relaxed);
-  n_chunks_.store(n_chunks, std::memory_order_relaxed);
   done_chunks_.store(0, std::memory_order_relaxed);
   failed_.store(false, std::memory_order_relaxed);
   error_ = nullptr;
   // The job number is the generation workers will see for it.
   const uint64_t job = generation_.load(std::memory_order_relaxed) + 1;
-  ticket_.store(job << 32, std::memory_order_release);
+  ticket_.store(make_ticket(job, n_chunks), std::memory_order_release);
   bump_generation();
 
   work_on_job(0, job);
-  for (int i = 0; done_chunks_.load(std::memory_order_acquire) != n_chunks; ++i) {
+  for (int i = 0; done_chunks_.load(std::memory_order_acquire) < n_chunks; ++i) {
     if (i < kSpinIters)
       TSR_CPU_RELAX();
     else

@@ -71,8 +71,7 @@ class ThreadPool {
   std::atomic<void*> ctx_{nullptr};
   std::atomic<int64_t> n_{0};
   std::atomic<int64_t> chunk_{1};
-  std::atomic<int64_t> n_chunks_{0};
-  // (job number << 32) | next unclaimed chunk.
+  // (job number << 40) | (chunk count << 20) | next unclaimed chunk.
   alignas(64) std::atomic<uint64_t> ticket_{0};
   alignas(64) std::atomic<int64_t> done_chunks_{0};
   alignas(64) std::atomic<uint64_t> generation_{0};

@@ -38,6 +38,23 @@ TEST(ThreadPool, ManyBackToBackJobsComplete) {
   EXPECT_EQ(total.load(), 2000 * 37);
 }
 
+// Jobs of alternating sizes back to back, as a decode step runs them: a worker
+// still looking at a finished small job must not claim a chunk of it against
+// the next, larger job's count (which once ran a chunk twice and left the
+// caller waiting forever on an overcounted job). Each chunk is counted per
+// job, so a chunk run twice or lost shows up as a wrong total.
+TEST(ThreadPool, AlternatingJobSizesRunEachChunkOnce) {
+  for (int threads : {2, 3, 5}) {
+    ThreadPool pool(threads);
+    for (int rep = 0; rep < 3000; ++rep) {
+      const int64_t n = rep % 2 ? 3 : 64;
+      std::atomic<int64_t> total{0};
+      pool.parallel_for(n, 1, [&](int64_t b, int64_t e, int) { total.fetch_add(e - b); });
+      ASSERT_EQ(total.load(), n) << "threads " << threads << " rep " << rep;
+    }
+  }
+}
+
 TEST(ThreadPool, TidIndexesPrivateScratchWithoutRaces) {
   ThreadPool pool(3);
   std::vector<int64_t> per_thread(3, 0);
