@@ -28,6 +28,7 @@
 #include "tessera/tessera.h"
 #include "tessera/tessera_llm.h"
 #include "tools/bench/json.h"
+#include "tools/common/cli.h"
 
 namespace tessera_bench {
 
@@ -178,8 +179,8 @@ void print_e2e_row(const E2eResult& r);
 
 // ---- Command line (main.cpp) ------------------------------------------------------
 
-bool parse_int(const char* s, int64_t lo, int64_t hi, int64_t* out);
-bool parse_double(const char* s, double lo, double hi, double* out);
+using tessera_tools::parse_double;
+using tessera_tools::parse_int;
 // Prints "tessera-bench <sub>: msg" and a usage hint to stderr; returns 2.
 int usage_error(const char* sub, const std::string& msg);
 // Creates the context (threads: CPU workers, 0 = all cores) and resolves

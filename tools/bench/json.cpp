@@ -6,7 +6,16 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "tools/common/cli.h"
+
 namespace tessera_bench {
+
+std::string json_quote(std::string_view s) {
+  std::string o(1, '"');
+  o += tessera_tools::json_escape(s);
+  o += '"';
+  return o;
+}
 
 const Json* Json::find(std::string_view key) const {
   if (type_ != Type::kObject) return nullptr;
@@ -50,39 +59,6 @@ std::string json_number(double v) {
   char buf[64];
   const auto r = std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, r.ptr);
-}
-
-std::string json_quote(std::string_view s) {
-  std::string o = "\"";
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        o += "\\\"";
-        break;
-      case '\\':
-        o += "\\\\";
-        break;
-      case '\n':
-        o += "\\n";
-        break;
-      case '\r':
-        o += "\\r";
-        break;
-      case '\t':
-        o += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          o += buf;
-        } else {
-          o += ch;
-        }
-    }
-  }
-  return o + "\"";
 }
 
 void Json::dump_to(std::string& o, int indent, int level) const {

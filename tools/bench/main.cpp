@@ -18,23 +18,6 @@
 
 namespace tessera_bench {
 
-bool parse_int(const char* s, int64_t lo, int64_t hi, int64_t* out) {
-  char* end = nullptr;
-  errno = 0;
-  const long long v = std::strtoll(s, &end, 10);
-  if (!s[0] || *end || errno || v < lo || v > hi) return false;
-  *out = v;
-  return true;
-}
-
-bool parse_double(const char* s, double lo, double hi, double* out) {
-  char* end = nullptr;
-  const double v = std::strtod(s, &end);
-  if (!s[0] || *end || !(v >= lo && v <= hi)) return false;
-  *out = v;
-  return true;
-}
-
 int usage_error(const char* sub, const std::string& msg) {
   std::fprintf(stderr, "tessera-bench %s: %s\n(tessera-bench %s --help for usage)\n", sub, msg.c_str(), sub);
   return 2;

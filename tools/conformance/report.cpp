@@ -7,10 +7,13 @@
 
 #include "core/dtype.h"
 #include "ops/op_schema.h"
+#include "tools/common/cli.h"
 #include "tools/conformance/conformance.h"
 
 namespace tsr::conformance {
 namespace {
+
+using tessera_tools::json_escape;
 
 const char* outcome_name(Outcome o) {
   switch (o) {
@@ -22,29 +25,6 @@ const char* outcome_name(Outcome o) {
       return "unsupported";
   }
   return "?";
-}
-
-std::string json_escape(std::string_view s) {
-  std::string o;
-  for (char ch : s) {
-    switch (ch) {
-      case '"':
-        o += "\\\"";
-        break;
-      case '\\':
-        o += "\\\\";
-        break;
-      case '\n':
-        o += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(ch) < 0x20)
-          o += fmt::format("\\u{:04x}", static_cast<int>(ch));
-        else
-          o += ch;
-    }
-  }
-  return o;
 }
 
 // JSON has no NaN/inf: they become null.

@@ -1,0 +1,68 @@
+// Small helpers the command-line tools share: strict number parsing for
+// flags and JSON string escaping for their machine-readable output.
+#pragma once
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+namespace tessera_tools {
+
+// Whole string is a base-10 integer in [lo, hi].
+inline bool parse_int(const char* s, int64_t lo, int64_t hi, int64_t* out) {
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(s, &end, 10);
+  if (!s[0] || *end || errno || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+// Whole string is a number in [lo, hi] (NaN never is).
+inline bool parse_double(const char* s, double lo, double hi, double* out) {
+  char* end = nullptr;
+  const double v = std::strtod(s, &end);
+  if (!s[0] || *end || !(v >= lo && v <= hi)) return false;
+  *out = v;
+  return true;
+}
+
+// s as the inside of a JSON string literal (no surrounding quotes).
+inline std::string json_escape(std::string_view s) {
+  std::string o;
+  o.reserve(s.size());
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        o += "\\\"";
+        break;
+      case '\\':
+        o += "\\\\";
+        break;
+      case '\n':
+        o += "\\n";
+        break;
+      case '\r':
+        o += "\\r";
+        break;
+      case '\t':
+        o += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          o += buf;
+        } else {
+          o += ch;
+        }
+    }
+  }
+  return o;
+}
+
+}  // namespace tessera_tools
