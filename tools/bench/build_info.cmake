@@ -5,10 +5,12 @@
 set(commit "unknown")
 find_package(Git QUIET)
 if(GIT_FOUND)
-  execute_process(COMMAND ${GIT_EXECUTABLE} rev-parse --short=12 HEAD
+  # "-dirty" when the working tree differs from the commit: numbers from
+  # uncommitted code must not pass for the commit's.
+  execute_process(COMMAND ${GIT_EXECUTABLE} describe --always --dirty --abbrev=12 --match=NeVeR
                   WORKING_DIRECTORY ${SRC}
                   OUTPUT_VARIABLE out RESULT_VARIABLE rc ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE)
-  if(rc EQUAL 0 AND out MATCHES "^[0-9a-f]+$")
+  if(rc EQUAL 0 AND out MATCHES "^[0-9a-f]+(-dirty)?$")
     set(commit ${out})
   endif()
 endif()
