@@ -233,12 +233,11 @@ TSR_AVX2 void dot4_avx2(int64_t n, const void* const w[4], const BlockQ16Act* x,
   const std::ptrdiff_t ahead =
       8 * (reinterpret_cast<const char*>(w[1]) - reinterpret_cast<const char*>(w[0]));
   for (int64_t i = 0; i < n / kQK; ++i) {
-#define TSR_PF(r) _mm_prefetch(reinterpret_cast<const char*>(b##r + i) + ahead, _MM_HINT_T0);
-    TSR_PF(0)
-    TSR_PF(1) TSR_PF(2) TSR_PF(3)
-#undef TSR_PF
-        __m256i x0,
-        x1;
+    _mm_prefetch(reinterpret_cast<const char*>(b0 + i) + ahead, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(b1 + i) + ahead, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(b2 + i) + ahead, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(b3 + i) + ahead, _MM_HINT_T0);
+    __m256i x0, x1;
     load_x(x[i], x0, x1);
     __m128 xs = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(&x[i].d)));  // [dx, sx]
     if constexpr (std::is_same_v<Block, BlockQ4_0>) xs = _mm_mul_ps(xs, q4_0_min);
