@@ -8,7 +8,7 @@
 // per execute into groups of 16 tokens laid out k-major ([K][16]); a 6x16
 // register tile (12 accumulators, 6 weight broadcasts and 2 loads per k)
 // multiplies 6 dequantized weight rows by one group. Tasks are blocks of
-// kRowBlock weight rows, dequantized into per-thread scratch and then swept
+// kGemmRowBlock weight rows, dequantized into per-thread scratch and then swept
 // across every token group, so a packed group is reused from L1/L2 by all the
 // row tiles of a block.
 #pragma once
