@@ -23,10 +23,12 @@ namespace {
 
 constexpr int64_t kRowBlock = 16;  // weight rows per task: stay in L1/L2 while n varies
 // From this many tokens on, quantized weights go through the FMA GEMM
-// (gemm_f32.h) instead of the per-row integer dot products. Not swept yet:
-// at 8 tokens the dequantization is 1/8 of the multiply-adds and the integer
-// path reloads each weight row per token.
-constexpr int64_t kGemmMinTokens = 8;
+// (gemm_f32.h) instead of the per-row integer dot products. The GEMM packs
+// tokens in groups of 16, so up to 16 it costs about the same; the integer
+// path grows per token. Measured (tessera-microbench BM_node_matmul, q4_1
+// 576x1536, 2 threads): integer 108 us at 4 tokens and 320 us at 11; GEMM
+// 274 us at 8, 309 us at 12 and 316 us at 16.
+constexpr int64_t kGemmMinTokens = 12;
 
 bool is_quant(int32_t t) { return t == TSR_DTYPE_Q8_0 || t == TSR_DTYPE_Q4_0 || t == TSR_DTYPE_Q4_1; }
 
