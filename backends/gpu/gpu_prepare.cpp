@@ -1,0 +1,320 @@
+// supports_op, prepare, execute of the GPU backends. Prepare asks each
+// node's encoder for its launches, resolves their kernels once and, where
+// the driver has graphs, captures them into one CUDA/HIP graph; execute
+// copies the step values to the device and replays the graph (or the
+// launches), so nothing is allocated or resolved per step.
+// TESSERA_GPU_PROFILE=1 launches kernel by kernel between timing events and
+// prints per-kernel times when the prepared subgraph is released.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "backends/gpu/gpu_internal.h"
+#include "core/abi_guard.h"
+#include "core/tensor.h"
+#include "ops/op_schema.h"
+
+namespace tsr::gpu {
+namespace {
+
+using ops::op_name;
+
+struct Resolved {
+  Launch l;
+  Function f = nullptr;
+  int node = 0;
+};
+
+struct KernelTime {
+  uint64_t calls = 0;
+  double ms = 0;
+};
+
+bool profiling_on() {
+  const char* v = std::getenv("TESSERA_GPU_PROFILE");
+  return v && *v && std::strcmp(v, "0") != 0;
+}
+
+}  // namespace
+
+struct Prepared {
+  DeviceState* d = nullptr;
+  std::vector<Resolved> launches;
+  std::vector<std::pair<DevPtr, uint64_t>> scratch;  // address, reserved
+  DevPtr step = 0;
+  uint64_t step_reserved = 0;
+  int64_t* step_host = nullptr;  // page-locked source of the step copy
+  Event step_copied = nullptr;
+  bool step_pending = false;
+  GraphExec graph = nullptr;
+  // profiling
+  std::vector<Event> marks;
+  bool timing_pending = false;
+  std::map<std::string, KernelTime> times;
+  uint64_t runs = 0;
+  ~Prepared();
+};
+
+namespace {
+
+class PrepEncoder final : public Encoder {
+ public:
+  PrepEncoder(Prepared& p) : p_(p) {}
+  void set_node(int node, int32_t op) {
+    node_ = node;
+    op_ = op;
+  }
+  const Caps& caps() const override { return p_.d->caps; }
+
+  Status add(const Launch& l) override {
+    const Dim3& g = l.grid;
+    if (l.gemm) {
+      p_.launches.push_back({l, nullptr, node_});
+      return Status::ok();
+    }
+    if (l.block == 0 || static_cast<int>(l.block) > caps().max_threads || g.x == 0 || g.y == 0 || g.z == 0 ||
+        g.x > 0x7fffffffu || g.y > 65535 || g.z > 65535)
+      return make_error(TSR_ERR_UNSUPPORTED, "[prepare] node {} ({}): {} needs {}x{}x{} blocks of {} threads",
+                        node_, op_name(op_), l.kernel, g.x, g.y, g.z, l.block);
+    auto f = p_.d->function(l.kernel);
+    if (!f.is_ok()) return f.status();
+    Resolved r{l, f.value(), node_};
+    r.l.args.step = p_.step;
+    p_.launches.push_back(r);
+    return Status::ok();
+  }
+
+  Result<DevPtr> scratch(uint64_t bytes) override {
+    DevPtr ptr = 0;
+    uint64_t reserved = 0;
+    TSR_RETURN_IF_ERROR(p_.d->pool->alloc(bytes, &ptr, &reserved));
+    p_.scratch.emplace_back(ptr, reserved);
+    std::vector<char> zeros(bytes, 0);
+    TSR_RETURN_IF_ERROR(p_.d->drv->copy_h2d(ptr, zeros.data(), bytes, p_.d->capture));
+    TSR_RETURN_IF_ERROR(p_.d->drv->stream_sync(p_.d->capture));
+    return ptr;
+  }
+
+ private:
+  Prepared& p_;
+  int node_ = 0;
+  int32_t op_ = 0;
+};
+
+bool supports_node(const Caps& caps, const tsr_node_desc& n, std::string& reason) {
+  const OpKernel* k = op_kernel(n.op);
+  if (!k) {
+    reason = fmt::format("{} has no GPU kernel", op_name(n.op));
+    return false;
+  }
+  if (n.n_inputs < 0 || n.n_inputs > TSR_MAX_INPUTS) {
+    reason = fmt::format("{} inputs", n.n_inputs);
+    return false;
+  }
+  return k->supports(caps, n, reason);
+}
+
+Status run_launch(Prepared& p, const Resolved& r, Stream s) {
+  if (r.l.gemm) return p.d->drv->gemm(*r.l.gemm, s);
+  return p.d->drv->launch(r.f, r.l.grid, r.l.block, r.l.args, s);
+}
+
+Status capture(Prepared& p) {
+  Driver& drv = *p.d->drv;
+  TSR_RETURN_IF_ERROR(drv.capture_begin(p.d->capture));
+  Status s;
+  for (const Resolved& r : p.launches) {
+    s = run_launch(p, r, p.d->capture);
+    if (!s.is_ok()) break;
+  }
+  GraphExec g = nullptr;
+  Status e = drv.capture_end(p.d->capture, &g);  // ends the capture even after a failed launch
+  TSR_RETURN_IF_ERROR(s);
+  TSR_RETURN_IF_ERROR(e);
+  p.graph = g;
+  return Status::ok();
+}
+
+Status prepare_impl(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_prepared* out_prepared) {
+  if (!device || !graph || !out_prepared) return invalid_arg("[prepare] null argument");
+  if (graph->n_nodes < 0 || (graph->n_nodes > 0 && !graph->nodes))
+    return invalid_arg("[prepare] {} nodes with node array {}", graph->n_nodes,
+                       graph->nodes ? "set" : "null");
+  DeviceState& d = *impl(device)->d;
+  TSR_RETURN_IF_ERROR(d.bind());
+  auto prep = std::make_unique<Prepared>();
+  Prepared& p = *prep;
+  p.d = &d;
+  TSR_RETURN_IF_ERROR(d.pool->alloc(kMaxStepValues * sizeof(int64_t), &p.step, &p.step_reserved));
+  TSR_RETURN_IF_ERROR(
+      d.drv->host_alloc(kMaxStepValues * sizeof(int64_t), reinterpret_cast<void**>(&p.step_host)));
+  std::memset(p.step_host, 0, kMaxStepValues * sizeof(int64_t));
+  TSR_RETURN_IF_ERROR(d.drv->copy_h2d(p.step, p.step_host, kMaxStepValues * sizeof(int64_t), d.capture));
+  TSR_RETURN_IF_ERROR(d.drv->event_create(&p.step_copied));
+
+  PrepEncoder enc(p);
+  for (int i = 0; i < graph->n_nodes; ++i) {
+    const tsr_subgraph_node& sn = graph->nodes[i];
+    std::string reason;
+    if (!supports_node(d.caps, sn.desc, reason))
+      return make_error(TSR_ERR_UNSUPPORTED, "[prepare] node {} ({}): {}", i, op_name(sn.desc.op), reason);
+    for (int j = 0; j < sn.desc.n_inputs; ++j)
+      if (!sn.inputs[j].buffer && n_elements(sn.desc.inputs[j]) > 0)
+        return invalid_arg("[prepare] node {} ({}): input {} has no buffer", i, op_name(sn.desc.op), j);
+    if (!sn.output.buffer)
+      return invalid_arg("[prepare] node {} ({}): output has no buffer", i, op_name(sn.desc.op));
+    for (int j = 0; j < sn.desc.n_inputs; ++j) {
+      const tsr_tensor_ref& r = sn.inputs[j];
+      if (!r.buffer) continue;
+      const int64_t span = n_bytes_spanned(r.desc);
+      const uint64_t size = impl(r.buffer)->size;
+      if (span < 0 || r.offset > size || static_cast<uint64_t>(span) > size - r.offset)
+        return invalid_arg("[prepare] node {} ({}): input {} {} at offset {} spans {} bytes, buffer has {}",
+                           i, op_name(sn.desc.op), j, desc_str(r.desc), r.offset, span, size);
+    }
+    const int64_t out_span = n_bytes_spanned(sn.output.desc);
+    const uint64_t out_size = impl(sn.output.buffer)->size;
+    if (out_span < 0 || sn.output.offset > out_size ||
+        static_cast<uint64_t>(out_span) > out_size - sn.output.offset)
+      return invalid_arg("[prepare] node {} ({}): output {} at offset {} spans {} bytes, buffer has {}", i,
+                         op_name(sn.desc.op), desc_str(sn.output.desc), sn.output.offset, out_span, out_size);
+    if (n_elements(sn.desc.output) == 0) continue;
+    enc.set_node(i, sn.desc.op);
+    TSR_RETURN_IF_ERROR(op_kernel(sn.desc.op)->encode(enc, sn));
+  }
+  TSR_RETURN_IF_ERROR(d.drv->stream_sync(d.capture));
+  if (profiling_on()) {
+    p.marks.resize(p.launches.size() + 1);
+    for (Event& e : p.marks) TSR_RETURN_IF_ERROR(d.drv->event_create(&e));
+  } else if (d.drv->has_graphs() && !p.launches.empty()) {
+    TSR_RETURN_IF_ERROR(capture(p));
+  }
+  *out_prepared = handle(prep.release());
+  return Status::ok();
+}
+
+std::string launch_name(const Resolved& r) { return r.l.gemm ? "gemm (vendor library)" : r.l.kernel; }
+
+// Adds the finished run's kernel times to the totals.
+void collect_profile(Prepared& p) {
+  if (!p.timing_pending) return;
+  p.timing_pending = false;
+  Driver& drv = *p.d->drv;
+  if (!drv.event_sync(p.marks.back()).is_ok()) return;
+  for (size_t i = 0; i < p.launches.size(); ++i) {
+    float ms = 0;
+    if (!drv.event_elapsed_ms(p.marks[i], p.marks[i + 1], &ms).is_ok()) return;
+    KernelTime& k = p.times[launch_name(p.launches[i])];
+    k.calls++;
+    k.ms += ms;
+  }
+  p.runs++;
+}
+
+Status execute_impl(tsr_bk_prepared prepared, tsr_bk_queue queue, const tsr_step_params* params) {
+  if (!prepared || !queue) return invalid_arg("[execute] null argument");
+  Prepared& p = *impl(prepared);
+  Driver& drv = *p.d->drv;
+  const Stream s = impl(queue)->s;
+  TSR_RETURN_IF_ERROR(p.d->bind());
+  if (params && params->n_values > 0) {
+    if (params->n_values > kMaxStepValues || !params->values)
+      return invalid_arg("[execute] {} step values (at most {})", params->n_values, kMaxStepValues);
+    // The previous run's copy reads step_host: wait until it has.
+    if (p.step_pending) TSR_RETURN_IF_ERROR(drv.event_sync(p.step_copied));
+    std::memcpy(p.step_host, params->values, static_cast<size_t>(params->n_values) * sizeof(int64_t));
+    TSR_RETURN_IF_ERROR(drv.copy_h2d(p.step, p.step_host, kMaxStepValues * sizeof(int64_t), s));
+    TSR_RETURN_IF_ERROR(drv.event_record(p.step_copied, s));
+    p.step_pending = true;
+  }
+  if (p.graph) return drv.graph_launch(p.graph, s);
+  const bool timed = !p.marks.empty();
+  if (timed) {
+    collect_profile(p);
+    TSR_RETURN_IF_ERROR(drv.event_record(p.marks[0], s));
+  }
+  for (size_t i = 0; i < p.launches.size(); ++i) {
+    TSR_RETURN_IF_ERROR(run_launch(p, p.launches[i], s));
+    if (timed) TSR_RETURN_IF_ERROR(drv.event_record(p.marks[i + 1], s));
+  }
+  p.timing_pending = timed;
+  return Status::ok();
+}
+
+void print_profile(const Prepared& p) {
+  if (p.times.empty()) return;
+  std::vector<std::pair<std::string, KernelTime>> rows(p.times.begin(), p.times.end());
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.ms > b.second.ms; });
+  double total = 0;
+  for (const auto& r : rows) total += r.second.ms;
+  std::fprintf(stderr, "[gpu profile] %s: %zu launches, %llu runs, %.3f ms per run\n", p.d->info.name.c_str(),
+               p.launches.size(), static_cast<unsigned long long>(p.runs),
+               total / std::max<uint64_t>(p.runs, 1));
+  for (const auto& [name, k] : rows)
+    std::fprintf(stderr, "  %-28s %8llu calls %10.3f ms %9.1f us/call %5.1f%%\n", name.c_str(),
+                 static_cast<unsigned long long>(k.calls), k.ms, k.ms * 1e3 / std::max<uint64_t>(k.calls, 1),
+                 total > 0 ? 100.0 * k.ms / total : 0.0);
+}
+
+}  // namespace
+
+Launch node_launch(const tsr_subgraph_node& n, std::string_view kernel) {
+  Launch l;
+  l.kernel = std::string(kernel);
+  auto fill = [](GpuTensor& t, const tsr_tensor_ref& r) {
+    t.ptr = r.buffer ? impl(r.buffer)->ptr + r.offset : 0;
+    for (int i = 0; i < 4; ++i) {
+      t.ne[i] = r.desc.ne[i];
+      t.nb[i] = r.desc.nb[i];
+    }
+    t.dtype = r.desc.dtype;
+  };
+  for (int i = 0; i < n.desc.n_inputs && i < kOutSlot; ++i) fill(l.args.t[i], n.inputs[i]);
+  fill(l.args.t[kOutSlot], n.output);
+  for (int i = 0; i < 16; ++i) l.args.ip[i] = n.desc.params.i[i];
+  for (int i = 0; i < 8; ++i) l.args.fp[i] = n.desc.params.f[i];
+  return l;
+}
+
+int32_t supports_op(tsr_bk_device device, const tsr_node_desc* node, char* reason, size_t reason_len) {
+  return guarded_supports(reason, reason_len, [&](std::string& why) {
+    if (!device || !node) {
+      why = "null argument";
+      return false;
+    }
+    return supports_node(impl(device)->d->caps, *node, why);
+  });
+}
+
+tsr_status_code prepare(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_prepared* out_prepared,
+                        tsr_error* err) {
+  return guarded("prepare", err, [&] { return prepare_impl(device, graph, out_prepared); });
+}
+
+tsr_status_code execute(tsr_bk_prepared prepared, tsr_bk_queue queue, const tsr_step_params* params,
+                        tsr_error* err) {
+  return guarded("execute", err, [&] { return execute_impl(prepared, queue, params); });
+}
+
+void release_prepared(tsr_bk_prepared prepared) { delete impl(prepared); }
+
+}  // namespace tsr::gpu
+
+tsr::gpu::Prepared::~Prepared() {
+  if (!d) return;
+  Driver& drv = *d->drv;
+  (void)d->bind();
+  collect_profile(*this);
+  print_profile(*this);
+  (void)drv.stream_sync(d->capture);
+  if (step_pending) (void)drv.event_sync(step_copied);
+  for (Event e : marks)
+    if (e) drv.event_destroy(e);
+  if (graph) drv.graph_destroy(graph);
+  if (step_copied) drv.event_destroy(step_copied);
+  if (step_host) drv.host_free(step_host);
+  d->pool->free(step, step_reserved);
+  for (const auto& [ptr, reserved] : scratch) d->pool->free(ptr, reserved);
+}

@@ -1,0 +1,181 @@
+// Fibers (ucontext) for the kernel emulator; see emu_runtime.h.
+#include "kernels/gpu/emu/emu_runtime.h"
+
+#include <ucontext.h>
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "kernels/gpu/kernel_args.h"
+
+namespace tsr::gpu::emu {
+namespace {
+
+constexpr size_t kStackBytes = 128 * 1024;
+
+enum class State { kRun, kBlockWait, kWarpWait, kDone };
+
+struct Fiber {
+  ucontext_t ctx;
+  ThreadCtx tc;
+  State st = State::kRun;
+  uint32_t parity = 0;  // which exchange buffer this lane's next shuffle uses
+};
+
+struct Block {
+  ucontext_t main;
+  std::vector<Fiber> fibers;
+  std::vector<char> stacks;
+  std::vector<float> xchg[2];  // per-thread shuffle values, double-buffered
+  uint32_t current = 0;
+  KernelFn fn = nullptr;
+  const KArgs* args = nullptr;
+};
+
+thread_local Block* g_block = nullptr;
+thread_local ThreadCtx* g_ctx = nullptr;
+
+Fiber& me() { return g_block->fibers[g_block->current]; }
+
+void yield(State st) {
+  Fiber& f = me();
+  f.st = st;
+  swapcontext(&f.ctx, &g_block->main);
+}
+
+void entry() {
+  g_block->fn(*g_block->args);
+  me().st = State::kDone;  // uc_link returns to the scheduler
+}
+
+std::map<std::string, KernelFn>& registry() {
+  static std::map<std::string, KernelFn> r;
+  return r;
+}
+
+// Releases the fibers whose barrier everyone it waits for has reached.
+bool release(Block& b, uint32_t warp) {
+  bool released = false;
+  const auto n = static_cast<uint32_t>(b.fibers.size());
+  bool all_block = true, any_block = false;
+  for (const Fiber& f : b.fibers) {
+    if (f.st == State::kDone) continue;
+    all_block = all_block && f.st == State::kBlockWait;
+    any_block = any_block || f.st == State::kBlockWait;
+  }
+  if (all_block && any_block) {
+    for (Fiber& f : b.fibers)
+      if (f.st == State::kBlockWait) f.st = State::kRun;
+    return true;
+  }
+  for (uint32_t w0 = 0; w0 < n; w0 += warp) {
+    const uint32_t w1 = std::min(n, w0 + warp);
+    bool all = true, any = false;
+    for (uint32_t i = w0; i < w1; ++i) {
+      const State s = b.fibers[i].st;
+      if (s == State::kDone) continue;
+      all = all && s == State::kWarpWait;
+      any = any || s == State::kWarpWait;
+    }
+    if (all && any) {
+      for (uint32_t i = w0; i < w1; ++i)
+        if (b.fibers[i].st == State::kWarpWait) b.fibers[i].st = State::kRun;
+      released = true;
+    }
+  }
+  return released;
+}
+
+bool run_block(Block& b, uint32_t warp, std::string* error) {
+  const auto n = static_cast<uint32_t>(b.fibers.size());
+  for (uint32_t t = 0; t < n; ++t) {
+    Fiber& f = b.fibers[t];
+    f.st = State::kRun;
+    f.parity = 0;
+    getcontext(&f.ctx);
+    f.ctx.uc_stack.ss_sp = b.stacks.data() + static_cast<size_t>(t) * kStackBytes;
+    f.ctx.uc_stack.ss_size = kStackBytes;
+    f.ctx.uc_link = &b.main;
+    makecontext(&f.ctx, entry, 0);
+  }
+  for (;;) {
+    bool ran = false;
+    for (uint32_t t = 0; t < n; ++t) {
+      if (b.fibers[t].st != State::kRun) continue;
+      b.current = t;
+      g_ctx = &b.fibers[t].tc;
+      swapcontext(&b.main, &b.fibers[t].ctx);
+      ran = true;
+    }
+    bool done = true;
+    for (const Fiber& f : b.fibers) done = done && f.st == State::kDone;
+    if (done) return true;
+    if (!release(b, warp) && !ran) {
+      *error = "a block deadlocked: its threads wait at barriers that the others never reach";
+      return false;
+    }
+  }
+}
+
+}  // namespace
+
+ThreadCtx& cur() { return *g_ctx; }
+
+void block_barrier() { yield(State::kBlockWait); }
+
+float shfl(float v, uint32_t src) {
+  Fiber& f = me();
+  const uint32_t w = f.tc.warp;
+  const uint32_t base = f.tc.tid / w * w;
+  std::vector<float>& x = g_block->xchg[f.parity];
+  x[f.tc.tid] = v;
+  f.parity ^= 1u;
+  yield(State::kWarpWait);
+  const uint32_t from = base + src % w;
+  return from < x.size() ? x[from] : 0.0f;
+}
+
+Registration::Registration(const char* name, KernelFn fn) { registry()[name] = fn; }
+
+KernelFn find_kernel(const char* name) {
+  auto it = registry().find(name);
+  return it == registry().end() ? nullptr : it->second;
+}
+
+bool launch(KernelFn fn, const uint32_t grid[3], uint32_t block, uint32_t warp_size, const KArgs& args,
+            std::string* error) {
+  if (block == 0 || block > 1024 || grid[0] == 0 || grid[1] == 0 || grid[2] == 0 || grid[0] > 0x7fffffffu ||
+      grid[1] > 65535 || grid[2] > 65535) {
+    *error = "launch of " + std::to_string(grid[0]) + "x" + std::to_string(grid[1]) + "x" +
+             std::to_string(grid[2]) + " blocks of " + std::to_string(block) +
+             " threads is past a GPU's limits (block <= 1024, grid y, z <= 65535)";
+    return false;
+  }
+  static std::mutex one_at_a_time;  // blocks share the kernels' static shared arrays per OS thread
+  std::lock_guard<std::mutex> lock(one_at_a_time);
+  Block b;
+  b.fn = fn;
+  b.args = &args;
+  b.fibers.resize(block);
+  b.stacks.resize(static_cast<size_t>(block) * kStackBytes);
+  b.xchg[0].assign(block, 0.0f);
+  b.xchg[1].assign(block, 0.0f);
+  Block* saved = g_block;
+  g_block = &b;
+  bool ok = true;
+  for (uint32_t z = 0; z < grid[2] && ok; ++z)
+    for (uint32_t y = 0; y < grid[1] && ok; ++y)
+      for (uint32_t x = 0; x < grid[0] && ok; ++x) {
+        for (uint32_t t = 0; t < block; ++t) {
+          ThreadCtx& c = b.fibers[t].tc;
+          c = ThreadCtx{t, block, {x, y, z}, {grid[0], grid[1], grid[2]}, warp_size};
+        }
+        ok = run_block(b, warp_size, error);
+      }
+  g_block = saved;
+  return ok;
+}
+
+}  // namespace tsr::gpu::emu
