@@ -3,10 +3,22 @@
 
 namespace tsr::gpu {
 
-extern const OpKernel kElementwise;  // gpu_op_elementwise.cpp
+extern const OpKernel kGetRows, kSetRows, kCpy, kConcat, kArgmax;  // gpu_op_data.cpp
+extern const OpKernel kElementwise;                                // gpu_op_elementwise.cpp
+extern const OpKernel kNorm, kRope;                                // gpu_op_norm.cpp
 
 const OpKernel* op_kernel(int32_t op) {
   switch (op) {
+    case TSR_OP_GET_ROWS:
+      return &kGetRows;
+    case TSR_OP_SET_ROWS:
+      return &kSetRows;
+    case TSR_OP_CPY:
+      return &kCpy;
+    case TSR_OP_CONCAT:
+      return &kConcat;
+    case TSR_OP_ARGMAX:
+      return &kArgmax;
     case TSR_OP_ADD:
     case TSR_OP_SUB:
     case TSR_OP_MUL:
@@ -16,6 +28,11 @@ const OpKernel* op_kernel(int32_t op) {
     case TSR_OP_GELU:
     case TSR_OP_SWIGLU:
       return &kElementwise;
+    case TSR_OP_RMS_NORM:
+    case TSR_OP_LAYER_NORM:
+      return &kNorm;
+    case TSR_OP_ROPE:
+      return &kRope;
     default:
       return nullptr;
   }

@@ -18,7 +18,7 @@ TSR_DEV float gelu(float x) {
 
 TSR_KERNEL(tsr_elementwise) {
   const GpuTensor& o = a.t[kOutSlot];
-  const int64_t i = (static_cast<int64_t>(block_y()) * grid_x() + block_x()) * block_dim() + thread_x();
+  const int64_t i = flat_thread();
   if (i >= a.ku[1]) return;
   int64_t c[4];
   unflatten(i, o.ne, c);

@@ -103,6 +103,9 @@ TSR_DEV float shfl(float v, uint32_t src) {
 #endif
 }
 
+// Integer lanes travel as float bit patterns (moved, never computed on).
+TSR_DEV int32_t shfl_xor(int32_t v, uint32_t mask);
+
 TSR_DEV float warp_sum(float v) {
   for (uint32_t m = warp_size() / 2; m > 0; m /= 2) v += shfl_xor(v, m);
   return v;
@@ -180,6 +183,16 @@ TSR_DEV uint16_t f32_to_bf16(float f) {
   const uint32_t u = f32_to_bits(f);
   if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40);
   return static_cast<uint16_t>((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+TSR_DEV int32_t shfl_xor(int32_t v, uint32_t mask) {
+#if defined(TSR_GPU_CUDA)
+  return __shfl_xor_sync(0xffffffffu, v, static_cast<int>(mask));
+#elif defined(TSR_GPU_HIP)
+  return __shfl_xor(v, static_cast<int>(mask), warpSize);
+#else
+  return static_cast<int32_t>(f32_to_bits(emu::shfl(bits_to_f32(static_cast<uint32_t>(v)), lane() ^ mask)));
+#endif
 }
 
 }  // namespace tsr::gpu

@@ -97,4 +97,17 @@ TSR_DEV float load_row_elem(const GpuTensor& t, int64_t row, int64_t i0) {
   return load_f(t, row + i0 * t.nb[0]);
 }
 
+// Element (c0, c1, c2, c3) of a tensor of any readable dtype.
+TSR_DEV float load_any(const GpuTensor& t, int64_t c0, int64_t c1, int64_t c2, int64_t c3) {
+  return load_row_elem(t, c1 * t.nb[1] + c2 * t.nb[2] + c3 * t.nb[3], c0);
+}
+
+// The flat index of this thread over a 1-D launch spread on grid x and y.
+TSR_DEV int64_t flat_thread() {
+  return (static_cast<int64_t>(block_y()) * grid_x() + block_x()) * block_dim() + thread_x();
+}
+
+// The flat index of this block (one block per row kernels).
+TSR_DEV int64_t flat_block() { return static_cast<int64_t>(block_y()) * grid_x() + block_x(); }
+
 }  // namespace tsr::gpu

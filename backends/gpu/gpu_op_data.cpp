@@ -1,0 +1,149 @@
+// Data movement through kernels/gpu/copy.cu (get_rows, set_rows, cpy,
+// concat) and kernels/gpu/argmax.cu.
+#include <fmt/format.h>
+
+#include "backends/gpu/gpu_ops.h"
+
+namespace tsr::gpu {
+namespace {
+
+constexpr uint32_t kBlock = 256;
+
+enum CopyMode : int64_t { kConvert = 0, kRaw = 1, kQuantize = 2, kBlockCopy = 3 };
+enum Indirect : int64_t { kNoIndirection = 0, kSourceRows = 1, kDestRows = 2 };
+
+bool readable(int32_t dt) { return is_float_dtype(dt) || is_block_dtype(dt); }
+
+CopyMode mode_for(int32_t src, int32_t dst) {
+  if (src == dst) return is_block_dtype(dst) ? kBlockCopy : kRaw;
+  return is_block_dtype(dst) ? kQuantize : kConvert;
+}
+
+// One copy launch over the shape of slot `iter` (0 source, kOutSlot dest).
+Status add_copy(Encoder& enc, Launch l, int iter, Indirect ind) {
+  const GpuTensor& shape = l.args.t[iter];
+  const CopyMode mode = mode_for(l.args.t[0].dtype, l.args.t[kOutSlot].dtype);
+  uint64_t units = 1;
+  for (int k = 0; k < 4; ++k) units *= static_cast<uint64_t>(shape.ne[k]);
+  if (mode == kQuantize || mode == kBlockCopy) units /= 32;
+  if (units == 0) return Status::ok();
+  l.kernel = "tsr_copy";
+  l.args.ku[0] = static_cast<int64_t>(units);
+  l.args.ku[1] = iter;
+  l.args.ku[2] = ind;
+  l.args.ku[3] = mode;
+  l.block = kBlock;
+  l.grid = flat_grid(ceil_div(units, kBlock));
+  return enc.add(l);
+}
+
+bool fail(std::string& reason, std::string msg) {
+  reason = std::move(msg);
+  return false;
+}
+
+// A launch whose slots are only src (0), an optional index tensor and dst.
+Launch copy_launch(const tsr_subgraph_node& n, const tsr_tensor_ref& src, const tsr_tensor_ref& dst) {
+  tsr_subgraph_node c = n;
+  c.desc.n_inputs = 1;
+  c.inputs[0] = src;
+  c.output = dst;
+  return node_launch(c, "tsr_copy");
+}
+
+// ---- get_rows(table, ids) -> f32 ----
+bool get_rows_supports(const Caps&, const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 2 || !readable(n.inputs[0].dtype) || n.inputs[1].dtype != TSR_DTYPE_I32)
+    return fail(reason, "table must be f32/f16/bf16/q8_0/q4_0/q4_1 and ids i32");
+  return true;
+}
+
+Status get_rows_encode(Encoder& enc, const tsr_subgraph_node& n) {
+  return add_copy(enc, node_launch(n, "tsr_copy"), kOutSlot, kSourceRows);
+}
+
+// ---- set_rows(dst, src, idx): dst rows idx[i] = src rows i ----
+bool set_rows_supports(const Caps&, const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 3) return fail(reason, "set_rows needs 3 inputs");
+  const int32_t dst = n.inputs[0].dtype;
+  if (!is_float_dtype(dst) && !is_block_dtype(dst)) return fail(reason, "dst must be a float or block dtype");
+  if (!is_float_dtype(n.inputs[1].dtype) || n.inputs[2].dtype != TSR_DTYPE_I32)
+    return fail(reason, "src must be f32/f16/bf16 and idx i32");
+  return true;
+}
+
+Status set_rows_encode(Encoder& enc, const tsr_subgraph_node& n) {
+  const tsr_tensor_ref& dst = n.inputs[0];
+  // The output is dst after the write; when core gave it other memory, dst
+  // is copied there first.
+  if (dst.buffer != n.output.buffer || dst.offset != n.output.offset)
+    TSR_RETURN_IF_ERROR(add_copy(enc, copy_launch(n, dst, n.output), kOutSlot, kNoIndirection));
+  Launch l = copy_launch(n, n.inputs[1], n.output);
+  const Launch idx = node_launch(n, "");
+  l.args.t[2] = idx.args.t[2];
+  return add_copy(enc, l, 0, kDestRows);
+}
+
+// ---- cpy(x) -> contiguous in dtype ip[0] ----
+bool cpy_supports(const Caps&, const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 1) return fail(reason, "cpy needs 1 input");
+  const int32_t from = n.inputs[0].dtype, to = n.output.dtype;
+  if (from == to) {
+    if (is_float_dtype(from) || is_block_dtype(from) || from == TSR_DTYPE_I32) return true;
+    return fail(reason, fmt::format("copy of dtype {}", from));
+  }
+  if (!readable(from)) return fail(reason, fmt::format("conversion from dtype {}", from));
+  if (!is_float_dtype(to) && !is_block_dtype(to))
+    return fail(reason, fmt::format("conversion to dtype {}", to));
+  return true;
+}
+
+Status cpy_encode(Encoder& enc, const tsr_subgraph_node& n) {
+  return add_copy(enc, node_launch(n, "tsr_copy"), kOutSlot, kNoIndirection);
+}
+
+// ---- concat(a, b) along ip[0]: each input is copied into its part of out ----
+bool concat_supports(const Caps&, const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 2) return fail(reason, "concat needs 2 inputs");
+  const int32_t dt = n.inputs[0].dtype;
+  if (!is_float_dtype(dt) && dt != TSR_DTYPE_I32) return fail(reason, fmt::format("concat of dtype {}", dt));
+  return true;
+}
+
+Status concat_encode(Encoder& enc, const tsr_subgraph_node& n) {
+  const int dim = static_cast<int>(n.desc.params.i[0]);
+  for (int part = 0; part < 2; ++part) {
+    const tsr_tensor_ref& src = n.inputs[part];
+    tsr_tensor_ref out = n.output;
+    for (int k = 0; k < TSR_MAX_DIMS; ++k) out.desc.ne[k] = src.desc.ne[k];
+    if (part == 1) out.offset += static_cast<uint64_t>(n.inputs[0].desc.ne[dim] * n.output.desc.nb[dim]);
+    TSR_RETURN_IF_ERROR(add_copy(enc, copy_launch(n, src, out), kOutSlot, kNoIndirection));
+  }
+  return Status::ok();
+}
+
+// ---- argmax over dim 0 ----
+bool argmax_supports(const Caps&, const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 1 || !is_float_dtype(n.inputs[0].dtype)) return fail(reason, "x must be f32/f16/bf16");
+  return true;
+}
+
+Status argmax_encode(Encoder& enc, const tsr_subgraph_node& n) {
+  const tsr_tensor_desc& x = n.desc.inputs[0];
+  const uint64_t rows = static_cast<uint64_t>(x.ne[1] * x.ne[2] * x.ne[3]);
+  Launch l = node_launch(n, "tsr_argmax");
+  l.args.ku[0] = static_cast<int64_t>(rows);
+  l.block = static_cast<uint32_t>(std::max(enc.caps().warp_size, 128));
+  l.grid = flat_grid(rows);
+  return enc.add(l);
+}
+
+}  // namespace
+
+extern const OpKernel kGetRows{get_rows_supports, get_rows_encode};
+extern const OpKernel kSetRows{set_rows_supports, set_rows_encode};
+extern const OpKernel kCpy{cpy_supports, cpy_encode};
+extern const OpKernel kConcat{concat_supports, concat_encode};
+extern const OpKernel kArgmax{argmax_supports, argmax_encode};
+
+}  // namespace tsr::gpu
