@@ -5,6 +5,12 @@
 #if defined(TESSERA_WITH_VULKAN)
 #include "backends/vulkan/vk_backend.h"
 #endif
+#if defined(TESSERA_WITH_CUDA)
+#include "backends/cuda/cuda_backend.h"
+#endif
+#if defined(TESSERA_WITH_HIP)
+#include "backends/hip/hip_backend.h"
+#endif
 
 namespace tsr {
 
@@ -13,6 +19,12 @@ std::vector<const tsr_backend_iface*> builtin_backends() {
     tsr_cpu_backend_iface(), tsr_null_backend_iface(),
 #if defined(TESSERA_WITH_VULKAN)
         tsr_vulkan_backend_iface(),
+#endif
+#if defined(TESSERA_WITH_CUDA)
+        tsr_cuda_backend_iface(),
+#endif
+#if defined(TESSERA_WITH_HIP)
+        tsr_hip_backend_iface(),
 #endif
   };
 }

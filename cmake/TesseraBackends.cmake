@@ -71,23 +71,33 @@ else()
   tessera_backend_decide(OPENCL FALSE "OpenCL headers/ICD loader not found" FALSE)
 endif()
 
-include(CheckLanguage)
+# CUDA and HIP: kernels/gpu is compiled offline (nvcc, hipcc) into images
+# embedded in the library; the drivers (libcuda, libamdhip64) and cuBLAS are
+# opened at run time, so a build runs, listing no such device, where they
+# are missing. Only the toolkit's headers and compiler are needed here.
+set(TESSERA_CUDA_ARCHITECTURES "90" CACHE STRING
+    "CUDA architectures for kernels/gpu (SASS for each, PTX for the last): e.g. 80;90")
+set(TESSERA_HIP_ARCHITECTURES "gfx90a;gfx1030" CACHE STRING "AMD GPU targets for kernels/gpu")
 if(NOT TESSERA_CUDA STREQUAL "OFF")
-  check_language(CUDA)
+  find_package(CUDAToolkit QUIET)
 endif()
-if(CMAKE_CUDA_COMPILER)
-  tessera_backend_decide(CUDA TRUE "nvcc found at ${CMAKE_CUDA_COMPILER}" FALSE)
+if(CUDAToolkit_FOUND AND CUDAToolkit_NVCC_EXECUTABLE AND EXISTS ${CUDAToolkit_NVCC_EXECUTABLE})
+  tessera_backend_decide(CUDA TRUE
+    "CUDA ${CUDAToolkit_VERSION}, nvcc at ${CUDAToolkit_NVCC_EXECUTABLE}, architectures ${TESSERA_CUDA_ARCHITECTURES}" TRUE)
 else()
-  tessera_backend_decide(CUDA FALSE "no CUDA compiler found" FALSE)
+  tessera_backend_decide(CUDA FALSE "no CUDA toolkit (nvcc, cuda.h) found" TRUE)
 endif()
 
 if(NOT TESSERA_HIP STREQUAL "OFF")
   find_program(TESSERA_HIPCC hipcc)
+  find_path(TESSERA_HIP_INCLUDE_DIR hip/hip_runtime_api.h PATHS /opt/rocm/include)
 endif()
-if(TESSERA_HIPCC)
-  tessera_backend_decide(HIP TRUE "hipcc found at ${TESSERA_HIPCC}" FALSE)
+if(TESSERA_HIPCC AND TESSERA_HIP_INCLUDE_DIR)
+  tessera_backend_decide(HIP TRUE "hipcc at ${TESSERA_HIPCC}, targets ${TESSERA_HIP_ARCHITECTURES}" TRUE)
+elseif(TESSERA_HIPCC)
+  tessera_backend_decide(HIP FALSE "HIP headers not found (apt-get install libamdhip64-dev)" TRUE)
 else()
-  tessera_backend_decide(HIP FALSE "hipcc not found" FALSE)
+  tessera_backend_decide(HIP FALSE "hipcc not found (apt-get install hipcc libamdhip64-dev)" TRUE)
 endif()
 
 function(tessera_print_backend_summary)
