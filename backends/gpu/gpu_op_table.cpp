@@ -6,6 +6,8 @@ namespace tsr::gpu {
 extern const OpKernel kGetRows, kSetRows, kCpy, kConcat, kArgmax;  // gpu_op_data.cpp
 extern const OpKernel kElementwise;                                // gpu_op_elementwise.cpp
 extern const OpKernel kNorm, kRope;                                // gpu_op_norm.cpp
+extern const OpKernel kAttention;                                  // gpu_op_attention.cpp
+extern const OpKernel kSoftmax;                                    // gpu_op_softmax.cpp
 
 const OpKernel* op_kernel(int32_t op) {
   switch (op) {
@@ -33,6 +35,10 @@ const OpKernel* op_kernel(int32_t op) {
       return &kNorm;
     case TSR_OP_ROPE:
       return &kRope;
+    case TSR_OP_ATTENTION:
+      return &kAttention;
+    case TSR_OP_SOFTMAX:
+      return &kSoftmax;
     default:
       return nullptr;
   }

@@ -1,0 +1,266 @@
+// Fused attention, flash-attention style: softmax(scale * q k^T) v without
+// materialising the scores, f32 throughout.
+//
+// A block takes R = G x T query rows: G query heads that share one kv head
+// (so every K and V row staged serves all of them) times T query tokens.
+// It walks its kv range in chunks of C rows staged in shared memory as f32;
+// per chunk: R x C scores, then per row the online softmax update (running
+// max m, denominator l, and the factor exp(m_old - m_new) that rescales the
+// accumulators), then acc = acc * factor + p V. Each thread keeps a fixed
+// share of the R x D accumulators in registers.
+//
+// Grid: x token tiles, y kv heads x head chunks, z kv splits. With S = 1
+// split the block writes the output; the split-KV variant (decode: few rows,
+// long kv) gives each of S blocks a share of the kv range and writes its
+// (m, l, acc) to partials, which tsr_attention_merge combines.
+//
+// The valid kv length is a step value read here on every execution, so one
+// recorded launch serves every decode step; the splits divide that run-time
+// length, not kv_size.
+//
+// Slots: 0 q [D, n_head, n_tokens] (f32/f16/bf16), 1 k, 2 v [D, n_kv_head,
+// kv_size] (f32/f16, any strides), 3 pos i32 [n_tokens] (read when causal),
+// out f32 [D, n_head, n_tokens]. ip[0] causal, ip[1] step index of the kv
+// length (-1: kv_size), fp[0] scale (0: 1/sqrt(D)). ku: attention_tiles.h.
+#include "kernels/gpu/attention_tiles.h"
+#include "kernels/gpu/tensor_access.h"
+
+namespace tsr::gpu {
+
+using namespace attn;
+
+namespace {
+
+struct Tile {
+  int64_t D, G, T, C, R;
+  int64_t kstride;  // K rows in shared memory: D padded to odd, so a warp
+                    // reading one dim of many rows hits distinct banks
+  int64_t n_head, n_tokens, group;
+  int64_t kvh, h0, t0;  // kv head, first query head, first token
+};
+
+TSR_DEV Tile tile_of(const KArgs& a) {
+  Tile t;
+  t.D = a.t[0].ne[0];
+  t.n_head = a.t[0].ne[1];
+  t.n_tokens = a.t[0].ne[2];
+  t.group = t.n_head / a.t[1].ne[1];
+  t.G = a.ku[kKuHeads];
+  t.T = a.ku[kKuTokens];
+  t.C = a.ku[kKuChunk];
+  t.R = t.G * t.T;
+  t.kstride = t.D | 1;
+  const int64_t head_chunks = a.ku[kKuHeadChunks];
+  t.kvh = block_y() / head_chunks;
+  t.h0 = t.kvh * t.group + (block_y() % head_chunks) * t.G;
+  t.t0 = static_cast<int64_t>(block_x()) * t.T;
+  return t;
+}
+
+// Rows of the block: r = token-in-tile * G + head-in-chunk. A row past the
+// last token or past its kv head's group is computed (all masked) but never
+// written.
+TSR_DEV bool row_valid(const Tile& t, int64_t r, int64_t* h, int64_t* tok) {
+  const int64_t gi = r % t.G;
+  *h = t.h0 + gi;
+  *tok = t.t0 + r / t.G;
+  return *tok < t.n_tokens && (*h - t.kvh * t.group) < t.group && r < t.R;
+}
+
+TSR_DEV int64_t kv_length(const KArgs& a) {
+  const int64_t kv_size = a.t[1].ne[2];
+  if (a.ip[1] < 0) return kv_size;
+  const int64_t len = reinterpret_cast<const int64_t*>(a.step)[a.ip[1]];
+  return len < 0 ? 0 : len > kv_size ? kv_size : len;
+}
+
+// Stages kv rows j0 .. j0+C-1 of kv head kvh (zeros past kv_end) as f32.
+TSR_DEV void stage(const GpuTensor& x, const Tile& t, int64_t j0, int64_t kv_end, int64_t stride,
+                   float* dst) {
+  for (int64_t e = thread_x(); e < t.C * t.D; e += block_dim()) {
+    const int64_t c = e / t.D, d = e % t.D, j = j0 + c;
+    dst[c * stride + d] = j < kv_end ? load_f(x, offset_of(x, d, t.kvh, j, 0)) : 0.0f;
+  }
+}
+
+// The block's rows over kv rows [s0, s1); returns with every thread's
+// accumulators (acc[i] for outputs thread_x() + i * block_dim()) and the
+// rows' m and l in shared memory.
+TSR_DEV void attend(const KArgs& a, const Tile& t, int64_t s0, int64_t s1, float* acc, float* m_s, float* l_s,
+                    int64_t* end_s) {
+  TSR_SHARED(float, k_s, kMaxKvFloats + kMaxChunk);  // + one pad float per row (kstride)
+  TSR_SHARED(float, v_s, kMaxKvFloats);
+  TSR_SHARED(float, q_s, kMaxRowFloats);
+  TSR_SHARED(float, p_s, kMaxScores);
+  TSR_SHARED(float, f_s, kMaxRows);
+  const uint32_t tid = thread_x();
+  const int64_t D = t.D, C = t.C, R = t.R;
+  const bool causal = a.ip[0] != 0;
+  const float scale = a.fp[0] == 0.0f ? rsqrtf(static_cast<float>(D)) : a.fp[0];
+  const GpuTensor &q = a.t[0], &k = a.t[1], &v = a.t[2], &pos = a.t[3];
+
+  for (int64_t e = tid; e < R * D; e += block_dim()) {
+    const int64_t r = e / D, d = e % D;
+    int64_t h = 0, tok = 0;
+    q_s[e] = row_valid(t, r, &h, &tok) ? load_f(q, offset_of(q, d, h, tok, 0)) * scale : 0.0f;
+  }
+  for (int64_t r = tid; r < R; r += block_dim()) {
+    int64_t h = 0, tok = 0, end = 0;
+    if (row_valid(t, r, &h, &tok)) {
+      end = s1;
+      if (causal) {
+        const int64_t p = load_i32(pos, tok * pos.nb[0]);
+        end = p + 1 < end ? p + 1 : end;
+      }
+    }
+    end_s[r] = end;
+    m_s[r] = -INFINITY;
+    l_s[r] = 0.0f;
+  }
+  for (int i = 0; i < kAccPerThread; ++i) acc[i] = 0.0f;
+  sync_threads();
+  // Chunks past every row's causal end are skipped, not masked.
+  int64_t block_end = s0;
+  for (int64_t r = 0; r < R; ++r) block_end = end_s[r] > block_end ? end_s[r] : block_end;
+
+  for (int64_t j0 = s0; j0 < block_end; j0 += C) {
+    stage(k, t, j0, block_end, t.kstride, k_s);
+    stage(v, t, j0, block_end, D, v_s);
+    sync_threads();
+    for (int64_t e = tid; e < R * C; e += block_dim()) {
+      const int64_t r = e / C, c = e % C;
+      float s = -INFINITY;
+      if (j0 + c < end_s[r]) {
+        const float* qr = q_s + r * D;
+        const float* kr = k_s + c * t.kstride;
+        s = 0.0f;
+        for (int64_t d = 0; d < D; ++d) s += qr[d] * kr[d];
+      }
+      p_s[e] = s;
+    }
+    sync_threads();
+    // One warp per row; shuffles stay outside the lane-strided loops, whose
+    // trip counts differ between lanes when C is not a multiple of the warp.
+    for (int64_t r = warp_index(); r < R; r += n_warps()) {
+      float* pr = p_s + r * C;
+      float mx = -INFINITY;
+      for (int64_t c = lane(); c < C; c += warp_size()) mx = fmaxf(mx, pr[c]);
+      mx = warp_max(mx);
+      const float m_old = m_s[r];
+      const float m_new = fmaxf(m_old, mx);
+      // Nothing visible yet: keep p = 0 and the (zero) accumulators as they
+      // are rather than forming exp(-inf - -inf).
+      const bool none = m_new == -INFINITY;
+      float sum = 0.0f;
+      for (int64_t c = lane(); c < C; c += warp_size()) {
+        const float p = none ? 0.0f : expf(pr[c] - m_new);
+        pr[c] = p;
+        sum += p;
+      }
+      sum = warp_sum(sum);
+      if (lane() == 0) {
+        const float f = none ? 1.0f : expf(m_old - m_new);
+        f_s[r] = f;
+        m_s[r] = m_new;
+        l_s[r] = l_s[r] * f + sum;
+      }
+    }
+    sync_threads();
+    for (int i = 0; i < kAccPerThread; ++i) {
+      const int64_t e = tid + static_cast<int64_t>(i) * block_dim();
+      if (e >= R * D) break;
+      const int64_t r = e / D, d = e % D;
+      const float* pr = p_s + r * C;
+      float x = acc[i] * f_s[r];
+      for (int64_t c = 0; c < C; ++c) x += pr[c] * v_s[c * D + d];
+      acc[i] = x;
+    }
+    sync_threads();  // the next chunk overwrites k_s, v_s, p_s
+  }
+}
+
+}  // namespace
+
+TSR_KERNEL(tsr_attention) {
+  TSR_SHARED(float, m_s, kMaxRows);
+  TSR_SHARED(float, l_s, kMaxRows);
+  TSR_SHARED(int64_t, end_s, kMaxRows);
+  const Tile t = tile_of(a);
+  const int64_t L = kv_length(a);
+  float acc[kAccPerThread];
+  attend(a, t, 0, L, acc, m_s, l_s, end_s);
+  const GpuTensor& o = a.t[kOutSlot];
+  for (int i = 0; i < kAccPerThread; ++i) {
+    const int64_t e = thread_x() + static_cast<int64_t>(i) * block_dim();
+    if (e >= t.R * t.D) break;
+    const int64_t r = e / t.D, d = e % t.D;
+    int64_t h = 0, tok = 0;
+    if (!row_valid(t, r, &h, &tok)) continue;
+    // A row that sees no kv row (kv length 0) attends to nothing: zeros.
+    const float l = l_s[r];
+    store_f(o, offset_of(o, d, h, tok, 0), l > 0.0f ? acc[i] / l : 0.0f);
+  }
+}
+
+// Split z of S takes rows [z * share, (z + 1) * share) of the run-time kv
+// length, share rounded up to whole chunks; a split past the length (short
+// kv) writes an empty partial (m = -inf, l = 0).
+TSR_KERNEL(tsr_attention_split) {
+  TSR_SHARED(float, m_s, kMaxRows);
+  TSR_SHARED(float, l_s, kMaxRows);
+  TSR_SHARED(int64_t, end_s, kMaxRows);
+  const Tile t = tile_of(a);
+  const int64_t L = kv_length(a), S = a.ku[kKuSplits];
+  const int64_t share = (L + S - 1) / S;
+  const int64_t step = (share + t.C - 1) / t.C * t.C;
+  const int64_t z = block_z();
+  const int64_t s0 = z * step < L ? z * step : L;
+  const int64_t s1 = s0 + step < L ? s0 + step : L;
+  float acc[kAccPerThread];
+  attend(a, t, s0, s1, acc, m_s, l_s, end_s);
+  float* part = reinterpret_cast<float*>(a.ku[kKuPartials]);
+  const int64_t P = t.D + kPartialHeader;
+  // Partial (z, token, head) at ((z * n_tokens + token) * n_head + head) * P.
+  auto base = [&](int64_t h, int64_t tok) { return ((z * t.n_tokens + tok) * t.n_head + h) * P; };
+  for (int i = 0; i < kAccPerThread; ++i) {
+    const int64_t e = thread_x() + static_cast<int64_t>(i) * block_dim();
+    if (e >= t.R * t.D) break;
+    const int64_t r = e / t.D, d = e % t.D;
+    int64_t h = 0, tok = 0;
+    if (row_valid(t, r, &h, &tok)) part[base(h, tok) + kPartialHeader + d] = acc[i];
+  }
+  for (int64_t r = thread_x(); r < t.R; r += block_dim()) {
+    int64_t h = 0, tok = 0;
+    if (!row_valid(t, r, &h, &tok)) continue;
+    part[base(h, tok)] = m_s[r];
+    part[base(h, tok) + 1] = l_s[r];
+  }
+}
+
+// One block per output row (token, head): rescales each split's partial to
+// the global max and divides by the global denominator. Threads over D.
+TSR_KERNEL(tsr_attention_merge) {
+  const GpuTensor& o = a.t[kOutSlot];
+  const int64_t D = o.ne[0], n_head = o.ne[1], n_tokens = o.ne[2];
+  const int64_t row = static_cast<int64_t>(block_y()) * grid_x() + block_x();
+  if (row >= n_head * n_tokens) return;
+  const int64_t h = row % n_head, tok = row / n_head;
+  const int64_t S = a.ku[kKuSplits], P = D + kPartialHeader;
+  const float* part = reinterpret_cast<const float*>(a.ku[kKuPartials]);
+  auto at = [&](int64_t z) { return part + ((z * n_tokens + tok) * n_head + h) * P; };
+  float M = -INFINITY;
+  for (int64_t z = 0; z < S; ++z) M = fmaxf(M, at(z)[0]);
+  float l = 0.0f;
+  if (M != -INFINITY)
+    for (int64_t z = 0; z < S; ++z)
+      if (at(z)[1] > 0.0f) l += at(z)[1] * expf(at(z)[0] - M);
+  for (int64_t d = thread_x(); d < D; d += block_dim()) {
+    float x = 0.0f;
+    if (l > 0.0f)
+      for (int64_t z = 0; z < S; ++z)
+        if (at(z)[1] > 0.0f) x += at(z)[kPartialHeader + d] * expf(at(z)[0] - M);
+    store_f(o, offset_of(o, d, h, tok, 0), l > 0.0f ? x / l : 0.0f);
+  }
+}
+
+}  // namespace tsr::gpu
