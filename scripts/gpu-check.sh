@@ -1,79 +1,172 @@
 #!/usr/bin/env bash
-# gpu-check.sh [--device vulkan:N] [--allow-cpu] [--out DIR]
+# gpu-check.sh [--device cuda:0|hip:0|vulkan:N] [--allow-cpu] [--out DIR] [--quick] [--build-only]
 # On a machine with a GPU: builds Tessera (Release, into build-gpu/), then for
-# the first Vulkan device that is not a CPU (or the one named):
+# the device named (default: the first CUDA device, else HIP, else the first
+# Vulkan device that is not a CPU):
 #   1. tessera-conformance --device D (every op and dtype)
-#   2. SmolLM2 on D against the CPU backend: max abs logit error, 32 greedy tokens
-#   3. a short benchmark: SmolLM2 prompt (128 tokens) and decode (128 tokens)
-#      tokens/s on D and on the CPU, side by side
-# and prints one summary table; JSON/text results go to DIR (default
-# gpu-check-out/). --allow-cpu accepts a CPU Vulkan device (lavapipe: a dry
-# run of this script on a machine without a GPU). Needs what
-# scripts/install-deps.sh installs plus the GPU's Vulkan driver; no network
-# beyond PyPI for the model (scripts/fetch-model.sh, cached).
+#   2. SmolLM2 on D against the CPU backend (max abs logit error, 32 greedy
+#      tokens) and against the numpy oracle
+#   3. tessera-bench e2e pp512 / tg128 on D and on the CPU, side by side
+#   4. tessera-bench ops on D (SmolLM2 shapes and "gemm f32 1024"); on CUDA
+#      also the GEMM through Tessera's own kernels (TESSERA_CUDA_CUBLAS=0) and
+#      cuBLAS itself (tessera-cublas-gemm), as ratios
+#   5. the llama.cpp peer on D, where a GPU build of llama-cpp-python is
+#      already installed (this script installs nothing from the network)
+# and prints one summary table; JSON and logs go to DIR (default
+# gpu-check-out/). --allow-cpu accepts a CPU Vulkan device (lavapipe) for a
+# dry run without a GPU; --quick skips the op benchmarks; --build-only stops
+# after the build and the device listing (what a machine without a GPU can
+# check of this script). The model comes from
+# $TESSERA_SMOLLM2 or scripts/fetch-model.sh (cached).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-device="" allow_cpu=0 out=gpu-check-out
+device="" allow_cpu=0 out=gpu-check-out quick=0 build_only=0
 while [ $# -gt 0 ]; do
   case $1 in
     --device) device=$2; shift 2 ;;
     --allow-cpu) allow_cpu=1; shift ;;
     --out) out=$2; shift 2 ;;
-    *) echo "usage: $0 [--device vulkan:N] [--allow-cpu] [--out DIR]" >&2; exit 2 ;;
+    --quick) quick=1; shift ;;
+    --build-only) build_only=1; shift ;;
+    *) echo "usage: $0 [--device cuda:0|hip:0|vulkan:N] [--allow-cpu] [--out DIR] [--quick] [--build-only]" >&2
+       exit 2 ;;
   esac
 done
 mkdir -p "$out"
 start=$(date +%s)
 step() { echo "== $* ($(( $(date +%s) - start )) s)"; }
+bin=build-gpu/tools
 
 step "build"
-scripts/build.sh build-gpu -DCMAKE_BUILD_TYPE=Release -DTESSERA_BUILD_TESTS=OFF >"$out/build.log" 2>&1 ||
-  { tail -30 "$out/build.log"; echo "build failed"; exit 1; }
-info=build-gpu/tools/tessera-info
-$info | tee "$out/devices.txt"
-if [ -z "$device" ]; then
-  device=$(grep -E '^  vulkan:[0-9]+ ' "$out/devices.txt" | grep -v '| cpu |' | awk '{print $1}' | head -1)
-  if [ -z "$device" ] && [ $allow_cpu = 1 ]; then
-    device=$(grep -E '^  vulkan:[0-9]+ ' "$out/devices.txt" | awk '{print $1}' | head -1)
-  fi
+scripts/build.sh build-gpu -DCMAKE_BUILD_TYPE=Release -DTESSERA_BUILD_TESTS=OFF -DTESSERA_BUILD_BENCHMARKS=ON \
+  >"$out/build.log" 2>&1 || { tail -30 "$out/build.log"; echo "build failed"; exit 1; }
+grep -E "Tessera backends:" "$out/build.log" | tail -1
+$bin/tessera-info | tee "$out/devices.txt"
+for t in $bin/conformance/tessera-conformance $bin/tessera-run $bin/bench/tessera-bench; do
+  [ -x $t ] || { echo "build did not produce $t"; exit 1; }
+done
+if [ $build_only = 1 ]; then
+  ls build-gpu/benchmarks/cuda/tessera-cublas-gemm 2>/dev/null || echo "(no tessera-cublas-gemm: built without CUDA)"
+  echo "build-only: done in $(( $(date +%s) - start )) s"
+  exit 0
 fi
-[ -n "$device" ] || { echo "no Vulkan GPU listed (see the notes above); --allow-cpu for lavapipe"; exit 1; }
+listed() { grep -E "^  $1:[0-9]+ " "$out/devices.txt" | awk '{print $1}'; }
+if [ -z "$device" ]; then
+  device=$(listed cuda | head -1)
+  [ -n "$device" ] || device=$(listed hip | head -1)
+  [ -n "$device" ] || device=$(grep -E '^  vulkan:[0-9]+ ' "$out/devices.txt" | grep -v '| cpu |' | awk '{print $1}' | head -1)
+  if [ -z "$device" ] && [ $allow_cpu = 1 ]; then device=$(listed vulkan | head -1); fi
+fi
+[ -n "$device" ] || { echo "no GPU listed (see the notes above); --allow-cpu for lavapipe"; exit 1; }
+grep -qE "^  $device " "$out/devices.txt" || { echo "$device is not listed"; exit 1; }
+backend=${device%%:*}
 name=$(grep -E "^  $device " "$out/devices.txt" | sed -E "s/^  $device +//; s/ \|.*//")
 echo "device: $device ($name)"
 
 step "conformance on $device"
-build-gpu/tools/conformance/tessera-conformance --device "$device" --json "$out/conformance.json" \
-  >"$out/conformance.txt" 2>&1
+$bin/conformance/tessera-conformance --device "$device" --json "$out/conformance.json" >"$out/conformance.txt" 2>&1
 conf_rc=$?
 tail -1 "$out/conformance.txt"
 
-step "SmolLM2 on $device vs cpu"
-model=$(scripts/fetch-model.sh smollm2) || { echo "cannot fetch SmolLM2"; exit 1; }
-python3 tests/backends/vulkan/compare_devices.py "$model" --tessera build-gpu/tools/tessera-run \
-  --device "$device" --ref cpu -n 32 >"$out/smollm2_compare.txt" 2>&1
-cmp_rc=$?
-cat "$out/smollm2_compare.txt"
+model=${TESSERA_SMOLLM2:-$(scripts/fetch-model.sh smollm2 2>/dev/null)}
+cmp_rc=1 oracle_rc=1
+if [ -f "$model" ]; then
+  step "SmolLM2 on $device vs cpu"
+  python3 tests/models/compare_devices.py "$model" --tessera $bin/tessera-run --device "$device" --ref cpu -n 32 \
+    >"$out/smollm2_compare.txt" 2>&1
+  cmp_rc=$?
+  cat "$out/smollm2_compare.txt"
+  step "SmolLM2 on $device vs the numpy oracle"
+  python3 tests/oracle/compare.py "$model" --tessera $bin/tessera-run --device "$device" >"$out/oracle.txt" 2>&1
+  oracle_rc=$?
+  tail -3 "$out/oracle.txt"
+  step "tessera-bench e2e pp512 / tg128 on $device and cpu"
+  $bin/bench/tessera-bench e2e -m "$model" --device "$device" --device cpu -p 512 -n 128 --reps 3 \
+    --json "$out/e2e.json" >"$out/e2e.txt" 2>&1 || echo "e2e failed: see $out/e2e.txt"
+else
+  echo "no SmolLM2 model (set TESSERA_SMOLLM2 or run scripts/fetch-model.sh smollm2): model steps skipped"
+fi
 
-step "benchmark: SmolLM2 pp128 / tg128"
-prompt=$(python3 -c "print(','.join(str(1 + (i * 7919) % 4000) for i in range(128)))")
-bench() {  # device -> "prompt_tok_s decode_tok_s"
-  build-gpu/tools/tessera-run -m "$model" --device "$1" --prompt-tokens "$prompt" -n 128 --temp 0 \
-    --ignore-eos --json 2>/dev/null | tail -1 >"$out/bench_${1/:/_}.json"
-  python3 -c "import json,sys; o=json.load(open(sys.argv[1])); print(f\"{o['prefill_tokens_per_second']:.1f} {o['decode_tokens_per_second']:.1f}\")" \
-    "$out/bench_${1/:/_}.json" 2>/dev/null || echo "- -"
-}
-read -r gpu_pp gpu_tg < <(bench "$device")
-read -r cpu_pp cpu_tg < <(bench cpu)
+if [ $quick = 0 ]; then
+  step "tessera-bench ops on $device"
+  $bin/bench/tessera-bench ops --device "$device" --json "$out/ops.json" >"$out/ops.txt" 2>&1 ||
+    echo "ops failed: see $out/ops.txt"
+  if [ "$backend" = cuda ]; then
+    TESSERA_CUDA_CUBLAS=0 $bin/bench/tessera-bench ops --device "$device" --filter gemm --json "$out/ops_own_gemm.json" \
+      >"$out/ops_own_gemm.txt" 2>&1 || echo "own-kernel gemm failed: see $out/ops_own_gemm.txt"
+    if [ -x build-gpu/benchmarks/cuda/tessera-cublas-gemm ]; then
+      build-gpu/benchmarks/cuda/tessera-cublas-gemm >"$out/cublas.json" 2>"$out/cublas.err" ||
+        echo "tessera-cublas-gemm failed: $(cat "$out/cublas.err")"
+    fi
+  fi
+fi
 
-err=$(grep -oE 'max abs error [0-9.e+-]+' "$out/smollm2_compare.txt" | awk '{print $4}')
-toks=$(grep -oE 'greedy tokens: .*' "$out/smollm2_compare.txt" | sed 's/greedy tokens: //')
-echo
-echo "Tessera GPU check: $device ($name), $(git rev-parse --short HEAD 2>/dev/null), $(( $(date +%s) - start )) s"
-printf '%-34s %s\n' "conformance ($device)" "$(tail -1 "$out/conformance.txt")"
-printf '%-34s %s\n' "SmolLM2 logits vs cpu" "max abs error ${err:-?}"
-printf '%-34s %s\n' "SmolLM2 greedy tokens vs cpu" "${toks:-?}"
-printf '%-34s %10s %10s\n' "SmolLM2 Q4_1 tokens/s" "pp128" "tg128"
-printf '%-34s %10s %10s\n' "  $device" "$gpu_pp" "$gpu_tg"
-printf '%-34s %10s %10s\n' "  cpu" "$cpu_pp" "$cpu_tg"
-echo "results in $out/"
-[ $conf_rc = 0 ] && [ $cmp_rc = 0 ]
+peer="skipped"
+if python3 -c "import llama_cpp, sys; sys.exit(0 if llama_cpp.llama_supports_gpu_offload() else 1)" 2>/dev/null &&
+   [ -f "$model" ]; then
+  step "llama.cpp peer on the GPU"
+  python3 benchmarks/peer/llamacpp_bench.py llama --model "$model" -t "$(nproc)" -p 512 -n 128 --reps 3 --n-gpu-layers 999 \
+    --json "$out/peer.json" >"$out/peer.txt" 2>&1 && peer="see $out/peer.json" || peer="failed: see $out/peer.txt"
+else
+  peer="skipped: no GPU build of llama-cpp-python here (pip install with CMAKE_ARGS=-DGGML_CUDA=on)"
+fi
+
+# One table from the JSON files.
+python3 - "$out" "$device" "$name" "$(git rev-parse --short HEAD 2>/dev/null)" "$(( $(date +%s) - start ))" \
+  "$peer" <<'EOF'
+import json, os, re, sys
+out, device, name, commit, secs, peer = sys.argv[1:7]
+def load(f):
+    try:
+        return json.load(open(os.path.join(out, f)))
+    except Exception:
+        return None
+def text(f):
+    try:
+        return open(os.path.join(out, f)).read()
+    except Exception:
+        return ""
+print(f"\nTessera GPU check: {device} ({name}), commit {commit}, {secs} s")
+rows = []
+conf = text("conformance.txt").strip().splitlines()
+rows.append((f"conformance ({device})", conf[-1] if conf else "did not run"))
+m = re.search(r"max abs error ([0-9.eE+-]+)", text("smollm2_compare.txt"))
+rows.append(("SmolLM2 logits vs cpu", f"max abs error {m.group(1)}" if m else "did not run"))
+m = re.search(r"greedy tokens: (.*)", text("smollm2_compare.txt"))
+rows.append(("SmolLM2 greedy tokens vs cpu", m.group(1) if m else "did not run"))
+o = text("oracle.txt").strip().splitlines()
+rows.append(("SmolLM2 vs numpy oracle", o[-1] if o else "did not run"))
+e2e = load("e2e.json")
+if e2e:
+    for r in e2e["results"]:
+        if r.get("kind") == "e2e":
+            rows.append((f"e2e {r['test']} {r['device']}", f"{r['tokens_per_second']:.1f} tok/s"))
+def gemm(doc, key="name"):
+    if not doc:
+        return None
+    for r in doc.get("results", []):
+        if r.get(key) == "gemm f32 1024" and r.get("status", "ok") == "ok":
+            return r
+    return None
+node, own, cub = gemm(load("ops.json")), gemm(load("ops_own_gemm.json")), gemm(load("cublas.json"))
+if node:
+    rows.append(("gemm f32 1024, Tessera matmul", f"{node['gflops']:.0f} GFLOP/s"))
+if own:
+    rows.append(("gemm f32 1024, own kernels", f"{own['gflops']:.0f} GFLOP/s"))
+if cub:
+    rows.append(("gemm f32 1024, cuBLAS itself", f"{cub['gflops']:.0f} GFLOP/s"))
+    if node:
+        rows.append(("  Tessera matmul / cuBLAS", f"{node['gflops'] / cub['gflops']:.2f}"))
+    if own:
+        rows.append(("  own kernels / cuBLAS", f"{own['gflops'] / cub['gflops']:.2f}"))
+ops = load("ops.json")
+if ops:
+    ok = [r for r in ops["results"] if r.get("status") == "ok"]
+    bad = [r for r in ops["results"] if r.get("status") != "ok"]
+    rows.append(("op workloads", f"{len(ok)} ok, {len(bad)} not ok"))
+rows.append(("llama.cpp peer", peer))
+for k, v in rows:
+    print(f"{k:<34} {v}")
+print(f"results in {out}/")
+EOF
+[ $conf_rc = 0 ] && [ $cmp_rc = 0 ] && [ $oracle_rc = 0 ]

@@ -1,7 +1,8 @@
 // The CUDA backend's driver: gpu::Driver over the CUDA driver API (one
 // primary context per device, non-blocking streams, fatbin modules of
 // kernels/gpu, stream capture into CUDA graphs) plus cuBLAS for dense GEMMs.
-// TESSERA_CUDA_DISABLE=1 hides every CUDA device.
+// TESSERA_CUDA_DISABLE=1 hides every CUDA device; TESSERA_CUDA_CUBLAS=0
+// leaves cuBLAS out.
 #include <dlfcn.h>
 
 #include <cstdlib>
@@ -159,8 +160,11 @@ class CudaDriver final : public gpu::Driver {
       TSR_RETURN_IF_ERROR(check(r, "cuModuleLoadData"));
       cur_->modules.push_back(m);
     }
-    std::string why;  // without cuBLAS, matmul runs on the own kernels
-    cur_->blas = Blas::open(&why);
+    // Without cuBLAS (or with TESSERA_CUDA_CUBLAS=0, to time Tessera's own
+    // GEMM kernels against it), matmul runs on the own kernels.
+    const char* use = std::getenv("TESSERA_CUDA_CUBLAS");
+    std::string why;
+    if (!use || std::strcmp(use, "0") != 0) cur_->blas = Blas::open(&why);
     if (cur_->blas)
       TSR_RETURN_IF_ERROR(
           check(fn_.cuMemAlloc(&cur_->workspace, kBlasWorkspace), "cuMemAlloc (cuBLAS workspace)"));

@@ -139,7 +139,7 @@ def llama_main(a):
     L.llama_backend_init()
 
     mp = L.llama_model_default_params()
-    mp.n_gpu_layers = 0
+    mp.n_gpu_layers = a.n_gpu_layers  # 0: CPU only, as the CPU peer comparison needs
     model = L.llama_model_load_from_file(a.model.encode(), mp)
     if not model:
         raise PeerError(f"[llama] llama.cpp cannot load {a.model}")
@@ -526,6 +526,8 @@ def parse_args(argv):
     sl = sub.add_parser("llama", help="measure llama.cpp (inside the llama-cpp-python venv)")
     common(sl)
     sl.add_argument("--seed", type=int, default=0, help="seed of the random token ids")
+    sl.add_argument("--n-gpu-layers", type=non_negative, default=0,
+                    help="layers offloaded to a GPU build of llama.cpp (999: all)")
     sl.add_argument("--json", required=True, help="output file")
 
     sp = sub.add_parser("peer", help="measure both engines, alternating, and compare")

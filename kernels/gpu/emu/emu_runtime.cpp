@@ -10,6 +10,10 @@
 
 #include "kernels/gpu/kernel_args.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 namespace tsr::gpu::emu {
 namespace {
 
@@ -37,17 +41,40 @@ struct Block {
 thread_local Block* g_block = nullptr;
 thread_local ThreadCtx* g_ctx = nullptr;
 
+// AddressSanitizer must be told about every stack switch, or it reports the
+// fibers' stacks as overflows of the scheduler's.
+#if defined(__SANITIZE_ADDRESS__)
+thread_local const void* g_main_bottom = nullptr;
+thread_local size_t g_main_size = 0;
+void to_fiber_begin(void** fake, const Fiber& f) {
+  __sanitizer_start_switch_fiber(fake, f.ctx.uc_stack.ss_sp, f.ctx.uc_stack.ss_size);
+}
+void to_fiber_end(void* fake) { __sanitizer_finish_switch_fiber(fake, nullptr, nullptr); }
+void to_main_begin(void** fake) { __sanitizer_start_switch_fiber(fake, g_main_bottom, g_main_size); }
+void in_fiber(void* fake) { __sanitizer_finish_switch_fiber(fake, &g_main_bottom, &g_main_size); }
+#else
+void to_fiber_begin(void**, const Fiber&) {}
+void to_fiber_end(void*) {}
+void to_main_begin(void**) {}
+void in_fiber(void*) {}
+#endif
+
 Fiber& me() { return g_block->fibers[g_block->current]; }
 
 void yield(State st) {
   Fiber& f = me();
   f.st = st;
+  void* fake = nullptr;
+  to_main_begin(&fake);
   swapcontext(&f.ctx, &g_block->main);
+  in_fiber(fake);
 }
 
 void entry() {
+  in_fiber(nullptr);
   g_block->fn(*g_block->args);
-  me().st = State::kDone;  // uc_link returns to the scheduler
+  me().st = State::kDone;
+  to_main_begin(nullptr);  // this fiber's stack is done with; uc_link returns to the scheduler
 }
 
 std::map<std::string, KernelFn>& registry() {
@@ -106,7 +133,10 @@ bool run_block(Block& b, uint32_t warp, std::string* error) {
       if (b.fibers[t].st != State::kRun) continue;
       b.current = t;
       g_ctx = &b.fibers[t].tc;
+      void* fake = nullptr;
+      to_fiber_begin(&fake, b.fibers[t]);
       swapcontext(&b.main, &b.fibers[t].ctx);
+      to_fiber_end(fake);
       ran = true;
     }
     bool done = true;

@@ -2,7 +2,7 @@
 """Compare tessera-run on two devices for one GGUF model: the logits of every
 prompt position and N greedy tokens generated past end-of-generation.
 
-    compare_devices.py MODEL --tessera PATH [--device vulkan] [--ref cpu] [-n 32] [--tol 1e-2]
+    compare_devices.py MODEL --tessera PATH [--device vulkan|cuda:0] [--ref cpu] [-n 32] [--tol 1e-2]
 
 Passes when the greedy tokens are identical and the largest absolute logit
 difference is at most tol times the largest reference logit magnitude. Prints
@@ -14,7 +14,7 @@ import tempfile
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "oracle"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "oracle"))
 import compare  # noqa: E402  (tests/oracle/compare.py: run_tessera, DEFAULT_PROMPT)
 
 
