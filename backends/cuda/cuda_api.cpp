@@ -7,7 +7,32 @@ namespace tsr::cuda {
 #define TSR_STR2(x) #x
 #define TSR_STR(x) TSR_STR2(x)  // expands cuMemAlloc to "cuMemAlloc_v2" first
 
+namespace {
+
+// The driver is opened once per process and never closed: it keeps
+// process-wide state (contexts, threads) that does not survive being
+// unloaded and loaded again.
+bool open_once(void** lib, DriverFns* fns, std::string* why);
+
+}  // namespace
+
 bool load_driver(void** lib, DriverFns* fns, std::string* why) {
+  static void* s_lib = nullptr;
+  static DriverFns s_fns;
+  static std::string s_why;
+  static const bool s_ok = open_once(&s_lib, &s_fns, &s_why);
+  if (!s_ok) {
+    *why = s_why;
+    return false;
+  }
+  *lib = s_lib;
+  *fns = s_fns;
+  return true;
+}
+
+namespace {
+
+bool open_once(void** lib, DriverFns* fns, std::string* why) {
   void* h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
   if (!h) {
     const char* e = dlerror();
@@ -35,4 +60,5 @@ bool load_driver(void** lib, DriverFns* fns, std::string* why) {
   return true;
 }
 
+}  // namespace
 }  // namespace tsr::cuda

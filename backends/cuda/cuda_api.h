@@ -58,8 +58,8 @@ struct DriverFns {
   CUresult (*cuEventElapsedTime)(float*, CUevent, CUevent) = nullptr;
 };
 
-// Opens libcuda.so.1 and resolves every entry. False with *why when the
-// library or an entry is missing.
+// Opens libcuda.so.1 (once per process; it stays loaded) and resolves every
+// entry. False with *why when the library or an entry is missing.
 bool load_driver(void** lib, DriverFns* fns, std::string* why);
 
 }  // namespace tsr::cuda

@@ -43,7 +43,6 @@ class CudaDriver final : public gpu::Driver {
       for (CUmodule m : d.modules) fn_.cuModuleUnload(m);
       fn_.cuDevicePrimaryCtxRelease(d.dev);
     }
-    if (lib_) dlclose(lib_);
   }
 
   int device_count() const override { return count_; }
@@ -263,14 +262,12 @@ std::unique_ptr<gpu::Driver> load(std::string* note) {
     fn.cuGetErrorString(r, &msg);
     *note = fmt::format("no usable NVIDIA GPU: cuInit failed: {} ({})", name ? name : "error",
                         msg ? msg : "no description");
-    dlclose(lib);
     return nullptr;
   }
   int count = 0;
   fn.cuDeviceGetCount(&count);
   if (count == 0) {
     *note = "the CUDA driver found no device";
-    dlclose(lib);
     return nullptr;
   }
   return std::make_unique<CudaDriver>(lib, fn, count);

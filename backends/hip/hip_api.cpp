@@ -4,7 +4,32 @@
 
 namespace tsr::hip {
 
+namespace {
+
+// The runtime is opened once per process and never closed: ROCm's runtime
+// keeps process-wide state (and threads) that do not survive being unloaded
+// and loaded again, and reloading it per context leaked its allocations.
+bool open_once(void** lib, RuntimeFns* fns, std::string* why);
+
+}  // namespace
+
 bool load_runtime(void** lib, RuntimeFns* fns, std::string* why) {
+  static void* s_lib = nullptr;
+  static RuntimeFns s_fns;
+  static std::string s_why;
+  static const bool s_ok = open_once(&s_lib, &s_fns, &s_why);
+  if (!s_ok) {
+    *why = s_why;
+    return false;
+  }
+  *lib = s_lib;
+  *fns = s_fns;
+  return true;
+}
+
+namespace {
+
+bool open_once(void** lib, RuntimeFns* fns, std::string* why) {
   void* h = dlopen("libamdhip64.so.5", RTLD_NOW | RTLD_LOCAL);
   if (!h) {
     const char* e = dlerror();
@@ -32,4 +57,5 @@ bool load_runtime(void** lib, RuntimeFns* fns, std::string* why) {
   return true;
 }
 
+}  // namespace
 }  // namespace tsr::hip

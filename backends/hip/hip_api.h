@@ -55,7 +55,8 @@ struct RuntimeFns {
   hipError_t (*hipHostMalloc)(void**, size_t, unsigned int) = nullptr;
 };
 
-// Opens libamdhip64.so.5 and resolves every entry; false with *why.
+// Opens libamdhip64.so.5 (once per process; it stays loaded) and resolves
+// every entry; false with *why.
 bool load_runtime(void** lib, RuntimeFns* fns, std::string* why);
 
 }  // namespace tsr::hip

@@ -36,7 +36,6 @@ class HipDriver final : public gpu::Driver {
       (void)fn_.hipSetDevice(index);
       for (hipModule_t m : mods) (void)fn_.hipModuleUnload(m);
     }
-    if (lib_) dlclose(lib_);
   }
 
   int device_count() const override { return count_; }
@@ -227,7 +226,6 @@ std::unique_ptr<gpu::Driver> load(std::string* note) {
     *note = r != hipSuccess ? fmt::format("no usable AMD GPU: hipInit failed: {} ({})", fn.hipGetErrorName(r),
                                           fn.hipGetErrorString(r))
                             : std::string("the HIP runtime found no device");
-    dlclose(lib);
     return nullptr;
   }
   return std::make_unique<HipDriver>(lib, fn, count);

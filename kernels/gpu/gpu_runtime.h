@@ -43,8 +43,11 @@
   static void name##_body(const ::tsr::gpu::KArgs& a);                       \
   static const ::tsr::gpu::emu::Registration name##_reg(#name, name##_body); \
   static void name##_body(const ::tsr::gpu::KArgs& a)
-// One copy per emulated block: blocks run one at a time on an OS thread.
-#define TSR_SHARED(type, name, count) static thread_local type name[count]
+// One copy for all emulated blocks: the emulator runs one block at a time in
+// the whole process (emu::launch holds a lock), so a plain static is the
+// block's shared memory. (thread_local would do too, but its storage in a
+// dlopen'ed plugin outlives dlclose, which LeakSanitizer reports.)
+#define TSR_SHARED(type, name, count) static type name[count]
 #endif
 
 namespace tsr::gpu {

@@ -38,14 +38,16 @@ struct Block {
   const KArgs* args = nullptr;
 };
 
-thread_local Block* g_block = nullptr;
-thread_local ThreadCtx* g_ctx = nullptr;
+// The running block and thread. Plain globals: launch() runs one block at a
+// time in the process, under its lock.
+Block* g_block = nullptr;
+ThreadCtx* g_ctx = nullptr;
 
 // AddressSanitizer must be told about every stack switch, or it reports the
 // fibers' stacks as overflows of the scheduler's.
 #if defined(__SANITIZE_ADDRESS__)
-thread_local const void* g_main_bottom = nullptr;
-thread_local size_t g_main_size = 0;
+const void* g_main_bottom = nullptr;
+size_t g_main_size = 0;
 void to_fiber_begin(void** fake, const Fiber& f) {
   __sanitizer_start_switch_fiber(fake, f.ctx.uc_stack.ss_sp, f.ctx.uc_stack.ss_size);
 }
@@ -183,7 +185,7 @@ bool launch(KernelFn fn, const uint32_t grid[3], uint32_t block, uint32_t warp_s
              " threads is past a GPU's limits (block <= 1024, grid y, z <= 65535)";
     return false;
   }
-  static std::mutex one_at_a_time;  // blocks share the kernels' static shared arrays per OS thread
+  static std::mutex one_at_a_time;  // blocks share the kernels' static shared arrays and g_block
   std::lock_guard<std::mutex> lock(one_at_a_time);
   Block b;
   b.fn = fn;
