@@ -8,6 +8,7 @@ extern const OpKernel kElementwise;                                // gpu_op_ele
 extern const OpKernel kNorm, kRope;                                // gpu_op_norm.cpp
 extern const OpKernel kAttention;                                  // gpu_op_attention.cpp
 extern const OpKernel kSoftmax;                                    // gpu_op_softmax.cpp
+extern const OpKernel kMatmul;                                     // gpu_op_matmul.cpp
 
 const OpKernel* op_kernel(int32_t op) {
   switch (op) {
@@ -21,6 +22,8 @@ const OpKernel* op_kernel(int32_t op) {
       return &kConcat;
     case TSR_OP_ARGMAX:
       return &kArgmax;
+    case TSR_OP_MATMUL:
+      return &kMatmul;
     case TSR_OP_ADD:
     case TSR_OP_SUB:
     case TSR_OP_MUL:

@@ -1,0 +1,110 @@
+// Weight loads shared by the matmul kernels (matmul_vec.cu, matmul_tile.cu).
+// Both walk K in chunks of 32 (one q8_0 / q4_0 / q4_1 block) and split a
+// chunk into 4 groups of 8 weights, one group per lane or thread: a block's
+// scale is then read by 4 neighbours at once and its quants with 16-bit
+// loads (block sizes of 34 and 18 bytes leave rows only 2-byte aligned), and
+// a float group is one or two 16-byte loads when the row allows it.
+#pragma once
+
+#include "kernels/gpu/tensor_access.h"
+
+namespace tsr::gpu::mm {
+
+constexpr int kChunk = 32;  // K per chunk: one block of the block formats
+constexpr int kGroup = 8;   // weights per group, kChunk / kGroup groups per chunk
+
+struct alignas(16) Words4 {
+  uint32_t v[4];
+};
+
+TSR_DEV Words4 load_16B(const char* p) { return *reinterpret_cast<const Words4*>(p); }
+
+// Where in its chunk weight i (0..7) of group g (0..3) sits. A q4 block keeps
+// element j in the low nibble of byte j and j + 16 in the high nibble, so 4
+// bytes give elements 4g..4g+3 and 4g+16..4g+19; elsewhere a group is 8
+// consecutive elements.
+template <int32_t WT>
+TSR_DEV int group_pos(int g, int i) {
+  if constexpr (WT == kQ4_0 || WT == kQ4_1) return i < 4 ? 4 * g + i : 16 + 4 * g + (i - 4);
+  return kGroup * g + i;
+}
+
+template <int32_t WT>
+TSR_DEV float load_scalar(const char* p) {
+  if constexpr (WT == kF16) return f16_to_f32(load_u16(p));
+  if constexpr (WT == kBF16) return bf16_to_f32(load_u16(p));
+  return *reinterpret_cast<const float*>(p);
+}
+
+// Two f16 / bf16 values packed in one 32-bit word, low half first.
+template <int32_t WT>
+TSR_DEV void unpack_pair(uint32_t u, float* out) {
+  const uint16_t lo = static_cast<uint16_t>(u & 0xffffu);
+  const uint16_t hi = static_cast<uint16_t>(u >> 16);
+  if constexpr (WT == kF16) {
+    out[0] = f16_to_f32(lo);
+    out[1] = f16_to_f32(hi);
+  } else {
+    out[0] = bf16_to_f32(lo);
+    out[1] = bf16_to_f32(hi);
+  }
+}
+
+// The 8 weights of group g in chunk c of the weight row at `row`, as f32, in
+// group_pos order. Block rows hold whole chunks; a float row ends at K (the
+// weights past it read as 0). wide: the row is 16-byte aligned and dim 0
+// contiguous, so whole float groups take 16-byte loads.
+template <int32_t WT>
+TSR_DEV void load_group(const GpuTensor& w, const char* row, int64_t c, int g, int64_t k_end, bool wide,
+                        float* v) {
+  if constexpr (WT == kQ8_0) {
+    const char* p = row + c * 34;
+    const float d = f16_to_f32(load_u16(p));
+    for (int j = 0; j < 4; ++j) {
+      const uint16_t u = load_u16(p + 2 + kGroup * g + 2 * j);
+      v[2 * j] = d * static_cast<float>(static_cast<int8_t>(u & 0xffu));
+      v[2 * j + 1] = d * static_cast<float>(static_cast<int8_t>(u >> 8));
+    }
+  } else if constexpr (WT == kQ4_0 || WT == kQ4_1) {
+    constexpr int kHdr = WT == kQ4_1 ? 4 : 2;
+    const char* p = row + c * (WT == kQ4_1 ? 20 : 18);
+    const float d = f16_to_f32(load_u16(p));
+    const float m = WT == kQ4_1 ? f16_to_f32(load_u16(p + 2)) : -8.0f * d;
+    const uint32_t q = static_cast<uint32_t>(load_u16(p + kHdr + 4 * g)) |
+                       (static_cast<uint32_t>(load_u16(p + kHdr + 4 * g + 2)) << 16);
+    for (int j = 0; j < 4; ++j) {
+      const uint32_t byte = (q >> (8 * j)) & 0xffu;
+      v[j] = static_cast<float>(byte & 0x0fu) * d + m;
+      v[4 + j] = static_cast<float>(byte >> 4) * d + m;
+    }
+  } else {
+    constexpr int kEs = WT == kF32 ? 4 : 2;
+    const int64_t k0 = c * kChunk + kGroup * g;
+    if (wide && k0 + kGroup <= k_end) {
+      const char* p = row + k0 * kEs;
+      if constexpr (WT == kF32) {
+        const Words4 lo = load_16B(p), hi = load_16B(p + 16);
+        for (int j = 0; j < 4; ++j) {
+          v[j] = bits_to_f32(lo.v[j]);
+          v[4 + j] = bits_to_f32(hi.v[j]);
+        }
+      } else {
+        const Words4 q = load_16B(p);
+        for (int j = 0; j < 4; ++j) unpack_pair<WT>(q.v[j], v + 2 * j);
+      }
+    } else {
+      for (int i = 0; i < kGroup; ++i)
+        v[i] = k0 + i < k_end ? load_scalar<WT>(row + (k0 + i) * w.nb[0]) : 0.0f;
+    }
+  }
+}
+
+// Byte address of weight row m of the batch that x batch (b2, b3) uses
+// (w broadcasts: B2 / B2w x batches share one w batch).
+TSR_DEV const char* weight_row(const GpuTensor& w, const GpuTensor& x, int64_t m, int64_t b2, int64_t b3) {
+  const int64_t w2 = b2 / (x.ne[2] / w.ne[2]);
+  const int64_t w3 = b3 / (x.ne[3] / w.ne[3]);
+  return cptr(w) + m * w.nb[1] + w2 * w.nb[2] + w3 * w.nb[3];
+}
+
+}  // namespace tsr::gpu::mm
