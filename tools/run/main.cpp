@@ -35,13 +35,14 @@ void usage(FILE* f) {
       "usage: tessera-run -m MODEL (-p PROMPT | --prompt-tokens 1,2,3) [-n N] [--chat] [--system TEXT]\n"
       "                   [--device NAME]... [--threads T] [--seed S] [--temp T] [--top-k K]\n"
       "                   [--top-p P] [--min-p P] [--repeat-penalty R] [--repeat-last-n N] [--ctx N]\n"
-      "                   [--batch N] [--ignore-eos] [--json] [--dump-logits FILE]\n"
+      "                   [--batch N] [--ignore-eos] [--json] [--dump-logits FILE] [--plugin PATH]...\n"
       "  -n N               tokens to generate (default 128)\n"
       "  --chat             apply the model's chat template to the prompt (with --system)\n"
       "  --device NAME      device in preference order (default cpu); repeatable; 'auto' = every\n"
       "                     GPU/accelerator present, then the CPU\n"
       "  --temp T           0 = greedy (default 0.8); --top-k 40, --top-p 0.95, --min-p 0.05 by default\n"
       "  --prompt-tokens    token ids fed directly, without the tokenizer\n"
+      "  --plugin PATH      load a backend plugin (repeatable); its devices can then be named\n"
       "  --dump-logits FILE raw little-endian f32 [n_prompt, n_vocab]: the logits of every prompt token\n"
       "  --ignore-eos       keep generating past end-of-generation tokens (benchmarks)\n"
       "  --json             print one JSON object (tokens, text, timings) instead of the text\n");
@@ -50,7 +51,7 @@ void usage(FILE* f) {
 struct Args {
   std::string model, prompt, system, dump_logits;
   bool has_prompt = false, chat = false, json = false;
-  std::vector<std::string> devices;
+  std::vector<std::string> devices, plugins;
   std::vector<int32_t> prompt_tokens;
   bool has_prompt_tokens = false;
   int64_t n_predict = 128, threads = 0, ctx = 0, batch = 0, top_k = 40, repeat_last_n = 64;
@@ -107,6 +108,8 @@ int parse_args(int argc, char** argv, Args* a) {
       a->system = v;
     } else if (k == "--device") {
       a->devices.push_back(v);
+    } else if (k == "--plugin") {
+      a->plugins.push_back(v);
     } else if (k == "--dump-logits") {
       a->dump_logits = v;
     } else if (k == "--prompt-tokens") {
@@ -239,7 +242,10 @@ int main(int argc, char** argv) {
   }
   if (!a.has_seed) a.seed = std::random_device{}();
 
-  tsr_context_options co{sizeof co, static_cast<int32_t>(a.threads), nullptr, 0};
+  std::vector<const char*> plugin_paths;
+  for (const std::string& p : a.plugins) plugin_paths.push_back(p.c_str());
+  tsr_context_options co{sizeof co, static_cast<int32_t>(a.threads), plugin_paths.data(),
+                         static_cast<int32_t>(plugin_paths.size())};
   tsr_context* ctx = nullptr;
   if (tsr_context_create(&co, &ctx) != TSR_OK) return fail("context");
 
