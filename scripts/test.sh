@@ -25,6 +25,9 @@ build/tools/conformance/tessera-conformance --device cpu
 echo "== conformance matrix, vulkan (lavapipe)"
 build/tools/tessera-info | grep -E '^  vulkan|^note: vulkan' || true
 build/tools/conformance/tessera-conformance --device vulkan
+echo "== conformance matrix, CUDA/HIP kernels on the emulator (warp 32; ctest also runs warp 64)"
+build/tools/tessera-info | grep -E '^  (cuda|hip)|^note: (cuda|hip)' || true
+build/tools/conformance/tessera-conformance --plugin build/backends/gpuemu/libtessera_gpuemu.so --device gpuemu
 
 echo "== build (ASan + UBSan)"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTESSERA_SANITIZE=ON
