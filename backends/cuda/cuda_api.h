@@ -22,6 +22,7 @@ namespace tsr::cuda {
   X(cuDevicePrimaryCtxRetain)    \
   X(cuDevicePrimaryCtxRelease)   \
   X(cuCtxSetCurrent)             \
+  X(cuCtxSynchronize)            \
   X(cuMemAlloc)                  \
   X(cuMemFree)                   \
   X(cuMemAllocHost)              \

@@ -20,44 +20,59 @@ struct Blas::Fns {
   decltype(&::cublasGetStatusName) status_name = nullptr;
 };
 
+namespace {
+
+// Opens libcublas once per process; it stays loaded (it carries its own CUDA
+// runtime, whose state does not survive unloading).
+const Blas::Fns* load_fns(std::string* why) {
+  static std::string s_why;
+  static const Blas::Fns* s_fns = [] {
+    void* h = dlopen("libcublas.so.13", RTLD_NOW | RTLD_LOCAL);
+    if (!h) h = dlopen("libcublas.so.12", RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+      s_why = "libcublas.so.13/.12 not found: matmul uses Tessera's own kernels";
+      return static_cast<const Blas::Fns*>(nullptr);
+    }
+    static Blas::Fns f;
+    f.create = reinterpret_cast<decltype(f.create)>(dlsym(h, "cublasCreate_v2"));
+    f.destroy = reinterpret_cast<decltype(f.destroy)>(dlsym(h, "cublasDestroy_v2"));
+    f.set_stream = reinterpret_cast<decltype(f.set_stream)>(dlsym(h, "cublasSetStream_v2"));
+    f.set_workspace = reinterpret_cast<decltype(f.set_workspace)>(dlsym(h, "cublasSetWorkspace_v2"));
+    f.gemm = reinterpret_cast<decltype(f.gemm)>(dlsym(h, "cublasGemmStridedBatchedEx"));
+    f.status_name = reinterpret_cast<decltype(f.status_name)>(dlsym(h, "cublasGetStatusName"));
+    if (!f.create || !f.destroy || !f.set_stream || !f.set_workspace || !f.gemm) {
+      s_why = "libcublas lacks cublasCreate_v2/SetStream_v2/SetWorkspace_v2/GemmStridedBatchedEx";
+      return static_cast<const Blas::Fns*>(nullptr);
+    }
+    return static_cast<const Blas::Fns*>(&f);
+  }();
+  if (!s_fns) *why = s_why;
+  return s_fns;
+}
+
+}  // namespace
+
 std::unique_ptr<Blas> Blas::open(std::string* why) {
-  void* h = dlopen("libcublas.so.13", RTLD_NOW | RTLD_LOCAL);
-  if (!h) h = dlopen("libcublas.so.12", RTLD_NOW | RTLD_LOCAL);
-  if (!h) {
-    *why = "libcublas.so.13/.12 not found: matmul uses Tessera's own kernels";
+  const Fns* f = load_fns(why);
+  if (!f) return nullptr;
+  cublasHandle_t handle = nullptr;
+  const cublasStatus_t st = f->create(&handle);
+  if (st != CUBLAS_STATUS_SUCCESS) {
+    *why = "cublasCreate failed: " + std::string(f->status_name ? f->status_name(st) : "error") + " (" +
+           std::to_string(static_cast<int>(st)) + ")";
     return nullptr;
   }
   std::unique_ptr<Blas> b(new Blas);
-  b->lib_ = h;
-  b->fn_ = std::make_unique<Fns>();
-  Fns& f = *b->fn_;
-  f.create = reinterpret_cast<decltype(f.create)>(dlsym(h, "cublasCreate_v2"));
-  f.destroy = reinterpret_cast<decltype(f.destroy)>(dlsym(h, "cublasDestroy_v2"));
-  f.set_stream = reinterpret_cast<decltype(f.set_stream)>(dlsym(h, "cublasSetStream_v2"));
-  f.set_workspace = reinterpret_cast<decltype(f.set_workspace)>(dlsym(h, "cublasSetWorkspace_v2"));
-  f.gemm = reinterpret_cast<decltype(f.gemm)>(dlsym(h, "cublasGemmStridedBatchedEx"));
-  f.status_name = reinterpret_cast<decltype(f.status_name)>(dlsym(h, "cublasGetStatusName"));
-  if (!f.create || !f.destroy || !f.set_stream || !f.set_workspace || !f.gemm) {
-    *why = "libcublas lacks cublasCreate_v2/SetStream_v2/SetWorkspace_v2/GemmStridedBatchedEx";
-    return nullptr;
-  }
-  cublasHandle_t handle = nullptr;
-  const cublasStatus_t st = f.create(&handle);
-  if (st != CUBLAS_STATUS_SUCCESS) {
-    *why = "cublasCreate failed: " + std::string(f.status_name ? f.status_name(st) : "error") +
-           std::to_string(static_cast<int>(st));
-    return nullptr;
-  }
+  b->fn_ = f;
   b->handle_ = handle;
   return b;
 }
 
 Blas::~Blas() {
   if (handle_) fn_->destroy(static_cast<cublasHandle_t>(handle_));
-  if (lib_) dlclose(lib_);
 }
 
-Status Blas::gemm(const gpu::GemmDesc& g, CUstream s, CUdeviceptr workspace, size_t workspace_bytes) {
+Status Blas::gemm(const gpu::GemmDesc& g, CUstream s) {
   auto h = static_cast<cublasHandle_t>(handle_);
   auto check = [&](cublasStatus_t st, const char* what) -> Status {
     if (st == CUBLAS_STATUS_SUCCESS) return Status::ok();
@@ -65,7 +80,7 @@ Status Blas::gemm(const gpu::GemmDesc& g, CUstream s, CUdeviceptr workspace, siz
                       fn_->status_name ? fn_->status_name(st) : "cuBLAS error", static_cast<int>(st));
   };
   TSR_RETURN_IF_ERROR(check(fn_->set_stream(h, reinterpret_cast<cudaStream_t>(s)), "cublasSetStream"));
-  TSR_RETURN_IF_ERROR(check(fn_->set_workspace(h, reinterpret_cast<void*>(workspace), workspace_bytes),
+  TSR_RETURN_IF_ERROR(check(fn_->set_workspace(h, reinterpret_cast<void*>(g.workspace), g.workspace_bytes),
                             "cublasSetWorkspace"));
   cudaDataType_t type = CUDA_R_32F;
   cublasComputeType_t compute = CUBLAS_COMPUTE_32F;

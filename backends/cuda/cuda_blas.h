@@ -1,6 +1,6 @@
 // cuBLAS for the CUDA backend's dense f32/f16/bf16 GEMMs, opened at run time
-// (libcublas.so.13, else .12) like the driver: without it, matmul runs on
-// Tessera's own kernels. Internal to backends/cuda.
+// (libcublas.so.13, else .12) once per process and kept, like the driver:
+// without it, matmul runs on Tessera's own kernels. Internal to backends/cuda.
 #pragma once
 
 #include <cuda.h>
@@ -20,17 +20,16 @@ class Blas {
   Blas(const Blas&) = delete;
   Blas& operator=(const Blas&) = delete;
 
-  // Runs g on stream s (capturable: the workspace is fixed, so cuBLAS
-  // allocates nothing during a graph capture). workspace is device memory
-  // of workspace_bytes owned by the caller.
-  Status gemm(const gpu::GemmDesc& g, CUstream s, CUdeviceptr workspace, size_t workspace_bytes);
+  // Runs g on stream s with g's workspace (capturable: with a workspace
+  // given, cuBLAS allocates nothing during a graph capture).
+  Status gemm(const gpu::GemmDesc& g, CUstream s);
+
+  struct Fns;
 
  private:
   Blas() = default;
-  struct Fns;
-  void* lib_ = nullptr;
-  void* handle_ = nullptr;
-  std::unique_ptr<Fns> fn_;
+  const Fns* fn_ = nullptr;  // process-wide: the library is opened once and kept
+  void* handle_ = nullptr;   // one per device (its primary context)
 };
 
 }  // namespace tsr::cuda

@@ -23,8 +23,6 @@ std::span<const KernelImage> cuda_kernel_images();  // generated: cmake/EmbedBin
 namespace tsr::cuda {
 namespace {
 
-constexpr size_t kBlasWorkspace = 32u << 20;  // cuBLAS's recommendation for Hopper
-
 // FP32 lanes per SM by compute capability, for the peak FLOP/s estimate.
 int fp32_lanes_per_sm(int major, int minor) {
   if (major == 8 && minor == 0) return 64;  // A100
@@ -39,7 +37,6 @@ class CudaDriver final : public gpu::Driver {
     for (auto& [index, d] : devs_) {
       fn_.cuCtxSetCurrent(d.ctx);
       d.blas.reset();
-      if (d.workspace) fn_.cuMemFree(d.workspace);
       for (CUmodule m : d.modules) fn_.cuModuleUnload(m);
       fn_.cuDevicePrimaryCtxRelease(d.dev);
     }
@@ -108,6 +105,8 @@ class CudaDriver final : public gpu::Driver {
   }
   void host_free(void* p) override { fn_.cuMemFreeHost(p); }
 
+  Status sync() override { return check(fn_.cuCtxSynchronize(), "cuCtxSynchronize"); }
+
   Status stream_create(gpu::Stream* out) override {
     CUstream s = nullptr;
     TSR_RETURN_IF_ERROR(check(fn_.cuStreamCreate(&s, CU_STREAM_NON_BLOCKING), "cuStreamCreate"));
@@ -164,9 +163,6 @@ class CudaDriver final : public gpu::Driver {
     const char* use = std::getenv("TESSERA_CUDA_CUBLAS");
     std::string why;
     if (!use || std::strcmp(use, "0") != 0) cur_->blas = Blas::open(&why);
-    if (cur_->blas)
-      TSR_RETURN_IF_ERROR(
-          check(fn_.cuMemAlloc(&cur_->workspace, kBlasWorkspace), "cuMemAlloc (cuBLAS workspace)"));
     return Status::ok();
   }
   Status function(const char* name, gpu::Function* out) override {
@@ -210,7 +206,7 @@ class CudaDriver final : public gpu::Driver {
   bool has_gemm() const override { return cur_ && cur_->blas != nullptr; }
   Status gemm(const gpu::GemmDesc& g, gpu::Stream s) override {
     if (!has_gemm()) return gpu::Driver::gemm(g, s);
-    return cur_->blas->gemm(g, stream(s), cur_->workspace, kBlasWorkspace);
+    return cur_->blas->gemm(g, stream(s));
   }
 
  private:
@@ -233,7 +229,6 @@ class CudaDriver final : public gpu::Driver {
     CUcontext ctx = nullptr;
     std::vector<CUmodule> modules;
     std::unique_ptr<Blas> blas;
-    CUdeviceptr workspace = 0;
   };
 
   void* lib_;

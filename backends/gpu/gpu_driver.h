@@ -50,6 +50,10 @@ struct GemmDesc {
   DevPtr w = 0, x = 0, out = 0;
   int64_t ldw = 0, ldx = 0, ldo = 0;
   int64_t stride_w = 0, stride_x = 0, stride_o = 0;  // between batches, in elements
+  // Device scratch the library may use, owned by the prepared subgraph: one
+  // per subgraph, so graphs running at once on other queues never share it.
+  DevPtr workspace = 0;
+  uint64_t workspace_bytes = 0;
 };
 
 // Every call that can fail returns a status naming the driver call and its
@@ -67,6 +71,9 @@ class Driver {
   virtual void mem_free(DevPtr p) = 0;
   virtual Status host_alloc(uint64_t size, void** out) = 0;  // page-locked
   virtual void host_free(void* p) = 0;
+
+  // Waits for everything queued on the bound device, on every stream.
+  virtual Status sync() = 0;
 
   virtual Status stream_create(Stream* out) = 0;
   virtual void stream_destroy(Stream s) = 0;

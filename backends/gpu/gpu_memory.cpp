@@ -76,6 +76,9 @@ void buffer_free(tsr_bk_buffer buffer) {
   if (!buffer) return;
   Buffer* b = impl(buffer);
   (void)b->dev->bind();
+  // Queued work may still use the buffer, and the pool reuses memory at once
+  // (cuMemFree would have waited): wait for the device first.
+  (void)b->dev->drv->sync();
   b->dev->pool->free(b->ptr, b->reserved);
   delete b;
 }

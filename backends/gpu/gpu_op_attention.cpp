@@ -10,6 +10,7 @@
 #include "core/dtype.h"
 #include "core/tensor.h"
 #include "kernels/gpu/attention_tiles.h"
+#include "ops/op_support.h"
 
 namespace tsr::gpu {
 namespace {
@@ -56,51 +57,9 @@ Plan plan(const tsr_tensor_desc& q, const tsr_tensor_desc& k) {
 }
 
 bool supports(const Caps& caps, const tsr_node_desc& n, std::string& reason) {
-  if (n.n_inputs != 3 && n.n_inputs != 4) {
-    reason = fmt::format("{} inputs, expected q, k, v and an optional pos", n.n_inputs);
-    return false;
-  }
+  if (!ops::attention_supported(n, kMaxHeadDim, kMaxStepValues, reason)) return false;
   const tsr_tensor_desc& q = n.inputs[0];
   const tsr_tensor_desc& k = n.inputs[1];
-  const tsr_tensor_desc& v = n.inputs[2];
-  const tsr_tensor_desc& o = n.output;
-  if (!is_float_dtype(q.dtype)) {
-    reason = fmt::format("{} q (f32, f16, bf16 only)", dtype_name(q.dtype));
-    return false;
-  }
-  for (const tsr_tensor_desc* kv : {&k, &v})
-    if (kv->dtype != TSR_DTYPE_F32 && kv->dtype != TSR_DTYPE_F16) {
-      reason = fmt::format("{} {} (f32, f16 only)", dtype_name(kv->dtype), kv == &k ? "k" : "v");
-      return false;
-    }
-  if (k.ne[0] != q.ne[0] || !same_shape(k, v) || q.ne[3] != 1 || k.ne[3] != 1 || k.ne[1] <= 0 ||
-      q.ne[1] % k.ne[1] != 0 || k.ne[2] <= 0) {
-    reason = fmt::format("q {}, k {}, v {} are not [D, n_head, T], [D, n_kv_head, kv_size] x2", shape_str(q),
-                         shape_str(k), shape_str(v));
-    return false;
-  }
-  if (q.ne[0] < 1 || q.ne[0] > kMaxHeadDim) {
-    reason =
-        fmt::format("head dim {} outside 1..{} (the block's q and accumulator tiles)", q.ne[0], kMaxHeadDim);
-    return false;
-  }
-  if (n.params.i[1] >= kMaxStepValues) {
-    reason = fmt::format("kv length step value {} >= {} (the kernel sees {} step values)", n.params.i[1],
-                         kMaxStepValues, kMaxStepValues);
-    return false;
-  }
-  if (n.params.i[0] != 0) {
-    const tsr_tensor_desc& pos = n.inputs[3];
-    if (n.n_inputs != 4 || pos.dtype != TSR_DTYPE_I32 || pos.ne[0] != q.ne[2] ||
-        pos.ne[1] * pos.ne[2] * pos.ne[3] != 1) {
-      reason = "causal attention needs pos i32 [n_tokens]";
-      return false;
-    }
-  }
-  if (o.dtype != TSR_DTYPE_F32 || !same_shape(o, q)) {
-    reason = fmt::format("output {} is not f32 of q's shape {}", desc_str(o), shape_str(q));
-    return false;
-  }
   const Plan p = plan(q, k);
   if (p.token_tiles > std::numeric_limits<int32_t>::max() || k.ne[1] * p.head_chunks > 65535) {
     reason = fmt::format("{} token tiles x {} kv head blocks exceed the grid", p.token_tiles,

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "backends/gpu/gpu_ops.h"
+#include "ops/op_support.h"
 
 namespace tsr::gpu {
 namespace {
@@ -11,8 +12,6 @@ constexpr uint32_t kBlock = 256;
 
 enum CopyMode : int64_t { kConvert = 0, kRaw = 1, kQuantize = 2, kBlockCopy = 3 };
 enum Indirect : int64_t { kNoIndirection = 0, kSourceRows = 1, kDestRows = 2 };
-
-bool readable(int32_t dt) { return is_float_dtype(dt) || is_block_dtype(dt); }
 
 CopyMode mode_for(int32_t src, int32_t dst) {
   if (src == dst) return is_block_dtype(dst) ? kBlockCopy : kRaw;
@@ -37,11 +36,6 @@ Status add_copy(Encoder& enc, Launch l, int iter, Indirect ind) {
   return enc.add(l);
 }
 
-bool fail(std::string& reason, std::string msg) {
-  reason = std::move(msg);
-  return false;
-}
-
 // A launch whose slots are only src (0), an optional index tensor and dst.
 Launch copy_launch(const tsr_subgraph_node& n, const tsr_tensor_ref& src, const tsr_tensor_ref& dst) {
   tsr_subgraph_node c = n;
@@ -53,9 +47,7 @@ Launch copy_launch(const tsr_subgraph_node& n, const tsr_tensor_ref& src, const 
 
 // ---- get_rows(table, ids) -> f32 ----
 bool get_rows_supports(const Caps&, const tsr_node_desc& n, std::string& reason) {
-  if (n.n_inputs != 2 || !readable(n.inputs[0].dtype) || n.inputs[1].dtype != TSR_DTYPE_I32)
-    return fail(reason, "table must be f32/f16/bf16/q8_0/q4_0/q4_1 and ids i32");
-  return true;
+  return ops::get_rows_supported(n, reason);
 }
 
 Status get_rows_encode(Encoder& enc, const tsr_subgraph_node& n) {
@@ -64,12 +56,7 @@ Status get_rows_encode(Encoder& enc, const tsr_subgraph_node& n) {
 
 // ---- set_rows(dst, src, idx): dst rows idx[i] = src rows i ----
 bool set_rows_supports(const Caps&, const tsr_node_desc& n, std::string& reason) {
-  if (n.n_inputs != 3) return fail(reason, "set_rows needs 3 inputs");
-  const int32_t dst = n.inputs[0].dtype;
-  if (!is_float_dtype(dst) && !is_block_dtype(dst)) return fail(reason, "dst must be a float or block dtype");
-  if (!is_float_dtype(n.inputs[1].dtype) || n.inputs[2].dtype != TSR_DTYPE_I32)
-    return fail(reason, "src must be f32/f16/bf16 and idx i32");
-  return true;
+  return ops::set_rows_supported(n, reason);
 }
 
 Status set_rows_encode(Encoder& enc, const tsr_subgraph_node& n) {
@@ -86,16 +73,7 @@ Status set_rows_encode(Encoder& enc, const tsr_subgraph_node& n) {
 
 // ---- cpy(x) -> contiguous in dtype ip[0] ----
 bool cpy_supports(const Caps&, const tsr_node_desc& n, std::string& reason) {
-  if (n.n_inputs != 1) return fail(reason, "cpy needs 1 input");
-  const int32_t from = n.inputs[0].dtype, to = n.output.dtype;
-  if (from == to) {
-    if (is_float_dtype(from) || is_block_dtype(from) || from == TSR_DTYPE_I32) return true;
-    return fail(reason, fmt::format("copy of dtype {}", from));
-  }
-  if (!readable(from)) return fail(reason, fmt::format("conversion from dtype {}", from));
-  if (!is_float_dtype(to) && !is_block_dtype(to))
-    return fail(reason, fmt::format("conversion to dtype {}", to));
-  return true;
+  return ops::cpy_supported(n, reason);
 }
 
 Status cpy_encode(Encoder& enc, const tsr_subgraph_node& n) {
@@ -104,10 +82,7 @@ Status cpy_encode(Encoder& enc, const tsr_subgraph_node& n) {
 
 // ---- concat(a, b) along ip[0]: each input is copied into its part of out ----
 bool concat_supports(const Caps&, const tsr_node_desc& n, std::string& reason) {
-  if (n.n_inputs != 2) return fail(reason, "concat needs 2 inputs");
-  const int32_t dt = n.inputs[0].dtype;
-  if (!is_float_dtype(dt) && dt != TSR_DTYPE_I32) return fail(reason, fmt::format("concat of dtype {}", dt));
-  return true;
+  return ops::concat_supported(n, reason);
 }
 
 Status concat_encode(Encoder& enc, const tsr_subgraph_node& n) {
@@ -124,8 +99,7 @@ Status concat_encode(Encoder& enc, const tsr_subgraph_node& n) {
 
 // ---- argmax over dim 0 ----
 bool argmax_supports(const Caps&, const tsr_node_desc& n, std::string& reason) {
-  if (n.n_inputs != 1 || !is_float_dtype(n.inputs[0].dtype)) return fail(reason, "x must be f32/f16/bf16");
-  return true;
+  return ops::argmax_supported(n, reason);
 }
 
 Status argmax_encode(Encoder& enc, const tsr_subgraph_node& n) {

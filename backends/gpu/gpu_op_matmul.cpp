@@ -5,11 +5,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <string_view>
 
 #include "backends/gpu/gpu_ops.h"
 #include "core/dtype.h"
 #include "kernels/gpu/matmul_config.h"
+#include "ops/op_support.h"
 
 namespace tsr::gpu {
 namespace {
@@ -38,69 +40,12 @@ std::string_view weight_name(int32_t dt) {
 
 int64_t unit_bytes(int32_t dt) { return dtype_traits(dt)->block_bytes; }
 
-// Strides of the dims that have more than one element are multiples of unit.
-bool strides_aligned(const tsr_tensor_desc& d, int64_t unit) {
-  for (int i = 0; i < TSR_MAX_DIMS; ++i)
-    if (d.ne[i] > 1 && d.nb[i] % unit != 0) return false;
-  return true;
-}
-
 bool supports(const Caps&, const tsr_node_desc& n, std::string& reason) {
-  if (n.n_inputs != 2) {
-    reason = fmt::format("[matmul] takes 2 inputs, got {}", n.n_inputs);
-    return false;
-  }
-  const tsr_tensor_desc& w = n.inputs[0];
-  const tsr_tensor_desc& x = n.inputs[1];
+  if (!ops::matmul_supported(n, reason)) return false;
   const tsr_tensor_desc& o = n.output;
-  if (weight_name(w.dtype).empty()) {
-    reason = fmt::format("[matmul] {} weights", dtype_name(w.dtype));
-    return false;
-  }
-  if (!is_float_dtype(x.dtype)) {
-    reason = fmt::format("[matmul] {} activations", dtype_name(x.dtype));
-    return false;
-  }
-  if (o.dtype != TSR_DTYPE_F32) {
-    reason = fmt::format("[matmul] {} output (matmul writes f32)", dtype_name(o.dtype));
-    return false;
-  }
-  if (w.ne[0] != x.ne[0] || o.ne[0] != w.ne[1] || o.ne[1] != x.ne[1] || o.ne[2] != x.ne[2] ||
-      o.ne[3] != x.ne[3]) {
-    reason = "[matmul] shapes are not w [K, M, B2w, B3w], x [K, N, B2, B3], out [M, N, B2, B3]";
-    return false;
-  }
-  if (n_elements(o) == 0) return true;  // nothing to compute, nothing launched
-  if (w.ne[2] <= 0 || w.ne[3] <= 0 || x.ne[2] % w.ne[2] != 0 || x.ne[3] % w.ne[3] != 0) {
-    reason = "[matmul] x batch dims are not multiples of w batch dims";
-    return false;
-  }
-  if (is_block_dtype(w.dtype)) {
-    if (w.ne[0] % kQK != 0) {
-      reason =
-          fmt::format("[matmul] {} weights with K = {} (not whole blocks)", dtype_name(w.dtype), w.ne[0]);
-      return false;
-    }
-    if (w.nb[0] != unit_bytes(w.dtype)) {
-      reason = fmt::format("[matmul] {} weights with dim 0 not contiguous (nb[0] = {})", dtype_name(w.dtype),
-                           w.nb[0]);
-      return false;
-    }
-    if (!strides_aligned(w, 2)) {  // the kernels read blocks as 16-bit words
-      reason = "[matmul] block weight strides not 2-byte aligned";
-      return false;
-    }
-  } else if (!strides_aligned(w, unit_bytes(w.dtype))) {
-    reason = "[matmul] weight strides not multiples of the element size";
-    return false;
-  }
-  if (!strides_aligned(x, unit_bytes(x.dtype)) || !strides_aligned(o, 4)) {
-    reason = "[matmul] x or output strides not multiples of the element size";
-    return false;
-  }
   const uint64_t tiles = ceil_div(o.ne[0], mm::kTileM) * ceil_div(o.ne[1], mm::kTileN);
   if (tiles > 0x7fffffffu || ceil_div(o.ne[0], mm::kVecWarps) > 0x7fffffffu) {
-    reason = fmt::format("[matmul] {} x {} output tiles exceed a grid", o.ne[0], o.ne[1]);
+    reason = fmt::format("{} x {} output tiles exceed a grid", o.ne[0], o.ne[1]);
     return false;
   }
   return true;
@@ -147,6 +92,10 @@ std::optional<GemmDesc> gemm_desc(const tsr_subgraph_node& n, const Launch& l) {
   g.stride_x = batch_stride(x, es);
   g.stride_o = batch_stride(o, 4);
   if (g.stride_w < 0 || g.stride_x < 0 || g.stride_o < 0) return std::nullopt;
+  // The library takes sizes and leading dimensions as int.
+  constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
+  for (int64_t v : {g.m, g.n, g.k, g.batch, g.ldw, g.ldx, g.ldo})
+    if (v > kIntMax) return std::nullopt;
   g.w = l.args.t[0].ptr;
   g.x = l.args.t[1].ptr;
   g.out = l.args.t[kOutSlot].ptr;

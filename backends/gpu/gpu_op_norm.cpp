@@ -8,6 +8,7 @@
 #include "backends/gpu/gpu_ops.h"
 #include "core/dtype.h"
 #include "core/tensor.h"
+#include "ops/op_support.h"
 
 namespace tsr::gpu {
 namespace {
@@ -25,27 +26,8 @@ uint32_t row_block(const Caps& caps, int64_t n) {
   return b;
 }
 
-// Output of x's dtype and shape (any strides).
-bool same_as_input(const tsr_node_desc& n, std::string& reason) {
-  const tsr_tensor_desc& x = n.inputs[0];
-  const tsr_tensor_desc& o = n.output;
-  if (!is_float_dtype(x.dtype)) {
-    reason = fmt::format("{} input (f32, f16, bf16 only)", dtype_name(x.dtype));
-    return false;
-  }
-  if (o.dtype != x.dtype || !same_shape(o, x)) {
-    reason = fmt::format("output {} differs from input {}", desc_str(o), desc_str(x));
-    return false;
-  }
-  return true;
-}
-
 bool supports_norm(const Caps&, const tsr_node_desc& n, std::string& reason) {
-  if (n.n_inputs != 1) {
-    reason = fmt::format("{} inputs, expected 1", n.n_inputs);
-    return false;
-  }
-  return same_as_input(n, reason);
+  return ops::norm_supported(n, reason);
 }
 
 Status encode_norm(Encoder& enc, const tsr_subgraph_node& node) {
@@ -59,31 +41,7 @@ Status encode_norm(Encoder& enc, const tsr_subgraph_node& node) {
 }
 
 bool supports_rope(const Caps&, const tsr_node_desc& n, std::string& reason) {
-  if (n.n_inputs != 2) {
-    reason = fmt::format("{} inputs, expected x and pos", n.n_inputs);
-    return false;
-  }
-  if (!same_as_input(n, reason)) return false;
-  const tsr_tensor_desc& x = n.inputs[0];
-  const tsr_tensor_desc& pos = n.inputs[1];
-  if (pos.dtype != TSR_DTYPE_I32 || pos.ne[0] != x.ne[2] || pos.ne[1] * pos.ne[2] * pos.ne[3] != 1) {
-    reason = fmt::format("pos {} is not i32 [n_tokens = {}]", desc_str(pos), x.ne[2]);
-    return false;
-  }
-  const int64_t n_rot = n.params.i[0];
-  if (n_rot <= 0 || n_rot % 2 != 0 || n_rot > x.ne[0]) {
-    reason = fmt::format("n_rot {} must be even and in 2..head_dim {}", n_rot, x.ne[0]);
-    return false;
-  }
-  if (n.params.i[1] != TSR_ROPE_NORMAL && n.params.i[1] != TSR_ROPE_NEOX) {
-    reason = fmt::format("rope mode {}", n.params.i[1]);
-    return false;
-  }
-  if (!(n.params.f[0] > 0.0f) || !std::isfinite(n.params.f[0])) {
-    reason = fmt::format("freq_base {} must be finite and > 0", n.params.f[0]);
-    return false;
-  }
-  return true;
+  return ops::rope_supported(n, reason);
 }
 
 Status encode_rope(Encoder& enc, const tsr_subgraph_node& node) {

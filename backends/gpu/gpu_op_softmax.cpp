@@ -4,6 +4,7 @@
 #include "backends/gpu/gpu_ops.h"
 #include "core/dtype.h"
 #include "core/tensor.h"
+#include "ops/op_support.h"
 
 namespace tsr::gpu {
 namespace {
@@ -13,30 +14,7 @@ namespace {
 constexpr uint32_t kBlock = 256;
 
 bool supports(const Caps& caps, const tsr_node_desc& n, std::string& reason) {
-  if (n.n_inputs != 1 && n.n_inputs != 2) {
-    reason = fmt::format("{} inputs, expected x and an optional mask", n.n_inputs);
-    return false;
-  }
-  const tsr_tensor_desc& x = n.inputs[0];
-  if (!is_float_dtype(x.dtype)) {
-    reason = fmt::format("{} x (f32, f16, bf16 only)", dtype_name(x.dtype));
-    return false;
-  }
-  if (n.n_inputs == 2) {
-    const tsr_tensor_desc& m = n.inputs[1];
-    if (m.dtype != TSR_DTYPE_F32 && m.dtype != TSR_DTYPE_F16) {
-      reason = fmt::format("{} mask (f32, f16 only)", dtype_name(m.dtype));
-      return false;
-    }
-    if (m.ne[0] != x.ne[0] || m.ne[1] < x.ne[1] || m.ne[2] != 1 || m.ne[3] != 1) {
-      reason = fmt::format("mask {} is not [{}, >= {}, 1, 1]", shape_str(m), x.ne[0], x.ne[1]);
-      return false;
-    }
-  }
-  if (n.output.dtype != x.dtype || !same_shape(n.output, x)) {
-    reason = fmt::format("output {} is not x's {}", desc_str(n.output), desc_str(x));
-    return false;
-  }
+  if (!ops::softmax_supported(n, reason)) return false;
   if (static_cast<int>(kBlock) > caps.max_threads) {
     reason = fmt::format("needs {} threads per block, the device has {}", kBlock, caps.max_threads);
     return false;

@@ -16,6 +16,7 @@
 #include "backends/gpu/gpu_driver.h"
 #include "core/status.h"
 #include "kernels/gpu/kernel_args.h"
+#include "ops/op_support.h"
 #include "tessera/tessera_backend.h"
 
 namespace tsr::gpu {
@@ -30,7 +31,7 @@ struct Caps {
 
 struct Launch {
   std::string kernel;    // a TSR_KERNEL name; empty when gemm is set
-  Dim3 grid;             // x up to 2^31-1, y and z up to 65535
+  Dim3 grid;             // x * block < 2^32, y and z up to 65535
   uint32_t block = 256;  // threads, a multiple of the warp size, <= 1024
   KArgs args{};
   std::optional<GemmDesc> gemm;
@@ -62,11 +63,12 @@ struct OpKernel {
 const OpKernel* op_kernel(int32_t op);
 
 // ---- helpers shared by the encoders ----
-bool is_float_dtype(int32_t dt);  // f32, f16, bf16
-bool is_block_dtype(int32_t dt);  // q8_0, q4_0, q4_1
+using ops::is_block_dtype;  // q8_0, q4_0, q4_1
+using ops::is_float_dtype;  // f32, f16, bf16
 uint64_t n_elements(const tsr_tensor_desc& d);
 constexpr uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
-// A 1-D grid of n_blocks blocks spread over x and y (y only past 2^31-1).
+// A 1-D grid of n_blocks blocks spread over x and y (y past 2^22 - 1 blocks,
+// so x times any block size fits 32 bits).
 Dim3 flat_grid(uint64_t n_blocks);
 
 }  // namespace tsr::gpu

@@ -13,6 +13,7 @@
 
 #include "backends/gpu/gpu_internal.h"
 #include "core/abi_guard.h"
+#include "core/kernel_times.h"
 #include "core/tensor.h"
 #include "ops/op_schema.h"
 
@@ -27,10 +28,7 @@ struct Resolved {
   int node = 0;
 };
 
-struct KernelTime {
-  uint64_t calls = 0;
-  double ms = 0;
-};
+constexpr uint64_t kGemmWorkspace = 32u << 20;  // cuBLAS's recommendation for Hopper
 
 bool profiling_on() {
   const char* v = std::getenv("TESSERA_GPU_PROFILE");
@@ -49,11 +47,12 @@ struct Prepared {
   Event step_copied = nullptr;
   bool step_pending = false;
   GraphExec graph = nullptr;
+  DevPtr gemm_workspace = 0;
+  uint64_t gemm_workspace_reserved = 0;
   // profiling
   std::vector<Event> marks;
   bool timing_pending = false;
-  std::map<std::string, KernelTime> times;
-  uint64_t runs = 0;
+  KernelTimes times;
   ~Prepared();
 };
 
@@ -71,11 +70,16 @@ class PrepEncoder final : public Encoder {
   Status add(const Launch& l) override {
     const Dim3& g = l.grid;
     if (l.gemm) {
-      p_.launches.push_back({l, nullptr, node_});
+      Resolved r{l, nullptr, node_};
+      auto ws = gemm_workspace();
+      if (!ws.is_ok()) return ws.status();
+      r.l.gemm->workspace = ws.value();
+      r.l.gemm->workspace_bytes = kGemmWorkspace;
+      p_.launches.push_back(r);
       return Status::ok();
     }
     if (l.block == 0 || static_cast<int>(l.block) > caps().max_threads || g.x == 0 || g.y == 0 || g.z == 0 ||
-        g.x > 0x7fffffffu || g.y > 65535 || g.z > 65535)
+        static_cast<uint64_t>(g.x) * l.block > 0xffffffffu || g.y > 65535 || g.z > 65535)
       return make_error(TSR_ERR_UNSUPPORTED, "[prepare] node {} ({}): {} needs {}x{}x{} blocks of {} threads",
                         node_, op_name(op_), l.kernel, g.x, g.y, g.z, l.block);
     auto f = p_.d->function(l.kernel);
@@ -98,6 +102,15 @@ class PrepEncoder final : public Encoder {
   }
 
  private:
+  // The vendor GEMM's scratch: one per prepared subgraph, not per device, so
+  // graphs replayed at once on two queues never share it.
+  Result<DevPtr> gemm_workspace() {
+    if (!p_.gemm_workspace) {
+      TSR_RETURN_IF_ERROR(p_.d->pool->alloc(kGemmWorkspace, &p_.gemm_workspace, &p_.gemm_workspace_reserved));
+    }
+    return p_.gemm_workspace;
+  }
+
   Prepared& p_;
   int node_ = 0;
   int32_t op_ = 0;
@@ -131,6 +144,7 @@ Status capture(Prepared& p) {
   }
   GraphExec g = nullptr;
   Status e = drv.capture_end(p.d->capture, &g);  // ends the capture even after a failed launch
+  if (!s.is_ok() && g) drv.graph_destroy(g);
   TSR_RETURN_IF_ERROR(s);
   TSR_RETURN_IF_ERROR(e);
   p.graph = g;
@@ -206,11 +220,9 @@ void collect_profile(Prepared& p) {
   for (size_t i = 0; i < p.launches.size(); ++i) {
     float ms = 0;
     if (!drv.event_elapsed_ms(p.marks[i], p.marks[i + 1], &ms).is_ok()) return;
-    KernelTime& k = p.times[launch_name(p.launches[i])];
-    k.calls++;
-    k.ms += ms;
+    p.times.add(launch_name(p.launches[i]), static_cast<double>(ms) * 1e6);
   }
-  p.runs++;
+  p.times.end_run();
 }
 
 Status execute_impl(tsr_bk_prepared prepared, tsr_bk_queue queue, const tsr_step_params* params) {
@@ -243,20 +255,7 @@ Status execute_impl(tsr_bk_prepared prepared, tsr_bk_queue queue, const tsr_step
   return Status::ok();
 }
 
-void print_profile(const Prepared& p) {
-  if (p.times.empty()) return;
-  std::vector<std::pair<std::string, KernelTime>> rows(p.times.begin(), p.times.end());
-  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.ms > b.second.ms; });
-  double total = 0;
-  for (const auto& r : rows) total += r.second.ms;
-  std::fprintf(stderr, "[gpu profile] %s: %zu launches, %llu runs, %.3f ms per run\n", p.d->info.name.c_str(),
-               p.launches.size(), static_cast<unsigned long long>(p.runs),
-               total / std::max<uint64_t>(p.runs, 1));
-  for (const auto& [name, k] : rows)
-    std::fprintf(stderr, "  %-28s %8llu calls %10.3f ms %9.1f us/call %5.1f%%\n", name.c_str(),
-                 static_cast<unsigned long long>(k.calls), k.ms, k.ms * 1e3 / std::max<uint64_t>(k.calls, 1),
-                 total > 0 ? 100.0 * k.ms / total : 0.0);
-}
+void print_profile(const Prepared& p) { p.times.print("gpu", p.d->info.name, p.launches.size(), "launches"); }
 
 }  // namespace
 
@@ -306,15 +305,17 @@ tsr::gpu::Prepared::~Prepared() {
   if (!d) return;
   Driver& drv = *d->drv;
   (void)d->bind();
+  // The last run may still be on its queue: nothing below is freed before
+  // the device is done with it (the pool hands memory out again at once).
+  (void)drv.sync();
   collect_profile(*this);
   print_profile(*this);
-  (void)drv.stream_sync(d->capture);
-  if (step_pending) (void)drv.event_sync(step_copied);
   for (Event e : marks)
     if (e) drv.event_destroy(e);
   if (graph) drv.graph_destroy(graph);
   if (step_copied) drv.event_destroy(step_copied);
   if (step_host) drv.host_free(step_host);
   d->pool->free(step, step_reserved);
+  d->pool->free(gemm_workspace, gemm_workspace_reserved);
   for (const auto& [ptr, reserved] : scratch) d->pool->free(ptr, reserved);
 }

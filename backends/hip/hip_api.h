@@ -16,6 +16,7 @@ namespace tsr::hip {
   X(hipDriverGetVersion)      \
   X(hipGetDeviceCount)        \
   X(hipSetDevice)             \
+  X(hipDeviceSynchronize)     \
   X(hipDeviceGetName)         \
   X(hipDeviceGetAttribute)    \
   X(hipDeviceTotalMem)        \

@@ -90,6 +90,8 @@ class HipDriver final : public gpu::Driver {
   }
   void host_free(void* p) override { (void)fn_.hipHostFree(p); }
 
+  Status sync() override { return check(fn_.hipDeviceSynchronize(), "hipDeviceSynchronize"); }
+
   Status stream_create(gpu::Stream* out) override {
     hipStream_t s = nullptr;
     TSR_RETURN_IF_ERROR(

@@ -38,12 +38,6 @@ Dispatch node_dispatch(const tsr_subgraph_node& n, std::string_view kernel) {
   return d;
 }
 
-bool is_float_dtype(int32_t dt) { return dt == TSR_DTYPE_F32 || dt == TSR_DTYPE_F16 || dt == TSR_DTYPE_BF16; }
-
-bool is_block_dtype(int32_t dt) {
-  return dt == TSR_DTYPE_Q8_0 || dt == TSR_DTYPE_Q4_0 || dt == TSR_DTYPE_Q4_1;
-}
-
 bool fits_binding(const DeviceCaps& caps, const tsr_tensor_desc& d, const char* what, std::string& reason) {
   const int64_t span = n_bytes_spanned(d);
   // The binding starts up to storage_align bytes before the tensor.

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "core/status.h"
+#include "ops/op_support.h"
 #include "tessera/tessera_backend.h"
 
 namespace tsr::vk {
@@ -90,8 +91,8 @@ struct OpKernel {
 const OpKernel* op_kernel(int32_t op);
 
 // ---- helpers shared by the encoders (vk_kernels.cpp) ----
-bool is_float_dtype(int32_t dt);  // f32, f16, bf16
-bool is_block_dtype(int32_t dt);  // q8_0, q4_0, q4_1
+using ops::is_block_dtype;  // q8_0, q4_0, q4_1
+using ops::is_float_dtype;  // f32, f16, bf16
 // False (with reason) when the tensor's span does not fit one binding.
 bool fits_binding(const DeviceCaps& caps, const tsr_tensor_desc& d, const char* what, std::string& reason);
 // Number of elements (ne product).

@@ -15,6 +15,7 @@
 #include "backends/vulkan/vk_loader.h"  // VK_SUBGROUP_FEATURE_* for DeviceCaps::subgroup_ops
 #include "core/dtype.h"
 #include "core/tensor.h"
+#include "ops/op_support.h"
 
 namespace tsr::vk {
 namespace {
@@ -72,59 +73,17 @@ bool f16_words(const DeviceCaps& caps, const tsr_tensor_ref& t) {
 }
 
 bool supports_attention(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
-  if (n.n_inputs != 3 && n.n_inputs != 4) {
-    reason = fmt::format("{} inputs, expected q, k, v and an optional pos", n.n_inputs);
-    return false;
-  }
+  if (!ops::attention_supported(n, kMaxHeadDim, kStepValues, reason)) return false;
   const tsr_tensor_desc& q = n.inputs[0];
   const tsr_tensor_desc& k = n.inputs[1];
   const tsr_tensor_desc& v = n.inputs[2];
   const tsr_tensor_desc& o = n.output;
-  const bool causal = n.params.i[0] != 0;
-  const int64_t step_index = n.params.i[1];
-  if (!is_float_dtype(q.dtype)) {
-    reason = fmt::format("{} q (f32, f16, bf16 only)", dtype_name(q.dtype));
-    return false;
-  }
-  for (const tsr_tensor_desc* kv : {&k, &v}) {
-    if (kv->dtype != TSR_DTYPE_F32 && kv->dtype != TSR_DTYPE_F16) {
-      reason = fmt::format("{} {} (f32, f16 only)", dtype_name(kv->dtype), kv == &k ? "k" : "v");
-      return false;
-    }
-  }
-  if (k.ne[0] != q.ne[0] || !same_shape(k, v) || q.ne[3] != 1 || k.ne[3] != 1 || k.ne[1] <= 0 ||
-      q.ne[1] % k.ne[1] != 0 || k.ne[2] <= 0) {
-    reason = fmt::format("q {}, k {}, v {} are not [D, n_head, T], [D, n_kv_head, kv_size] x2", shape_str(q),
-                         shape_str(k), shape_str(v));
-    return false;
-  }
-  if (q.ne[0] < 1 || q.ne[0] > kMaxHeadDim) {
-    reason = fmt::format("head dim {} outside 1..{}", q.ne[0], kMaxHeadDim);
-    return false;
-  }
   if (const uint32_t wg = group_size(caps), need = shared_bytes(caps, heads_per_group(q, k), q.ne[0], wg);
       caps.max_shared_bytes < need || caps.max_invocations < wg) {
     reason = fmt::format("needs {} bytes of shared memory and {} invocations per workgroup", need, wg);
     return false;
   }
-  if (step_index >= kStepValues) {
-    reason = fmt::format("kv length step parameter {} >= {} (the kernel sees {} step values)", step_index,
-                         kStepValues, kStepValues);
-    return false;
-  }
-  if (causal) {
-    const tsr_tensor_desc& pos = n.inputs[3];
-    if (n.n_inputs != 4 || pos.dtype != TSR_DTYPE_I32 || pos.ne[0] != q.ne[2] ||
-        pos.ne[1] * pos.ne[2] * pos.ne[3] != 1) {
-      reason = "causal attention needs pos i32 [n_tokens]";
-      return false;
-    }
-    if (!fits_binding(caps, pos, "pos", reason)) return false;
-  }
-  if (o.dtype != TSR_DTYPE_F32 || !same_shape(o, q)) {
-    reason = fmt::format("output {} is not f32 of q's shape {}", desc_str(o), shape_str(q));
-    return false;
-  }
+  if (n.params.i[0] != 0 && !fits_binding(caps, n.inputs[3], "pos", reason)) return false;
   if (n_elements(q) > std::numeric_limits<uint32_t>::max()) {
     reason = fmt::format("q {} has more than 2^32 elements", shape_str(q));
     return false;

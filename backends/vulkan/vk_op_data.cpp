@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "backends/vulkan/vk_kernels.h"
+#include "ops/op_support.h"
 
 namespace tsr::vk {
 namespace {
@@ -11,8 +12,6 @@ constexpr uint64_t kGroup = 256;  // local_size_x of copy.comp
 
 enum CopyMode : uint32_t { kConvert = 0, kRaw = 1, kQuantize = 2, kBlockCopy = 3 };
 enum Indirect : uint32_t { kNoIndirection = 0, kSourceRows = 1, kDestRows = 2 };
-
-bool readable(int32_t dt) { return is_float_dtype(dt) || is_block_dtype(dt); }
 
 // The copy kernel's mode for moving src elements into a dst tensor.
 CopyMode mode_for(int32_t src, int32_t dst) {
@@ -34,16 +33,9 @@ Status add_copy(Recorder& rec, Dispatch d, int iter, Indirect ind) {
   return rec.add_flat(d, ceil_div(units, kGroup));
 }
 
-bool fail(std::string& reason, std::string msg) {
-  reason = std::move(msg);
-  return false;
-}
-
 // ---- get_rows(table, ids) -> f32 ----
 bool get_rows_supports(const DeviceCaps&, const tsr_node_desc& n, std::string& reason) {
-  if (n.n_inputs != 2 || !readable(n.inputs[0].dtype) || n.inputs[1].dtype != TSR_DTYPE_I32)
-    return fail(reason, "table must be f32/f16/bf16/q8_0/q4_0/q4_1 and ids i32");
-  return true;
+  return ops::get_rows_supported(n, reason);
 }
 
 Status get_rows_encode(Recorder& rec, const tsr_subgraph_node& n) {
@@ -52,12 +44,7 @@ Status get_rows_encode(Recorder& rec, const tsr_subgraph_node& n) {
 
 // ---- set_rows(dst, src, idx): dst rows idx[i] = src rows i ----
 bool set_rows_supports(const DeviceCaps&, const tsr_node_desc& n, std::string& reason) {
-  if (n.n_inputs != 3) return fail(reason, "set_rows needs 3 inputs");
-  const int32_t dst = n.inputs[0].dtype;
-  if (!is_float_dtype(dst) && !is_block_dtype(dst)) return fail(reason, "dst must be a float or block dtype");
-  if (!is_float_dtype(n.inputs[1].dtype) || n.inputs[2].dtype != TSR_DTYPE_I32)
-    return fail(reason, "src must be f32/f16/bf16 and idx i32");
-  return true;
+  return ops::set_rows_supported(n, reason);
 }
 
 Status set_rows_encode(Recorder& rec, const tsr_subgraph_node& n) {
@@ -81,16 +68,7 @@ Status set_rows_encode(Recorder& rec, const tsr_subgraph_node& n) {
 
 // ---- cpy(x) -> contiguous in dtype ip[0] ----
 bool cpy_supports(const DeviceCaps&, const tsr_node_desc& n, std::string& reason) {
-  if (n.n_inputs != 1) return fail(reason, "cpy needs 1 input");
-  const int32_t from = n.inputs[0].dtype, to = n.output.dtype;
-  if (from == to) {
-    if (is_float_dtype(from) || is_block_dtype(from) || from == TSR_DTYPE_I32) return true;
-    return fail(reason, fmt::format("copy of dtype {}", from));
-  }
-  if (!readable(from)) return fail(reason, fmt::format("conversion from dtype {}", from));
-  if (!is_float_dtype(to) && !is_block_dtype(to))
-    return fail(reason, fmt::format("conversion to dtype {}", to));
-  return true;
+  return ops::cpy_supported(n, reason);
 }
 
 Status cpy_encode(Recorder& rec, const tsr_subgraph_node& n) {
@@ -99,10 +77,7 @@ Status cpy_encode(Recorder& rec, const tsr_subgraph_node& n) {
 
 // ---- concat(a, b) along ip[0]: each input is copied into its part of out ----
 bool concat_supports(const DeviceCaps&, const tsr_node_desc& n, std::string& reason) {
-  if (n.n_inputs != 2) return fail(reason, "concat needs 2 inputs");
-  const int32_t dt = n.inputs[0].dtype;
-  if (!is_float_dtype(dt) && dt != TSR_DTYPE_I32) return fail(reason, fmt::format("concat of dtype {}", dt));
-  return true;
+  return ops::concat_supported(n, reason);
 }
 
 Status concat_encode(Recorder& rec, const tsr_subgraph_node& n) {
@@ -124,8 +99,7 @@ Status concat_encode(Recorder& rec, const tsr_subgraph_node& n) {
 
 // ---- argmax over dim 0 ----
 bool argmax_supports(const DeviceCaps&, const tsr_node_desc& n, std::string& reason) {
-  if (n.n_inputs != 1 || !is_float_dtype(n.inputs[0].dtype)) return fail(reason, "x must be f32/f16/bf16");
-  return true;
+  return ops::argmax_supported(n, reason);
 }
 
 Status argmax_encode(Recorder& rec, const tsr_subgraph_node& n) {

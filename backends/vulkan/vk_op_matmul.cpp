@@ -25,6 +25,7 @@
 #include "backends/vulkan/vk_loader.h"  // VK_SUBGROUP_FEATURE_* for DeviceCaps::subgroup_ops
 #include "core/dtype.h"
 #include "core/tensor.h"
+#include "ops/op_support.h"
 
 namespace tsr::vk {
 namespace {
@@ -91,9 +92,6 @@ void group_counts(const Plan& plan, uint64_t m, const tsr_tensor_desc& x, uint64
   gn = ceil_div(static_cast<uint64_t>(x.ne[1]), plan.cols);
 }
 
-// Bytes of one element of a float dtype, or of one block.
-uint64_t unit_bytes(int32_t dt) { return static_cast<uint64_t>(dtype_traits(dt)->block_bytes); }
-
 // Bytes from element 0 of a row (dim 0) to the end of its last element.
 uint64_t row_extent(const tsr_tensor_desc& d) {
   tsr_tensor_desc row = d;
@@ -109,65 +107,14 @@ uint64_t binding_limit(const DeviceCaps& caps) {
   return caps.max_storage_range > caps.storage_align ? caps.max_storage_range - caps.storage_align : 0;
 }
 
-bool strides_aligned(const tsr_tensor_desc& d, uint64_t align) {
-  for (int i = 0; i < TSR_MAX_DIMS; ++i)
-    if (d.nb[i] < 0 || static_cast<uint64_t>(d.nb[i]) % align != 0) return false;
-  return true;
-}
-
 bool supports(const DeviceCaps& caps, const tsr_node_desc& node, std::string& reason) {
-  if (node.n_inputs != 2) {
-    reason = fmt::format("matmul takes 2 inputs, got {}", node.n_inputs);
-    return false;
-  }
+  if (!ops::matmul_supported(node, reason)) return false;
   const tsr_tensor_desc& w = node.inputs[0];
   const tsr_tensor_desc& x = node.inputs[1];
   const tsr_tensor_desc& o = node.output;
-  if (kernels_for(w.dtype) == nullptr) {
-    reason = fmt::format("{} weights", dtype_name(w.dtype));
-    return false;
-  }
-  if (!is_float_dtype(x.dtype)) {
-    reason = fmt::format("{} activations", dtype_name(x.dtype));
-    return false;
-  }
-  if (o.dtype != TSR_DTYPE_F32) {
-    reason = fmt::format("{} output (matmul writes f32)", dtype_name(o.dtype));
-    return false;
-  }
-  if (w.ne[0] != x.ne[0] || o.ne[0] != w.ne[1] || o.ne[1] != x.ne[1] || o.ne[2] != x.ne[2] ||
-      o.ne[3] != x.ne[3]) {
-    reason = "shapes are not w [K, M, B2w, B3w], x [K, N, B2, B3], out [M, N, B2, B3]";
-    return false;
-  }
   if (n_elements(o) == 0) return true;  // nothing to compute, nothing dispatched
   if (w.ne[0] <= 0) {
     reason = "K = 0 (the kernels bind w and x, which are empty)";
-    return false;
-  }
-  if (w.ne[2] <= 0 || w.ne[3] <= 0 || x.ne[2] % w.ne[2] != 0 || x.ne[3] % w.ne[3] != 0) {
-    reason = "x batch dims are not multiples of w batch dims";
-    return false;
-  }
-  if (is_block_dtype(w.dtype)) {
-    if (w.ne[0] % kQK != 0) {
-      reason = fmt::format("{} weights with K = {} (not whole blocks)", dtype_name(w.dtype), w.ne[0]);
-      return false;
-    }
-    if (static_cast<uint64_t>(w.nb[0]) != unit_bytes(w.dtype)) {
-      reason = fmt::format("{} weights with dim 0 not contiguous (nb[0] = {})", dtype_name(w.dtype), w.nb[0]);
-      return false;
-    }
-    if (!strides_aligned(w, 2)) {  // the kernels read blocks as 16-bit words
-      reason = "block weight strides not 2-byte aligned";
-      return false;
-    }
-  } else if (!strides_aligned(w, unit_bytes(w.dtype))) {
-    reason = "weight strides not multiples of the element size";
-    return false;
-  }
-  if (!strides_aligned(x, unit_bytes(x.dtype)) || !strides_aligned(o, 4)) {
-    reason = "x or output strides not multiples of the element size";
     return false;
   }
   if (!fits_binding(caps, x, "x", reason) || !fits_binding(caps, o, "output", reason)) return false;

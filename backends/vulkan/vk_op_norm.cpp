@@ -14,6 +14,7 @@
 #include "backends/vulkan/vk_loader.h"  // VK_SUBGROUP_FEATURE_* for DeviceCaps::subgroup_ops
 #include "core/dtype.h"
 #include "core/tensor.h"
+#include "ops/op_support.h"
 
 namespace tsr::vk {
 namespace {
@@ -55,30 +56,16 @@ bool counts_fit(const tsr_tensor_desc& d, const char* what, std::string& reason)
   return false;
 }
 
-// Output of x's dtype and shape (any strides), both bindable.
-bool same_as_input(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
-  const tsr_tensor_desc& x = n.inputs[0];
-  const tsr_tensor_desc& o = n.output;
-  if (!is_float_dtype(x.dtype)) {
-    reason = fmt::format("{} input (f32, f16, bf16 only)", dtype_name(x.dtype));
-    return false;
-  }
-  if (o.dtype != x.dtype || !same_shape(o, x)) {
-    reason = fmt::format("output {} differs from input {}", desc_str(o), desc_str(x));
-    return false;
-  }
-  return counts_fit(x, "input", reason) && fits_binding(caps, x, "input", reason) &&
-         fits_binding(caps, o, "output", reason);
+// x and the output (of x's shape) bindable, and indexable in 32 bits.
+bool fits_device(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
+  return counts_fit(n.inputs[0], "input", reason) && fits_binding(caps, n.inputs[0], "input", reason) &&
+         fits_binding(caps, n.output, "output", reason);
 }
 
 // ---- rms_norm, layer_norm ----
 
 bool supports_norm(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
-  if (n.n_inputs != 1) {
-    reason = fmt::format("{} inputs, expected 1", n.n_inputs);
-    return false;
-  }
-  return same_as_input(caps, n, reason);
+  return ops::norm_supported(n, reason) && fits_device(caps, n, reason);
 }
 
 Status encode_norm(Recorder& rec, const tsr_subgraph_node& node) {
@@ -92,25 +79,8 @@ Status encode_norm(Recorder& rec, const tsr_subgraph_node& node) {
 // ---- softmax ----
 
 bool supports_softmax(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
-  if (n.n_inputs != 1 && n.n_inputs != 2) {
-    reason = fmt::format("{} inputs, expected x and an optional mask", n.n_inputs);
-    return false;
-  }
-  if (!same_as_input(caps, n, reason)) return false;
-  if (n.n_inputs == 2) {
-    const tsr_tensor_desc& x = n.inputs[0];
-    const tsr_tensor_desc& m = n.inputs[1];
-    if (m.dtype != TSR_DTYPE_F32 && m.dtype != TSR_DTYPE_F16) {
-      reason = fmt::format("{} mask (f32, f16 only)", dtype_name(m.dtype));
-      return false;
-    }
-    if (m.ne[0] != x.ne[0] || m.ne[1] < x.ne[1]) {
-      reason = fmt::format("mask {} is not [{}, >= {}]", shape_str(m), x.ne[0], x.ne[1]);
-      return false;
-    }
-    if (!fits_binding(caps, m, "mask", reason)) return false;
-  }
-  return true;
+  if (!ops::softmax_supported(n, reason) || !fits_device(caps, n, reason)) return false;
+  return n.n_inputs == 1 || fits_binding(caps, n.inputs[1], "mask", reason);
 }
 
 Status encode_softmax(Recorder& rec, const tsr_subgraph_node& node) {
@@ -130,31 +100,8 @@ std::pair<float, float> split_double(double v) {
 }
 
 bool supports_rope(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
-  if (n.n_inputs != 2) {
-    reason = fmt::format("{} inputs, expected x and pos", n.n_inputs);
-    return false;
-  }
-  if (!same_as_input(caps, n, reason)) return false;
-  const tsr_tensor_desc& x = n.inputs[0];
-  const tsr_tensor_desc& pos = n.inputs[1];
-  if (pos.dtype != TSR_DTYPE_I32 || pos.ne[0] != x.ne[2] || pos.ne[1] * pos.ne[2] * pos.ne[3] != 1) {
-    reason = fmt::format("pos {} is not i32 [n_tokens = {}]", desc_str(pos), x.ne[2]);
-    return false;
-  }
-  const int64_t n_rot = n.params.i[0];
-  if (n_rot <= 0 || n_rot % 2 != 0 || n_rot > x.ne[0]) {
-    reason = fmt::format("n_rot {} must be even and in 2..head_dim {}", n_rot, x.ne[0]);
-    return false;
-  }
-  if (n.params.i[1] != TSR_ROPE_NORMAL && n.params.i[1] != TSR_ROPE_NEOX) {
-    reason = fmt::format("rope mode {}", n.params.i[1]);
-    return false;
-  }
-  if (!(n.params.f[0] > 0.0f) || !std::isfinite(n.params.f[0])) {
-    reason = fmt::format("freq_base {} must be finite and > 0", n.params.f[0]);
-    return false;
-  }
-  return fits_binding(caps, pos, "pos", reason);
+  return ops::rope_supported(n, reason) && fits_device(caps, n, reason) &&
+         fits_binding(caps, n.inputs[1], "pos", reason);
 }
 
 Status encode_rope(Recorder& rec, const tsr_subgraph_node& node) {

@@ -10,6 +10,7 @@
 
 #include "backends/vulkan/vk_internal.h"
 #include "core/dtype.h"
+#include "core/kernel_times.h"
 #include "core/tensor.h"
 #include "ops/op_schema.h"
 
@@ -27,11 +28,6 @@ struct Bound {
   int node = 0;
 };
 
-struct KernelTime {
-  uint64_t calls = 0;
-  double ns = 0;
-};
-
 }  // namespace
 
 struct Prepared {
@@ -43,8 +39,7 @@ struct Prepared {
   VkQueryPool queries = VK_NULL_HANDLE;  // with TESSERA_VULKAN_PROFILE
   bool in_flight = false;
   tsr::vk::Allocation params, step;
-  std::map<std::string, tsr::vk::KernelTime> profile;
-  uint64_t runs = 0;
+  tsr::KernelTimes profile;
   ~Prepared();
 };
 
@@ -301,12 +296,9 @@ void collect_profile(Prepared& p) {
                                      ts.data(), 8,
                                      VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) != VK_SUCCESS)
     return;
-  for (size_t i = 0; i < n; ++i) {
-    KernelTime& k = p.profile[std::string(p.dispatches[i].d.kernel)];
-    k.calls++;
-    k.ns += static_cast<double>(ts[i + 1] - ts[i]) * p.d->timestamp_ns;
-  }
-  p.runs++;
+  for (size_t i = 0; i < n; ++i)
+    p.profile.add(p.dispatches[i].d.kernel, static_cast<double>(ts[i + 1] - ts[i]) * p.d->timestamp_ns);
+  p.profile.end_run();
 }
 
 Status finish_run(Prepared& p) {
@@ -347,18 +339,7 @@ Status execute_impl(tsr_bk_prepared prepared, tsr_bk_queue queue, const tsr_step
 }
 
 void print_profile(const Prepared& p) {
-  if (p.profile.empty()) return;
-  std::vector<std::pair<std::string, KernelTime>> rows(p.profile.begin(), p.profile.end());
-  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.ns > b.second.ns; });
-  double total = 0;
-  for (const auto& r : rows) total += r.second.ns;
-  std::fprintf(stderr, "[vulkan profile] %s: %zu dispatches, %llu runs, %.3f ms per run\n",
-               p.d->props.deviceName, p.dispatches.size(), static_cast<unsigned long long>(p.runs),
-               total / 1e6 / std::max<uint64_t>(p.runs, 1));
-  for (const auto& [name, k] : rows)
-    std::fprintf(stderr, "  %-28s %8llu calls %10.3f ms %9.1f us/call %5.1f%%\n", name.c_str(),
-                 static_cast<unsigned long long>(k.calls), k.ns / 1e6,
-                 k.ns / 1e3 / std::max<uint64_t>(k.calls, 1), total > 0 ? 100.0 * k.ns / total : 0.0);
+  p.profile.print("vulkan", p.d->props.deviceName, p.dispatches.size(), "dispatches");
 }
 
 }  // namespace

@@ -1,0 +1,204 @@
+#include "ops/op_support.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "core/dtype.h"
+#include "core/quant.h"
+#include "core/tensor.h"
+
+namespace tsr::ops {
+namespace {
+
+bool fail(std::string& reason, std::string msg) {
+  reason = std::move(msg);
+  return false;
+}
+
+bool readable(int32_t dt) { return is_float_dtype(dt) || is_block_dtype(dt); }
+
+// Output of x's dtype and shape (any strides).
+bool same_as_input(const tsr_node_desc& n, std::string& reason) {
+  const tsr_tensor_desc& x = n.inputs[0];
+  const tsr_tensor_desc& o = n.output;
+  if (!is_float_dtype(x.dtype))
+    return fail(reason, fmt::format("{} input (f32, f16, bf16 only)", dtype_name(x.dtype)));
+  if (o.dtype != x.dtype || !same_shape(o, x))
+    return fail(reason, fmt::format("output {} differs from input {}", desc_str(o), desc_str(x)));
+  return true;
+}
+
+int64_t unit_bytes(int32_t dt) { return dtype_traits(dt)->block_bytes; }
+
+// Strides of the dims in use are multiples of unit.
+bool strides_aligned(const tsr_tensor_desc& d, int64_t unit) {
+  for (int i = 0; i < TSR_MAX_DIMS; ++i)
+    if (d.ne[i] > 1 && d.nb[i] % unit != 0) return false;
+  return true;
+}
+
+}  // namespace
+
+bool is_float_dtype(int32_t dt) { return dt == TSR_DTYPE_F32 || dt == TSR_DTYPE_F16 || dt == TSR_DTYPE_BF16; }
+
+bool is_block_dtype(int32_t dt) {
+  return dt == TSR_DTYPE_Q8_0 || dt == TSR_DTYPE_Q4_0 || dt == TSR_DTYPE_Q4_1;
+}
+
+bool elementwise_supported(const tsr_node_desc& n, std::string& reason) {
+  const bool binary = n.op != TSR_OP_SCALE && n.op != TSR_OP_SILU && n.op != TSR_OP_GELU;
+  const int want = binary ? 2 : 1;
+  if (n.n_inputs != want) return fail(reason, fmt::format("{} inputs, expected {}", n.n_inputs, want));
+  for (int i = 0; i < want; ++i)
+    if (!is_float_dtype(n.inputs[i].dtype))
+      return fail(reason, fmt::format("input {} dtype {} is not f32/f16/bf16", i, n.inputs[i].dtype));
+  if (!is_float_dtype(n.output.dtype)) return fail(reason, "output dtype is not f32/f16/bf16");
+  for (int i = 0; i < want; ++i)
+    for (int k = 0; k < TSR_MAX_DIMS; ++k)
+      if (n.inputs[i].ne[k] != 1 && n.inputs[i].ne[k] != n.output.ne[k])
+        return fail(reason, fmt::format("input {} dim {} is {}, output's is {}", i, k, n.inputs[i].ne[k],
+                                        n.output.ne[k]));
+  return true;
+}
+
+bool norm_supported(const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 1) return fail(reason, fmt::format("{} inputs, expected 1", n.n_inputs));
+  return same_as_input(n, reason);
+}
+
+bool softmax_supported(const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 1 && n.n_inputs != 2)
+    return fail(reason, fmt::format("{} inputs, expected x and an optional mask", n.n_inputs));
+  if (!same_as_input(n, reason)) return false;
+  if (n.n_inputs == 2) {
+    const tsr_tensor_desc& x = n.inputs[0];
+    const tsr_tensor_desc& m = n.inputs[1];
+    if (m.dtype != TSR_DTYPE_F32 && m.dtype != TSR_DTYPE_F16)
+      return fail(reason, fmt::format("{} mask (f32, f16 only)", dtype_name(m.dtype)));
+    if (m.ne[0] != x.ne[0] || m.ne[1] < x.ne[1] || m.ne[2] != 1 || m.ne[3] != 1)
+      return fail(reason, fmt::format("mask {} is not [{}, >= {}, 1, 1]", shape_str(m), x.ne[0], x.ne[1]));
+  }
+  return true;
+}
+
+bool rope_supported(const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 2) return fail(reason, fmt::format("{} inputs, expected x and pos", n.n_inputs));
+  if (!same_as_input(n, reason)) return false;
+  const tsr_tensor_desc& x = n.inputs[0];
+  const tsr_tensor_desc& pos = n.inputs[1];
+  if (pos.dtype != TSR_DTYPE_I32 || pos.ne[0] != x.ne[2] || pos.ne[1] * pos.ne[2] * pos.ne[3] != 1)
+    return fail(reason, fmt::format("pos {} is not i32 [n_tokens = {}]", desc_str(pos), x.ne[2]));
+  const int64_t n_rot = n.params.i[0];
+  if (n_rot <= 0 || n_rot % 2 != 0 || n_rot > x.ne[0])
+    return fail(reason, fmt::format("n_rot {} must be even and in 2..head_dim {}", n_rot, x.ne[0]));
+  if (n.params.i[1] != TSR_ROPE_NORMAL && n.params.i[1] != TSR_ROPE_NEOX)
+    return fail(reason, fmt::format("rope mode {}", n.params.i[1]));
+  if (!(n.params.f[0] > 0.0f) || !std::isfinite(n.params.f[0]))
+    return fail(reason, fmt::format("freq_base {} must be finite and > 0", n.params.f[0]));
+  return true;
+}
+
+bool attention_supported(const tsr_node_desc& n, int64_t max_head_dim, int64_t n_step_values,
+                         std::string& reason) {
+  if (n.n_inputs != 3 && n.n_inputs != 4)
+    return fail(reason, fmt::format("{} inputs, expected q, k, v and an optional pos", n.n_inputs));
+  const tsr_tensor_desc& q = n.inputs[0];
+  const tsr_tensor_desc& k = n.inputs[1];
+  const tsr_tensor_desc& v = n.inputs[2];
+  const tsr_tensor_desc& o = n.output;
+  if (!is_float_dtype(q.dtype))
+    return fail(reason, fmt::format("{} q (f32, f16, bf16 only)", dtype_name(q.dtype)));
+  for (const tsr_tensor_desc* kv : {&k, &v})
+    if (kv->dtype != TSR_DTYPE_F32 && kv->dtype != TSR_DTYPE_F16)
+      return fail(reason, fmt::format("{} {} (f32, f16 only)", dtype_name(kv->dtype), kv == &k ? "k" : "v"));
+  if (k.ne[0] != q.ne[0] || !same_shape(k, v) || q.ne[3] != 1 || k.ne[3] != 1 || k.ne[1] <= 0 ||
+      q.ne[1] % k.ne[1] != 0 || k.ne[2] <= 0)
+    return fail(reason, fmt::format("q {}, k {}, v {} are not [D, n_head, T], [D, n_kv_head, kv_size] x2",
+                                    shape_str(q), shape_str(k), shape_str(v)));
+  if (q.ne[0] < 1 || q.ne[0] > max_head_dim)
+    return fail(reason, fmt::format("head dim {} outside 1..{}", q.ne[0], max_head_dim));
+  if (n.params.i[1] >= n_step_values)
+    return fail(reason, fmt::format("kv length step value {} >= {} (the kernel sees {} step values)",
+                                    n.params.i[1], n_step_values, n_step_values));
+  if (n.params.i[0] != 0) {
+    const tsr_tensor_desc& pos = n.inputs[3];
+    if (n.n_inputs != 4 || pos.dtype != TSR_DTYPE_I32 || pos.ne[0] != q.ne[2] ||
+        pos.ne[1] * pos.ne[2] * pos.ne[3] != 1)
+      return fail(reason, "causal attention needs pos i32 [n_tokens]");
+  }
+  if (o.dtype != TSR_DTYPE_F32 || !same_shape(o, q))
+    return fail(reason, fmt::format("output {} is not f32 of q's shape {}", desc_str(o), shape_str(q)));
+  return true;
+}
+
+bool matmul_supported(const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 2) return fail(reason, fmt::format("matmul takes 2 inputs, got {}", n.n_inputs));
+  const tsr_tensor_desc& w = n.inputs[0];
+  const tsr_tensor_desc& x = n.inputs[1];
+  const tsr_tensor_desc& o = n.output;
+  if (!readable(w.dtype)) return fail(reason, fmt::format("{} weights", dtype_name(w.dtype)));
+  if (!is_float_dtype(x.dtype)) return fail(reason, fmt::format("{} activations", dtype_name(x.dtype)));
+  if (o.dtype != TSR_DTYPE_F32)
+    return fail(reason, fmt::format("{} output (matmul writes f32)", dtype_name(o.dtype)));
+  if (w.ne[0] != x.ne[0] || o.ne[0] != w.ne[1] || o.ne[1] != x.ne[1] || o.ne[2] != x.ne[2] ||
+      o.ne[3] != x.ne[3])
+    return fail(reason, "shapes are not w [K, M, B2w, B3w], x [K, N, B2, B3], out [M, N, B2, B3]");
+  if (n_elements(o) == 0) return true;  // nothing to compute
+  if (w.ne[2] <= 0 || w.ne[3] <= 0 || x.ne[2] % w.ne[2] != 0 || x.ne[3] % w.ne[3] != 0)
+    return fail(reason, "x batch dims are not multiples of w batch dims");
+  if (is_block_dtype(w.dtype)) {
+    if (w.ne[0] % kQK != 0)
+      return fail(reason,
+                  fmt::format("{} weights with K = {} (not whole blocks)", dtype_name(w.dtype), w.ne[0]));
+    if (w.nb[0] != unit_bytes(w.dtype))
+      return fail(reason, fmt::format("{} weights with dim 0 not contiguous (nb[0] = {})",
+                                      dtype_name(w.dtype), w.nb[0]));
+    if (!strides_aligned(w, 2)) return fail(reason, "block weight strides not 2-byte aligned");
+  } else if (!strides_aligned(w, unit_bytes(w.dtype))) {
+    return fail(reason, "weight strides not multiples of the element size");
+  }
+  if (!strides_aligned(x, unit_bytes(x.dtype)) || !strides_aligned(o, 4))
+    return fail(reason, "x or output strides not multiples of the element size");
+  return true;
+}
+
+bool get_rows_supported(const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 2 || !readable(n.inputs[0].dtype) || n.inputs[1].dtype != TSR_DTYPE_I32)
+    return fail(reason, "table must be f32/f16/bf16/q8_0/q4_0/q4_1 and ids i32");
+  return true;
+}
+
+bool set_rows_supported(const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 3) return fail(reason, "set_rows needs 3 inputs");
+  if (!readable(n.inputs[0].dtype)) return fail(reason, "dst must be a float or block dtype");
+  if (!is_float_dtype(n.inputs[1].dtype) || n.inputs[2].dtype != TSR_DTYPE_I32)
+    return fail(reason, "src must be f32/f16/bf16 and idx i32");
+  return true;
+}
+
+bool cpy_supported(const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 1) return fail(reason, "cpy needs 1 input");
+  const int32_t from = n.inputs[0].dtype, to = n.output.dtype;
+  if (from == to) {
+    if (readable(from) || from == TSR_DTYPE_I32) return true;
+    return fail(reason, fmt::format("copy of dtype {}", from));
+  }
+  if (!readable(from)) return fail(reason, fmt::format("conversion from dtype {}", from));
+  if (!readable(to)) return fail(reason, fmt::format("conversion to dtype {}", to));
+  return true;
+}
+
+bool concat_supported(const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 2) return fail(reason, "concat needs 2 inputs");
+  const int32_t dt = n.inputs[0].dtype;
+  if (!is_float_dtype(dt) && dt != TSR_DTYPE_I32) return fail(reason, fmt::format("concat of dtype {}", dt));
+  return true;
+}
+
+bool argmax_supported(const tsr_node_desc& n, std::string& reason) {
+  if (n.n_inputs != 1 || !is_float_dtype(n.inputs[0].dtype)) return fail(reason, "x must be f32/f16/bf16");
+  return true;
+}
+
+}  // namespace tsr::ops

@@ -1,0 +1,39 @@
+// The op-contract checks that device backends share when they answer
+// supports_op: what a node must be for kernels that take any strides and
+// f32/f16/bf16 floats to compute it exactly as tsr_op documents (arity,
+// dtype sets, shapes, broadcasting, parameter ranges, block contiguity).
+// Each returns false with a short reason ("q4_1 weights"). A backend checks
+// its own limits (binding sizes, grid and shared-memory limits) after these;
+// the CPU backend, which has its own dtype paths, does not use them.
+#pragma once
+
+#include <string>
+
+#include "tessera/tessera_backend.h"
+
+namespace tsr::ops {
+
+bool is_float_dtype(int32_t dt);  // f32, f16, bf16
+bool is_block_dtype(int32_t dt);  // q8_0, q4_0, q4_1
+
+// add, sub, mul, div, scale, silu, gelu, swiglu
+bool elementwise_supported(const tsr_node_desc& n, std::string& reason);
+// rms_norm, layer_norm
+bool norm_supported(const tsr_node_desc& n, std::string& reason);
+bool softmax_supported(const tsr_node_desc& n, std::string& reason);
+bool rope_supported(const tsr_node_desc& n, std::string& reason);
+// head dims 1..max_head_dim; the kv length's step value index below
+// n_step_values.
+bool attention_supported(const tsr_node_desc& n, int64_t max_head_dim, int64_t n_step_values,
+                         std::string& reason);
+// Weights f32/f16/bf16/q8_0/q4_0/q4_1 (blocks whole and contiguous in dim
+// 0), x f32/f16/bf16, every stride a multiple of its element (block: 2
+// bytes, the kernels read blocks as 16-bit words).
+bool matmul_supported(const tsr_node_desc& n, std::string& reason);
+bool get_rows_supported(const tsr_node_desc& n, std::string& reason);
+bool set_rows_supported(const tsr_node_desc& n, std::string& reason);
+bool cpy_supported(const tsr_node_desc& n, std::string& reason);
+bool concat_supported(const tsr_node_desc& n, std::string& reason);
+bool argmax_supported(const tsr_node_desc& n, std::string& reason);
+
+}  // namespace tsr::ops
