@@ -62,6 +62,16 @@ std::vector<Case> attention_cases() {
         iparams({1, 1}), {7, 50});
     add("noncausal_step_len9_of_40_scale", {q(32, 2, 3), k(32, 2, 40), v(32, 2, 40)},
         iparams({0, 0}, {0.05f}), {9});
+    // D = 256 (Gemma-class heads) with 8 query heads per kv head: more rows
+    // than one GPU block holds at that width.
+    add("causal_gqa8_D256_prefill_6_of_40", {q(256, 8, 6), k(256, 1, 40), v(256, 1, 40), pos(6, 40)},
+        iparams({1, 0}), {40});
+    add("decode_1token_D256_gqa2_len500_of_512", {q(256, 4, 1), k(256, 2, 512), v(256, 2, 512), pos(1, 500)},
+        iparams({1, 0}), {500});
+    // A long cache holding 3 valid rows: most KV splits of a split-KV kernel
+    // are empty.
+    add("decode_1token_gqa4_len3_of_512", {q(64, 8, 1), k(64, 2, 512), v(64, 2, 512), pos(1, 3)},
+        iparams({1, 0}), {3});
     add("single_head_kv1", {q(64, 1, 1), k(64, 1, 1), v(64, 1, 1)}, iparams({0, -1}));
     {
       // A cache laid out [D, kv_size, n_kv_head] (per-head blocks) seen as

@@ -55,6 +55,17 @@ std::vector<Case> matmul_cases() {
       }
       // Grouped-query attention style: 2 weight batches serve 8 x batches
       // (4 each), and a dim-3 broadcast of 1 over 3.
+      {
+        // N = 77 transposed: the tiled (prefill) kernels read x across its
+        // rows, with a tail in N.
+        Operand x = act("x", xt, {77, K});
+        x.views.push_back(permute(1, 0));
+        add("transposed_x_N77", {weight("w", wt, {K, 21}), x});
+      }
+      // K past one staged chunk of x with a tail (69 blocks; 2113 for floats),
+      // M and N past one 64 x 64 output tile.
+      add("large_K_M130_N70",
+          {weight("w", wt, {block ? 2208 : 2113, 130}), act("x", xt, {block ? 2208 : 2113, 70})});
       add("batched_gqa_w2x8", {weight("w", wt, {Ks, 19, 2}), act("x", xt, {Ks, 5, 8})});
       add("batched_b3_broadcast", {weight("w", wt, {Ks, 11, 2, 1}), act("x", xt, {Ks, 3, 4, 3})});
     }
