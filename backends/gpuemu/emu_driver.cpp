@@ -3,6 +3,8 @@
 // capture records launches for replay, so the GPU glue's graph path runs
 // here too. Every stream operation completes before the call returns.
 // TESSERA_GPUEMU_WARP=64 emulates wave64 (AMD CDNA); the default is 32.
+// TESSERA_GPUEMU_SCHEDULE=reverse runs threads and blocks last to first
+// (kernels/gpu/emu/emu_runtime.h: it exposes missing barriers).
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -39,11 +41,11 @@ struct EmuGraph {
 
 class EmuDriver final : public Driver {
  public:
-  explicit EmuDriver(uint32_t warp) : warp_(warp) {}
+  EmuDriver(uint32_t warp, bool reverse) : warp_(warp), reverse_(reverse) {}
   int device_count() const override { return 1; }
 
   Status device_info(int, DeviceInfo* out) override {
-    out->name = fmt::format("Tessera kernel emulator (warp {})", warp_);
+    out->name = fmt::format("Tessera kernel emulator (warp {}{})", warp_, reverse_ ? ", reverse order" : "");
     out->arch = "emulated";
     out->driver = "kernels/gpu/emu";
     out->warp_size = static_cast<int>(warp_);
@@ -157,11 +159,12 @@ class EmuDriver final : public Driver {
   }
   Status run(const Recorded& r) const {
     std::string error;
-    if (!emu::launch(r.fn, r.grid, r.block, warp_, r.args, &error))
+    if (!emu::launch(r.fn, r.grid, r.block, warp_, r.args, &error, reverse_))
       return make_error(TSR_ERR_DEVICE, "[gpuemu] {}", error);
     return Status::ok();
   }
   uint32_t warp_;
+  bool reverse_;
 };
 
 }  // namespace
@@ -173,7 +176,13 @@ std::unique_ptr<Driver> load(std::string* note) {
     *note = std::string("TESSERA_GPUEMU_WARP must be 32 or 64, not ") + w;
     return nullptr;
   }
-  return std::make_unique<EmuDriver>(warp);
+  const char* order = std::getenv("TESSERA_GPUEMU_SCHEDULE");
+  const bool reverse = order && std::strcmp(order, "reverse") == 0;
+  if (order && !reverse && std::strcmp(order, "forward") != 0) {
+    *note = std::string("TESSERA_GPUEMU_SCHEDULE must be forward or reverse, not ") + order;
+    return nullptr;
+  }
+  return std::make_unique<EmuDriver>(warp, reverse);
 }
 
 }  // namespace tsr::gpu::emu_driver

@@ -117,7 +117,7 @@ bool release(Block& b, uint32_t warp) {
   return released;
 }
 
-bool run_block(Block& b, uint32_t warp, std::string* error) {
+bool run_block(Block& b, uint32_t warp, bool reverse, std::string* error) {
   const auto n = static_cast<uint32_t>(b.fibers.size());
   for (uint32_t t = 0; t < n; ++t) {
     Fiber& f = b.fibers[t];
@@ -131,7 +131,8 @@ bool run_block(Block& b, uint32_t warp, std::string* error) {
   }
   for (;;) {
     bool ran = false;
-    for (uint32_t t = 0; t < n; ++t) {
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t t = reverse ? n - 1 - i : i;
       if (b.fibers[t].st != State::kRun) continue;
       b.current = t;
       g_ctx = &b.fibers[t].tc;
@@ -177,7 +178,7 @@ KernelFn find_kernel(const char* name) {
 }
 
 bool launch(KernelFn fn, const uint32_t grid[3], uint32_t block, uint32_t warp_size, const KArgs& args,
-            std::string* error) {
+            std::string* error, bool reverse) {
   if (block == 0 || block > 1024 || grid[0] == 0 || grid[1] == 0 || grid[2] == 0 || grid[0] > 0x7fffffffu ||
       grid[1] > 65535 || grid[2] > 65535) {
     *error = "launch of " + std::to_string(grid[0]) + "x" + std::to_string(grid[1]) + "x" +
@@ -197,15 +198,16 @@ bool launch(KernelFn fn, const uint32_t grid[3], uint32_t block, uint32_t warp_s
   Block* saved = g_block;
   g_block = &b;
   bool ok = true;
-  for (uint32_t z = 0; z < grid[2] && ok; ++z)
-    for (uint32_t y = 0; y < grid[1] && ok; ++y)
-      for (uint32_t x = 0; x < grid[0] && ok; ++x) {
-        for (uint32_t t = 0; t < block; ++t) {
-          ThreadCtx& c = b.fibers[t].tc;
-          c = ThreadCtx{t, block, {x, y, z}, {grid[0], grid[1], grid[2]}, warp_size};
-        }
-        ok = run_block(b, warp_size, error);
-      }
+  const uint64_t n_blocks = static_cast<uint64_t>(grid[0]) * grid[1] * grid[2];
+  for (uint64_t i = 0; i < n_blocks && ok; ++i) {
+    const uint64_t flat = reverse ? n_blocks - 1 - i : i;
+    const uint32_t x = static_cast<uint32_t>(flat % grid[0]);
+    const uint32_t y = static_cast<uint32_t>(flat / grid[0] % grid[1]);
+    const uint32_t z = static_cast<uint32_t>(flat / grid[0] / grid[1]);
+    for (uint32_t t = 0; t < block; ++t)
+      b.fibers[t].tc = ThreadCtx{t, block, {x, y, z}, {grid[0], grid[1], grid[2]}, warp_size};
+    ok = run_block(b, warp_size, reverse, error);
+  }
   g_block = saved;
   return ok;
 }

@@ -43,7 +43,13 @@ KernelFn find_kernel(const char* name);
 // Runs fn for every thread of grid x block on the calling thread. False with
 // a message when the launch breaks a GPU limit or a block deadlocks (some
 // threads wait at a barrier that the others never reach).
+//
+// Threads run in order until they wait at a barrier; reverse runs them (and
+// the blocks) from the last to the first. A kernel that reads another
+// thread's shared-memory write without a barrier between sees that write in
+// one order and not in the other, so running a suite both ways catches
+// missing barriers that one fixed order hides.
 bool launch(KernelFn fn, const uint32_t grid[3], uint32_t block, uint32_t warp_size, const KArgs& args,
-            std::string* error);
+            std::string* error, bool reverse = false);
 
 }  // namespace tsr::gpu::emu

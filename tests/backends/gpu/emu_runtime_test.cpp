@@ -37,6 +37,17 @@ TSR_KERNEL(test_barrier) {
   out[block_x() * block_dim() + thread_x()] = slots[(thread_x() + 1) % block_dim()];
 }
 
+// A bug: thread t reads thread t-1's shared-memory write with no barrier in
+// between. Run in thread order the write always comes first and the bug
+// hides; in reverse order it shows.
+TSR_KERNEL(test_missing_barrier) {
+  TSR_SHARED(int32_t, slots, 1024);
+  int32_t* out = reinterpret_cast<int32_t*>(a.t[kOutSlot].ptr);
+  const int32_t t = static_cast<int32_t>(thread_x());
+  slots[t] = static_cast<int32_t>(a.ip[0]) + t;
+  out[t] = slots[t > 0 ? t - 1 : 0];
+}
+
 // Even threads wait at a block barrier, odd ones in a warp shuffle: a
 // kernel bug that hangs a GPU; the emulator reports it.
 TSR_KERNEL(test_divergent_barrier) {
@@ -87,6 +98,25 @@ TEST(Emu, BarrierOrdersSharedMemoryWithinEachBlock) {
     for (uint32_t t = 0; t < block; ++t)
       ASSERT_EQ(out[b * block + t], static_cast<int32_t>(((t + 1) % block) * 10 + b))
           << "block " << b << " thread " << t;
+}
+
+TEST(Emu, ReverseOrderExposesAMissingBarrier) {
+  const uint32_t block = 64;
+  const uint32_t grid[3] = {1, 1, 1};
+  int mismatches[2] = {0, 0};
+  for (int reverse = 0; reverse < 2; ++reverse) {
+    std::vector<int32_t> out(block, -1);
+    KArgs a = args_for(out.data());
+    a.ip[0] = 1000 * (reverse + 1);  // other values than the previous launch left in shared memory
+    std::string error;
+    ASSERT_TRUE(
+        emu::launch(emu::find_kernel("test_missing_barrier"), grid, block, 32, a, &error, reverse == 1))
+        << error;
+    for (uint32_t t = 1; t < block; ++t)
+      mismatches[reverse] += out[t] != static_cast<int32_t>(a.ip[0] + t - 1);
+  }
+  EXPECT_EQ(mismatches[0], 0) << "thread order runs each write before the next thread's read";
+  EXPECT_EQ(mismatches[1], static_cast<int>(block) - 1) << "reverse order reads before every write";
 }
 
 TEST(Emu, DivergentBarrierIsReportedNotHung) {
