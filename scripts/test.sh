@@ -25,7 +25,7 @@ build/tools/conformance/tessera-conformance --device cpu
 echo "== conformance matrix, vulkan (lavapipe)"
 build/tools/tessera-info | grep -E '^  vulkan|^note: vulkan' || true
 build/tools/conformance/tessera-conformance --device vulkan
-echo "== conformance matrix, CUDA/HIP kernels on the emulator (warp 32; ctest also runs warp 64)"
+echo "== conformance matrix, CUDA/HIP kernels on the emulator (warp 32; ctest also runs warp 64 in reverse order)"
 build/tools/tessera-info | grep -E '^  (cuda|hip)|^note: (cuda|hip)' || true
 build/tools/conformance/tessera-conformance --plugin build/backends/gpuemu/libtessera_gpuemu.so --device gpuemu
 
