@@ -3,6 +3,7 @@
 prompt position and N greedy tokens generated past end-of-generation.
 
     compare_devices.py MODEL --tessera PATH [--device vulkan|cuda:0] [--ref cpu] [-n 32] [--tol 1e-2]
+                       [--plugin PATH]...
 
 Passes when the greedy tokens are identical and the largest absolute logit
 difference is at most tol times the largest reference logit magnitude. Prints
@@ -26,13 +27,15 @@ def main() -> int:
     ap.add_argument("--ref", default="cpu")
     ap.add_argument("-n", type=int, default=32)
     ap.add_argument("--tol", type=float, default=1e-2)
+    ap.add_argument("--plugin", action="append", default=[], help="backend plugin for tessera-run (repeatable)")
     args = ap.parse_args()
+    extra = [a for p in args.plugin for a in ("--plugin", p)]
     prompt = list(compare.DEFAULT_PROMPT)
     runs = {}
     with tempfile.TemporaryDirectory() as tmp:
         for dev in (args.ref, args.device):
             path = os.path.join(tmp, f"{dev.replace(':', '_')}.f32")
-            out, wall = compare.run_tessera(args.tessera, args.model, prompt, args.n, dev, path)
+            out, wall = compare.run_tessera(args.tessera, args.model, prompt, args.n, dev, path, extra)
             runs[dev] = (out["tokens"], np.fromfile(path, dtype=np.float32), wall, out)
     ref_tokens, ref_logits, ref_wall, ref_out = runs[args.ref]
     tokens, logits, wall, out = runs[args.device]

@@ -70,9 +70,10 @@ def canonical(tokens: list[int], eog: set[int], n: int) -> tuple[list[int], bool
     return tokens, len(tokens) < n
 
 
-def run_tessera(exe: str, model: str, prompt: list[int], n: int, device: str | None, logits_path: str):
+def run_tessera(exe: str, model: str, prompt: list[int], n: int, device: str | None, logits_path: str,
+                extra: list[str] | None = None):
     cmd = [exe, "-m", model, "--prompt-tokens", ",".join(map(str, prompt)), "-n", str(n), "--temp", "0",
-           "--dump-logits", logits_path, "--json", "--ignore-eos"]
+           "--dump-logits", logits_path, "--json", "--ignore-eos"] + (extra or [])
     if device:
         cmd += ["--device", device]
     t0 = time.perf_counter()

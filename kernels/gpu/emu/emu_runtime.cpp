@@ -1,6 +1,11 @@
-// Fibers (ucontext) for the kernel emulator; see emu_runtime.h.
+// Fibers for the kernel emulator; see emu_runtime.h. A fiber is started once
+// with setcontext (makecontext gives it its stack) and from then on switches
+// with _setjmp/_longjmp, which, unlike swapcontext, make no system call to
+// save and restore the signal mask: a block's threads switch at every
+// barrier and shuffle, so this is most of the emulator's cost.
 #include "kernels/gpu/emu/emu_runtime.h"
 
+#include <setjmp.h>
 #include <ucontext.h>
 
 #include <map>
@@ -22,16 +27,18 @@ constexpr size_t kStackBytes = 128 * 1024;
 enum class State { kRun, kBlockWait, kWarpWait, kDone };
 
 struct Fiber {
-  ucontext_t ctx;
+  ucontext_t ctx;  // the start: entry() on this fiber's stack
+  jmp_buf jb;      // where it continues after a switch out
+  bool started = false;
   ThreadCtx tc;
   State st = State::kRun;
   uint32_t parity = 0;  // which exchange buffer this lane's next shuffle uses
 };
 
 struct Block {
-  ucontext_t main;
+  jmp_buf main;  // the scheduler, where every switch out of a fiber lands
   std::vector<Fiber> fibers;
-  std::vector<char> stacks;
+  char* stacks = nullptr;      // kStackBytes per thread, from stack_memory()
   std::vector<float> xchg[2];  // per-thread shuffle values, double-buffered
   uint32_t current = 0;
   KernelFn fn = nullptr;
@@ -63,20 +70,30 @@ void in_fiber(void*) {}
 
 Fiber& me() { return g_block->fibers[g_block->current]; }
 
+// Fiber stacks for n threads, kept across launches (under launch()'s lock):
+// fresh stacks per launch cost a mapping and page faults every time.
+char* stack_memory(uint32_t n) {
+  static std::vector<char> memory;
+  const size_t need = static_cast<size_t>(n) * kStackBytes;
+  if (memory.size() < need) memory.resize(need);
+  return memory.data();
+}
+
 void yield(State st) {
   Fiber& f = me();
   f.st = st;
   void* fake = nullptr;
   to_main_begin(&fake);
-  swapcontext(&f.ctx, &g_block->main);
+  if (_setjmp(f.jb) == 0) _longjmp(g_block->main, 1);
   in_fiber(fake);
 }
 
-void entry() {
+[[noreturn]] void entry() {
   in_fiber(nullptr);
   g_block->fn(*g_block->args);
   me().st = State::kDone;
-  to_main_begin(nullptr);  // this fiber's stack is done with; uc_link returns to the scheduler
+  to_main_begin(nullptr);  // this fiber's stack is done with
+  _longjmp(g_block->main, 1);
 }
 
 std::map<std::string, KernelFn>& registry() {
@@ -119,15 +136,18 @@ bool release(Block& b, uint32_t warp) {
 
 bool run_block(Block& b, uint32_t warp, bool reverse, std::string* error) {
   const auto n = static_cast<uint32_t>(b.fibers.size());
+  ucontext_t start;
+  getcontext(&start);  // once: a copy is a valid base for makecontext
   for (uint32_t t = 0; t < n; ++t) {
     Fiber& f = b.fibers[t];
     f.st = State::kRun;
     f.parity = 0;
-    getcontext(&f.ctx);
-    f.ctx.uc_stack.ss_sp = b.stacks.data() + static_cast<size_t>(t) * kStackBytes;
+    f.started = false;
+    f.ctx = start;
+    f.ctx.uc_stack.ss_sp = b.stacks + static_cast<size_t>(t) * kStackBytes;
     f.ctx.uc_stack.ss_size = kStackBytes;
-    f.ctx.uc_link = &b.main;
-    makecontext(&f.ctx, entry, 0);
+    f.ctx.uc_link = nullptr;  // entry() never returns
+    makecontext(&f.ctx, reinterpret_cast<void (*)()>(entry), 0);
   }
   for (;;) {
     bool ran = false;
@@ -136,9 +156,16 @@ bool run_block(Block& b, uint32_t warp, bool reverse, std::string* error) {
       if (b.fibers[t].st != State::kRun) continue;
       b.current = t;
       g_ctx = &b.fibers[t].tc;
+      Fiber& f = b.fibers[t];
       void* fake = nullptr;
-      to_fiber_begin(&fake, b.fibers[t]);
-      swapcontext(&b.main, &b.fibers[t].ctx);
+      to_fiber_begin(&fake, f);
+      if (_setjmp(b.main) == 0) {
+        if (!f.started) {
+          f.started = true;
+          setcontext(&f.ctx);
+        }
+        _longjmp(f.jb, 1);
+      }
       to_fiber_end(fake);
       ran = true;
     }
@@ -192,7 +219,7 @@ bool launch(KernelFn fn, const uint32_t grid[3], uint32_t block, uint32_t warp_s
   b.fn = fn;
   b.args = &args;
   b.fibers.resize(block);
-  b.stacks.resize(static_cast<size_t>(block) * kStackBytes);
+  b.stacks = stack_memory(block);
   b.xchg[0].assign(block, 0.0f);
   b.xchg[1].assign(block, 0.0f);
   Block* saved = g_block;
