@@ -183,11 +183,12 @@ using tessera_tools::parse_double;
 using tessera_tools::parse_int;
 // Prints "tessera-bench <sub>: msg" and a usage hint to stderr; returns 2.
 int usage_error(const char* sub, const std::string& msg);
-// Creates the context (threads: CPU workers, 0 = all cores) and resolves
-// device names ("cpu", "vulkan:0"; none = every device). Returns 0, or the
-// exit code after printing why (1: the library failed, 2: unknown device).
-int open_devices(const char* sub, int threads, const std::vector<std::string>& names, ContextPtr* ctx,
-                 std::vector<DeviceRecord>* out);
+// Creates the context (threads: CPU workers, 0 = all cores) with the backend
+// plugins given (a vendor's out-of-tree backend) and resolves device names
+// ("cpu", "vulkan:0"; none = every device). Returns 0, or the exit code after
+// printing why (1: the library or a plugin failed, 2: unknown device).
+int open_devices(const char* sub, int threads, const std::vector<std::string>& plugins,
+                 const std::vector<std::string>& names, ContextPtr* ctx, std::vector<DeviceRecord>* out);
 // The worker threads a run uses: threads, or the hardware's when 0.
 int effective_threads(int threads);
 

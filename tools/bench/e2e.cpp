@@ -22,9 +22,10 @@ void usage(FILE* f) {
   std::fprintf(
       f,
       "usage: tessera-bench e2e -m MODEL.gguf [--device NAME]... [--threads N] [-p 128,512] [-n 128]\n"
-      "                         [--reps N] [--json F] [--csv F]\n"
+      "                         [--plugin PATH]... [--reps N] [--json F] [--csv F]\n"
       "  -m MODEL        a llama-family GGUF file\n"
       "  --device NAME   a device (cpu, vulkan...); repeatable; default: every device\n"
+      "  --plugin PATH   load a backend plugin first (repeatable); its devices can then be named\n"
       "  -t, --threads N CPU worker threads (0 = all cores, the default)\n"
       "  -p LIST         prompt lengths for the prefill tests ppP (default 128,512; 0 = none)\n"
       "  -n N            tokens for the decode test tgN (default 128; 0 = none)\n"
@@ -75,7 +76,7 @@ bool run_test(tsr_llm_session* s, const Test& t, const std::vector<int32_t>& tok
 }  // namespace
 
 int e2e_main(int argc, char** argv, const std::string& command_line) {
-  std::vector<std::string> devices;
+  std::vector<std::string> devices, plugins;
   std::string model_path, json_path, csv_path;
   std::vector<int> prompts;
   bool prompts_given = false, probe = true;
@@ -90,9 +91,9 @@ int e2e_main(int argc, char** argv, const std::string& command_line) {
       probe = false;
       continue;
     }
-    static const std::set<std::string> kValued = {"-m",      "--model", "--device",   "--threads",
-                                                  "-t",      "-p",      "--n-prompt", "-n",
-                                                  "--n-gen", "--reps",  "--json",     "--csv"};
+    static const std::set<std::string> kValued = {"-m",     "--model", "--device",   "--plugin", "--threads",
+                                                  "-t",     "-p",      "--n-prompt", "-n",       "--n-gen",
+                                                  "--reps", "--json",  "--csv"};
     if (!kValued.count(k)) return usage_error("e2e", "unknown option " + k);
     if (i + 1 >= argc) return usage_error("e2e", k + " needs a value");
     const char* v = argv[++i];
@@ -101,6 +102,8 @@ int e2e_main(int argc, char** argv, const std::string& command_line) {
       model_path = v;
     } else if (k == "--device") {
       devices.push_back(v);
+    } else if (k == "--plugin") {
+      plugins.push_back(v);
     } else if (k == "--threads" || k == "-t") {
       ok = parse_int(v, 0, 4096, &threads);
     } else if (k == "-p" || k == "--n-prompt") {
@@ -130,7 +133,8 @@ int e2e_main(int argc, char** argv, const std::string& command_line) {
   ContextPtr ctx;
   std::vector<DeviceRecord> devs;
   const int nthreads = effective_threads(static_cast<int>(threads));
-  if (const int rc = open_devices("e2e", static_cast<int>(threads), devices, &ctx, &devs); rc != 0) return rc;
+  if (const int rc = open_devices("e2e", static_cast<int>(threads), plugins, devices, &ctx, &devs); rc != 0)
+    return rc;
   for (DeviceRecord& d : devs) {
     measure_peaks(ctx.get(), &d, nthreads, probe);
     print_device(d);

@@ -29,9 +29,11 @@ int effective_threads(int threads) {
   return hc > 0 ? static_cast<int>(hc) : 1;
 }
 
-int open_devices(const char* sub, int threads, const std::vector<std::string>& names, ContextPtr* ctx,
-                 std::vector<DeviceRecord>* out) {
-  tsr_context_options o{sizeof o, threads, nullptr, 0};
+int open_devices(const char* sub, int threads, const std::vector<std::string>& plugins,
+                 const std::vector<std::string>& names, ContextPtr* ctx, std::vector<DeviceRecord>* out) {
+  std::vector<const char*> paths;
+  for (const std::string& p : plugins) paths.push_back(p.c_str());
+  tsr_context_options o{sizeof o, threads, paths.data(), static_cast<int32_t>(paths.size())};
   tsr_context* raw = nullptr;
   if (tsr_context_create(&o, &raw) != TSR_OK) {
     std::fprintf(stderr, "tessera-bench %s: %s\n", sub, api_error("context_create").c_str());

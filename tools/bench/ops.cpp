@@ -13,9 +13,11 @@ namespace {
 void usage(FILE* f) {
   std::fprintf(
       f,
-      "usage: tessera-bench ops [--device NAME]... [--threads N] [--suite S] [--filter REGEX]\n"
+      "usage: tessera-bench ops [--device NAME]... [--plugin PATH]... [--threads N] [--suite S] [--filter "
+      "REGEX]\n"
       "                         [--min-time S] [--reps N] [--max-mem GIB] [--list] [--json F] [--csv F]\n"
       "  --device NAME   a device to run on (cpu, vulkan, vulkan:1...); repeatable; default: every device\n"
+      "  --plugin PATH   load a backend plugin first (repeatable); its devices can then be named\n"
       "  --threads N     CPU worker threads (0 = all cores, the default)\n"
       "  --suite S       smollm2 (default), llama3-8b, qwen2-7b or all; every suite adds 'gemm f32 1024'.\n"
       "                  The 7B/8B suites hold up to ~1 GiB per workload and take long on a small CPU.\n"
@@ -53,7 +55,7 @@ uint64_t device_budget(const DeviceRecord& d, uint64_t host) {
 }  // namespace
 
 int ops_main(int argc, char** argv, const std::string& command_line) {
-  std::vector<std::string> devices;
+  std::vector<std::string> devices, plugins;
   std::string suite = "smollm2", filter, json_path, csv_path;
   int64_t threads = 0, reps = 5;
   double min_time = 0.5, max_mem_gib = 0;
@@ -72,15 +74,17 @@ int ops_main(int argc, char** argv, const std::string& command_line) {
       probe = false;
       continue;
     }
-    static const std::set<std::string> kValued = {"--device", "--threads",  "-t",     "--suite",
-                                                  "--filter", "--min-time", "--reps", "--max-mem",
-                                                  "--json",   "--csv"};
+    static const std::set<std::string> kValued = {"--device",  "--plugin", "--threads",  "-t",
+                                                  "--suite",   "--filter", "--min-time", "--reps",
+                                                  "--max-mem", "--json",   "--csv"};
     if (!kValued.count(k)) return usage_error("ops", "unknown option " + k);
     if (i + 1 >= argc) return usage_error("ops", k + " needs a value");
     const char* v = argv[++i];
     bool ok = true;
     if (k == "--device") {
       devices.push_back(v);
+    } else if (k == "--plugin") {
+      plugins.push_back(v);
     } else if (k == "--threads" || k == "-t") {
       ok = parse_int(v, 0, 4096, &threads);
     } else if (k == "--suite") {
@@ -124,7 +128,8 @@ int ops_main(int argc, char** argv, const std::string& command_line) {
 
   ContextPtr ctx;
   std::vector<DeviceRecord> devs;
-  if (const int rc = open_devices("ops", static_cast<int>(threads), devices, &ctx, &devs); rc != 0) return rc;
+  if (const int rc = open_devices("ops", static_cast<int>(threads), plugins, devices, &ctx, &devs); rc != 0)
+    return rc;
   for (DeviceRecord& d : devs) {
     measure_peaks(ctx.get(), &d, effective_threads(static_cast<int>(threads)), probe);
     print_device(d);
