@@ -2,33 +2,12 @@
 
 #include <dlfcn.h>
 
+#include "backends/gpu/gpu_driver.h"
+
 namespace tsr::cuda {
 
 #define TSR_STR2(x) #x
 #define TSR_STR(x) TSR_STR2(x)  // expands cuMemAlloc to "cuMemAlloc_v2" first
-
-namespace {
-
-// The driver is opened once per process and never closed: it keeps
-// process-wide state (contexts, threads) that does not survive being
-// unloaded and loaded again.
-bool open_once(void** lib, DriverFns* fns, std::string* why);
-
-}  // namespace
-
-bool load_driver(void** lib, DriverFns* fns, std::string* why) {
-  static void* s_lib = nullptr;
-  static DriverFns s_fns;
-  static std::string s_why;
-  static const bool s_ok = open_once(&s_lib, &s_fns, &s_why);
-  if (!s_ok) {
-    *why = s_why;
-    return false;
-  }
-  *lib = s_lib;
-  *fns = s_fns;
-  return true;
-}
 
 namespace {
 
@@ -61,4 +40,9 @@ bool open_once(void** lib, DriverFns* fns, std::string* why) {
 }
 
 }  // namespace
+
+bool load_driver(void** lib, DriverFns* fns, std::string* why) {
+  return gpu::load_once(open_once, lib, fns, why);
+}
+
 }  // namespace tsr::cuda

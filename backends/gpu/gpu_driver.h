@@ -112,4 +112,30 @@ class Driver {
 // device (no library, no driver, no GPU): a message, never an error.
 using DriverLoader = std::unique_ptr<Driver> (*)(std::string* note);
 
+// Runs open (dlopen a vendor library, resolve its functions) once per
+// process and gives every caller that result. The library is never closed:
+// GPU drivers and runtimes keep process-wide state (contexts, threads) that
+// does not survive being unloaded and loaded again (ROCm leaked on reload).
+template <typename Fns>
+bool load_once(bool (*open)(void** lib, Fns* fns, std::string* why), void** lib, Fns* fns, std::string* why) {
+  struct Loaded {
+    void* lib = nullptr;
+    Fns fns{};
+    std::string why;
+    bool ok = false;
+  };
+  static const Loaded loaded = [open] {
+    Loaded l;
+    l.ok = open(&l.lib, &l.fns, &l.why);
+    return l;
+  }();
+  if (!loaded.ok) {
+    *why = loaded.why;
+    return false;
+  }
+  *lib = loaded.lib;
+  *fns = loaded.fns;
+  return true;
+}
+
 }  // namespace tsr::gpu

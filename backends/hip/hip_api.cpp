@@ -2,30 +2,9 @@
 
 #include <dlfcn.h>
 
+#include "backends/gpu/gpu_driver.h"
+
 namespace tsr::hip {
-
-namespace {
-
-// The runtime is opened once per process and never closed: ROCm's runtime
-// keeps process-wide state (and threads) that do not survive being unloaded
-// and loaded again, and reloading it per context leaked its allocations.
-bool open_once(void** lib, RuntimeFns* fns, std::string* why);
-
-}  // namespace
-
-bool load_runtime(void** lib, RuntimeFns* fns, std::string* why) {
-  static void* s_lib = nullptr;
-  static RuntimeFns s_fns;
-  static std::string s_why;
-  static const bool s_ok = open_once(&s_lib, &s_fns, &s_why);
-  if (!s_ok) {
-    *why = s_why;
-    return false;
-  }
-  *lib = s_lib;
-  *fns = s_fns;
-  return true;
-}
 
 namespace {
 
@@ -58,4 +37,9 @@ bool open_once(void** lib, RuntimeFns* fns, std::string* why) {
 }
 
 }  // namespace
+
+bool load_runtime(void** lib, RuntimeFns* fns, std::string* why) {
+  return gpu::load_once(open_once, lib, fns, why);
+}
+
 }  // namespace tsr::hip
