@@ -1,6 +1,8 @@
 # One option per backend, each AUTO by default: on when its toolkit is found.
 # Every option ends in one configure line saying what was decided and why.
 
+include(${CMAKE_CURRENT_LIST_DIR}/TesseraProbePackage.cmake)
+
 set(TESSERA_BACKEND_SUMMARY "")
 
 macro(tessera_backend_option name doc)
@@ -39,11 +41,21 @@ tessera_backend_option(OPENCL "OpenCL backend")
 tessera_backend_option(CUDA "CUDA backend")
 tessera_backend_option(HIP "HIP backend")
 
+# oneDNN's package config pulls in dependencies of its own (OpenCL on
+# Debian) with REQUIRED, so a partial install would stop the configure: it
+# is probed in a child cmake first and only then found here.
+set(_tessera_dnnl_why "")
 if(NOT TESSERA_ONEDNN STREQUAL "OFF")
-  find_package(dnnl CONFIG QUIET)
+  tessera_probe_config_package(dnnl _tessera_dnnl_usable _tessera_dnnl_why)
+  if(_tessera_dnnl_usable)
+    find_package(dnnl CONFIG QUIET)
+  endif()
 endif()
 if(dnnl_FOUND)
   tessera_backend_decide(ONEDNN TRUE "oneDNN ${dnnl_VERSION} found" TRUE)
+elseif(_tessera_dnnl_why AND NOT _tessera_dnnl_why MATCHES "Could not find a package configuration file")
+  tessera_backend_decide(ONEDNN FALSE
+    "oneDNN's CMake package is installed but unusable: ${_tessera_dnnl_why} (apt-get install ocl-icd-opencl-dev opencl-headers)" TRUE)
 else()
   tessera_backend_decide(ONEDNN FALSE "oneDNN not found (apt-get install libdnnl-dev)" TRUE)
 endif()

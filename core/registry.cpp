@@ -110,9 +110,15 @@ Registry::~Registry() {
 Status Registry::add_backend(const tsr_backend_iface* iface, std::string origin, void* dl_handle) {
   for (const auto& b : backends_) {
     if (iface && iface->name && b->name() == iface->name) {
+      // The message is formatted before dlclose: iface and its name live in
+      // the library being closed.
+      Status clash = invalid_arg(
+          "[backend] {}: a backend named '{}' is already registered from {}; each backend needs a name of "
+          "its "
+          "own",
+          origin, iface->name, b->origin() == origin ? "the same file (loaded twice)" : b->origin());
       if (dl_handle) dlclose(dl_handle);
-      return invalid_arg("[backend] {}: a backend named '{}' is already registered (from {})", origin,
-                         iface->name, b->origin());
+      return clash;
     }
   }
   auto created = Backend::create(iface, origin, dl_handle, options_);

@@ -9,6 +9,10 @@ shift || true
 launcher=()
 if command -v ccache >/dev/null; then
   launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  # CI builds a fresh clone in a new folder each time: paths relative to the
+  # checkout, and no build directory in the hash of -g objects, let one
+  # clone's objects serve the next.
+  export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
 fi
 cmake -S . -B "$dir" -G Ninja "${launcher[@]}" "$@"
 cmake --build "$dir" -j"$(nproc)"

@@ -1,15 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Tessera builds and tests with, only those that
-# are missing. Runs as root (as on the CI machines) or through sudo.
+# Installs the Debian packages Tessera builds and tests with
+# (scripts/debian-packages.txt), only those that are missing. Runs as root (as
+# on the CI machines) or through sudo. scripts/check-deps.py verifies that the
+# list covers everything a build and its tests use.
 set -euo pipefail
-# Vulkan: headers and glslc to build; the loader, Mesa's lavapipe (a real
-# Vulkan driver on the CPU) and the Khronos validation layers to test.
-# HIP: hipcc and the ROCm 5 runtime headers to build the HIP backend (it runs
-# only where an AMD GPU is). CUDA's toolkit is preinstalled, not a package.
-packages=(cmake ninja-build g++ pkg-config ccache clang-format
-          libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libdnnl-dev
-          libvulkan-dev glslc libvulkan1 mesa-vulkan-drivers vulkan-validationlayers
-          hipcc libamdhip64-dev)
+cd "$(dirname "$0")"
+mapfile -t packages < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' debian-packages.txt | grep -v '^$')
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

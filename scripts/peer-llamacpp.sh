@@ -19,18 +19,24 @@
 #                else build/tools/tessera-run
 #
 # llama.cpp comes from the PyPI package llama-cpp-python (pinned below), built
-# from source for this CPU (-march=native, OpenMP) into a virtual environment
-# outside the checkout: $TESSERA_PEER_DIR/venv, default
-# ~/.cache/tessera/peer/venv. That build takes tens of minutes on two cores,
-# once; later runs reuse it. Details: benchmarks/peer/README.md.
+# from source (OpenMP) into a virtual environment outside the checkout:
+# $TESSERA_PEER_DIR/venv, default ~/.cache/tessera/peer/venv. That build takes
+# tens of minutes on two cores, once per set of SIMD flags; later runs reuse
+# it. Details: benchmarks/peer/README.md.
+#
+# SIMD flags come from a probe, not from -march=native: on the Intel machines
+# of this kind AMX is listed in the CPU flags but faults in the virtual
+# machine, and a GGML_NATIVE=ON build died with SIGILL in its AMX matmul.
+# benchmarks/peer/isa_probe.c executes one instruction of each extension ggml
+# can use; only those that ran are turned on (GGML_NATIVE=OFF).
 set -euo pipefail
 
 LLAMA_CPP_PYTHON_VERSION=0.3.36
 # llama-cpp-python's CMakeLists does not turn these off on Linux, but say them
-# so that a changed default upstream cannot silently give a slower build:
-# native SIMD (here AVX2/FMA/F16C), OpenMP threads as llama-bench builds use,
-# one CPU variant, and none of the executables, tests or the multimodal library.
-LLAMA_CMAKE_ARGS="-DGGML_NATIVE=ON -DGGML_OPENMP=ON -DGGML_BACKEND_DL=OFF -DGGML_CPU_ALL_VARIANTS=OFF"
+# so that a changed default upstream cannot silently give a different build:
+# OpenMP threads as llama-bench builds use, one CPU variant, and none of the
+# executables, tests or the multimodal library. The SIMD flags are added below.
+LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_OPENMP=ON -DGGML_BACKEND_DL=OFF -DGGML_CPU_ALL_VARIANTS=OFF"
 LLAMA_CMAKE_ARGS+=" -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF"
 LLAMA_CMAKE_ARGS+=" -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF"
 
@@ -39,7 +45,7 @@ die() {
   exit 1
 }
 log() { echo "peer-llamacpp: $*" >&2; }
-usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 runner=$root/benchmarks/peer/llamacpp_bench.py
@@ -126,6 +132,35 @@ case "$(basename "$tessera")" in
   *) die "--tessera wants tessera-bench or tessera-run, got $tessera" ;;
 esac
 
+# ---- SIMD flags for llama.cpp, from what this CPU executes -------------------------
+# ggml option -> isa_probe feature. Every option is said ON or OFF, so that
+# ggml's own defaults cannot add an extension the probe did not run.
+simd_features=(AVX:avx AVX2:avx2 FMA:fma F16C:f16c BMI2:bmi2 AVX512:avx512 AVX512_VBMI:avx512_vbmi
+               AVX512_VNNI:avx512_vnni AVX512_BF16:avx512_bf16 AVX_VNNI:avx_vnni AMX_TILE:amx_tile
+               AMX_INT8:amx_int8 AMX_BF16:amx_bf16)
+probe_simd() {
+  command -v cc >/dev/null || die "a C compiler is required for the SIMD probe (apt-get install gcc)"
+  mkdir -p "$peer_dir" || die "cannot create $peer_dir"
+  local probe=$peer_dir/isa_probe on=() off=() opt feat rc
+  cc -O1 -o "$probe" "$root/benchmarks/peer/isa_probe.c" || die "cannot compile benchmarks/peer/isa_probe.c"
+  for opt in "${simd_features[@]}"; do
+    feat=${opt#*:}
+    opt=${opt%%:*}
+    rc=0
+    { "$probe" "$feat"; } 2>/dev/null || rc=$?  # the group also quiets bash's "Illegal instruction"
+    if [[ $rc -eq 0 ]]; then
+      on+=("$feat")
+      LLAMA_CMAKE_ARGS+=" -DGGML_$opt=ON"
+    else
+      # 132: SIGILL, the CPU cannot execute it; 1: the OS refused AMX state.
+      off+=("$feat($([[ $rc -eq 132 ]] && echo sigill || { [[ $rc -eq 1 ]] && echo os-refused || echo "exit $rc"; }))")
+      LLAMA_CMAKE_ARGS+=" -DGGML_$opt=OFF"
+    fi
+  done
+  log "SIMD probe: executes ${on[*]:-nothing}; not: ${off[*]:-none}"
+}
+probe_simd
+
 # ---- llama.cpp, through llama-cpp-python -------------------------------------------
 stamp=$venv/.tessera-peer-build
 want_stamp="llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION $LLAMA_CMAKE_ARGS"
@@ -155,8 +190,8 @@ install_llama() {
     tail -n 20 "$install_log" >&2
     die "pip install llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION failed; full log: $install_log"
   fi
-  grep -q 'ggml-cpu: -march=native' "$install_log" ||
-    log "warning: the build log does not show '-march=native' for ggml-cpu; check $install_log"
+  grep -q -- '-march=native' "$install_log" &&
+    log "warning: the build log shows -march=native although GGML_NATIVE=OFF; check $install_log"
   echo "$want_stamp" >"$stamp"
   local took=$((SECONDS - start))
   echo "$took" >"$peer_dir/install-seconds"
@@ -173,5 +208,6 @@ fi
 
 # ---- the comparison ----------------------------------------------------------------
 log "model $model, $threads threads, tessera: $tessera"
+log "llama.cpp built with: $LLAMA_CMAKE_ARGS"
 exec "$venv/bin/python" "$runner" peer -m "$model" -t "$threads" -p "$n_prompt" -n "$n_gen" \
   --reps "$reps" --out "$out" --python "$venv/bin/python" --tessera "$tessera" --command "$command_line"

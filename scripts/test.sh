@@ -16,8 +16,19 @@ export TESSERA_SMOLLM2
 echo "== format check"
 scripts/check-format.sh
 
+# The backends whose toolkits come from Debian are required here, so a
+# package that went missing fails the run instead of quietly dropping one
+# (a user's scripts/run.sh keeps AUTO). CUDA's toolkit is preinstalled, so
+# it stays AUTO. Vulkan tests fail, rather than skip, without a device.
+backends=(-DTESSERA_ONEDNN=ON -DTESSERA_VULKAN=ON -DTESSERA_HIP=ON)
+export TESSERA_REQUIRE_VULKAN=1
+echo "== dependencies: every file configure uses comes from scripts/debian-packages.txt"
+python3 scripts/check-deps.py configure -- -DCMAKE_BUILD_TYPE=Release "${backends[@]}"
+
 echo "== build (Release)"
-scripts/build.sh build -DCMAKE_BUILD_TYPE=Release
+scripts/build.sh build -DCMAKE_BUILD_TYPE=Release "${backends[@]}"
+echo "== dependencies: every header and library the build used"
+python3 scripts/check-deps.py built build
 echo "== tests (Release)"
 ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 600
 echo "== conformance matrix, cpu"
@@ -30,7 +41,7 @@ build/tools/tessera-info | grep -E '^  (cuda|hip)|^note: (cuda|hip)' || true
 build/tools/conformance/tessera-conformance --plugin build/backends/gpuemu/libtessera_gpuemu.so --device gpuemu
 
 echo "== build (ASan + UBSan)"
-scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTESSERA_SANITIZE=ON
+scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTESSERA_SANITIZE=ON "${backends[@]}"
 echo "== tests (ASan + UBSan)"
 # The Vulkan driver (lavapipe) leaks 128 bytes per instance, in a library the
 # loader has unloaded by exit, so LeakSanitizer cannot attribute (or

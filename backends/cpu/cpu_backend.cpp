@@ -7,6 +7,7 @@
 #include <string>
 
 #include "backends/cpu/cpu_internal.h"
+#include "kernels/cpu/convert.h"
 
 tsr_bk_instance_s::~tsr_bk_instance_s() { tsr::cpu::onednn_context_destroy(kctx.onednn); }
 
@@ -78,8 +79,11 @@ tsr_status_code device_props(tsr_bk_device device, tsr_device_props* out_props, 
     p.struct_size = out_props->struct_size;
     std::snprintf(p.name, sizeof p.name, "%s", cpu_model_name().c_str());
     std::snprintf(p.vendor, sizeof p.vendor, "%s", cpu_vendor().c_str());
-    std::snprintf(p.driver, sizeof p.driver, "tessera-cpu (%d threads%s)",
-                  device->instance->pool->n_threads(), device->instance->kctx.onednn ? ", oneDNN" : "");
+    // The SIMD path is part of the driver string so that benchmark results
+    // and peer comparisons say which kernels ran.
+    std::snprintf(p.driver, sizeof p.driver, "tessera-cpu (%d threads, %s%s)",
+                  device->instance->pool->n_threads(), cpu_simd_path(),
+                  device->instance->kctx.onednn ? ", oneDNN" : "");
     p.type = TSR_DEVICE_TYPE_CPU;
     const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     p.memory_bytes = pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : 0;

@@ -298,6 +298,12 @@ class TesseraBenchEngine:
         # The commit tessera-bench was built from (the checkout may have moved on).
         return self.doc["run"].get("git_commit") or tessera_commit()
 
+    def simd(self):
+        # The CPU device's driver string names the SIMD path its kernels
+        # dispatched to, e.g. "tessera-cpu (2 threads, avx2+fma+f16c, oneDNN)".
+        devs = [d for d in self.doc.get("devices", []) if d.get("backend") == "cpu"]
+        return devs[0].get("driver", "unknown") if devs else "unknown"
+
     def document(self, results):
         # The last run's stamp and devices, with every run's samples merged.
         doc = dict(self.doc)
@@ -361,6 +367,10 @@ class TesseraRunEngine:
         return samples
 
     @staticmethod
+    def simd():
+        return "not reported by tessera-run (build tessera-bench, or see tessera-info)"
+
+    @staticmethod
     def commit():
         # tessera-run does not say what it was built from; the checkout's HEAD.
         return tessera_commit()
@@ -410,7 +420,7 @@ def loadavg_1min():
         return "unknown"
 
 
-def print_table(a, llama_info, tessera_kind, commit, by_engine, load_before):
+def print_table(a, llama_info, tessera_kind, tessera_simd, commit, by_engine, load_before):
     rows = [("test", "tessera tok/s [min-max]", "llama.cpp tok/s [min-max]", "ratio (tessera / llama.cpp)")]
     for name, _, _ in test_names(a.n_prompt, a.n_gen):
         t = by_engine["tessera"].get(name)
@@ -424,6 +434,7 @@ def print_table(a, llama_info, tessera_kind, commit, by_engine, load_before):
     print(f"llama.cpp  {llama_info['engine_version']}")
     print(f"           {llama_info['system_info']}")
     print(f"tessera    {tessera_kind}: {a.tessera}")
+    print(f"           {tessera_simd}")
     print(f"           commit {commit or 'unknown'}")
     print(f"reps       {a.reps} per engine and test, medians; engines alternate each repetition")
     print(f"load avg   {load_before} before, {loadavg_1min()} after (1-minute; above {a.threads} means other "
@@ -484,7 +495,7 @@ def peer_main(a):
     }
     write_json(os.path.join(a.out, "llamacpp.json"), llama_doc)
     write_json(os.path.join(a.out, "tessera.json"), tessera.document(results["tessera"]))
-    print_table(a, info, tessera_kind, tessera.commit(), by_engine, load_before)
+    print_table(a, info, tessera_kind, tessera.simd(), tessera.commit(), by_engine, load_before)
     print(f"wrote {os.path.join(a.out, 'llamacpp.json')} and {os.path.join(a.out, 'tessera.json')}")
     return 0
 

@@ -21,6 +21,10 @@ bool cpu_has_f16c() {
   return v;
 }
 
+const char* cpu_simd_path() {
+  return cpu_has_f16c() ? "avx2+fma+f16c" : cpu_has_avx2_fma() ? "avx2+fma" : "scalar";
+}
+
 void f16_to_f32_row_scalar(const uint16_t* src, float* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = f16_to_f32(src[i]);
 }

@@ -11,6 +11,9 @@ namespace tsr::cpu {
 // CPU features, detected once.
 bool cpu_has_avx2_fma();
 bool cpu_has_f16c();
+// The SIMD path the kernels dispatch to on this CPU, for reports:
+// "avx2+fma+f16c", "avx2+fma" or "scalar". A static string.
+const char* cpu_simd_path();
 
 // Contiguous arrays; n is any count.
 void f16_to_f32_row(const uint16_t* src, float* dst, int64_t n);

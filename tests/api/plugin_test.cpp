@@ -34,7 +34,33 @@ TEST(Plugin, loading_the_same_plugin_twice_is_refused) {
   Ctx c;
   ASSERT_EQ(tsr_context_load_plugin(c.ctx, TSR_NULL_PLUGIN_PATH), TSR_OK) << tsr_last_error();
   EXPECT_EQ(tsr_context_load_plugin(c.ctx, TSR_NULL_PLUGIN_PATH), TSR_ERR_INVALID_ARGUMENT);
-  EXPECT_NE(std::string(tsr_last_error()).find("already registered"), std::string::npos) << tsr_last_error();
+  EXPECT_NE(std::string(tsr_last_error()).find("already registered from the same file"), std::string::npos)
+      << tsr_last_error();
+}
+
+// The clash used to read the name from the library after dlclose (SIGSEGV).
+TEST(Plugin, plugin_named_like_a_builtin_backend_is_refused_naming_both) {
+  Ctx c;
+  EXPECT_EQ(tsr_context_load_plugin(c.ctx, TSR_CPU_NAMED_PLUGIN_PATH), TSR_ERR_INVALID_ARGUMENT);
+  const std::string msg = tsr_last_error();
+  EXPECT_NE(msg.find(TSR_CPU_NAMED_PLUGIN_PATH), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'cpu' is already registered from built-in"), std::string::npos) << msg;
+  // The context is intact: the built-in cpu device still serves a lookup.
+  EXPECT_TRUE(has_device(c.ctx, "cpu:0"));
+  EXPECT_FALSE(has_device(c.ctx, "cpu:1"));
+}
+
+TEST(Plugin, two_files_with_one_backend_name_are_refused_naming_both) {
+  Ctx c;
+  ASSERT_EQ(tsr_context_load_plugin(c.ctx, TSR_ACME_A_PLUGIN_PATH), TSR_OK) << tsr_last_error();
+  EXPECT_EQ(tsr_context_load_plugin(c.ctx, TSR_ACME_B_PLUGIN_PATH), TSR_ERR_INVALID_ARGUMENT);
+  const std::string msg = tsr_last_error();
+  EXPECT_NE(msg.find(TSR_ACME_B_PLUGIN_PATH), std::string::npos) << msg;
+  EXPECT_NE(msg.find(std::string("'acme' is already registered from ") + TSR_ACME_A_PLUGIN_PATH),
+            std::string::npos)
+      << msg;
+  EXPECT_TRUE(has_device(c.ctx, "acme:0"));
+  EXPECT_FALSE(has_device(c.ctx, "acme:1"));
 }
 
 TEST(Plugin, wrong_abi_version_is_refused_with_both_versions) {

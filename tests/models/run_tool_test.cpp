@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 
@@ -19,8 +20,8 @@ struct Result {
   std::string out;
 };
 
-Result run(const std::string& args) {
-  const std::string cmd = std::string(TESSERA_RUN_PATH) + " " + args + " 2>/dev/null";
+Result run(const std::string& args, const std::string& stderr_to = "/dev/null") {
+  const std::string cmd = std::string(TESSERA_RUN_PATH) + " " + args + " 2>" + stderr_to;
   Result r{-1, ""};
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -55,6 +56,22 @@ TEST_F(RunTool, json_and_logits_dump_for_prompt_tokens) {
   std::ifstream f(logits, std::ios::binary | std::ios::ate);
   EXPECT_EQ(static_cast<int64_t>(f.tellg()), 4 * 261 * 4) << "f32 [n_prompt, n_vocab]";
   std::remove(logits.c_str());
+}
+
+// A redirected log gets no progress-bar frames (carriage returns), with
+// --json or without; the statistics still go there.
+TEST_F(RunTool, no_progress_bar_when_stderr_is_not_a_terminal) {
+  const std::string log = path_ + ".stderr";
+  for (const char* extra : {"", " --json"}) {
+    const Result r = run("-m " + path_ + " -p hello -n 2 --temp 0 --threads 1" + std::string(extra), log);
+    ASSERT_EQ(r.code, 0) << r.out;
+    std::ifstream f(log, std::ios::binary);
+    const std::string err((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(err.find('\r'), std::string::npos) << "with '" << extra << "': " << err;
+    EXPECT_EQ(err.find("loading ["), std::string::npos) << err;
+    EXPECT_FALSE(err.empty()) << "statistics still go to stderr";
+  }
+  std::remove(log.c_str());
 }
 
 TEST_F(RunTool, exit_codes) {

@@ -6,8 +6,11 @@
     check_bench_json.py smollm2   --bench BIN --workdir DIR     (exit 77: model not present)
 
 results:   both files follow schema tessera-bench/1 (benchmarks/README.md) and
-           are sane (positive times, gflops = flop / median / 1e9, roofline
-           share in (0, 1.5]); compare merges them (and a copy of the ops
+           are sane (finite positive times, gflops = flop / median / 1e9,
+           roofline share finite, positive and = gflops / roof); no bound
+           on a measured speed or share: the probe and the workload run at
+           different moments on a shared machine, so any such bound
+           flakes, and it belongs in benchmark notes, not pass/fail; compare merges them (and a copy of the ops
            file, a second source) into a table, a CSV and three SVG charts
            that parse as XML and hold bars / points for every source.
 bad-input: malformed or foreign JSON given to compare, and bad flags, exit
@@ -37,7 +40,6 @@ E2E_KEYS = ["kind", "engine", "device", "backend", "model", "test", "n_prompt", 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 failures: list[str] = []
-SANITIZED = False  # set from --sanitized
 
 
 def check(cond: bool, msg: str) -> bool:
@@ -118,10 +120,7 @@ def validate_op(where: str, r: dict, dev: dict) -> None:
     check(close(r["gbps"], r["bytes"] / med / 1e9), f"{where}: {name}: gbps {r['gbps']} != bytes/median/1e9")
     if dev.get("peak_gflops") and dev.get("peak_gbps"):
         share = r.get("roofline_share")
-        # Under sanitizers the probes run instrumented and under-measure the
-        # peaks, so only the arithmetic below is meaningful there.
-        upper = float("inf") if SANITIZED else 1.5
-        check(is_num(share) and 0 < share <= upper, f"{where}: {name}: roofline_share {share} not in (0, {upper}]")
+        check(is_num(share) and share > 0, f"{where}: {name}: roofline_share {share} is not a positive number")
         roof = min(dev["peak_gflops"], r["flop"] / r["bytes"] * dev["peak_gbps"])
         check(close(share, r["gflops"] / roof), f"{where}: {name}: roofline_share != gflops / roof")
 
@@ -238,7 +237,8 @@ def cmd_smollm2(a) -> int:
         check(set(tests) == {"pp32", "tg8"}, f"tests {sorted(tests)}")
         for r in tests.values():
             check(r["model"] == os.path.basename(model), "model is the file's basename")
-            check(r["tokens_per_second"] > 1, f"{r['test']}: {r['tokens_per_second']} tokens/s")
+            check(is_num(r["tokens_per_second"]) and r["tokens_per_second"] > 0,
+                  f"{r['test']}: {r['tokens_per_second']} tokens/s")
     return 0
 
 
@@ -249,11 +249,7 @@ def main() -> int:
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--ops")
     ap.add_argument("--e2e")
-    ap.add_argument("--sanitized", action="store_true",
-                    help="the build is instrumented (ASan/UBSan): roofline shares are not bounded")
     a = ap.parse_args()
-    global SANITIZED
-    SANITIZED = a.sanitized
     os.makedirs(a.workdir, exist_ok=True)
     if a.mode == "results":
         cmd_results(a)

@@ -7,6 +7,7 @@
 // one JSON object; progress and statistics go to stderr. Exit codes: 0 ok,
 // 1 runtime error (model, device, prompt too long), 2 usage error.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -264,11 +265,14 @@ int main(int argc, char** argv) {
   lo.n_devices = static_cast<int32_t>(devices.size());
   lo.n_ctx = static_cast<int32_t>(a.ctx);
   lo.n_batch = static_cast<int32_t>(a.batch);
-  lo.progress = progress_bar;
+  // The bar redraws itself with carriage returns: only a terminal shows it as
+  // one line; a redirected log would get every frame.
+  const bool show_progress = isatty(fileno(stderr));
+  lo.progress = show_progress ? progress_bar : nullptr;
   const auto t_load = std::chrono::steady_clock::now();
   tsr_llm* model = nullptr;
   if (tsr_llm_load(ctx, a.model.c_str(), &lo, &model) != TSR_OK) {
-    std::fprintf(stderr, "\n");
+    if (show_progress) std::fprintf(stderr, "\n");
     const int rc = fail("load");
     tsr_context_destroy(ctx);
     return rc;

@@ -41,6 +41,18 @@ bool has_vulkan_device(const tessera::Context& ctx) {
   return false;
 }
 
+// Without a device a test is skipped, unless TESSERA_REQUIRE_VULKAN=1 (set
+// by scripts/test.sh, where lavapipe is installed): then it fails.
+bool vulkan_required() {
+  const char* v = std::getenv("TESSERA_REQUIRE_VULKAN");
+  return v && std::string(v) == "1";
+}
+#define TSR_NO_VULKAN_DEVICE(why)                                               \
+  do {                                                                          \
+    if (vulkan_required()) GTEST_FAIL() << "TESSERA_REQUIRE_VULKAN=1: " << why; \
+    GTEST_SKIP() << why;                                                        \
+  } while (0)
+
 TEST(VulkanBackend, MissingLoaderListsNoDevicesAndSaysWhy) {
   ScopedEnv env("TESSERA_VULKAN_LOADER", "/nonexistent/libvulkan.so.1");
   tessera::Context ctx;  // creating the context must not fail
@@ -71,7 +83,7 @@ class VulkanDevice : public ::testing::Test {
     ASSERT_EQ(vk()->create(nullptr, &inst_, &err_), TSR_OK) << err_.message;
     if (vk()->device_count(inst_) == 0) {
       const char* why = vk()->instance_note(inst_);
-      GTEST_SKIP() << "no Vulkan device: " << (why ? why : "(no note)");
+      TSR_NO_VULKAN_DEVICE("no Vulkan device: " << (why ? why : "(no note)"));
     }
     ASSERT_EQ(vk()->device_open(inst_, 0, &dev_, &err_), TSR_OK) << err_.message;
     ASSERT_EQ(vk()->queue_create(dev_, &queue_, &err_), TSR_OK) << err_.message;
@@ -136,7 +148,7 @@ TEST_F(VulkanDevice, PrepareRefusesATensorPastItsBuffer) {
 // new inputs must still compute from those inputs.
 TEST(VulkanModel, ReplayedCommandBufferSeesNewInputs) {
   tessera::Context ctx;
-  if (!has_vulkan_device(ctx)) GTEST_SKIP() << "no Vulkan device";
+  if (!has_vulkan_device(ctx)) TSR_NO_VULKAN_DEVICE("no Vulkan device");
   tessera::Graph g(ctx);
   const int64_t k = 64, m = 40;
   std::vector<float> w(static_cast<size_t>(k * m));
@@ -168,7 +180,7 @@ TEST(VulkanModel, ReplayedCommandBufferSeesNewInputs) {
 // row chunks by the matmul encoder instead of being refused.
 TEST(VulkanModel, WeightLargerThanOneBindingIsSplit) {
   tessera::Context ctx;
-  if (!has_vulkan_device(ctx)) GTEST_SKIP() << "no Vulkan device";
+  if (!has_vulkan_device(ctx)) TSR_NO_VULKAN_DEVICE("no Vulkan device");
   const int64_t k = 4096, m = 36000;  // q8_0: 156.7 MB
   std::vector<uint8_t> w(static_cast<size_t>(k / 32 * 34 * m));
   for (size_t b = 0; b < w.size() / 34; ++b) {
