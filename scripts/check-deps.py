@@ -225,6 +225,10 @@ def preinstalled_roots() -> list[tuple[str, str]]:
     py = shutil.which("python3")
     if py:
         roots.append((os.path.dirname(os.path.dirname(py)), "Python (tests' PyPI packages)"))
+    # pyenv's shims (what CMake finds on the PATH) live beside its versions.
+    for pyenv in (os.environ.get("PYENV_ROOT"), os.path.expanduser("~/.pyenv")):
+        if pyenv and os.path.isdir(pyenv):
+            roots.append((os.path.realpath(pyenv), "Python (pyenv)"))
     return roots
 
 
