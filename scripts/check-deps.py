@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Checks that scripts/debian-packages.txt covers what the build really uses.
 
-    check-deps.py configure [-- CMAKE_ARGS...]   configure from an empty build
+    check-deps.py [--list FILE] configure [-- CMAKE_ARGS...]
+                                                configure from an empty build
                                                 directory and check the files
                                                 it found (run before building)
-    check-deps.py built BUILD_DIR                check a finished build: its
+    check-deps.py [--list FILE] built BUILD_DIR  check a finished build: its
                                                 cache, include and link paths,
                                                 and every header ninja recorded
 
@@ -18,6 +19,9 @@ required). Recommends do not count: install-deps.sh installs with
 missing for oneDNN on fresh machines while the machines CI ran on had them
 from a hand install. Files outside any package are allowed only under the
 preinstalled CUDA toolkit and the Python that the tests' PyPI packages go to.
+
+--list FILE checks against another package list (default
+scripts/debian-packages.txt; tests use it to show a gap is caught).
 
 Exit 0 when all is covered, 1 with one line per problem (the file, the
 package that owns it, and what to add to the list), 2 on usage errors.
@@ -51,6 +55,10 @@ def listed_packages() -> list[str]:
             if name:
                 pkgs.append(name)
     return pkgs
+
+
+def list_name() -> str:
+    return os.path.relpath(LIST, ROOT) if LIST.startswith(ROOT + "/") else LIST
 
 
 def bare(name: str) -> str:
@@ -238,7 +246,7 @@ def check(build: str, used: dict[str, str], what: str) -> int:
     problems = []
     for p in pkgs:
         if p not in db.installed:
-            problems.append(f"{p} is listed in scripts/debian-packages.txt but not installed "
+            problems.append(f"{p} is listed in {list_name()} but not installed "
                             f"(run scripts/install-deps.sh)")
     allowed = db.closure(set(pkgs) | db.base)
     roots = preinstalled_roots()
@@ -263,11 +271,11 @@ def check(build: str, used: dict[str, str], what: str) -> int:
             # enough (the files inside are checked one by one as headers).
             if not (o & allowed):
                 problems.append(f"{p} ({used[p]}) comes from {', '.join(sorted(o))}, none of them in "
-                                f"scripts/debian-packages.txt or a dependency of one")
+                                f"{list_name()} or a dependency of one")
         elif not (o & allowed):
             why = recommended_by(db, o, pkgs)
             problems.append(f"{p} ({used[p]}) comes from {', '.join(sorted(o))}, which is not in "
-                            f"scripts/debian-packages.txt nor a Depends of a package there{why}: add it")
+                            f"{list_name()} nor a Depends of a package there{why}: add it")
     for line in problems:
         log("FAIL: " + line)
     if problems:
@@ -292,6 +300,10 @@ def recommended_by(db: Dpkg, owners_: set[str], pkgs: list[str]) -> str:
 
 
 def main(argv: list[str]) -> int:
+    global LIST
+    if len(argv) >= 2 and argv[0] == "--list":
+        LIST = os.path.abspath(argv[1])
+        argv = argv[2:]
     if len(argv) >= 1 and argv[0] == "configure":
         extra = argv[2:] if len(argv) > 1 and argv[1] == "--" else argv[1:]
         tmp = tempfile.mkdtemp(prefix="tessera-check-deps-")

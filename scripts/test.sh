@@ -7,13 +7,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
+# Each section's header carries the seconds since the start, so a slow CI
+# run shows where its time went.
+section() { echo "== [$(($(date +%s) - start)) s] $*"; }
 scripts/install-deps.sh
-echo "== model and oracle packages"
+section "model and oracle packages"
 python3 -m pip install -q -r tests/oracle/requirements.txt
 TESSERA_SMOLLM2=$(scripts/fetch-model.sh smollm2)
 export TESSERA_SMOLLM2
 
-echo "== format check"
+section "format check"
 scripts/check-format.sh
 
 # The backends whose toolkits come from Debian are required here, so a
@@ -22,34 +25,34 @@ scripts/check-format.sh
 # it stays AUTO. Vulkan tests fail, rather than skip, without a device.
 backends=(-DTESSERA_ONEDNN=ON -DTESSERA_VULKAN=ON -DTESSERA_HIP=ON)
 export TESSERA_REQUIRE_VULKAN=1
-echo "== dependencies: every file configure uses comes from scripts/debian-packages.txt"
+section "dependencies: every file configure uses comes from scripts/debian-packages.txt"
 python3 scripts/check-deps.py configure -- -DCMAKE_BUILD_TYPE=Release "${backends[@]}"
 
-echo "== build (Release)"
+section "build (Release)"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=Release "${backends[@]}"
-echo "== dependencies: every header and library the build used"
+section "dependencies: every header and library the build used"
 python3 scripts/check-deps.py built build
-echo "== tests (Release)"
+section "tests (Release)"
 ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 600
-echo "== conformance matrix, cpu"
+section "conformance matrix, cpu"
 build/tools/conformance/tessera-conformance --device cpu
-echo "== conformance matrix, vulkan (lavapipe)"
+section "conformance matrix, vulkan (lavapipe)"
 build/tools/tessera-info | grep -E '^  vulkan|^note: vulkan' || true
 build/tools/conformance/tessera-conformance --device vulkan
-echo "== conformance matrix, CUDA/HIP kernels on the emulator (warp 32; ctest also runs warp 64 in reverse order)"
+section "conformance matrix, CUDA/HIP kernels on the emulator (warp 32; ctest also runs warp 64 in reverse order)"
 build/tools/tessera-info | grep -E '^  (cuda|hip)|^note: (cuda|hip)' || true
 build/tools/conformance/tessera-conformance --plugin build/backends/gpuemu/libtessera_gpuemu.so --device gpuemu
 
-echo "== build (ASan + UBSan)"
+section "build (ASan + UBSan)"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTESSERA_SANITIZE=ON "${backends[@]}"
-echo "== tests (ASan + UBSan)"
+section "tests (ASan + UBSan)"
 # The Vulkan driver (lavapipe) leaks 128 bytes per instance, in a library the
 # loader has unloaded by exit, so LeakSanitizer cannot attribute (or
 # suppress) it: the leak-checked run keeps Vulkan off, and the Vulkan tests
 # run under ASan and UBSan without leak detection.
 TESSERA_VULKAN_DISABLE=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 900 -LE "install|model|vulkan"
-echo "== Vulkan tests (ASan + UBSan, no leak check)"
+  ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 900 -LE "install|model|vulkan|deps"
+section "Vulkan tests (ASan + UBSan, no leak check)"
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 900 -L vulkan -LE model
 echo "== all tests passed in $(( $(date +%s) - start )) s"
