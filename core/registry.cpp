@@ -112,11 +112,9 @@ Status Registry::add_backend(const tsr_backend_iface* iface, std::string origin,
     if (iface && iface->name && b->name() == iface->name) {
       // The message is formatted before dlclose: iface and its name live in
       // the library being closed.
-      Status clash = invalid_arg(
-          "[backend] {}: a backend named '{}' is already registered from {}; each backend needs a name of "
-          "its "
-          "own",
-          origin, iface->name, b->origin() == origin ? "the same file (loaded twice)" : b->origin());
+      const std::string first = b->origin() == origin ? "the same file (loaded twice)" : b->origin();
+      Status clash = invalid_arg("[backend] {}: a backend named '{}' is already registered from {}; {}",
+                                 origin, iface->name, first, "each backend needs a name of its own");
       if (dl_handle) dlclose(dl_handle);
       return clash;
     }
