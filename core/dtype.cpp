@@ -51,6 +51,14 @@ std::array<DtypeTraits, kTableSize> make_table() {
   t[TSR_DTYPE_Q8_0] = {"q8_0", kQK, sizeof(BlockQ8_0), false, true, dequantize_q8_0, quantize_q8_0};
   t[TSR_DTYPE_Q4_0] = {"q4_0", kQK, sizeof(BlockQ4_0), false, true, dequantize_q4_0, quantize_q4_0};
   t[TSR_DTYPE_Q4_1] = {"q4_1", kQK, sizeof(BlockQ4_1), false, true, dequantize_q4_1, quantize_q4_1};
+  t[TSR_DTYPE_Q5_0] = {"q5_0", kQK, sizeof(BlockQ5_0), false, true, dequantize_q5_0, quantize_q5_0};
+  t[TSR_DTYPE_Q5_1] = {"q5_1", kQK, sizeof(BlockQ5_1), false, true, dequantize_q5_1, quantize_q5_1};
+  t[TSR_DTYPE_Q2_K] = {"q2_K", kQKK, sizeof(BlockQ2_K), false, true, dequantize_q2_K, quantize_q2_K};
+  t[TSR_DTYPE_Q3_K] = {"q3_K", kQKK, sizeof(BlockQ3_K), false, true, dequantize_q3_K, quantize_q3_K};
+  t[TSR_DTYPE_Q4_K] = {"q4_K", kQKK, sizeof(BlockQ4_K), false, true, dequantize_q4_K, quantize_q4_K};
+  t[TSR_DTYPE_Q5_K] = {"q5_K", kQKK, sizeof(BlockQ5_K), false, true, dequantize_q5_K, quantize_q5_K};
+  t[TSR_DTYPE_Q6_K] = {"q6_K", kQKK, sizeof(BlockQ6_K), false, true, dequantize_q6_K, quantize_q6_K};
+  t[TSR_DTYPE_Q8_K] = {"q8_K", kQKK, sizeof(BlockQ8_K), false, true, dequantize_q8_K, quantize_q8_K};
   return t;
 }
 

@@ -15,8 +15,9 @@ Result<TensorDesc> infer_matmul(const InferCall& c) {
   const TensorDesc& w = c.in[0];
   const TensorDesc& x = c.in[1];
   const DtypeTraits* wt = dtype_traits(w.dtype);
-  if (!wt->is_float && w.dtype != TSR_DTYPE_Q8_0 && w.dtype != TSR_DTYPE_Q4_0 && w.dtype != TSR_DTYPE_Q4_1)
-    return invalid_arg("[{}] w must be f32, f16, bf16, q8_0, q4_0 or q4_1, got {}", c.name, desc_str(w));
+  if (!wt->is_float && (!wt->is_quantized || w.dtype == TSR_DTYPE_Q8_K))
+    return invalid_arg("[{}] w must be f32, f16, bf16 or a block weight format (q4_0 ... q6_K), got {}",
+                       c.name, desc_str(w));
   TSR_RETURN_IF_ERROR(expect_float(c.name, "x", x));
   if (w.ne[0] != x.ne[0])
     return invalid_arg("[{}] inner dims differ: w is {}, x is {}", c.name, shape_str(w), shape_str(x));

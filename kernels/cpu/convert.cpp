@@ -2,7 +2,9 @@
 
 #include <immintrin.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "core/dtype.h"
 #include "core/half.h"
@@ -11,8 +13,23 @@
 
 namespace tsr::cpu {
 
+namespace {
+
+// 0: scalar only, 1: up to AVX2, 2: everything detected.
+int isa_cap() {
+  static const int cap = [] {
+    const char* v = std::getenv("TESSERA_CPU_ISA");
+    if (!v) return 2;
+    const std::string_view s(v);
+    return s == "scalar" ? 0 : s == "avx2" ? 1 : 2;
+  }();
+  return cap;
+}
+
+}  // namespace
+
 bool cpu_has_avx2_fma() {
-  static const bool v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  static const bool v = isa_cap() >= 1 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return v;
 }
 bool cpu_has_f16c() {
@@ -20,9 +37,17 @@ bool cpu_has_f16c() {
   static const bool v = cpu_has_avx2_fma() && __builtin_cpu_supports("f16c");
   return v;
 }
+bool cpu_has_avx512bw() {
+  static const bool v = isa_cap() >= 2 && cpu_has_f16c() && __builtin_cpu_supports("avx512f") &&
+                        __builtin_cpu_supports("avx512bw");
+  return v;
+}
 
 const char* cpu_simd_path() {
-  return cpu_has_f16c() ? "avx2+fma+f16c" : cpu_has_avx2_fma() ? "avx2+fma" : "scalar";
+  return cpu_has_avx512bw()   ? "avx512bw+avx2+fma+f16c"
+         : cpu_has_f16c()     ? "avx2+fma+f16c"
+         : cpu_has_avx2_fma() ? "avx2+fma"
+                              : "scalar";
 }
 
 void f16_to_f32_row_scalar(const uint16_t* src, float* dst, int64_t n) {

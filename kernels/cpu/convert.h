@@ -8,11 +8,14 @@
 
 namespace tsr::cpu {
 
-// CPU features, detected once.
+// CPU features, detected once. TESSERA_CPU_ISA=scalar|avx2 caps what is
+// used (read once per process), so every path a machine can run can also be
+// tested on it end to end; unknown values are ignored.
 bool cpu_has_avx2_fma();
 bool cpu_has_f16c();
+bool cpu_has_avx512bw();  // AVX-512 F and BW, with AVX2, FMA and F16C
 // The SIMD path the kernels dispatch to on this CPU, for reports:
-// "avx2+fma+f16c", "avx2+fma" or "scalar". A static string.
+// "avx512bw+avx2+fma+f16c", "avx2+fma+f16c", "avx2+fma" or "scalar". A static string.
 const char* cpu_simd_path();
 
 // Contiguous arrays; n is any count.

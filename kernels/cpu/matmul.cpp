@@ -30,7 +30,8 @@ constexpr int64_t kRowBlock = 16;  // weight rows per task: stay in L1/L2 while 
 // 274 us at 8, 309 us at 12 and 316 us at 16.
 constexpr int64_t kGemmMinTokens = 12;
 
-bool is_quant(int32_t t) { return t == TSR_DTYPE_Q8_0 || t == TSR_DTYPE_Q4_0 || t == TSR_DTYPE_Q4_1; }
+// Block weights with an integer dot kernel (quant_dot.h).
+bool is_quant(int32_t t) { return qdot_best(t) != nullptr; }
 
 // Output pointer of (m, n, b2, b3).
 inline float* out_at(const NodePlan& p, int64_t m, int64_t n, int64_t b2, int64_t b3) {
@@ -79,7 +80,7 @@ Status run_quant(const NodePlan& p, const ExecCtx& ctx) {
       const BlockQ16Act* xr = xq + ((b3 * s.B2 + b2) * s.N + n) * nblk;
       float* o = out_at(p, 0, n, b2, b3);
       int64_t m = m0;
-      for (; m + 4 <= m1; m += 4) {
+      for (; dot4 && m + 4 <= m1; m += 4) {
         const void* w[4] = {w_row(p, s, m, b2, b3), w_row(p, s, m + 1, b2, b3), w_row(p, s, m + 2, b2, b3),
                             w_row(p, s, m + 3, b2, b3)};
         float r[4];

@@ -11,6 +11,7 @@
 
 #include "core/half.h"
 #include "kernels/cpu/convert.h"
+#include "kernels/cpu/quant_dot_k.h"
 #include "tessera/tessera_types.h"
 
 namespace tsr::cpu {
@@ -303,7 +304,7 @@ QDotFn qdot_scalar(int32_t wtype) {
     case TSR_DTYPE_Q4_1:
       return dot_q4_1_scalar;
     default:
-      return nullptr;
+      return qdot_k(wtype, QDotIsa::kScalar);
   }
 }
 
@@ -317,7 +318,9 @@ QDotFn qdot_best(int32_t wtype) {
     case TSR_DTYPE_Q4_1:
       return dot_q4_1_avx2;
     default:
-      return nullptr;
+      if (cpu_has_avx512bw())
+        if (QDotFn f = qdot_k(wtype, QDotIsa::kAvx512)) return f;
+      return qdot_k(wtype, QDotIsa::kAvx2);
   }
 }
 

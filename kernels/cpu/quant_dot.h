@@ -34,13 +34,15 @@ struct BlockQ16Act {
 // Pure function; safe to call from any thread.
 using QDotFn = float (*)(int64_t n, const void* w, const BlockQ16Act* x);
 
-// Best available implementation for weight dtype (q8_0, q4_0, q4_1), or null.
+// Best available implementation for a block weight dtype (q8_0, q4_0, q4_1
+// here; q5_0, q5_1, q2_K ... q6_K in quant_dot_k.h), or null for any other.
 QDotFn qdot_best(int32_t wtype);
 
 // Four weight rows against one activation row: out[r] = dot(w[r], x). The
 // decode matvec's inner loop; the activation block is loaded once for all
 // four rows and the rows' latency chains overlap.
 using QDot4Fn = void (*)(int64_t n, const void* const w[4], const BlockQ16Act* x, float out[4]);
+// Null for dtypes without a four-row kernel: callers use qdot_best per row.
 QDot4Fn qdot4_best(int32_t wtype);
 // Portable scalar implementation, or null.
 QDotFn qdot_scalar(int32_t wtype);

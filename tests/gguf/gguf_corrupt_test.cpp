@@ -102,6 +102,13 @@ std::vector<Corruption> corruptions() {
         [](GgufWriter& w) { w.tensor("wide", 0, {uint64_t{1} << 62}, 0); });
   built("block_size_mismatch", {"tensor 2 'odd'", "ne[0] = 33 is not a multiple of the q4_0 block size 32"},
         [](GgufWriter& w) { w.tensor("odd", 2, {33}, 18); });
+  built("kquant_row_not_whole_super_blocks",
+        {"tensor 2 'odd_k'", "ne[0] = 288 is not a multiple of the q4_K block size 256"},
+        [](GgufWriter& w) { w.tensor("odd_k", 12, {288}, 162); });
+  // A q6_K tensor (210 bytes per 256) stored with q4_K's 144 bytes: the
+  // layout's size runs past the end of the file.
+  built("kquant_bytes_of_another_type", {"tensor 2 'short_k'", "+ size 210", "exceeds the file"},
+        [](GgufWriter& w) { w.tensor("short_k", 14, {256}, 144); });
   built("alignment_0", {"key 4 'general.alignment'", "alignment 0 is not a power of two"},
         [](GgufWriter& w) { w.scalar<uint32_t>("general.alignment", kGU32, 0); });
   built("alignment_3", {"alignment 3 is not a power of two"},

@@ -21,7 +21,7 @@ struct TinyLlamaConfig {
   int64_t n_embd = 64, n_head = 4, n_head_kv = 2, n_ff = 96, n_layer = 2, n_ctx_train = 512;
   uint32_t seed = 7;
   std::set<std::string> skip_tensors;  // leave these out (error tests)
-  std::string bad_type_tensor;         // write this one as q5_0, which Tessera does not compute with
+  std::string bad_type_tensor;         // write this one as q8_1, which Tessera does not compute with
 };
 
 namespace tiny_detail {
@@ -145,7 +145,7 @@ inline bool write_tiny_llama(const std::string& path, const TinyLlamaConfig& c =
     std::normal_distribution<float> dist(mean, stddev);
     std::vector<float> v(n);
     for (float& x : v) x = dist(rng);
-    if (name == c.bad_type_tensor) type = 6;  // q5_0
+    if (name == c.bad_type_tensor) type = 9;  // q8_1
     T t{name, type, std::move(dims), {}};
     Buf b;
     if (type == 0) {
@@ -162,8 +162,8 @@ inline bool write_tiny_llama(const std::string& path, const TinyLlamaConfig& c =
         for (int j = 0; j < 32; ++j)
           b.put<int8_t>(static_cast<int8_t>(d == 0.0f ? 0 : std::lround(v[i + j] / d)));
       }
-    } else {  // q5_0 bytes (22 per 32): content irrelevant, it is refused
-      b.b.assign(n / 32 * 22, 0);
+    } else {  // q8_1 bytes (36 per 32): content irrelevant, it is refused
+      b.b.assign(n / 32 * 36, 0);
     }
     t.data = std::move(b.b);
     tensors.push_back(std::move(t));

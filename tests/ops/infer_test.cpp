@@ -62,8 +62,8 @@ TEST(Infer, bad_dtype_names_op_input_and_dtype) {
 
 TEST(Infer, malformed_descriptors_are_rejected_not_trusted) {
   TensorDesc bad = desc_of(TSR_DTYPE_F32, {4, 2});
-  bad.dtype = 7;  // not a dtype
-  EXPECT_THAT(infer_error(TSR_OP_SILU, {bad}), StartsWith("[silu] input 0 has unknown dtype id 7"));
+  bad.dtype = 9;  // q8_1 in GGUF, not a Tessera dtype
+  EXPECT_THAT(infer_error(TSR_OP_SILU, {bad}), StartsWith("[silu] input 0 has unknown dtype id 9"));
   TensorDesc q = desc_of(TSR_DTYPE_Q8_0, {64, 2});
   q.nb[0] = 68;
   EXPECT_THAT(infer_error(TSR_OP_MATMUL, {q, desc_of(TSR_DTYPE_F32, {64, 1})}),
@@ -124,7 +124,7 @@ TEST(Infer, op_parameters_are_validated) {
               StartsWith("[rope] pos must be [n_tokens] = [3]"));
   EXPECT_THAT(infer_error(TSR_OP_RMS_NORM, {x}, params({}, {-1.0f})), StartsWith("[rms_norm] eps"));
   EXPECT_THAT(infer_error(TSR_OP_CONCAT, {x, x}, params({4})), StartsWith("[concat] dim (ip[0]) = 4"));
-  EXPECT_THAT(infer_error(TSR_OP_CPY, {x}, params({7})), StartsWith("[cpy] target dtype (ip[0]) 7"));
+  EXPECT_THAT(infer_error(TSR_OP_CPY, {x}, params({9})), StartsWith("[cpy] target dtype (ip[0]) 9"));
   EXPECT_THAT(infer_error(TSR_OP_CPY, {desc_of(TSR_DTYPE_F32, {33, 2})}, params({TSR_DTYPE_Q8_0})),
               StartsWith("[cpy] cannot store f32 [33, 2] as q8_0"));
   EXPECT_THAT(infer_error(TSR_OP_CPY, {x}, params({TSR_DTYPE_I32})), StartsWith("[cpy] cannot convert f32"));

@@ -4,8 +4,10 @@
 This is the oracle Tessera's model code is checked against. It shares nothing
 with Tessera: the file is read with the PyPI `gguf` package's GGUFReader (for
 the header and tensor offsets only), every weight is dequantized by the numpy
-code below from the GGUF block layouts, and the forward pass is written out
-step by step in float32 (norms and softmax in float64).
+code below from the GGUF block layouts (f32, f16, bf16, q4_0, q4_1, q5_0, q5_1,
+q8_0 and the k-quants q2_K, q3_K, q4_K, q5_K, q6_K; dequant_check.py checks it
+against gguf-py's own decoders), and the forward pass is written out step by
+step in float32 (norms and softmax in float64).
 
     oracle.py MODEL --tokens 1,2,3 [--generate 32] [--logits-out F.npy] [--json-out F.json]
 
@@ -38,17 +40,171 @@ except ImportError:  # pragma: no cover - exercised only without the dependency
     sys.exit("oracle.py: the 'gguf' package is missing: pip install -r tests/oracle/requirements.txt")
 
 # GGUF tensor type ids (== Tessera dtype ids).
-F32, F16, Q4_0, Q4_1, Q8_0, BF16 = 0, 1, 2, 3, 8, 30
-QK = 32  # elements per block of q4_0 / q4_1 / q8_0
-BLOCK_BYTES = {Q4_0: 18, Q4_1: 20, Q8_0: 34}
+F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, BF16 = 0, 1, 2, 3, 6, 7, 8, 30
+Q2_K, Q3_K, Q4_K, Q5_K, Q6_K = 10, 11, 12, 13, 14
+QK = 32  # elements per block of q4_0 / q4_1 / q5_0 / q5_1 / q8_0
+QK_K = 256  # elements per super-block of the k-quants
+# Bytes per block of every block-quantized type (compare.py takes "has a key
+# here" to mean "quantized"), and elements per block.
+BLOCK_BYTES = {Q4_0: 18, Q4_1: 20, Q5_0: 22, Q5_1: 24, Q8_0: 34,
+               Q2_K: 84, Q3_K: 110, Q4_K: 144, Q5_K: 176, Q6_K: 210}
+BLOCK_ELEMS = {t: (QK_K if t in (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K) else QK) for t in BLOCK_BYTES}
+TYPE_NAMES = {F32: "f32", F16: "f16", BF16: "bf16", Q4_0: "q4_0", Q4_1: "q4_1", Q5_0: "q5_0", Q5_1: "q5_1",
+              Q8_0: "q8_0", Q2_K: "q2_K", Q3_K: "q3_K", Q4_K: "q4_K", Q5_K: "q5_K", Q6_K: "q6_K"}
 
 
 # ---------------------------------------------------------------------------
-# Dequantization, written from the block layouts (see core/quant.h)
+# Dequantization, written from the GGUF block layouts (ggml's block_* structs;
+# Tessera's copy is core/quant.h)
+#
+# Each _dq_* takes the blocks of one type as uint8 [nb, block bytes] and
+# returns float32 [nb, block elements] in element order. The arithmetic is
+# float32 in ggml's order (sub-block scale d * sc first, then times the
+# quant, then minus the min), so the values are bit-identical to ggml's and
+# gguf-py's decoders (dequant_check.py compares with the latter).
 # ---------------------------------------------------------------------------
 def _f16(raw: np.ndarray) -> np.ndarray:
     """Little-endian f16 bytes [..., 2] -> float32 [...]."""
     return np.ascontiguousarray(raw).view("<f2")[..., 0].astype(np.float32)
+
+
+def _fields(raw: np.ndarray, width: int) -> np.ndarray:
+    """uint8 [nb, n] -> uint8 [nb, 8 / width, n]: [:, k, i] is bit field k
+    (bits width*k .. width*k + width-1) of byte i."""
+    shifts = np.arange(0, 8, width, dtype=np.uint8)[None, :, None]
+    return (raw[:, None, :] >> shifts) & np.uint8((1 << width) - 1)
+
+
+def _nibbles32(qs: np.ndarray) -> np.ndarray:
+    """qs [nb, 16] -> [nb, 32]: element j is the low nibble of qs[j], element
+    j + 16 the high nibble (q4_0, q4_1, and the low bits of q5_0 / q5_1)."""
+    return _fields(qs, 4).reshape(len(qs), 32)
+
+
+def _dq_q4_0(b):  # f16 d | qs[16]; value = d * (q - 8)
+    return _f16(b[:, 0:2])[:, None] * (_nibbles32(b[:, 2:18]).astype(np.float32) - 8.0)
+
+
+def _dq_q4_1(b):  # f16 d | f16 m | qs[16]; value = d * q + m
+    d, m = _f16(b[:, 0:2])[:, None], _f16(b[:, 2:4])[:, None]
+    return d * _nibbles32(b[:, 4:20]).astype(np.float32) + m
+
+
+def _q5_quants(qh: np.ndarray, qs: np.ndarray) -> np.ndarray:
+    """qh [nb, 4] (a little-endian u32), qs [nb, 16] -> 5-bit quants [nb, 32]:
+    the low 4 bits of element j as in q4_0, bit 4 is bit j of qh."""
+    high = (qh.copy().view("<u4") >> np.arange(32, dtype=np.uint32)) & 1  # [nb, 32]
+    return _nibbles32(qs) | (high.astype(np.uint8) << 4)
+
+
+def _dq_q5_0(b):  # f16 d | u32 qh | qs[16]; value = d * (q - 16)
+    d = _f16(b[:, 0:2])[:, None]
+    return d * (_q5_quants(b[:, 2:6], b[:, 6:22]).astype(np.float32) - 16.0)
+
+
+def _dq_q5_1(b):  # f16 d | f16 m | u32 qh | qs[16]; value = d * q + m
+    d, m = _f16(b[:, 0:2])[:, None], _f16(b[:, 2:4])[:, None]
+    return d * _q5_quants(b[:, 4:8], b[:, 8:24]).astype(np.float32) + m
+
+
+def _dq_q8_0(b):  # f16 d | int8 qs[32]; value = d * q
+    return _f16(b[:, 0:2])[:, None] * b[:, 2:34].view(np.int8).astype(np.float32)
+
+
+# The k-quants pack 2-, 4- and 6-bit fields so that a super-block reads as
+# eight chunks of 32 consecutive elements; element l (0..31) of chunk c sits
+# in byte l (plus an offset) of a 32-byte run, at a bit position set by c.
+def _crumbs256(qs: np.ndarray) -> np.ndarray:
+    """2-bit fields of qs [nb, 64] -> [nb, 256]: element 128 h + 32 j + l is
+    bits 2j, 2j+1 of qs[32 h + l] (q2_K, and the low bits of q3_K)."""
+    nb = len(qs)
+    return _fields(qs.reshape(nb * 2, 32), 2).reshape(nb, 256)
+
+
+def _bits256(hb: np.ndarray) -> np.ndarray:
+    """Single bits of hb [nb, 32] -> [nb, 256]: element 32 k + l is bit k of
+    hb[l] (q3_K's hmask, q5_K's qh)."""
+    return _fields(hb, 1).reshape(len(hb), 256)
+
+
+def _nibbles256(qs: np.ndarray) -> np.ndarray:
+    """4-bit fields of qs [nb, 128] -> [nb, 256]: element 64 c + 32 s + l is
+    the low (s = 0) or high (s = 1) nibble of qs[32 c + l] (q4_K, q5_K)."""
+    nb = len(qs)
+    return _fields(qs.reshape(nb * 4, 32), 4).reshape(nb, 256)
+
+
+def _per_element(v: np.ndarray) -> np.ndarray:
+    """Sub-block values [nb, n_sub] -> [nb, 256], each repeated over its sub-block."""
+    return np.repeat(v, QK_K // v.shape[1], axis=1)
+
+
+def _scale_min_k4(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """q4_K / q5_K scales[12] -> 6-bit (scale, min) of the 8 sub-blocks of 32.
+    Sub-blocks 0..3 sit in the low 6 bits of bytes 0..3 (scale) and 4..7 (min);
+    sub-blocks 4..7 keep their low 4 bits in the nibbles of bytes 8..11
+    (scale low, min high) and their top 2 bits in the top bits of bytes 0..3
+    (scale) and 4..7 (min)."""
+    sc = np.concatenate([s[:, 0:4] & 63, (s[:, 8:12] & 0x0F) | ((s[:, 0:4] >> 6) << 4)], axis=1)
+    mn = np.concatenate([s[:, 4:8] & 63, (s[:, 8:12] >> 4) | ((s[:, 4:8] >> 6) << 4)], axis=1)
+    return sc.astype(np.float32), mn.astype(np.float32)
+
+
+def _dq_q2_K(b):
+    # scales[16] | qs[64] | f16 d | f16 dmin. Sub-block i (16 elements) has
+    # scale d * (scales[i] & 15) and min dmin * (scales[i] >> 4); value = scale * q - min.
+    scales, d, dmin = b[:, 0:16], _f16(b[:, 80:82])[:, None], _f16(b[:, 82:84])[:, None]
+    dl = d * (scales & 0x0F).astype(np.float32)
+    ml = dmin * (scales >> 4).astype(np.float32)
+    q = _crumbs256(b[:, 16:80]).astype(np.float32)
+    return _per_element(dl) * q - _per_element(ml)
+
+
+def _dq_q3_K(b):
+    # hmask[32] | qs[64] | scales[12] | f16 d. Quant = low 2 bits (qs) minus 4
+    # when the element's hmask bit is clear; value = d * (scale - 32) * quant.
+    # Scale i (0..15): low nibble = nibble i / 8 of byte i % 8, top two bits =
+    # bits 2 (i / 4) of byte 8 + i % 4.
+    s, d = b[:, 96:108], _f16(b[:, 108:110])[:, None]
+    low = np.concatenate([s[:, 0:8] & 0x0F, s[:, 0:8] >> 4], axis=1)  # [nb, 16]
+    top = _fields(s[:, 8:12], 2).reshape(len(b), 16)  # [:, 4 (i / 4) + i % 4]
+    scale = (low | (top << 4)).astype(np.float32) - 32.0
+    q = _crumbs256(b[:, 32:96]).astype(np.float32) - 4.0 * (1 - _bits256(b[:, 0:32])).astype(np.float32)
+    return _per_element(d * scale) * q
+
+
+def _dq_q4_K(b):
+    # f16 d | f16 dmin | scales[12] | qs[128]; sub-block j (32 elements):
+    # value = d * sc[j] * q - dmin * m[j].
+    d, dmin = _f16(b[:, 0:2])[:, None], _f16(b[:, 2:4])[:, None]
+    sc, mn = _scale_min_k4(b[:, 4:16])
+    q = _nibbles256(b[:, 16:144]).astype(np.float32)
+    return _per_element(d * sc) * q - _per_element(dmin * mn)
+
+
+def _dq_q5_K(b):
+    # f16 d | f16 dmin | scales[12] | qh[32] | qs[128]: q4_K plus bit 4 of
+    # element 32 k + l in bit k of qh[l].
+    d, dmin = _f16(b[:, 0:2])[:, None], _f16(b[:, 2:4])[:, None]
+    sc, mn = _scale_min_k4(b[:, 4:16])
+    q = (_nibbles256(b[:, 48:176]) | (_bits256(b[:, 16:48]) << 4)).astype(np.float32)
+    return _per_element(d * sc) * q - _per_element(dmin * mn)
+
+
+def _dq_q6_K(b):
+    # ql[128] | qh[64] | int8 scales[16] | f16 d; value = d * scales[e / 16] * (q - 32).
+    # Element 128 h + 32 t + l (half h, t 0..3, l 0..31): low 4 bits are nibble
+    # t / 2 of ql[64 h + 32 (t % 2) + l], high 2 bits are bits 2t, 2t+1 of qh[32 h + l].
+    nb = len(b)
+    low = _fields(b[:, 0:128].reshape(nb * 2, 64), 4).reshape(nb, 256)  # (h, t / 2, t % 2, l)
+    high = _fields(b[:, 128:192].reshape(nb * 2, 32), 2).reshape(nb, 256)  # (h, t, l)
+    q = (low | (high << 4)).astype(np.float32) - 32.0
+    scale = b[:, 192:208].view(np.int8).astype(np.float32)
+    return _per_element(_f16(b[:, 208:210])[:, None] * scale) * q
+
+
+_DEQUANT = {Q4_0: _dq_q4_0, Q4_1: _dq_q4_1, Q5_0: _dq_q5_0, Q5_1: _dq_q5_1, Q8_0: _dq_q8_0,
+            Q2_K: _dq_q2_K, Q3_K: _dq_q3_K, Q4_K: _dq_q4_K, Q5_K: _dq_q5_K, Q6_K: _dq_q6_K}
 
 
 def dequantize(raw: np.ndarray, ttype: int, n_elems: int) -> np.ndarray:
@@ -61,24 +217,16 @@ def dequantize(raw: np.ndarray, ttype: int, n_elems: int) -> np.ndarray:
     if ttype == BF16:
         # bf16 is the top half of an f32.
         return (raw.view("<u2").astype(np.uint32) << 16).view(np.float32)[:n_elems]
-    if ttype in BLOCK_BYTES:
-        nb = n_elems // QK
-        blocks = raw[: nb * BLOCK_BYTES[ttype]].reshape(nb, BLOCK_BYTES[ttype])
-        d = _f16(blocks[:, 0:2])[:, None]  # [nb, 1]
-        if ttype == Q8_0:
-            q = blocks[:, 2:34].view(np.int8).astype(np.float32)  # [nb, 32]
-            return (d * q).reshape(-1)
-        if ttype == Q4_0:
-            qs = blocks[:, 2:18]
-        else:  # Q4_1: d, m, then nibbles
-            qs = blocks[:, 4:20]
-        # element j of a block is the low nibble of qs[j], element j+16 the high one
-        nib = np.concatenate([qs & 0x0F, qs >> 4], axis=1).astype(np.float32)  # [nb, 32]
-        if ttype == Q4_0:
-            return (d * (nib - 8.0)).reshape(-1)
-        m = _f16(blocks[:, 2:4])[:, None]
-        return (d * nib + m).reshape(-1)
-    raise ValueError(f"[oracle] tensor type {ttype} is not supported (q4_0/q4_1/q8_0/f16/bf16/f32 only)")
+    if ttype in _DEQUANT:
+        name, per, size = TYPE_NAMES[ttype], BLOCK_ELEMS[ttype], BLOCK_BYTES[ttype]
+        if n_elems % per:
+            raise ValueError(f"[oracle] {name} tensor of {n_elems} elements is not whole {per}-element blocks")
+        nb = n_elems // per
+        if raw.size < nb * size:
+            raise ValueError(f"[oracle] {name} tensor of {n_elems} elements needs {nb * size} bytes, got {raw.size}")
+        out = _DEQUANT[ttype](raw[: nb * size].reshape(nb, size))
+        return out.astype(np.float32, copy=False).reshape(-1)
+    raise ValueError(f"[oracle] tensor type {ttype} is not supported (supported: {', '.join(TYPE_NAMES.values())})")
 
 
 def quantize_dequantize_q8_0(x: np.ndarray) -> np.ndarray:
@@ -321,7 +469,8 @@ def main(argv=None) -> int:
     ap.add_argument("--json-out", help="write a JSON summary")
     ap.add_argument("--rope", choices=["normal", "neox"], default="normal", help="diagnosis only")
     ap.add_argument("--sim-q8-act", action="store_true",
-                    help="round activations through q8_0 before quantized matmuls (to size tolerances)")
+                    help="round activations through q8_0 before quantized matmuls (to size tolerances; "
+                         "ggml uses q8_1 / q8_K for some weight types, which this does not model)")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()

@@ -3,6 +3,8 @@
 // dequantize, make contiguous), concat and argmax.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/dtype.h"
 #include "ops/op_schema.h"
 #include "tools/conformance/conformance.h"
@@ -31,7 +33,7 @@ bool is_block(int32_t dt) { return dtype_traits(dt)->is_quantized; }
 
 void get_rows_cases(std::vector<Case>& out, int32_t dt) {
   Builder b{out, TSR_OP_GET_ROWS, "get_rows", dt};
-  const int64_t ne0 = is_block(dt) ? 160 : 75;
+  const int64_t ne0 = dtype_traits(dt)->block_size == 256 ? 512 : is_block(dt) ? 160 : 75;
   for (const Magnitude& mag : kMagnitudes)
     b.add(fmt::format("ids7_of_19_{}", mag.name),
           {weight("table", dt, {ne0, 19}, mag.scale), ints("ids", {7}, Fill::kIds, 19)});
@@ -75,10 +77,11 @@ void set_rows_cases(std::vector<Case>& out, int32_t dt) {
 void cpy_cases(std::vector<Case>& out, int32_t from, int32_t to) {
   Builder b{out, TSR_OP_CPY, fmt::format("cpy from {}", dtype_name(from)), to};
   const tsr_op_params p = iparams({to});
-  const int64_t ne0 = is_block(from) || is_block(to) ? 96 : 75;
+  const int64_t unit = std::max(dtype_traits(from)->block_size, dtype_traits(to)->block_size);
+  const int64_t ne0 = unit == 256 ? 512 : unit > 1 ? 96 : 75;
   for (const Magnitude& mag : kMagnitudes)
     b.add(fmt::format("{}x5_{}", ne0, mag.name), {act("x", from, {ne0, 5}, mag.scale)}, p);
-  b.add("size1_dims", {act("x", from, {is_block(from) || is_block(to) ? 32 : 1, 1, 3})}, p);
+  b.add("size1_dims", {act("x", from, {unit, 1, 3})}, p);
   {
     Operand x = act("x", from, {ne0, 3, 4});
     x.views.push_back(permute(0, 2, 1));  // [ne0, 4, 3], dims 1 and 2 swapped
@@ -118,16 +121,17 @@ void argmax_cases(std::vector<Case>& out, int32_t dt) {
 
 std::vector<Case> data_cases() {
   std::vector<Case> cases;
-  for (int32_t dt :
-       {TSR_DTYPE_F32, TSR_DTYPE_F16, TSR_DTYPE_BF16, TSR_DTYPE_Q8_0, TSR_DTYPE_Q4_0, TSR_DTYPE_Q4_1})
-    get_rows_cases(cases, dt);
+  for (int32_t dt : matrix_columns()) get_rows_cases(cases, dt);
   for (int32_t dt : {TSR_DTYPE_F32, TSR_DTYPE_F16, TSR_DTYPE_BF16, TSR_DTYPE_Q8_0}) set_rows_cases(cases, dt);
   for (int32_t to :
        {TSR_DTYPE_F32, TSR_DTYPE_F16, TSR_DTYPE_BF16, TSR_DTYPE_Q8_0, TSR_DTYPE_Q4_0, TSR_DTYPE_Q4_1})
     cpy_cases(cases, TSR_DTYPE_F32, to);
   for (int32_t to : {TSR_DTYPE_F32, TSR_DTYPE_F16, TSR_DTYPE_Q8_0}) cpy_cases(cases, TSR_DTYPE_F16, to);
   for (int32_t to : {TSR_DTYPE_F32, TSR_DTYPE_BF16}) cpy_cases(cases, TSR_DTYPE_BF16, to);
-  for (int32_t from : {TSR_DTYPE_Q8_0, TSR_DTYPE_Q4_0, TSR_DTYPE_Q4_1}) {
+  // Dequantization and block copies from every block format. Quantizing
+  // into the 5-bit and k-quant formats is not an op any backend offers yet.
+  for (int32_t from : matrix_columns()) {
+    if (!is_block(from)) continue;
     cpy_cases(cases, from, TSR_DTYPE_F32);
     cpy_cases(cases, from, from);  // same dtype: a bit-exact block copy
   }

@@ -1,4 +1,4 @@
-// matmul: weights f32/f16/bf16/q8_0/q4_0/q4_1 x activations f32/f16/bf16.
+// matmul: weights f32/f16/bf16 and every block format x activations f32/f16/bf16.
 // Rows are the activation dtype, columns the weight dtype. Weights enter as
 // graph weights (host memory used in place where the device can).
 #include <fmt/format.h>
@@ -10,17 +10,19 @@ namespace tsr::conformance {
 
 std::vector<Case> matmul_cases() {
   std::vector<Case> cases;
-  const int32_t wtypes[] = {TSR_DTYPE_F32,  TSR_DTYPE_F16,  TSR_DTYPE_BF16,
-                            TSR_DTYPE_Q8_0, TSR_DTYPE_Q4_0, TSR_DTYPE_Q4_1};
+  const std::vector<int32_t>& wtypes = matrix_columns();
   const int32_t xtypes[] = {TSR_DTYPE_F32, TSR_DTYPE_F16, TSR_DTYPE_BF16};
   for (int32_t xt : xtypes) {
     const std::string row = fmt::format("matmul x={}", dtype_name(xt));
     for (int32_t wt : wtypes) {
       const bool block = dtype_traits(wt)->is_quantized;
-      // Block formats need K % 32 == 0: 288 is 9 blocks (not a multiple of
-      // 256, so no super-block path can hide a tail); floats take an odd K.
-      const int64_t K = block ? 288 : 131;
-      const int64_t Ks = block ? 64 : 40;  // smaller K for the batched case
+      const bool super = dtype_traits(wt)->block_size == 256;
+      // Block formats need whole blocks: for 32-element blocks 288 is 9
+      // blocks (not a multiple of 256, so no super-block path can hide a
+      // tail); the k-quants take 3 super-blocks; floats an odd K.
+      const int64_t K = super ? 768 : block ? 288 : 131;
+      const int64_t Ks = super ? 256 : block ? 64 : 40;       // smaller K for the batched case
+      const int64_t Kl = super ? 2304 : block ? 2208 : 2113;  // past one staged chunk, with a tail
       auto add = [&](std::string name, std::vector<Operand> in) {
         Case c;
         c.op = TSR_OP_MATMUL;
@@ -62,10 +64,9 @@ std::vector<Case> matmul_cases() {
         x.views.push_back(permute(1, 0));
         add("transposed_x_N77", {weight("w", wt, {K, 21}), x});
       }
-      // K past one staged chunk of x with a tail (69 blocks; 2113 for floats),
+      // K past one staged chunk of x with a tail (69 blocks, 9 super-blocks,
       // M and N past one 64 x 64 output tile.
-      add("large_K_M130_N70",
-          {weight("w", wt, {block ? 2208 : 2113, 130}), act("x", xt, {block ? 2208 : 2113, 70})});
+      add("large_K_M130_N70", {weight("w", wt, {Kl, 130}), act("x", xt, {Kl, 70})});
       add("batched_gqa_w2x8", {weight("w", wt, {Ks, 19, 2}), act("x", xt, {Ks, 5, 8})});
       add("batched_b3_broadcast", {weight("w", wt, {Ks, 11, 2, 1}), act("x", xt, {Ks, 3, 4, 3})});
     }

@@ -33,8 +33,10 @@ std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{:.6g
 }  // namespace
 
 const std::vector<int32_t>& matrix_columns() {
-  static const std::vector<int32_t> cols = {TSR_DTYPE_F32,  TSR_DTYPE_F16,  TSR_DTYPE_BF16,
-                                            TSR_DTYPE_Q8_0, TSR_DTYPE_Q4_0, TSR_DTYPE_Q4_1};
+  static const std::vector<int32_t> cols = {TSR_DTYPE_F32,  TSR_DTYPE_F16,  TSR_DTYPE_BF16, TSR_DTYPE_Q8_0,
+                                            TSR_DTYPE_Q4_0, TSR_DTYPE_Q4_1, TSR_DTYPE_Q5_0, TSR_DTYPE_Q5_1,
+                                            TSR_DTYPE_Q2_K, TSR_DTYPE_Q3_K, TSR_DTYPE_Q4_K, TSR_DTYPE_Q5_K,
+                                            TSR_DTYPE_Q6_K};
   return cols;
 }
 

@@ -20,7 +20,8 @@
 namespace tsr::conformance {
 namespace {
 
-// Precision class: 0 f32 (and i32), 1 f16, 2 bf16, 3 q8_0, 4 q4_0/q4_1.
+// Precision class: 0 f32 (and i32), 1 f16, 2 bf16, 3 q8_0, 4 the other
+// block formats (q4_0 ... q6_K).
 int precision(int32_t dtype) {
   switch (dtype) {
     case TSR_DTYPE_F16:
@@ -29,11 +30,10 @@ int precision(int32_t dtype) {
       return 2;
     case TSR_DTYPE_Q8_0:
       return 3;
-    case TSR_DTYPE_Q4_0:
-    case TSR_DTYPE_Q4_1:
-      return 4;
-    default:
-      return 0;
+    default: {
+      const DtypeTraits* t = dtype_traits(dtype);
+      return t && t->is_quantized ? 4 : 0;
+    }
   }
 }
 

@@ -4,7 +4,7 @@
  * Dimension order follows GGUF/ggml: ne[0] is the innermost (fastest varying,
  * contiguous) dimension. A shape comment `[n_embd, n_tokens]` means
  * ne[0] = n_embd, ne[1] = n_tokens. Strides nb[] are in bytes; for block
- * formats (q8_0, q4_0, q4_1) nb[0] is the byte size of one block and ne[0]
+ * formats (q4_0 ... q6_K) nb[0] is the byte size of one block and ne[0]
  * must be a multiple of the block's element count.
  */
 #ifndef TESSERA_TYPES_H
@@ -44,9 +44,16 @@ typedef enum tsr_dtype {
   TSR_DTYPE_F16 = 1,
   TSR_DTYPE_Q4_0 = 2,  /* 32 elements: f16 scale d, 16 bytes of nibbles */
   TSR_DTYPE_Q4_1 = 3,  /* 32 elements: f16 d, f16 m, 16 bytes of nibbles */
+  TSR_DTYPE_Q5_0 = 6,  /* 32 elements: f16 d, 32 high bits, 16 bytes of nibbles */
+  TSR_DTYPE_Q5_1 = 7,  /* 32 elements: f16 d, f16 m, 32 high bits, 16 bytes of nibbles */
   TSR_DTYPE_Q8_0 = 8,  /* 32 elements: f16 scale d, 32 int8 */
-  TSR_DTYPE_Q4_K = 12, /* reserved: k-quants are added through the traits table */
-  TSR_DTYPE_Q6_K = 14, /* reserved */
+  /* k-quants: 256-element super-blocks, GGUF's layouts (see core/quant.h). */
+  TSR_DTYPE_Q2_K = 10, /* 84 bytes */
+  TSR_DTYPE_Q3_K = 11, /* 110 bytes */
+  TSR_DTYPE_Q4_K = 12, /* 144 bytes */
+  TSR_DTYPE_Q5_K = 13, /* 176 bytes */
+  TSR_DTYPE_Q6_K = 14, /* 210 bytes */
+  TSR_DTYPE_Q8_K = 15, /* 292 bytes: f32 d, 256 int8, 16 int16 sums */
   TSR_DTYPE_I8 = 24,
   TSR_DTYPE_I32 = 26,
   TSR_DTYPE_BF16 = 30,
@@ -65,7 +72,9 @@ typedef enum tsr_op {
   /* matmul(w [K, M, B2w, B3w], x [K, N, B2, B3]) -> f32 [M, N, B2, B3]:
    * out[m, n] = sum_k w[k, m] * x[k, n]. B2 % B2w == 0 and B3 % B3w == 0
    * (w broadcasts over batches, as grouped-query attention needs).
-   * w: f32, f16, bf16, q8_0, q4_0, q4_1 (block formats need contiguous dim 0);
+   * w: f32, f16, bf16 or a block format, q8_K excepted (block formats need
+   * contiguous dim 0); which block formats a device computes with is its
+   * supports_op answer;
    * x: f32, f16, bf16, any strides (a transposed view is legal). */
   TSR_OP_MATMUL = 2,
   /* Element-wise a (op) b with numpy-style broadcasting per dim (equal, or
@@ -107,7 +116,7 @@ typedef enum tsr_op {
    * dst row idx[i] = src row i (converted to dst's dtype, which may be a block
    * format). The output aliases dst: it is dst after the write. */
   TSR_OP_SET_ROWS = 16,
-  /* cpy(x) -> contiguous copy in dtype ip[0]; quantizes to q8_0/q4_0/q4_1 and
+  /* cpy(x) -> contiguous copy in dtype ip[0]; quantizes to block formats and
    * dequantizes from them. With ip[0] == x's dtype this is "contiguous". */
   TSR_OP_CPY = 17,
   /* Metadata ops: the output aliases input 0; core folds them into the

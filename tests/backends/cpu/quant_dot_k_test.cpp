@@ -1,0 +1,156 @@
+// The q5 and k-quant dot kernels at every instruction set this machine can
+// run, each against dequantize(w) . dequantize(x) in double (the reference
+// codecs of core/quant*.cpp; the oracle tests check those against gguf-py).
+#include "kernels/cpu/quant_dot_k.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/dtype.h"
+#include "kernels/cpu/convert.h"
+
+namespace tsr::cpu {
+namespace {
+
+constexpr int32_t kTypes[] = {TSR_DTYPE_Q5_0, TSR_DTYPE_Q5_1, TSR_DTYPE_Q2_K, TSR_DTYPE_Q3_K,
+                              TSR_DTYPE_Q4_K, TSR_DTYPE_Q5_K, TSR_DTYPE_Q6_K};
+
+struct Isa {
+  QDotIsa isa;
+  const char* name;
+  bool runs;
+};
+
+std::vector<Isa> isas() {
+  return {{QDotIsa::kScalar, "scalar", true},
+          {QDotIsa::kAvx2, "avx2", cpu_has_f16c()},
+          {QDotIsa::kAvx512, "avx512", cpu_has_avx512bw()}};
+}
+
+std::vector<float> normal(int64_t n, uint32_t seed, float scale, float mean = 0.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(mean, scale);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (auto& e : v) e = dist(rng);
+  return v;
+}
+
+struct Case {
+  std::vector<uint8_t> wq;
+  std::vector<BlockQ16Act> xq;
+  double ref = 0, mag = 0;
+};
+
+Case make_case(int32_t wtype, const std::vector<float>& w, const std::vector<float>& x) {
+  const DtypeTraits* t = dtype_traits(wtype);
+  const auto n = static_cast<int64_t>(w.size());
+  Case c;
+  c.wq.resize(static_cast<size_t>(n / t->block_size * t->block_bytes));
+  t->from_float(w.data(), c.wq.data(), n);
+  c.xq.resize(static_cast<size_t>(n / kQK));
+  quantize_row_q16_act(x.data(), c.xq.data(), n);
+  std::vector<float> wd(n);
+  t->to_float(c.wq.data(), wd.data(), n);
+  for (int64_t i = 0; i < n; ++i) {
+    const double xd = static_cast<double>(c.xq[i / kQK].d) * c.xq[i / kQK].qs[i % kQK];
+    c.ref += wd[i] * xd;
+    c.mag += std::fabs(wd[i] * xd);
+  }
+  return c;
+}
+
+// Every type has a scalar version; AVX2 has all; AVX-512 the common ones.
+TEST(QuantDotK, EveryTypeHasScalarAndAvx2Versions) {
+  for (int32_t t : kTypes) {
+    EXPECT_NE(qdot_k(t, QDotIsa::kScalar), nullptr) << dtype_name(t);
+    EXPECT_NE(qdot_k(t, QDotIsa::kAvx2), nullptr) << dtype_name(t);
+    EXPECT_NE(qdot_best(t), nullptr) << dtype_name(t);
+  }
+  for (int32_t t : {TSR_DTYPE_Q4_K, TSR_DTYPE_Q5_K, TSR_DTYPE_Q6_K})
+    EXPECT_NE(qdot_k(t, QDotIsa::kAvx512), nullptr) << dtype_name(t);
+  EXPECT_EQ(qdot_k(TSR_DTYPE_Q8_0, QDotIsa::kScalar), nullptr);
+}
+
+TEST(QuantDotK, EveryIsaMatchesDequantizeThenDot) {
+  for (int32_t t : kTypes) {
+    for (int64_t n : {256, 512, 2304}) {
+      for (uint32_t seed : {1u, 7u}) {
+        // A mean offset exercises the min terms of the affine formats.
+        const Case c =
+            make_case(t, normal(n, seed, 0.05f, seed == 7 ? 0.02f : 0.0f), normal(n, seed + 1, 1.0f));
+        const double tol = 2e-6 * c.mag + 1e-6;
+        for (const Isa& isa : isas()) {
+          const QDotFn f = qdot_k(t, isa.isa);
+          if (!isa.runs || !f) continue;
+          EXPECT_NEAR(f(n, c.wq.data(), c.xq.data()), c.ref, tol)
+              << dtype_name(t) << " " << isa.name << " n=" << n << " seed=" << seed;
+        }
+        EXPECT_NEAR(qdot_best(t)(n, c.wq.data(), c.xq.data()), c.ref, tol) << dtype_name(t) << " best";
+      }
+    }
+  }
+}
+
+// Weights at the extremes of every field: all quant bits set and the largest
+// scales, against activations of full 16-bit magnitude. The q6_K halves
+// overflow int32 here if summed naively.
+TEST(QuantDotK, SaturatedBlocksDoNotOverflow) {
+  for (int32_t t : kTypes) {
+    const DtypeTraits* tr = dtype_traits(t);
+    const int64_t n = 512;
+    std::vector<uint8_t> wq(static_cast<size_t>(n / tr->block_size * tr->block_bytes), 0xff);
+    // f16 fields at 1.0 (0x3c00) instead of NaN: the f16 words sit at known offsets.
+    const size_t bb = static_cast<size_t>(tr->block_bytes);
+    for (size_t b = 0; b < wq.size(); b += bb) {
+      auto put = [&](size_t off) {
+        wq[b + off] = 0x00;
+        wq[b + off + 1] = 0x3c;
+      };
+      switch (t) {
+        case TSR_DTYPE_Q5_1:
+          put(2);
+          [[fallthrough]];
+        case TSR_DTYPE_Q5_0:
+          put(0);
+          break;
+        case TSR_DTYPE_Q2_K:
+          put(80), put(82);
+          break;
+        case TSR_DTYPE_Q3_K:
+          put(108);
+          break;
+        case TSR_DTYPE_Q4_K:
+        case TSR_DTYPE_Q5_K:
+          put(0), put(2);
+          break;
+        case TSR_DTYPE_Q6_K:
+          put(208);
+          for (size_t k = 192; k < 208; ++k) wq[b + k] = 0x80;  // scales -128
+          break;
+        default:
+          FAIL();
+      }
+    }
+    std::vector<float> x(n, 1.0f);
+    std::vector<BlockQ16Act> xq(n / kQK);
+    quantize_row_q16_act(x.data(), xq.data(), n);
+    std::vector<float> wd(n);
+    tr->to_float(wq.data(), wd.data(), n);
+    double ref = 0;
+    for (int64_t i = 0; i < n; ++i)
+      ref += static_cast<double>(wd[i]) * xq[i / kQK].d * xq[i / kQK].qs[i % kQK];
+    for (const Isa& isa : isas()) {
+      const QDotFn f = qdot_k(t, isa.isa);
+      if (!isa.runs || !f) continue;
+      EXPECT_NEAR(f(n, wq.data(), xq.data()), ref, 1e-5 * std::fabs(ref) + 1e-3)
+          << dtype_name(t) << " " << isa.name;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tsr::cpu
