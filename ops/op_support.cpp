@@ -16,7 +16,7 @@ bool fail(std::string& reason, std::string msg) {
   return false;
 }
 
-bool readable(int32_t dt) { return is_float_dtype(dt) || is_block_dtype(dt); }
+bool readable(int32_t dt, BlockDtypes blocks) { return is_float_dtype(dt) || blocks(dt); }
 
 // Output of x's dtype and shape (any strides).
 bool same_as_input(const tsr_node_desc& n, std::string& reason) {
@@ -132,12 +132,12 @@ bool attention_supported(const tsr_node_desc& n, int64_t max_head_dim, int64_t n
   return true;
 }
 
-bool matmul_supported(const tsr_node_desc& n, std::string& reason) {
+bool matmul_supported(const tsr_node_desc& n, std::string& reason, BlockDtypes blocks) {
   if (n.n_inputs != 2) return fail(reason, fmt::format("matmul takes 2 inputs, got {}", n.n_inputs));
   const tsr_tensor_desc& w = n.inputs[0];
   const tsr_tensor_desc& x = n.inputs[1];
   const tsr_tensor_desc& o = n.output;
-  if (!readable(w.dtype)) return fail(reason, fmt::format("{} weights", dtype_name(w.dtype)));
+  if (!readable(w.dtype, blocks)) return fail(reason, fmt::format("{} weights", dtype_name(w.dtype)));
   if (!is_float_dtype(x.dtype)) return fail(reason, fmt::format("{} activations", dtype_name(x.dtype)));
   if (o.dtype != TSR_DTYPE_F32)
     return fail(reason, fmt::format("{} output (matmul writes f32)", dtype_name(o.dtype)));
@@ -147,8 +147,8 @@ bool matmul_supported(const tsr_node_desc& n, std::string& reason) {
   if (n_elements(o) == 0) return true;  // nothing to compute
   if (w.ne[2] <= 0 || w.ne[3] <= 0 || x.ne[2] % w.ne[2] != 0 || x.ne[3] % w.ne[3] != 0)
     return fail(reason, "x batch dims are not multiples of w batch dims");
-  if (is_block_dtype(w.dtype)) {
-    if (w.ne[0] % kQK != 0)
+  if (blocks(w.dtype)) {
+    if (w.ne[0] % dtype_traits(w.dtype)->block_size != 0)
       return fail(reason,
                   fmt::format("{} weights with K = {} (not whole blocks)", dtype_name(w.dtype), w.ne[0]));
     if (w.nb[0] != unit_bytes(w.dtype))
@@ -163,29 +163,31 @@ bool matmul_supported(const tsr_node_desc& n, std::string& reason) {
   return true;
 }
 
-bool get_rows_supported(const tsr_node_desc& n, std::string& reason) {
-  if (n.n_inputs != 2 || !readable(n.inputs[0].dtype) || n.inputs[1].dtype != TSR_DTYPE_I32)
-    return fail(reason, "table must be f32/f16/bf16/q8_0/q4_0/q4_1 and ids i32");
+bool get_rows_supported(const tsr_node_desc& n, std::string& reason, BlockDtypes blocks) {
+  if (n.n_inputs != 2 || !readable(n.inputs[0].dtype, blocks) || n.inputs[1].dtype != TSR_DTYPE_I32)
+    return fail(reason,
+                fmt::format("table {} and ids {}: a float or block table this device reads and i32 ids",
+                            dtype_name(n.inputs[0].dtype), dtype_name(n.inputs[1].dtype)));
   return true;
 }
 
-bool set_rows_supported(const tsr_node_desc& n, std::string& reason) {
+bool set_rows_supported(const tsr_node_desc& n, std::string& reason, BlockDtypes blocks) {
   if (n.n_inputs != 3) return fail(reason, "set_rows needs 3 inputs");
-  if (!readable(n.inputs[0].dtype)) return fail(reason, "dst must be a float or block dtype");
+  if (!readable(n.inputs[0].dtype, blocks)) return fail(reason, "dst must be a float or block dtype");
   if (!is_float_dtype(n.inputs[1].dtype) || n.inputs[2].dtype != TSR_DTYPE_I32)
     return fail(reason, "src must be f32/f16/bf16 and idx i32");
   return true;
 }
 
-bool cpy_supported(const tsr_node_desc& n, std::string& reason) {
+bool cpy_supported(const tsr_node_desc& n, std::string& reason, BlockDtypes blocks) {
   if (n.n_inputs != 1) return fail(reason, "cpy needs 1 input");
   const int32_t from = n.inputs[0].dtype, to = n.output.dtype;
   if (from == to) {
-    if (readable(from) || from == TSR_DTYPE_I32) return true;
-    return fail(reason, fmt::format("copy of dtype {}", from));
+    if (readable(from, blocks) || from == TSR_DTYPE_I32) return true;
+    return fail(reason, fmt::format("copy of dtype {}", dtype_name(from)));
   }
-  if (!readable(from)) return fail(reason, fmt::format("conversion from dtype {}", from));
-  if (!readable(to)) return fail(reason, fmt::format("conversion to dtype {}", to));
+  if (!readable(from, blocks)) return fail(reason, fmt::format("conversion from dtype {}", dtype_name(from)));
+  if (!readable(to, blocks)) return fail(reason, fmt::format("conversion to dtype {}", dtype_name(to)));
   return true;
 }
 

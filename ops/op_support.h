@@ -16,6 +16,11 @@ namespace tsr::ops {
 bool is_float_dtype(int32_t dt);  // f32, f16, bf16
 bool is_block_dtype(int32_t dt);  // q8_0, q4_0, q4_1
 
+// Which block formats a backend has kernels for: the checks below that read
+// or write blocks take it (default is_block_dtype), so a backend that adds
+// q5_0 or the k-quants passes its own and the contract checks stay shared.
+using BlockDtypes = bool (*)(int32_t dt);
+
 // add, sub, mul, div, scale, silu, gelu, swiglu
 bool elementwise_supported(const tsr_node_desc& n, std::string& reason);
 // rms_norm, layer_norm
@@ -26,13 +31,13 @@ bool rope_supported(const tsr_node_desc& n, std::string& reason);
 // n_step_values.
 bool attention_supported(const tsr_node_desc& n, int64_t max_head_dim, int64_t n_step_values,
                          std::string& reason);
-// Weights f32/f16/bf16/q8_0/q4_0/q4_1 (blocks whole and contiguous in dim
-// 0), x f32/f16/bf16, every stride a multiple of its element (block: 2
-// bytes, the kernels read blocks as 16-bit words).
-bool matmul_supported(const tsr_node_desc& n, std::string& reason);
-bool get_rows_supported(const tsr_node_desc& n, std::string& reason);
-bool set_rows_supported(const tsr_node_desc& n, std::string& reason);
-bool cpy_supported(const tsr_node_desc& n, std::string& reason);
+// Weights f32/f16/bf16 or blocks (whole and contiguous in dim 0), x
+// f32/f16/bf16, every stride a multiple of its element (block: 2 bytes, the
+// kernels read blocks as 16-bit words).
+bool matmul_supported(const tsr_node_desc& n, std::string& reason, BlockDtypes blocks = is_block_dtype);
+bool get_rows_supported(const tsr_node_desc& n, std::string& reason, BlockDtypes blocks = is_block_dtype);
+bool set_rows_supported(const tsr_node_desc& n, std::string& reason, BlockDtypes blocks = is_block_dtype);
+bool cpy_supported(const tsr_node_desc& n, std::string& reason, BlockDtypes blocks = is_block_dtype);
 bool concat_supported(const tsr_node_desc& n, std::string& reason);
 bool argmax_supported(const tsr_node_desc& n, std::string& reason);
 
