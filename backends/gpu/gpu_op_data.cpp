@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "backends/gpu/gpu_ops.h"
+#include "core/dtype.h"
 #include "ops/op_support.h"
 
 namespace tsr::gpu {
@@ -14,8 +15,8 @@ enum CopyMode : int64_t { kConvert = 0, kRaw = 1, kQuantize = 2, kBlockCopy = 3 
 enum Indirect : int64_t { kNoIndirection = 0, kSourceRows = 1, kDestRows = 2 };
 
 CopyMode mode_for(int32_t src, int32_t dst) {
-  if (src == dst) return is_block_dtype(dst) ? kBlockCopy : kRaw;
-  return is_block_dtype(dst) ? kQuantize : kConvert;
+  if (src == dst) return gpu_block_dtype(dst) ? kBlockCopy : kRaw;
+  return gpu_quantizable_dtype(dst) ? kQuantize : kConvert;
 }
 
 // One copy launch over the shape of slot `iter` (0 source, kOutSlot dest).
@@ -24,7 +25,8 @@ Status add_copy(Encoder& enc, Launch l, int iter, Indirect ind) {
   const CopyMode mode = mode_for(l.args.t[0].dtype, l.args.t[kOutSlot].dtype);
   uint64_t units = 1;
   for (int k = 0; k < 4; ++k) units *= static_cast<uint64_t>(shape.ne[k]);
-  if (mode == kQuantize || mode == kBlockCopy) units /= 32;
+  if (mode == kQuantize || mode == kBlockCopy)
+    units /= static_cast<uint64_t>(dtype_traits(l.args.t[kOutSlot].dtype)->block_size);
   if (units == 0) return Status::ok();
   l.kernel = "tsr_copy";
   l.args.ku[0] = static_cast<int64_t>(units);
@@ -47,7 +49,7 @@ Launch copy_launch(const tsr_subgraph_node& n, const tsr_tensor_ref& src, const 
 
 // ---- get_rows(table, ids) -> f32 ----
 bool get_rows_supports(const Caps&, const tsr_node_desc& n, std::string& reason) {
-  return ops::get_rows_supported(n, reason);
+  return ops::get_rows_supported(n, reason, gpu_block_dtype);
 }
 
 Status get_rows_encode(Encoder& enc, const tsr_subgraph_node& n) {
@@ -56,7 +58,9 @@ Status get_rows_encode(Encoder& enc, const tsr_subgraph_node& n) {
 
 // ---- set_rows(dst, src, idx): dst rows idx[i] = src rows i ----
 bool set_rows_supports(const Caps&, const tsr_node_desc& n, std::string& reason) {
-  return ops::set_rows_supported(n, reason);
+  // The destination is written by quantizing: only the formats copy.cu
+  // quantizes into.
+  return ops::set_rows_supported(n, reason, gpu_quantizable_dtype);
 }
 
 Status set_rows_encode(Encoder& enc, const tsr_subgraph_node& n) {
@@ -73,7 +77,13 @@ Status set_rows_encode(Encoder& enc, const tsr_subgraph_node& n) {
 
 // ---- cpy(x) -> contiguous in dtype ip[0] ----
 bool cpy_supports(const Caps&, const tsr_node_desc& n, std::string& reason) {
-  return ops::cpy_supported(n, reason);
+  if (!ops::cpy_supported(n, reason, gpu_block_dtype)) return false;
+  const int32_t from = n.inputs[0].dtype, to = n.output.dtype;
+  if (from != to && gpu_block_dtype(to) && !gpu_quantizable_dtype(to)) {
+    reason = fmt::format("conversion to {} (no kernel quantizes into it)", dtype_name(to));
+    return false;
+  }
+  return true;
 }
 
 Status cpy_encode(Encoder& enc, const tsr_subgraph_node& n) {

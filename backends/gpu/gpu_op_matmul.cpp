@@ -16,32 +16,17 @@
 namespace tsr::gpu {
 namespace {
 
-constexpr int64_t kQK = 32;  // elements per block of the block formats
-
-// The kernels' name suffix for a weight dtype; empty when none is built.
+// The kernels' name suffix for a weight dtype (tsr_matmul_vec_<name>_n<c>,
+// tsr_matmul_tile_<name>): the dtype's name, for every float and block
+// format the kernels are built for; empty when none is.
 std::string_view weight_name(int32_t dt) {
-  switch (dt) {
-    case TSR_DTYPE_F32:
-      return "f32";
-    case TSR_DTYPE_F16:
-      return "f16";
-    case TSR_DTYPE_BF16:
-      return "bf16";
-    case TSR_DTYPE_Q8_0:
-      return "q8_0";
-    case TSR_DTYPE_Q4_0:
-      return "q4_0";
-    case TSR_DTYPE_Q4_1:
-      return "q4_1";
-    default:
-      return {};
-  }
+  return is_float_dtype(dt) || gpu_block_dtype(dt) ? dtype_name(dt) : std::string_view{};
 }
 
 int64_t unit_bytes(int32_t dt) { return dtype_traits(dt)->block_bytes; }
 
 bool supports(const Caps&, const tsr_node_desc& n, std::string& reason) {
-  if (!ops::matmul_supported(n, reason)) return false;
+  if (!ops::matmul_supported(n, reason, gpu_block_dtype)) return false;
   const tsr_tensor_desc& o = n.output;
   const uint64_t tiles = ceil_div(o.ne[0], mm::kTileM) * ceil_div(o.ne[1], mm::kTileN);
   if (tiles > 0x7fffffffu || ceil_div(o.ne[0], mm::kVecWarps) > 0x7fffffffu) {

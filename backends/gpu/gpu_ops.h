@@ -63,8 +63,14 @@ struct OpKernel {
 const OpKernel* op_kernel(int32_t op);
 
 // ---- helpers shared by the encoders ----
-using ops::is_block_dtype;  // q8_0, q4_0, q4_1
 using ops::is_float_dtype;  // f32, f16, bf16
+// The block formats the kernels read (matmul weights, get_rows tables, cpy
+// to float and block copies): q8_0, q4_0, q4_1, q5_0, q5_1, q2_K..q6_K, as
+// kernels/gpu/block_formats.h lists them. The ops:: contract checks take it.
+bool gpu_block_dtype(int32_t dt);
+// The block formats the kernels also write (cpy and set_rows from floats):
+// q8_0, q4_0, q4_1 (kernels/gpu/copy.cu).
+inline bool gpu_quantizable_dtype(int32_t dt) { return ops::is_block_dtype(dt); }
 uint64_t n_elements(const tsr_tensor_desc& d);
 constexpr uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 // A 1-D grid of n_blocks blocks spread over x and y (y past 2^22 - 1 blocks,

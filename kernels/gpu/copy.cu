@@ -1,11 +1,12 @@
 // Moves data between tensors of any dtypes: cpy, concat, get_rows, set_rows.
-// One unit (an element, or a 32-element block when the destination is a
-// block format) per thread. Slot 0 is the source, 6 the destination.
+// One unit (an element, or a block when the destination is a block format)
+// per thread. Slot 0 is the source, 6 the destination.
 //   ku[0] units; ku[1] which tensor's shape is iterated (0 source, 6 dest);
 //   ku[2] indirection: 0 none; 1 source row = ids[i1, i2, i3] (slot 1,
 //   get_rows); 2 destination row = idx[i1, i2?, i3?] (slot 2, set_rows);
-//   ku[3] mode: 0 convert through float, 1 raw element copy, 2 quantize a
-//   block, 3 raw block copy.
+//   ku[3] mode: 0 convert through float (any readable source, block formats
+//   included), 1 raw element copy, 2 quantize a q8_0 / q4_0 / q4_1 block, 3
+//   raw block copy (any block format).
 // Quantization follows core/quant.cpp's rounding exactly.
 #include "kernels/gpu/tensor_access.h"
 
@@ -77,13 +78,15 @@ TSR_KERNEL(tsr_copy) {
   const int64_t mode = a.ku[3];
   const bool blocks = mode == kQuantize || mode == kBlockCopy;
   const GpuTensor& it = a.t[a.ku[1]];
-  int64_t ne[4] = {it.ne[0], it.ne[1], it.ne[2], it.ne[3]};
-  if (blocks) ne[0] /= kQK;
-  int64_t i[4];
-  unflatten(n, ne, i);
-  if (blocks) i[0] *= kQK;
   const GpuTensor& src = a.t[0];
   const GpuTensor& dst = a.t[kOutSlot];
+  // A block unit is one block of the destination's format (the source's
+  // too, for a block copy).
+  const int unit = blocks ? block_elems(dst.dtype) : 1;
+  int64_t ne[4] = {it.ne[0] / unit, it.ne[1], it.ne[2], it.ne[3]};
+  int64_t i[4];
+  unflatten(n, ne, i);
+  i[0] *= unit;
   int64_t s[4] = {i[0], i[1], i[2], i[3]}, d[4] = {i[0], i[1], i[2], i[3]};
   if (a.ku[2] == 1) {
     s[1] = id_at(a.t[1], i[1], i[2], i[3]);
@@ -106,13 +109,13 @@ TSR_KERNEL(tsr_copy) {
       *reinterpret_cast<uint16_t*>(dp) = *reinterpret_cast<const uint16_t*>(sp);
     return;
   }
-  char* db = mptr(dst) + (d[0] / kQK) * dst.nb[0] + d[1] * dst.nb[1] + d[2] * dst.nb[2] + d[3] * dst.nb[3];
+  char* db = mptr(dst) + (d[0] / unit) * dst.nb[0] + d[1] * dst.nb[1] + d[2] * dst.nb[2] + d[3] * dst.nb[3];
   if (mode == kQuantize) {
     quantize_block(src, s, dst.dtype, db);
     return;
   }
   const char* sb =
-      cptr(src) + (s[0] / kQK) * src.nb[0] + s[1] * src.nb[1] + s[2] * src.nb[2] + s[3] * src.nb[3];
+      cptr(src) + (s[0] / unit) * src.nb[0] + s[1] * src.nb[1] + s[2] * src.nb[2] + s[3] * src.nb[3];
   for (int64_t k = 0; k < dst.nb[0]; k += 2)
     *reinterpret_cast<uint16_t*>(db + k) = *reinterpret_cast<const uint16_t*>(sb + k);
 }

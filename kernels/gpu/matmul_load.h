@@ -1,8 +1,8 @@
 // Weight loads shared by the matmul kernels (matmul_vec.cu, matmul_tile.cu).
-// Both walk K in chunks of 32 (one q8_0 / q4_0 / q4_1 block) and split a
-// chunk into 4 groups of 8 weights, one group per lane or thread: a block's
-// scale is then read by 4 neighbours at once and its quants with 16-bit
-// loads (block sizes of 34 and 18 bytes leave rows only 2-byte aligned), and
+// Both walk K in chunks of 32 (one q8_0 / q4_0 / q4_1 / q5_0 / q5_1 block,
+// an eighth of a k-quant super-block) and split a chunk into 4 groups of 8
+// weights, one group per lane or thread: a chunk's scale is then read by 4
+// neighbours at once and its quants with 16-bit loads (block_formats.h), and
 // a float group is one or two 16-byte loads when the row allows it.
 #pragma once
 
@@ -10,24 +10,14 @@
 
 namespace tsr::gpu::mm {
 
-constexpr int kChunk = 32;  // K per chunk: one block of the block formats
-constexpr int kGroup = 8;   // weights per group, kChunk / kGroup groups per chunk
+constexpr int kChunk = kQK;      // K per chunk (block_formats.h)
+constexpr int kGroup = kGroupN;  // weights per group, kChunk / kGroup groups per chunk
 
 struct alignas(16) Words4 {
   uint32_t v[4];
 };
 
 TSR_DEV Words4 load_16B(const char* p) { return *reinterpret_cast<const Words4*>(p); }
-
-// Where in its chunk weight i (0..7) of group g (0..3) sits. A q4 block keeps
-// element j in the low nibble of byte j and j + 16 in the high nibble, so 4
-// bytes give elements 4g..4g+3 and 4g+16..4g+19; elsewhere a group is 8
-// consecutive elements.
-template <int32_t WT>
-TSR_DEV int group_pos(int g, int i) {
-  if constexpr (WT == kQ4_0 || WT == kQ4_1) return i < 4 ? 4 * g + i : 16 + 4 * g + (i - 4);
-  return kGroup * g + i;
-}
 
 template <int32_t WT>
 TSR_DEV float load_scalar(const char* p) {
@@ -51,32 +41,15 @@ TSR_DEV void unpack_pair(uint32_t u, float* out) {
 }
 
 // The 8 weights of group g in chunk c of the weight row at `row`, as f32, in
-// group_pos order. Block rows hold whole chunks; a float row ends at K (the
+// group_pos order (block_formats.h). Block rows hold whole chunks; a float row ends at K (the
 // weights past it read as 0). wide: the row is 16-byte aligned and dim 0
 // contiguous, so whole float groups take 16-byte loads.
 template <int32_t WT>
 TSR_DEV void load_group(const GpuTensor& w, const char* row, int64_t c, int g, int64_t k_end, bool wide,
                         float* v) {
-  if constexpr (WT == kQ8_0) {
-    const char* p = row + c * 34;
-    const float d = f16_to_f32(load_u16(p));
-    for (int j = 0; j < 4; ++j) {
-      const uint16_t u = load_u16(p + 2 + kGroup * g + 2 * j);
-      v[2 * j] = d * static_cast<float>(static_cast<int8_t>(u & 0xffu));
-      v[2 * j + 1] = d * static_cast<float>(static_cast<int8_t>(u >> 8));
-    }
-  } else if constexpr (WT == kQ4_0 || WT == kQ4_1) {
-    constexpr int kHdr = WT == kQ4_1 ? 4 : 2;
-    const char* p = row + c * (WT == kQ4_1 ? 20 : 18);
-    const float d = f16_to_f32(load_u16(p));
-    const float m = WT == kQ4_1 ? f16_to_f32(load_u16(p + 2)) : -8.0f * d;
-    const uint32_t q = static_cast<uint32_t>(load_u16(p + kHdr + 4 * g)) |
-                       (static_cast<uint32_t>(load_u16(p + kHdr + 4 * g + 2)) << 16);
-    for (int j = 0; j < 4; ++j) {
-      const uint32_t byte = (q >> (8 * j)) & 0xffu;
-      v[j] = static_cast<float>(byte & 0x0fu) * d + m;
-      v[4 + j] = static_cast<float>(byte >> 4) * d + m;
-    }
+  if constexpr (Block<WT>::kBytes != 0) {
+    constexpr int kChunks = Block<WT>::kElems / kChunk;  // 1, or 8 for a k-quant super-block
+    decode_group<WT>(row + (c / kChunks) * Block<WT>::kBytes, static_cast<int>(c % kChunks), g, v);
   } else {
     constexpr int kEs = WT == kF32 ? 4 : 2;
     const int64_t k0 = c * kChunk + kGroup * g;
