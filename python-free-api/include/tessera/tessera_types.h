@@ -42,11 +42,11 @@ typedef enum tsr_status_code {
 typedef enum tsr_dtype {
   TSR_DTYPE_F32 = 0,
   TSR_DTYPE_F16 = 1,
-  TSR_DTYPE_Q4_0 = 2,  /* 32 elements: f16 scale d, 16 bytes of nibbles */
-  TSR_DTYPE_Q4_1 = 3,  /* 32 elements: f16 d, f16 m, 16 bytes of nibbles */
-  TSR_DTYPE_Q5_0 = 6,  /* 32 elements: f16 d, 32 high bits, 16 bytes of nibbles */
-  TSR_DTYPE_Q5_1 = 7,  /* 32 elements: f16 d, f16 m, 32 high bits, 16 bytes of nibbles */
-  TSR_DTYPE_Q8_0 = 8,  /* 32 elements: f16 scale d, 32 int8 */
+  TSR_DTYPE_Q4_0 = 2, /* 32 elements: f16 scale d, 16 bytes of nibbles */
+  TSR_DTYPE_Q4_1 = 3, /* 32 elements: f16 d, f16 m, 16 bytes of nibbles */
+  TSR_DTYPE_Q5_0 = 6, /* 32 elements: f16 d, 32 high bits, 16 bytes of nibbles */
+  TSR_DTYPE_Q5_1 = 7, /* 32 elements: f16 d, f16 m, 32 high bits, 16 bytes of nibbles */
+  TSR_DTYPE_Q8_0 = 8, /* 32 elements: f16 scale d, 32 int8 */
   /* k-quants: 256-element super-blocks, GGUF's layouts (see core/quant.h). */
   TSR_DTYPE_Q2_K = 10, /* 84 bytes */
   TSR_DTYPE_Q3_K = 11, /* 110 bytes */
