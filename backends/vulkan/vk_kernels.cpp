@@ -5,11 +5,20 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
 #include "core/dtype.h"
 #include "core/tensor.h"
 
 namespace tsr::vk {
+
+bool vk_block_dtype(int32_t dt) {
+  // What read_chunk in kernels/vulkan/blocks.glsl decodes.
+  constexpr int32_t kRead[] = {TSR_DTYPE_Q8_0, TSR_DTYPE_Q4_0, TSR_DTYPE_Q4_1, TSR_DTYPE_Q5_0,
+                               TSR_DTYPE_Q5_1, TSR_DTYPE_Q2_K, TSR_DTYPE_Q3_K, TSR_DTYPE_Q4_K,
+                               TSR_DTYPE_Q5_K, TSR_DTYPE_Q6_K};
+  return std::find(std::begin(kRead), std::end(kRead), dt) != std::end(kRead);
+}
 
 void ParamBlock::set_fp(int k, float v) { std::memcpy(&u[100 + k], &v, 4); }
 

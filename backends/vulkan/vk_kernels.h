@@ -91,8 +91,14 @@ struct OpKernel {
 const OpKernel* op_kernel(int32_t op);
 
 // ---- helpers shared by the encoders (vk_kernels.cpp) ----
-using ops::is_block_dtype;  // q8_0, q4_0, q4_1
 using ops::is_float_dtype;  // f32, f16, bf16
+// The block formats the kernels read (matmul weights, get_rows tables, cpy to
+// float and block copies): q8_0, q4_0, q4_1, q5_0, q5_1, q2_K..q6_K, as
+// kernels/vulkan/blocks.glsl lists them. The ops:: contract checks take it.
+bool vk_block_dtype(int32_t dt);
+// The block formats the kernels also write (cpy and set_rows from floats):
+// q8_0, q4_0, q4_1 (quantize_block in kernels/vulkan/copy.comp).
+inline bool vk_quantizable_dtype(int32_t dt) { return ops::is_block_dtype(dt); }
 // False (with reason) when the tensor's span does not fit one binding.
 bool fits_binding(const DeviceCaps& caps, const tsr_tensor_desc& d, const char* what, std::string& reason);
 // Number of elements (ne product).

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "backends/vulkan/vk_kernels.h"
+#include "core/dtype.h"
 #include "ops/op_support.h"
 
 namespace tsr::vk {
@@ -15,8 +16,8 @@ enum Indirect : uint32_t { kNoIndirection = 0, kSourceRows = 1, kDestRows = 2 };
 
 // The copy kernel's mode for moving src elements into a dst tensor.
 CopyMode mode_for(int32_t src, int32_t dst) {
-  if (src == dst) return is_block_dtype(dst) ? kBlockCopy : kRaw;
-  return is_block_dtype(dst) ? kQuantize : kConvert;
+  if (src == dst) return vk_block_dtype(dst) ? kBlockCopy : kRaw;
+  return vk_quantizable_dtype(dst) ? kQuantize : kConvert;
 }
 
 // One copy dispatch over `iter` (source slot 0 or destination slot 6).
@@ -26,7 +27,8 @@ Status add_copy(Recorder& rec, Dispatch d, int iter, Indirect ind) {
   d.kernel = "copy";
   d.spec[0] = mode;
   uint64_t units = n_elements(shape);
-  if (mode == kQuantize || mode == kBlockCopy) units /= 32;
+  if (mode == kQuantize || mode == kBlockCopy)
+    units /= static_cast<uint64_t>(dtype_traits(d.t[kOutSlot].desc.dtype)->block_size);
   d.p.set_ku(0, static_cast<uint32_t>(units));
   d.p.set_ku(1, static_cast<uint32_t>(iter));
   d.p.set_ku(2, ind);
@@ -35,7 +37,7 @@ Status add_copy(Recorder& rec, Dispatch d, int iter, Indirect ind) {
 
 // ---- get_rows(table, ids) -> f32 ----
 bool get_rows_supports(const DeviceCaps&, const tsr_node_desc& n, std::string& reason) {
-  return ops::get_rows_supported(n, reason);
+  return ops::get_rows_supported(n, reason, vk_block_dtype);
 }
 
 Status get_rows_encode(Recorder& rec, const tsr_subgraph_node& n) {
@@ -44,7 +46,9 @@ Status get_rows_encode(Recorder& rec, const tsr_subgraph_node& n) {
 
 // ---- set_rows(dst, src, idx): dst rows idx[i] = src rows i ----
 bool set_rows_supports(const DeviceCaps&, const tsr_node_desc& n, std::string& reason) {
-  return ops::set_rows_supported(n, reason);
+  // The destination is written by quantizing: only the formats copy.comp
+  // quantizes into.
+  return ops::set_rows_supported(n, reason, vk_quantizable_dtype);
 }
 
 Status set_rows_encode(Recorder& rec, const tsr_subgraph_node& n) {
@@ -68,7 +72,13 @@ Status set_rows_encode(Recorder& rec, const tsr_subgraph_node& n) {
 
 // ---- cpy(x) -> contiguous in dtype ip[0] ----
 bool cpy_supports(const DeviceCaps&, const tsr_node_desc& n, std::string& reason) {
-  return ops::cpy_supported(n, reason);
+  if (!ops::cpy_supported(n, reason, vk_block_dtype)) return false;
+  const int32_t from = n.inputs[0].dtype, to = n.output.dtype;
+  if (from != to && vk_block_dtype(to) && !vk_quantizable_dtype(to)) {
+    reason = fmt::format("conversion to {} (no kernel quantizes into it)", dtype_name(to));
+    return false;
+  }
+  return true;
 }
 
 Status cpy_encode(Recorder& rec, const tsr_subgraph_node& n) {

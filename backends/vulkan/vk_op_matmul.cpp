@@ -35,7 +35,6 @@ constexpr uint64_t kVecRows = 16;         // MV_ROWS in matmul_vec.comp; one x c
 constexpr uint64_t kTileRowsPerLane = 8;  // TR in matmul_tile.comp
 constexpr uint64_t kTileCols = 8;         // TC in matmul_tile.comp
 constexpr uint32_t kTileWorkgroup = 64;   // spec[0] of matmul_tile: rows per workgroup = 64 x TR
-constexpr int64_t kQK = 32;               // elements per block of the block formats
 
 // Up to this many x columns per batch take the matrix-vector kernel, which
 // streams the weight once per column. Measured on lavapipe (q4_1, K = 576,
@@ -55,6 +54,13 @@ constexpr WeightKernels kKernels[] = {
     {TSR_DTYPE_Q8_0, "matmul_vec_q8_0", "matmul_tile_q8_0", "matmul_tile_bc_q8_0"},
     {TSR_DTYPE_Q4_0, "matmul_vec_q4_0", "matmul_tile_q4_0", "matmul_tile_bc_q4_0"},
     {TSR_DTYPE_Q4_1, "matmul_vec_q4_1", "matmul_tile_q4_1", "matmul_tile_bc_q4_1"},
+    {TSR_DTYPE_Q5_0, "matmul_vec_q5_0", "matmul_tile_q5_0", "matmul_tile_bc_q5_0"},
+    {TSR_DTYPE_Q5_1, "matmul_vec_q5_1", "matmul_tile_q5_1", "matmul_tile_bc_q5_1"},
+    {TSR_DTYPE_Q2_K, "matmul_vec_q2_K", "matmul_tile_q2_K", "matmul_tile_bc_q2_K"},
+    {TSR_DTYPE_Q3_K, "matmul_vec_q3_K", "matmul_tile_q3_K", "matmul_tile_bc_q3_K"},
+    {TSR_DTYPE_Q4_K, "matmul_vec_q4_K", "matmul_tile_q4_K", "matmul_tile_bc_q4_K"},
+    {TSR_DTYPE_Q5_K, "matmul_vec_q5_K", "matmul_tile_q5_K", "matmul_tile_bc_q5_K"},
+    {TSR_DTYPE_Q6_K, "matmul_vec_q6_K", "matmul_tile_q6_K", "matmul_tile_bc_q6_K"},
 };
 
 const WeightKernels* kernels_for(int32_t w_dtype) {
@@ -108,7 +114,7 @@ uint64_t binding_limit(const DeviceCaps& caps) {
 }
 
 bool supports(const DeviceCaps& caps, const tsr_node_desc& node, std::string& reason) {
-  if (!ops::matmul_supported(node, reason)) return false;
+  if (!ops::matmul_supported(node, reason, vk_block_dtype)) return false;
   const tsr_tensor_desc& w = node.inputs[0];
   const tsr_tensor_desc& x = node.inputs[1];
   const tsr_tensor_desc& o = node.output;

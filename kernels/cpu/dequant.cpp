@@ -2,14 +2,16 @@
 
 #include <immintrin.h>
 
+#include <type_traits>
+
+#include "core/dtype.h"
 #include "core/quant.h"
 #include "kernels/cpu/convert.h"
+#include "kernels/cpu/quant_unpack_avx2.h"
 #include "tessera/tessera_types.h"
 
 namespace tsr::cpu {
 namespace {
-
-#define TSR_AVX2 __attribute__((target("avx2,fma,f16c")))
 
 TSR_AVX2 inline float f16(uint16_t h) { return _cvtsh_ss(h); }
 
@@ -63,6 +65,119 @@ TSR_AVX2 void q8_0_avx2(const BlockQ8_0* b, int64_t nb, float* y) {
   }
 }
 
+// ---- 5-bit and k-quants (unpackers shared with quant_dot_k.cpp) ----------------
+
+using unpack::k4_quants;
+using unpack::q2k_quants;
+using unpack::q3k_quants;
+using unpack::q5_quants;
+using unpack::q6k_quants;
+using unpack::widen;
+
+TSR_AVX2 inline __m256 bcast(float v) { return _mm256_set1_ps(v); }
+
+template <bool kMin>
+TSR_AVX2 void q5_avx2(const void* src, int64_t nb, float* y) {
+  using Block = std::conditional_t<kMin, BlockQ5_1, BlockQ5_0>;
+  const auto* b = static_cast<const Block*>(src);
+  for (int64_t i = 0; i < nb; ++i, y += kQK) {
+    const float d = f16(b[i].d);
+    float mv = -16.0f * d;
+    if constexpr (kMin) mv = f16(b[i].m);
+    const __m256 m = bcast(mv);
+    __m256i w0, w1;
+    q5_quants(b[i].qs, b[i].qh, w0, w1);
+    store16(w0, bcast(d), m, y);
+    store16(w1, bcast(d), m, y + 16);
+  }
+}
+
+template <typename Block>
+TSR_AVX2 void k_affine_avx2(const void* src, int64_t nb, float* y) {
+  const auto* b = static_cast<const Block*>(src);
+  for (int64_t i = 0; i < nb; ++i) {
+    const float d = f16(b[i].d), dmin = f16(b[i].dmin);
+    for (int c = 0; c < 8; ++c, y += 32) {
+      int sc, m;
+      k4_scale_min(c, b[i].scales, sc, m);
+      __m128i q0, q1;
+      k4_quants(b[i], c, q0, q1);
+      const __m256 vd = bcast(d * static_cast<float>(sc)), vm = bcast(-dmin * static_cast<float>(m));
+      store16(widen(q0), vd, vm, y);
+      store16(widen(q1), vd, vm, y + 16);
+    }
+  }
+}
+
+// The 16-element-sub-block formats: signed quants times d * scale(half), q2_K
+// minus dmin * min(half).
+TSR_AVX2 void q6_K_avx2(const void* src, int64_t nb, float* y) {
+  const auto* b = static_cast<const BlockQ6_K*>(src);
+  const __m256 zero = _mm256_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i) {
+    const float d = f16(b[i].d);
+    for (int c = 0; c < 8; ++c, y += 32) {
+      __m256i w0, w1;
+      q6k_quants(b[i], c, w0, w1);
+      store16(w0, bcast(d * b[i].scales[2 * c]), zero, y);
+      store16(w1, bcast(d * b[i].scales[2 * c + 1]), zero, y + 16);
+    }
+  }
+}
+
+TSR_AVX2 void q3_K_avx2(const void* src, int64_t nb, float* y) {
+  const auto* b = static_cast<const BlockQ3_K*>(src);
+  const __m256 zero = _mm256_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i) {
+    const float d = f16(b[i].d);
+    for (int c = 0; c < 8; ++c, y += 32) {
+      __m256i w0, w1;
+      q3k_quants(b[i], c, w0, w1);
+      store16(w0, bcast(d * static_cast<float>(q3k_scale(2 * c, b[i].scales))), zero, y);
+      store16(w1, bcast(d * static_cast<float>(q3k_scale(2 * c + 1, b[i].scales))), zero, y + 16);
+    }
+  }
+}
+
+TSR_AVX2 void q2_K_avx2(const void* src, int64_t nb, float* y) {
+  const auto* b = static_cast<const BlockQ2_K*>(src);
+  for (int64_t i = 0; i < nb; ++i) {
+    const float d = f16(b[i].d), dmin = f16(b[i].dmin);
+    for (int c = 0; c < 8; ++c, y += 32) {
+      __m256i w0, w1;
+      q2k_quants(b[i], c, w0, w1);
+      const int s0 = b[i].scales[2 * c], s1 = b[i].scales[2 * c + 1];
+      store16(w0, bcast(d * static_cast<float>(s0 & 0x0f)), bcast(-dmin * static_cast<float>(s0 >> 4)), y);
+      store16(w1, bcast(d * static_cast<float>(s1 & 0x0f)), bcast(-dmin * static_cast<float>(s1 >> 4)),
+              y + 16);
+    }
+  }
+}
+
+using RowFn = void (*)(const void* src, int64_t nb, float* y);
+
+// The AVX2 dequantizer of a 5-bit or k-quant dtype, or null.
+RowFn k_row_avx2(int32_t dtype) {
+  switch (dtype) {
+    case TSR_DTYPE_Q5_0:
+      return q5_avx2<false>;
+    case TSR_DTYPE_Q5_1:
+      return q5_avx2<true>;
+    case TSR_DTYPE_Q2_K:
+      return q2_K_avx2;
+    case TSR_DTYPE_Q3_K:
+      return q3_K_avx2;
+    case TSR_DTYPE_Q4_K:
+      return k_affine_avx2<BlockQ4_K>;
+    case TSR_DTYPE_Q5_K:
+      return k_affine_avx2<BlockQ5_K>;
+    case TSR_DTYPE_Q6_K:
+      return q6_K_avx2;
+    default:
+      return nullptr;
+  }
+}
+
 }  // namespace
 
 bool dequantize_row_fast(const void* src, int32_t dtype, int64_t n, float* dst) {
@@ -79,8 +194,12 @@ bool dequantize_row_fast(const void* src, int32_t dtype, int64_t n, float* dst) 
       simd ? q4_1_avx2(static_cast<const BlockQ4_1*>(src), nb, dst) : dequantize_q4_1(src, dst, n);
       return true;
     default:
-      return false;
+      break;
   }
+  const RowFn k = simd ? k_row_avx2(dtype) : nullptr;
+  if (!k) return false;
+  k(src, n / dtype_traits(dtype)->block_size, dst);
+  return true;
 }
 
 }  // namespace tsr::cpu

@@ -8,6 +8,7 @@
 
 #include "core/half.h"
 #include "core/quant.h"
+#include "kernels/cpu/quant_unpack_avx2.h"
 #include "tessera/tessera_types.h"
 
 namespace tsr::cpu {
@@ -127,7 +128,7 @@ float dot_q6_K_scalar(int64_t n, const void* w, const BlockQ16Act* x) {
 
 // ---- AVX2 ---------------------------------------------------------------------
 
-#define TSR_AVX2 __attribute__((target("avx2,fma,f16c")))
+using namespace unpack;  // NOLINT: the unpackers are this file's vocabulary
 
 TSR_AVX2 inline float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -136,32 +137,12 @@ TSR_AVX2 inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-TSR_AVX2 inline __m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
-TSR_AVX2 inline __m128i bits(__m128i v, int shift, int mask) {
-  return _mm_and_si128(_mm_srl_epi16(v, _mm_cvtsi32_si128(shift)), _mm_set1_epi8(static_cast<char>(mask)));
-}
-TSR_AVX2 inline __m256i widen(__m128i u8) { return _mm256_cvtepu8_epi16(u8); }
-
 // acc += f * (exact integer chunk sum), the sum kept as 8 int32 lanes.
 TSR_AVX2 inline __m256 chunk_fma(__m256 acc, float f, __m256i w0, __m256i w1, const BlockQ16Act& xb) {
   const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs));
   const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs + 16));
   const __m256i p = _mm256_add_epi32(_mm256_madd_epi16(w0, x0), _mm256_madd_epi16(w1, x1));
   return _mm256_fmadd_ps(_mm256_set1_ps(f), _mm256_cvtepi32_ps(p), acc);
-}
-
-// The 32 high bits of a q5 block as bytes 0x10 / 0x00: element j's bit is bit j of qh.
-TSR_AVX2 inline void q5_high(const uint8_t* qh_bytes, __m128i& h0, __m128i& h1) {
-  uint32_t qh;
-  std::memcpy(&qh, qh_bytes, 4);
-  const __m128i sel = _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-  const __m128i bit = _mm_set1_epi64x(static_cast<int64_t>(0x8040201008040201ull));
-  const __m128i v = _mm_cvtsi32_si128(static_cast<int>(qh));
-  const __m128i lo = _mm_shuffle_epi8(v, sel);
-  const __m128i hi = _mm_shuffle_epi8(v, _mm_add_epi8(sel, _mm_set1_epi8(2)));
-  const __m128i ten = _mm_set1_epi8(0x10);
-  h0 = _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(lo, bit), bit), ten);
-  h1 = _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(hi, bit), bit), ten);
 }
 
 template <bool kMin>
@@ -172,29 +153,14 @@ TSR_AVX2 float dot_q5_avx2(int64_t n, const void* w, const BlockQ16Act* x) {
   float acc_m = 0.0f;
   const __m256i off = _mm256_set1_epi16(kMin ? 0 : 16);
   for (int64_t i = 0; i < n / kQK; ++i) {
-    __m128i h0, h1;
-    q5_high(b[i].qh, h0, h1);
-    const __m128i v = load128(b[i].qs);
-    const __m256i w0 = _mm256_sub_epi16(widen(_mm_or_si128(bits(v, 0, 0x0f), h0)), off);
-    const __m256i w1 = _mm256_sub_epi16(widen(_mm_or_si128(bits(v, 4, 0x0f), h1)), off);
+    __m256i w0, w1;
+    q5_quants(b[i].qs, b[i].qh, w0, w1);
+    w0 = _mm256_sub_epi16(w0, off);
+    w1 = _mm256_sub_epi16(w1, off);
     acc = chunk_fma(acc, _cvtsh_ss(b[i].d) * x[i].d, w0, w1, x[i]);
     if constexpr (kMin) acc_m += _cvtsh_ss(b[i].m) * x[i].s;
   }
   return hsum(acc) + acc_m;
-}
-
-// q4_K / q5_K chunk quants as u8 halves (elements 0..15, 16..31).
-TSR_AVX2 inline void k4_quants(const BlockQ4_K& b, int c, __m128i& q0, __m128i& q1) {
-  const uint8_t* p = b.qs + 32 * (c / 2);
-  q0 = bits(load128(p), 4 * (c % 2), 0x0f);
-  q1 = bits(load128(p + 16), 4 * (c % 2), 0x0f);
-}
-TSR_AVX2 inline void k4_quants(const BlockQ5_K& b, int c, __m128i& q0, __m128i& q1) {
-  const uint8_t* p = b.qs + 32 * (c / 2);
-  const __m128i h0 = _mm_slli_epi16(bits(load128(b.qh), c, 1), 4);
-  const __m128i h1 = _mm_slli_epi16(bits(load128(b.qh + 16), c, 1), 4);
-  q0 = _mm_or_si128(bits(load128(p), 4 * (c % 2), 0x0f), h0);
-  q1 = _mm_or_si128(bits(load128(p + 16), 4 * (c % 2), 0x0f), h1);
 }
 
 template <typename Block>
@@ -215,34 +181,6 @@ TSR_AVX2 float dot_k_affine_avx2(int64_t n, const void* w, const BlockQ16Act* x)
     }
   }
   return hsum(acc) - acc_m;
-}
-
-// 16-element-sub-block formats: signed int16 quants of a chunk, then each
-// half times its integer scale (|q * scale| <= 32 * 128 fits int16).
-TSR_AVX2 inline void q6k_quants(const BlockQ6_K& b, int c, __m256i& w0, __m256i& w1) {
-  const int h = c / 4, t = c % 4;
-  const uint8_t* ql = b.ql + 64 * h + 32 * (t % 2);
-  const uint8_t* qh = b.qh + 32 * h;
-  const __m256i k32 = _mm256_set1_epi16(32);
-  for (int half = 0; half < 2; ++half) {
-    const __m128i lo = bits(load128(ql + 16 * half), 4 * (t / 2), 0x0f);
-    const __m128i hi = _mm_slli_epi16(bits(load128(qh + 16 * half), 2 * t, 3), 4);
-    (half ? w1 : w0) = _mm256_sub_epi16(widen(_mm_or_si128(lo, hi)), k32);
-  }
-}
-TSR_AVX2 inline void q3k_quants(const BlockQ3_K& b, int c, __m256i& w0, __m256i& w1) {
-  const uint8_t* qs = b.qs + 32 * (c / 4);
-  const __m256i k4 = _mm256_set1_epi16(4);
-  for (int half = 0; half < 2; ++half) {
-    const __m128i lo = bits(load128(qs + 16 * half), 2 * (c % 4), 3);
-    const __m128i hi = _mm_slli_epi16(bits(load128(b.hmask + 16 * half), c, 1), 2);
-    (half ? w1 : w0) = _mm256_sub_epi16(widen(_mm_or_si128(lo, hi)), k4);
-  }
-}
-TSR_AVX2 inline void q2k_quants(const BlockQ2_K& b, int c, __m256i& w0, __m256i& w1) {
-  const uint8_t* qs = b.qs + 32 * (c / 4);
-  w0 = widen(bits(load128(qs), 2 * (c % 4), 3));
-  w1 = widen(bits(load128(qs + 16), 2 * (c % 4), 3));
 }
 
 TSR_AVX2 float dot_q6_K_avx2(int64_t n, const void* w, const BlockQ16Act* x) {

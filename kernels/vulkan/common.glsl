@@ -35,7 +35,14 @@ layout(std140, set = 0, binding = 2) uniform StepParams { ivec4 sv[4]; };
 #define DT_F16 1u
 #define DT_Q4_0 2u
 #define DT_Q4_1 3u
+#define DT_Q5_0 6u
+#define DT_Q5_1 7u
 #define DT_Q8_0 8u
+#define DT_Q2_K 10u
+#define DT_Q3_K 11u
+#define DT_Q4_K 12u
+#define DT_Q5_K 13u
+#define DT_Q6_K 14u
 #define DT_I8 24u
 #define DT_I32 26u
 #define DT_BF16 30u
@@ -134,30 +141,7 @@ uint byte_at(uint t, uint byte) {
   return (byte & 1u) != 0u ? (h >> 8) : (h & 0xffu);
 }
 
-// Element e (0..31) of the 32-element block starting at `block_byte`.
-float load_block_elem(uint t, uint dtype, uint block_byte, uint e) {
-  if (dtype == DT_Q8_0) {
-    const float d = f16_at(t, block_byte);
-    const int q = int(byte_at(t, block_byte + 2u + e) << 24) >> 24;
-    return d * float(q);
-  }
-  if (dtype == DT_Q4_0) {
-    const float d = f16_at(t, block_byte);
-    const uint b = byte_at(t, block_byte + 2u + (e & 15u));
-    const uint q = e < 16u ? (b & 15u) : (b >> 4);
-    return d * (float(q) - 8.0);
-  }
-  if (dtype == DT_Q4_1) {
-    const float d = f16_at(t, block_byte);
-    const float m = f16_at(t, block_byte + 2u);
-    const uint b = byte_at(t, block_byte + 4u + (e & 15u));
-    const uint q = e < 16u ? (b & 15u) : (b >> 4);
-    return d * float(q) + m;
-  }
-  return 0.0;
-}
-
-bool is_block_type(uint dtype) { return dtype == DT_Q8_0 || dtype == DT_Q4_0 || dtype == DT_Q4_1; }
+#include "blocks.glsl"
 
 // Element i0 of row (i1, i2, i3) of tensor t, any dtype including blocks.
 // For block formats nb.x is the block's byte size.
@@ -165,8 +149,9 @@ float load_any(uint t, uvec4 i) {
   const uint dt = TTYPE(t);
   if (is_block_type(dt)) {
     const uvec4 nb = TNB(t);
-    const uint bb = TOFF(t) + (i.x / 32u) * nb.x + i.y * nb.y + i.z * nb.z + i.w * nb.w;
-    return load_block_elem(t, dt, bb, i.x % 32u);
+    const uint n = block_elems(dt);
+    const uint bb = TOFF(t) + (i.x / n) * nb.x + i.y * nb.y + i.z * nb.z + i.w * nb.w;
+    return chunk_elem(read_chunk(t, dt, bb, (i.x % n) / 32u), i.x % 32u);
   }
   return load_at(t, i);
 }

@@ -1,7 +1,7 @@
 #version 450
 // Moves data between tensors of any dtypes: cpy, concat, get_rows, set_rows.
-// One unit (an element, or a 32-element block when the destination is a
-// block format) per invocation. Slot 0 is the source, 6 the destination.
+// One unit (an element, or a block of 32 or 256 elements when the
+// destination is a block format) per invocation. Slot 0 is the source, 6 the destination.
 //   MODE (specialization constant 0): 0 convert through float, 1 raw element
 //   copy (same dtype), 2 quantize a block, 3 raw block copy (same dtype).
 //   KU(0): units; KU(1): which tensor's shape is iterated (0 source, 6 dest).
@@ -85,10 +85,11 @@ void main() {
   const uint n = flat_group() * 256u + gl_LocalInvocationID.x;
   if (flat_group() >= N_GROUPS || n >= KU(0)) return;
   const bool blocks = MODE == MODE_QUANTIZE || MODE == MODE_BLOCK;
-  // Iterate over units: blocks count 32 elements along dim 0.
+  // Iterate over units: a block counts its 32 or 256 elements along dim 0.
+  const uint unit = blocks ? block_elems(TTYPE(TOUT)) : 1u;
   const uint it = KU(1);
   uvec4 ne = TNE(it);
-  if (blocks) ne.x /= 32u;
+  ne.x /= unit;
   uvec4 i;
   uint m = n;
   i.x = m % ne.x;
@@ -97,7 +98,7 @@ void main() {
   m /= ne.y;
   i.z = m % ne.z;
   i.w = m / ne.z;
-  if (blocks) i.x *= 32u;
+  i.x *= unit;
   uvec4 s = i, d = i;
   if (KU(2) == 1u) {
     s = uvec4(i.x, uint(id_at(1, i.y, i.z, i.w)), 0u, 0u);
@@ -116,11 +117,11 @@ void main() {
     else
       t16[TOUT].h[db >> 1] = t16[0].h[sb >> 1];
   } else {
-    const uint db = TOFF(TOUT) + (d.x / 32u) * dnb.x + d.y * dnb.y + d.z * dnb.z + d.w * dnb.w;
+    const uint db = TOFF(TOUT) + (d.x / unit) * dnb.x + d.y * dnb.y + d.z * dnb.z + d.w * dnb.w;
     if (MODE == MODE_QUANTIZE) {
       quantize_block(s, db);
     } else {
-      const uint sb = TOFF(0) + (s.x / 32u) * snb.x + s.y * snb.y + s.z * snb.z + s.w * snb.w;
+      const uint sb = TOFF(0) + (s.x / unit) * snb.x + s.y * snb.y + s.z * snb.z + s.w * snb.w;
       for (uint k = 0u; k < dnb.x; k += 2u) t16[TOUT].h[(db + k) >> 1] = t16[0].h[(sb + k) >> 1];
     }
   }

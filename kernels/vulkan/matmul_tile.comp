@@ -4,7 +4,7 @@
 // Each invocation accumulates a TR x TC tile of outputs in registers: rows
 // m0 + lane + WG r (r < TR) and columns n0 .. n0 + TC - 1, the columns shared
 // by the whole workgroup. Per 32-element block it reads each of its rows'
-// block once (read_block), then works through the block a quarter at a time
+// chunk once (w_chunk), then works through it a quarter at a time
 // (elements 4i..4i+3 and 16+4i..16+4i+3, what one word of 4-bit quants holds),
 // so a weight word serves TC columns and an x element TR rows.
 //
@@ -36,10 +36,10 @@ layout(local_size_x_id = 0) in;
 // acc[r][c] += w[quad i of row r] . x[quad i of column c], with the x quads
 // given (lo: elements 4i..4i+3 of the block, hi: 16+4i..16+4i+3).
 #if defined(W_BLOCK)
-void quad_update(uint i, vec4 xlo[TC], vec4 xhi[TC], Block wb[TR], inout float acc[TR][TC]) {
+void quad_update(uint i, vec4 xlo[TC], vec4 xhi[TC], Chunk wb[TR], inout float acc[TR][TC]) {
   [[unroll]] for (uint r = 0; r < TR; ++r) {
     vec4 lo, hi;
-    block_quad(wb[r], i, lo, hi);
+    chunk_quad(wb[r], i, lo, hi);
     [[unroll]] for (uint c = 0; c < TC; ++c) acc[r][c] += dot(lo, xlo[c]) + dot(hi, xhi[c]);
   }
 }
@@ -92,8 +92,8 @@ void main() {
   for (uint blk = 0; blk < n_blocks; ++blk) {
     const uint k0 = blk * 32u;
 #if defined(W_BLOCK)
-    Block wb[TR];
-    [[unroll]] for (uint r = 0; r < TR; ++r) wb[r] = read_block(wrow[r] + blk * W_BLOCK_BYTES);
+    Chunk wb[TR];
+    [[unroll]] for (uint r = 0; r < TR; ++r) wb[r] = w_chunk(wrow[r], blk);
 #define W_ARGS wb
 #else
 #define W_ARGS wrow, k0, K, w_vec4

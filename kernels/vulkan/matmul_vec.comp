@@ -2,11 +2,12 @@
 // Matrix-vector matmul for decode (few x columns): out[m, n] = sum_k w[k, m] * x[k, n].
 //
 // One workgroup computes MV_ROWS weight rows against one x column of one
-// batch. K is cut into 32-element blocks (one block of the block formats); the
-// lanes of a subgroup take blocks lane, lane + lanes, ... and, per block, load
-// x once and every row's block once (read_block: a few 32-bit words), so the
-// weight is streamed exactly once per column and each x word is loaded once
-// per MV_ROWS rows.
+// batch. K is cut into 32-element blocks (one chunk of the block formats: a
+// whole q4_0 block, an eighth of a k-quant super-block); the lanes of a
+// subgroup take blocks lane, lane + lanes, ... and, per block, load x once
+// and every row's chunk once (w_chunk: a few 32-bit words), so the weight is
+// streamed exactly once per column and each x word is loaded once per
+// MV_ROWS rows.
 //
 // Only subgroup-scope synchronisation (Vulkan 1.1 core, basic subgroup ops):
 // a workgroup barrier anywhere in a shader makes lavapipe run it as
@@ -69,14 +70,14 @@ void main() {
     vec4 xv[8];
     load32(X_SLOT, xt, xcol, blk * 32u, K, x_vec4, xv);
 #if defined(W_BLOCK)
-    const vec4 s4 = xv[0] + xv[1] + xv[2] + xv[3] + xv[4] + xv[5] + xv[6] + xv[7];
-    const float sx = s4.x + s4.y + s4.z + s4.w;
+    const vec4 s_lo = xv[0] + xv[1] + xv[2] + xv[3], s_hi = xv[4] + xv[5] + xv[6] + xv[7];
+    const vec2 sx = vec2(dot(s_lo, vec4(1.0)), dot(s_hi, vec4(1.0)));
 #endif
     [[unroll]] for (uint r = 0; r < MV_ROWS; ++r) {
       if (r % n_sg != sg) continue;
       const uint wrow = wbase + min(m0 + r, M - 1u) * wnb.y;
 #if defined(W_BLOCK)
-      acc[r] += block_dot(read_block(wrow + blk * W_BLOCK_BYTES), xv, sx);
+      acc[r] += chunk_dot(w_chunk(wrow, blk), xv, sx);
 #else
       vec4 wv[8];
       load32(W_SLOT, wt, wrow, blk * 32u, K, w_vec4, wv);

@@ -103,8 +103,37 @@ std::vector<uint8_t> block_data(int32_t dtype, int64_t n, Rng& r) {
   return b;
 }
 
+// q5_0 and the k-quants: random quant bytes, and the f16 scale fields (at
+// their GGUF offsets) set so |w| stays around 0.01-0.1, never inf or NaN.
+std::vector<uint8_t> random_block_data(int32_t dtype, int64_t n, Rng& r) {
+  struct Layout {
+    int64_t elems, bytes;
+    int scale_at, min_at;  // byte offsets of f16 d and min/dmin; -1: none
+    float d;
+  };
+  const Layout l = dtype == TSR_DTYPE_Q5_0   ? Layout{32, 22, 0, -1, 0.004f}
+                   : dtype == TSR_DTYPE_Q4_K ? Layout{256, 144, 0, 2, 0.0002f}
+                   : dtype == TSR_DTYPE_Q5_K ? Layout{256, 176, 0, 2, 0.0001f}
+                                             : Layout{256, 210, 208, -1, 0.00002f};  // q6_K
+  std::vector<uint8_t> b(static_cast<size_t>(n / l.elems * l.bytes));
+  for (size_t i = 0; i + 8 <= b.size(); i += 8) {
+    const uint64_t v = r.next();
+    std::memcpy(b.data() + i, &v, 8);
+  }
+  for (size_t off = 0; off < b.size(); off += static_cast<size_t>(l.bytes)) {
+    put_half(b.data() + off + l.scale_at, l.d * (1.5f + r.uniform()));
+    if (l.min_at >= 0) put_half(b.data() + off + l.min_at, l.d * (1.5f + r.uniform()));
+  }
+  return b;
+}
+
 std::vector<uint8_t> weight_data(int32_t dtype, int64_t n, Rng& r) {
   switch (dtype) {
+    case TSR_DTYPE_Q5_0:
+    case TSR_DTYPE_Q4_K:
+    case TSR_DTYPE_Q5_K:
+    case TSR_DTYPE_Q6_K:
+      return random_block_data(dtype, n, r);
     case TSR_DTYPE_F16:
       return f16_data(n, 0.05f, r);
     case TSR_DTYPE_Q8_0:

@@ -22,23 +22,38 @@ constexpr ModelShape kModels[] = {
 
 constexpr int64_t kPrefillTokens = 512;
 
-// Bytes of a [K, M] weight of dtype (block formats: 32 elements per block).
-double weight_bytes(int32_t dtype, int64_t K, int64_t M) {
-  const double n = static_cast<double>(K) * static_cast<double>(M);
+// Elements and bytes per block of the block formats the workloads use (GGUF's).
+struct BlockSize {
+  int64_t elems, bytes;
+};
+BlockSize block_size(int32_t dtype) {
   switch (dtype) {
-    case TSR_DTYPE_F32:
-      return 4 * n;
-    case TSR_DTYPE_F16:
-      return 2 * n;
     case TSR_DTYPE_Q8_0:
-      return n / 32 * 34;
+      return {32, 34};
     case TSR_DTYPE_Q4_0:
-      return n / 32 * 18;
+      return {32, 18};
     case TSR_DTYPE_Q4_1:
-      return n / 32 * 20;
+      return {32, 20};
+    case TSR_DTYPE_Q5_0:
+      return {32, 22};
+    case TSR_DTYPE_Q4_K:
+      return {256, 144};
+    case TSR_DTYPE_Q5_K:
+      return {256, 176};
+    case TSR_DTYPE_Q6_K:
+      return {256, 210};
+    case TSR_DTYPE_F16:
+      return {1, 2};
     default:
-      return 4 * n;
+      return {1, 4};
   }
+}
+
+// Bytes of a [K, M] weight of dtype.
+double weight_bytes(int32_t dtype, int64_t K, int64_t M) {
+  const BlockSize b = block_size(dtype);
+  return static_cast<double>(K) * static_cast<double>(M) / static_cast<double>(b.elems) *
+         static_cast<double>(b.bytes);
 }
 
 // matmul(w [K, M], x f32 [K, N]) -> f32 [M, N]: 2KMN FLOP; bytes = weight +
@@ -76,12 +91,16 @@ void add_matmuls(std::vector<Workload>& out, const ModelShape& m) {
       {"ffn_down", m.ffn, m.hidden, true},
       {"output", m.hidden, m.vocab, false},
   };
-  for (int32_t dt : {TSR_DTYPE_F16, TSR_DTYPE_Q8_0, TSR_DTYPE_Q4_0, TSR_DTYPE_Q4_1}) {
+  // The k-quants only where K is whole super-blocks (not SmolLM2's 576).
+  for (int32_t dt : {TSR_DTYPE_F16, TSR_DTYPE_Q8_0, TSR_DTYPE_Q4_0, TSR_DTYPE_Q4_1, TSR_DTYPE_Q5_0,
+                     TSR_DTYPE_Q4_K, TSR_DTYPE_Q5_K, TSR_DTYPE_Q6_K}) {
     for (const Layer& l : layers)
-      out.push_back(matmul(fmt::format("matvec {} {}.{} {}x{}", tsr_dtype_name(dt), m.name, l.name, l.K, l.M),
-                           "matvec", m.name, dt, l.K, l.M, 1));
+      if (l.K % block_size(dt).elems == 0)
+        out.push_back(
+            matmul(fmt::format("matvec {} {}.{} {}x{}", tsr_dtype_name(dt), m.name, l.name, l.K, l.M),
+                   "matvec", m.name, dt, l.K, l.M, 1));
     for (const Layer& l : layers) {
-      if (!l.prefill) continue;
+      if (!l.prefill || l.K % block_size(dt).elems != 0) continue;
       out.push_back(matmul(fmt::format("matmul {} {}.{} {}x{} n{}", tsr_dtype_name(dt), m.name, l.name, l.K,
                                        l.M, kPrefillTokens),
                            "matmul", m.name, dt, l.K, l.M, kPrefillTokens));

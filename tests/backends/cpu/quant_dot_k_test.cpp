@@ -12,6 +12,7 @@
 
 #include "core/dtype.h"
 #include "kernels/cpu/convert.h"
+#include "kernels/cpu/dequant.h"
 
 namespace tsr::cpu {
 namespace {
@@ -149,6 +150,24 @@ TEST(QuantDotK, SaturatedBlocksDoNotOverflow) {
       EXPECT_NEAR(f(n, wq.data(), xq.data()), ref, 1e-5 * std::fabs(ref) + 1e-3)
           << dtype_name(t) << " " << isa.name;
     }
+  }
+}
+
+// The prefill path's row dequantizer against the reference codec: the same
+// values up to the rounding of one fused multiply-add.
+TEST(QuantDotK, FastRowDequantizeMatchesTheReferenceCodec) {
+  if (!cpu_has_f16c()) GTEST_SKIP() << "no AVX2 here: dequantize_row_fast has no path to test";
+  for (int32_t t : kTypes) {
+    const DtypeTraits* tr = dtype_traits(t);
+    const int64_t n = 1024;
+    const std::vector<float> x = normal(n, 11, 0.1f, 0.01f);
+    std::vector<uint8_t> q(static_cast<size_t>(n / tr->block_size * tr->block_bytes));
+    tr->from_float(x.data(), q.data(), n);
+    std::vector<float> ref(n), fast(n, -1.0f);
+    tr->to_float(q.data(), ref.data(), n);
+    ASSERT_TRUE(dequantize_row_fast(q.data(), t, n, fast.data())) << dtype_name(t);
+    for (int64_t i = 0; i < n; ++i)
+      ASSERT_NEAR(fast[i], ref[i], 1e-6f * std::fabs(ref[i]) + 1e-9f) << dtype_name(t) << " element " << i;
   }
 }
 
