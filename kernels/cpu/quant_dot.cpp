@@ -186,8 +186,8 @@ TSR_AVX2 float dot_q4_1_avx2(int64_t n, const void* w, const BlockQ16Act* x) {
 // and its scales as one f16 pair converted and multiplied by the activation
 // pair in a single xmm op:
 //   [d_w, m_w] * [d_x, s_x] = [block scale, min term]
-// The min term accumulates in lane 1 of a per-row xmm. q4_0 is q4_1 with
-// m_w = -8 d_w (its nibbles are read unsigned); q8_0 has no min term.
+// The min term accumulates in lane 1 of a per-row xmm. q4_0 (q5_0) is q4_1 (q5_1) with
+// m_w = -8 d_w (-16 d_w), its quants read unsigned; q8_0 has no min term.
 TSR_AVX2 inline __m128 f16_pair(const void* p) {
   uint32_t v;
   std::memcpy(&v, p, 4);
@@ -195,13 +195,32 @@ TSR_AVX2 inline __m128 f16_pair(const void* p) {
 }
 
 template <typename Block>
+constexpr bool kAffine = std::is_same_v<Block, BlockQ4_1> || std::is_same_v<Block, BlockQ5_1>;
+template <typename Block>
+constexpr bool kFiveBit = std::is_same_v<Block, BlockQ5_0> || std::is_same_v<Block, BlockQ5_1>;
+
+template <typename Block>
 TSR_AVX2 inline __m128 block_scales(const Block& b, __m128 xs) {
-  if constexpr (std::is_same_v<Block, BlockQ4_1>) {
+  if constexpr (kAffine<Block>) {
     return _mm_mul_ps(f16_pair(&b.d), xs);  // [d dx, m sx]
   } else {
     const __m128 d = _mm_cvtph_ps(_mm_set1_epi16(static_cast<int16_t>(b.d)));
-    return _mm_mul_ps(d, xs);  // [d dx, d * (-8 sx)] for q4_0; lane 1 unused for q8_0
+    return _mm_mul_ps(d, xs);  // [d dx, d * (-8 sx)] for q4_0 (-16 for q5_0); lane 1 unused for q8_0
   }
+}
+
+// q5's bit 4 of element j is bit j of the qh word: as int16 16 / 0 for
+// elements 0..15 (h0) and 16..31 (h1).
+TSR_AVX2 inline void q5_high16(const uint8_t* qh_bytes, __m256i& h0, __m256i& h1) {
+  uint32_t qh;
+  std::memcpy(&qh, qh_bytes, 4);
+  const __m256i bit = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384,
+                                        static_cast<int16_t>(-32768));
+  const __m256i sixteen = _mm256_set1_epi16(16);
+  const __m256i lo = _mm256_set1_epi16(static_cast<int16_t>(qh & 0xffff));
+  const __m256i hi = _mm256_set1_epi16(static_cast<int16_t>(qh >> 16));
+  h0 = _mm256_and_si256(_mm256_cmpeq_epi16(_mm256_and_si256(lo, bit), bit), sixteen);
+  h1 = _mm256_and_si256(_mm256_cmpeq_epi16(_mm256_and_si256(hi, bit), bit), sixteen);
 }
 
 template <typename Block>
@@ -213,6 +232,12 @@ TSR_AVX2 inline __m256i block_dot_x(const Block& b, __m256i x0, __m256i x1) {
     const __m256i q = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs)));
     w0 = _mm256_and_si256(q, _mm256_set1_epi16(0x0f));
     w1 = _mm256_srli_epi16(q, 4);
+    if constexpr (kFiveBit<Block>) {
+      __m256i h0, h1;
+      q5_high16(b.qh, h0, h1);
+      w0 = _mm256_or_si256(w0, h0);
+      w1 = _mm256_or_si256(w1, h1);
+    }
   }
   return block_dot(w0, w1, x0, x1);
 }
@@ -226,7 +251,11 @@ TSR_AVX2 void dot4_avx2(int64_t n, const void* const w[4], const BlockQ16Act* x,
   const Block* b3 = static_cast<const Block*>(w[3]);
   __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
   __m128 m0 = _mm_setzero_ps(), m1 = m0, m2 = m0, m3 = m0;
-  const __m128 q4_0_min = _mm_setr_ps(1.0f, -8.0f, 0.0f, 0.0f);
+  // Symmetric formats are affine ones with m_w = -offset d_w.
+  constexpr float kOffset = std::is_same_v<Block, BlockQ4_0>   ? 8.0f
+                            : std::is_same_v<Block, BlockQ5_0> ? 16.0f
+                                                               : 0.0f;
+  const __m128 sym_min = _mm_setr_ps(1.0f, -kOffset, 0.0f, 0.0f);
   // Callers pass consecutive rows of one matrix, so the next call reads 4
   // row strides further on: prefetch that. One core's demand misses alone
   // streamed q8_0 weights from DRAM at ~5 GB/s against ~18 GB/s from cache.
@@ -241,7 +270,7 @@ TSR_AVX2 void dot4_avx2(int64_t n, const void* const w[4], const BlockQ16Act* x,
     __m256i x0, x1;
     load_x(x[i], x0, x1);
     __m128 xs = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(&x[i].d)));  // [dx, sx]
-    if constexpr (std::is_same_v<Block, BlockQ4_0>) xs = _mm_mul_ps(xs, q4_0_min);
+    if constexpr (kOffset != 0.0f) xs = _mm_mul_ps(xs, sym_min);
 #define TSR_ROW(r)                                                                                          \
   {                                                                                                         \
     const __m128 sc = block_scales(b##r[i], xs);                                                            \
@@ -333,8 +362,16 @@ QDot4Fn qdot4_best(int32_t wtype) {
       return simd ? dot4_avx2<BlockQ4_0> : dot4_by_rows<dot_q4_0_scalar>;
     case TSR_DTYPE_Q4_1:
       return simd ? dot4_avx2<BlockQ4_1> : dot4_by_rows<dot_q4_1_scalar>;
+    case TSR_DTYPE_Q5_0:
+    case TSR_DTYPE_Q5_1:
+      if (!simd) return nullptr;
+      if (cpu_has_avx512bw()) return qdot4_k(wtype, QDotIsa::kAvx512);
+      return wtype == TSR_DTYPE_Q5_0 ? dot4_avx2<BlockQ5_0> : dot4_avx2<BlockQ5_1>;
     default:
-      return nullptr;
+      if (!simd) return nullptr;
+      if (cpu_has_avx512bw())
+        if (QDot4Fn f = qdot4_k(wtype, QDotIsa::kAvx512)) return f;
+      return qdot4_k(wtype, QDotIsa::kAvx2);
   }
 }
 

@@ -21,4 +21,9 @@ enum class QDotIsa { kScalar, kAvx2, kAvx512 };
 // dtype is not one of this file's or that set has no version of it.
 QDotFn qdot_k(int32_t wtype, QDotIsa isa);
 
+// Four-row version (decode matvec, quant_dot4_k.cpp): q4_K, q5_K and q6_K at
+// AVX2 and AVX-512, q5_0 and q5_1 at AVX-512 (their AVX2 one is in
+// quant_dot.cpp); null otherwise: callers then use qdot_k per row.
+QDot4Fn qdot4_k(int32_t wtype, QDotIsa isa);
+
 }  // namespace tsr::cpu

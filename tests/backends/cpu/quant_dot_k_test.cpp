@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/dtype.h"
@@ -149,8 +151,62 @@ TEST(QuantDotK, SaturatedBlocksDoNotOverflow) {
       if (!isa.runs || !f) continue;
       EXPECT_NEAR(f(n, wq.data(), xq.data()), ref, 1e-5 * std::fabs(ref) + 1e-3)
           << dtype_name(t) << " " << isa.name;
+      if (const QDot4Fn f4 = qdot4_k(t, isa.isa)) {
+        const void* rows[4] = {wq.data(), wq.data(), wq.data(), wq.data()};
+        float out[4];
+        f4(n, rows, xq.data(), out);
+        for (float o : out)
+          EXPECT_NEAR(o, ref, 1e-5 * std::fabs(ref) + 1e-3) << dtype_name(t) << " four-row " << isa.name;
+      }
     }
   }
+}
+
+// The four-row decode kernels against four one-row reference dots, rows
+// taken from one matrix (evenly spaced, as the matvec passes them) and from
+// separate buffers (the prefetch guess is then wrong, the result must not be).
+TEST(QuantDotK, FourRowKernelsMatchFourDots) {
+  for (int32_t t : {TSR_DTYPE_Q5_0, TSR_DTYPE_Q5_1, TSR_DTYPE_Q4_K, TSR_DTYPE_Q5_K, TSR_DTYPE_Q6_K}) {
+    // q5_0 / q5_1's AVX2 four-row kernel lives with q4_0's (quant_dot.cpp).
+    const bool k_quant = t != TSR_DTYPE_Q5_0 && t != TSR_DTYPE_Q5_1;
+    EXPECT_EQ(qdot4_k(t, QDotIsa::kAvx2) != nullptr, k_quant) << dtype_name(t);
+    EXPECT_NE(qdot4_k(t, QDotIsa::kAvx512), nullptr) << dtype_name(t);
+    if (cpu_has_f16c()) EXPECT_NE(qdot4_best(t), nullptr) << dtype_name(t);
+    const DtypeTraits* tr = dtype_traits(t);
+    for (int64_t n : {256, 2304}) {
+      const int64_t row_bytes = n / tr->block_size * tr->block_bytes;
+      const std::vector<float> x = normal(n, 3, 1.0f);
+      std::vector<BlockQ16Act> xq(static_cast<size_t>(n / kQK));
+      quantize_row_q16_act(x.data(), xq.data(), n);
+      // 12 rows: 0..3 and 8..11 are read by the kernel, 4..7 only prefetched.
+      std::vector<uint8_t> mat(static_cast<size_t>(12 * row_bytes));
+      double ref[12], mag[12];
+      for (int r = 0; r < 12; ++r) {
+        const Case c = make_case(t, normal(n, 100 + r, 0.05f, r % 2 ? 0.02f : 0.0f), x);
+        std::copy(c.wq.begin(), c.wq.end(), mat.begin() + r * row_bytes);
+        ref[r] = c.ref;
+        mag[r] = c.mag;
+      }
+      const void* even[4] = {&mat[0], &mat[row_bytes], &mat[2 * row_bytes], &mat[3 * row_bytes]};
+      const void* uneven[4] = {&mat[11 * row_bytes], &mat[0], &mat[9 * row_bytes], &mat[2 * row_bytes]};
+      const int uneven_row[4] = {11, 0, 9, 2};
+      std::vector<std::pair<std::string, QDot4Fn>> kernels;
+      for (const Isa& isa : isas())
+        if (isa.runs && qdot4_k(t, isa.isa)) kernels.emplace_back(isa.name, qdot4_k(t, isa.isa));
+      if (qdot4_best(t)) kernels.emplace_back("best", qdot4_best(t));
+      for (const auto& [name, f] : kernels) {
+        float out[4];
+        f(n, even, xq.data(), out);
+        for (int r = 0; r < 4; ++r)
+          EXPECT_NEAR(out[r], ref[r], 2e-6 * mag[r] + 1e-6) << dtype_name(t) << " " << name << " row " << r;
+        f(n, uneven, xq.data(), out);
+        for (int r = 0; r < 4; ++r)
+          EXPECT_NEAR(out[r], ref[uneven_row[r]], 2e-6 * mag[uneven_row[r]] + 1e-6)
+              << dtype_name(t) << " " << name << " uneven row " << r;
+      }
+    }
+  }
+  EXPECT_EQ(qdot4_k(TSR_DTYPE_Q4_K, QDotIsa::kScalar), nullptr);
 }
 
 // The prefill path's row dequantizer against the reference codec: the same
