@@ -359,6 +359,7 @@ QDot4Fn qdot4_best(int32_t wtype) {
     case TSR_DTYPE_Q8_0:
       return simd ? dot4_avx2<BlockQ8_0> : dot4_by_rows<dot_q8_0_scalar>;
     case TSR_DTYPE_Q4_0:
+      if (simd && cpu_has_avx512bw()) return qdot4_k(wtype, QDotIsa::kAvx512);
       return simd ? dot4_avx2<BlockQ4_0> : dot4_by_rows<dot_q4_0_scalar>;
     case TSR_DTYPE_Q4_1:
       return simd ? dot4_avx2<BlockQ4_1> : dot4_by_rows<dot_q4_1_scalar>;

@@ -1,7 +1,9 @@
-// Four-row decode kernels (QDot4Fn) for q4_K, q5_K and q6_K: the matvec's
-// inner loop. Why separate from the one-row versions in quant_dot_k.cpp: a
-// decode step streams every weight once, so these must run at memory speed,
-// and one row alone cannot. Per super-block (256 elements) they
+// Four-row decode kernels (QDot4Fn) for q4_K, q5_K and q6_K, and at AVX-512
+// for the 32-element formats q5_0, q5_1 and q4_0: the matvec's inner loop.
+// Why separate from the one-row versions in quant_dot_k.cpp: a decode step
+// streams every weight once, so these must run at memory speed, and one row
+// alone cannot (one core measured 2.2-3.1x faster with four rows:
+// BM_matvec_k in benchmarks/micro). Per super-block (256 elements) they
 //  - read the activation blocks' scales once for all four rows;
 //  - decode each row's sub-block scales with a few word operations and fold
 //    them, the f16 super-scales and the activation scales into one float
@@ -317,51 +319,59 @@ TSR_AVX512 void dot4_q6_K_avx512(int64_t n, const void* const w[4], const BlockQ
   for (int r = 0; r < 4; ++r) out[r] = hsum512(acc[r]);
 }
 
-// q5_0 / q5_1: one 32-element block per zmm. The 16 quant bytes become 32
-// nibbles in element order (low nibbles are elements 0..15, high 16..31),
-// and the qh word is itself the mask of elements whose bit 4 is set. Scales
-// as in quant_dot.cpp's four-row kernel: [d_w, m_w] * [d_x, s_x] in one xmm
-// op, q5_0 being q5_1 with m_w = -16 d_w.
+// q5_0 / q5_1: one 32-element block per zmm. The 16 quant bytes, broadcast
+// to both ymm halves and shifted by 0 and 4, become 32 nibbles in element
+// order (low nibbles are elements 0..15, high 16..31); the qh word is itself
+// the mask of elements whose bit 4 is set. The four rows' f16 scales are
+// converted and multiplied by the activation's in one xmm op each, so a
+// row's FMA takes its factor as a broadcast from memory; q5_0 is q5_1 with
+// m = -16 d.
+template <typename Block>
+TSR_AVX512 inline __m128 f16_of_rows(const Rows<Block>& rows, int64_t i, std::size_t offset) {
+  uint16_t h[4];
+  for (int r = 0; r < 4; ++r) std::memcpy(&h[r], reinterpret_cast<const char*>(&rows.b[r][i]) + offset, 2);
+  uint64_t v;
+  std::memcpy(&v, h, 8);
+  return _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<int64_t>(v)));
+}
+
 template <typename Block>
 TSR_AVX512 void dot4_q5_avx512(int64_t n, const void* const w[4], const BlockQ16Act* x, float out[4]) {
   constexpr bool kMin = std::is_same_v<Block, BlockQ5_1>;
+  constexpr bool kFive = std::is_same_v<Block, BlockQ5_0> || std::is_same_v<Block, BlockQ5_1>;
+  constexpr float kOffset = kFive ? -16.0f : -8.0f;  // symmetric formats: m = offset * d
   const Rows<Block> rows(w);
   __m512 acc[4];
-  __m128 accm[4];
-  for (int r = 0; r < 4; ++r) {
-    acc[r] = _mm512_setzero_ps();
-    accm[r] = _mm_setzero_ps();
-  }
-  const __m128 sym = _mm_setr_ps(1.0f, -16.0f, 0.0f, 0.0f);
-  const __m256i m4 = _mm256_set1_epi8(0x0f);
+  for (int r = 0; r < 4; ++r) acc[r] = _mm512_setzero_ps();
+  __m128 accm = _mm_setzero_ps();  // min terms, lane r for row r
+  const __m256i m4 = _mm256_set1_epi8(0x0f), shift = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
   const __m512i sixteen = _mm512_set1_epi16(16);
+  alignas(16) float f[4];
   for (int64_t i = 0; i < n / kQK; ++i) {
-    if (i % 4 == 0) rows.prefetch(i);  // four blocks are 88 / 96 bytes: about two lines
+    if (i % 4 == 0) rows.prefetch(i);  // four blocks are 72 to 96 bytes: about two lines
     const __m512i xv = load_x512(x[i]);
-    __m128 xs = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(&x[i].d)));  // [dx, sx]
-    if constexpr (!kMin) xs = _mm_mul_ps(xs, sym);
+    const __m128 d = f16_of_rows(rows, i, offsetof(Block, d));
+    _mm_store_ps(f, _mm_mul_ps(d, _mm_set1_ps(x[i].d)));
+    if constexpr (kMin)
+      accm = _mm_fmadd_ps(f16_of_rows(rows, i, offsetof(Block, m)), _mm_set1_ps(x[i].s), accm);
+    else
+      accm = _mm_fmadd_ps(d, _mm_set1_ps(kOffset * x[i].s), accm);
     for (int r = 0; r < 4; ++r) {
       const Block& b = rows.b[r][i];
-      __m128 sc;
-      if constexpr (kMin) {
-        uint32_t dm;
-        std::memcpy(&dm, &b.d, 4);
-        sc = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(dm))), xs);  // [d dx, m sx]
-      } else {
-        sc = _mm_mul_ps(_mm_cvtph_ps(_mm_set1_epi16(static_cast<int16_t>(b.d))), xs);  // [d dx, -16 d sx]
+      const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs)));
+      const __m512i nib = _mm512_cvtepu8_epi16(_mm256_and_si256(_mm256_srlv_epi32(q, shift), m4));
+      __m512i wq = nib;
+      if constexpr (kFive) {
+        uint32_t qh;
+        std::memcpy(&qh, b.qh, 4);
+        wq = _mm512_mask_add_epi16(nib, _cvtu32_mask32(qh), nib, sixteen);
       }
-      accm[r] = _mm_add_ps(accm[r], sc);
-      const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
-      const __m256i nib =
-          _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(q), _mm_srli_epi16(q, 4), 1), m4);
-      uint32_t qh;
-      std::memcpy(&qh, b.qh, 4);
-      const __m512i wq = _mm512_mask_add_epi16(_mm512_cvtepu8_epi16(nib), _cvtu32_mask32(qh),
-                                               _mm512_cvtepu8_epi16(nib), sixteen);
-      acc[r] = _mm512_fmadd_ps(_mm512_broadcastss_ps(sc), madd_f512(wq, xv), acc[r]);
+      acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(f[r]), madd_f512(wq, xv), acc[r]);
     }
   }
-  for (int r = 0; r < 4; ++r) out[r] = hsum512(acc[r]) + _mm_cvtss_f32(_mm_movehdup_ps(accm[r]));
+  alignas(16) float m[4];
+  _mm_store_ps(m, accm);
+  for (int r = 0; r < 4; ++r) out[r] = hsum512(acc[r]) + m[r];
 }
 
 }  // namespace
@@ -387,6 +397,8 @@ QDot4Fn qdot4_k(int32_t wtype, QDotIsa isa) {
           return dot4_q5_avx512<BlockQ5_0>;
         case TSR_DTYPE_Q5_1:
           return dot4_q5_avx512<BlockQ5_1>;
+        case TSR_DTYPE_Q4_0:
+          return dot4_q5_avx512<BlockQ4_0>;
         case TSR_DTYPE_Q4_K:
           return dot4_k_affine_avx512<BlockQ4_K>;
         case TSR_DTYPE_Q5_K:

@@ -22,7 +22,7 @@ enum class QDotIsa { kScalar, kAvx2, kAvx512 };
 QDotFn qdot_k(int32_t wtype, QDotIsa isa);
 
 // Four-row version (decode matvec, quant_dot4_k.cpp): q4_K, q5_K and q6_K at
-// AVX2 and AVX-512, q5_0 and q5_1 at AVX-512 (their AVX2 one is in
+// AVX2 and AVX-512; q5_0, q5_1 and q4_0 at AVX-512 (their AVX2 ones are in
 // quant_dot.cpp); null otherwise: callers then use qdot_k per row.
 QDot4Fn qdot4_k(int32_t wtype, QDotIsa isa);
 
