@@ -209,18 +209,23 @@ TSR_AVX2 inline __m128 block_scales(const Block& b, __m128 xs) {
   }
 }
 
-// q5's bit 4 of element j is bit j of the qh word: as int16 16 / 0 for
-// elements 0..15 (h0) and 16..31 (h1).
-TSR_AVX2 inline void q5_high16(const uint8_t* qh_bytes, __m256i& h0, __m256i& h1) {
+// A q5 block's 32 quants as bytes in element order: the nibbles (qs
+// broadcast to both lanes, the upper shifted by 4) and bit 4 of element j,
+// bit j of the qh word (its byte j / 8 spread over lanes by a shuffle, then
+// tested against the bit of j % 8).
+TSR_AVX2 inline __m256i q5_bytes(const uint8_t* qs, const uint8_t* qh_bytes) {
+  const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+  const __m256i nib = _mm256_and_si256(_mm256_srlv_epi32(q, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)),
+                                       _mm256_set1_epi8(0x0f));
   uint32_t qh;
   std::memcpy(&qh, qh_bytes, 4);
-  const __m256i bit = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384,
-                                        static_cast<int16_t>(-32768));
-  const __m256i sixteen = _mm256_set1_epi16(16);
-  const __m256i lo = _mm256_set1_epi16(static_cast<int16_t>(qh & 0xffff));
-  const __m256i hi = _mm256_set1_epi16(static_cast<int16_t>(qh >> 16));
-  h0 = _mm256_and_si256(_mm256_cmpeq_epi16(_mm256_and_si256(lo, bit), bit), sixteen);
-  h1 = _mm256_and_si256(_mm256_cmpeq_epi16(_mm256_and_si256(hi, bit), bit), sixteen);
+  const __m256i spread =
+      _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(qh)),
+                          _mm256_setr_epi64x(0, 0x0101010101010101, 0x0202020202020202, 0x0303030303030303));
+  const __m256i bit = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ull));
+  const __m256i high =
+      _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(0x10));
+  return _mm256_or_si256(nib, high);
 }
 
 template <typename Block>
@@ -228,16 +233,14 @@ TSR_AVX2 inline __m256i block_dot_x(const Block& b, __m256i x0, __m256i x1) {
   __m256i w0, w1;
   if constexpr (std::is_same_v<Block, BlockQ8_0>) {
     widen(b, w0, w1);
+  } else if constexpr (kFiveBit<Block>) {
+    const __m256i q = q5_bytes(b.qs, b.qh);
+    w0 = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(q));
+    w1 = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(q, 1));
   } else {
     const __m256i q = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs)));
     w0 = _mm256_and_si256(q, _mm256_set1_epi16(0x0f));
     w1 = _mm256_srli_epi16(q, 4);
-    if constexpr (kFiveBit<Block>) {
-      __m256i h0, h1;
-      q5_high16(b.qh, h0, h1);
-      w0 = _mm256_or_si256(w0, h0);
-      w1 = _mm256_or_si256(w1, h1);
-    }
   }
   return block_dot(w0, w1, x0, x1);
 }

@@ -133,18 +133,23 @@ TSR_AVX2 inline void k4_pair(const BlockQ4_K& b, int k, __m256i lo[2], __m256i h
     hi[h] = _mm256_srli_epi16(q, 4);
   }
 }
+// q5_K: the nibbles and fifth bits are combined on 32 bytes at once, then
+// widened (the 16-bit shifts are safe: the byte masks drop what crosses a byte).
+TSR_AVX2 inline __m256i bit_to_4(__m256i qh, int bit) {
+  const __m256i v = bit <= 4 ? _mm256_sll_epi16(qh, _mm_cvtsi32_si128(4 - bit))
+                             : _mm256_srl_epi16(qh, _mm_cvtsi32_si128(bit - 4));
+  return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
+}
 TSR_AVX2 inline void k4_pair(const BlockQ5_K& b, int k, __m256i lo[2], __m256i hi[2]) {
-  const __m256i one = _mm256_set1_epi16(1);
-  for (int h = 0; h < 2; ++h) {
-    const __m256i q = load_u8x16(b.qs + 32 * k + 16 * h);
-    const __m256i qh = load_u8x16(b.qh + 16 * h);
-    const __m256i h0 =
-        _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * k)), one), 4);
-    const __m256i h1 =
-        _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * k + 1)), one), 4);
-    lo[h] = _mm256_or_si256(_mm256_and_si256(q, _mm256_set1_epi16(0x0f)), h0);
-    hi[h] = _mm256_or_si256(_mm256_srli_epi16(q, 4), h1);
-  }
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+  const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * k));
+  const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh));
+  const __m256i l8 = _mm256_or_si256(_mm256_and_si256(q, m4), bit_to_4(qh, 2 * k));
+  const __m256i h8 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), bit_to_4(qh, 2 * k + 1));
+  lo[0] = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(l8));
+  lo[1] = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(l8, 1));
+  hi[0] = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(h8));
+  hi[1] = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(h8, 1));
 }
 
 TSR_AVX2 inline __m256 madd_f(__m256i w0, __m256i w1, __m256i x0, __m256i x1) {
@@ -183,12 +188,15 @@ TSR_AVX2 inline __m256i hsel(__m256i qh, int t) {
   return t < 2 ? _mm256_slli_epi16(qh, 4 - 2 * t) : _mm256_srli_epi16(qh, 2 * t - 4);
 }
 
+// q6_K at AVX2: the bit work is done on a chunk's 32 bytes at once (shifts
+// on 16-bit lanes are safe under the byte masks), the quant made signed as a
+// byte, and only then widened to the two int16 halves.
 TSR_AVX2 void dot4_q6_K_avx2(int64_t n, const void* const w[4], const BlockQ16Act* x, float out[4]) {
   const Rows<BlockQ6_K> rows(w);
   __m256 acc[4];
   for (int r = 0; r < 4; ++r) acc[r] = _mm256_setzero_ps();
   alignas(32) float f[4][16];
-  const __m256i m4 = _mm256_set1_epi16(0x0f), m2 = _mm256_set1_epi16(0x30), k32 = _mm256_set1_epi16(32);
+  const __m256i m4 = _mm256_set1_epi8(0x0f), m2 = _mm256_set1_epi8(0x30), k32 = _mm256_set1_epi8(32);
   for (int64_t i = 0; i < n / kQKK; ++i) {
     rows.prefetch(i);
     const BlockQ16Act* xb = x + 8 * i;
@@ -200,16 +208,16 @@ TSR_AVX2 void dot4_q6_K_avx2(int64_t n, const void* const w[4], const BlockQ16Ac
       const __m256i x0 = load_x(xb[c], 0), x1 = load_x(xb[c], 1);
       for (int r = 0; r < 4; ++r) {
         const BlockQ6_K& b = rows.b[r][i];
-        __m256 part[2];
-        for (int s = 0; s < 2; ++s) {
-          const __m256i ql = load_u8x16(b.ql + 64 * h + 32 * (t % 2) + 16 * s);
-          const __m256i qh = load_u8x16(b.qh + 32 * h + 16 * s);
-          const __m256i lo = _mm256_and_si256(t < 2 ? ql : _mm256_srli_epi16(ql, 4), m4);
-          const __m256i q = _mm256_sub_epi16(_mm256_or_si256(lo, _mm256_and_si256(hsel(qh, t), m2)), k32);
-          part[s] = _mm256_cvtepi32_ps(_mm256_madd_epi16(q, s ? x1 : x0));
-        }
-        acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(&f[r][2 * c]), part[0], acc[r]);
-        acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(&f[r][2 * c + 1]), part[1], acc[r]);
+        const __m256i ql = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.ql + 64 * h + 32 * (t % 2)));
+        const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh + 32 * h));
+        const __m256i lo = _mm256_and_si256(t < 2 ? ql : _mm256_srli_epi16(ql, 4), m4);
+        const __m256i q8 = _mm256_sub_epi8(_mm256_or_si256(lo, _mm256_and_si256(hsel(qh, t), m2)), k32);
+        const __m256i w0 = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(q8));
+        const __m256i w1 = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(q8, 1));
+        acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(&f[r][2 * c]),
+                                 _mm256_cvtepi32_ps(_mm256_madd_epi16(w0, x0)), acc[r]);
+        acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(&f[r][2 * c + 1]),
+                                 _mm256_cvtepi32_ps(_mm256_madd_epi16(w1, x1)), acc[r]);
       }
     }
   }
