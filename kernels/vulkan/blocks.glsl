@@ -203,6 +203,47 @@ Chunk read_chunk(uint t, uint dt, uint bb, uint c) {
   return ch;
 }
 
+// Chunks 2k and 2k + 1 of a q4_K / q5_K block at byte bb: they share the
+// 32 quant bytes (low and high nibbles), q5_K's qh bytes and the scale
+// words, so a matvec lane that takes the pair reads each of those once
+// (14 loads for a q4_K pair instead of 2 x 14 through read_chunk).
+// Scales as read_chunk's k4_scale_min; chunk c's bytes are byte c % 4 of
+// scale words 0, 1 and 2.
+void read_pair_k4(uint t, uint dt, uint bb, uint k, out Chunk c0, out Chunk c1) {
+  uvec4 q[2];
+  load_quants(t, bb + (dt == DT_Q5_K ? 48u : 16u) + 32u * k, q);
+  c0.q[0] = q[0] & 0x0f0f0f0fu;
+  c0.q[1] = q[1] & 0x0f0f0f0fu;
+  c1.q[0] = (q[0] >> 4) & 0x0f0f0f0fu;
+  c1.q[1] = (q[1] >> 4) & 0x0f0f0f0fu;
+  if (dt == DT_Q5_K) {
+    uvec4 qh[2];
+    load_quants(t, bb + 16u, qh);
+    c0.q[0] |= ((qh[0] >> (2u * k)) & 0x01010101u) << 4;
+    c0.q[1] |= ((qh[1] >> (2u * k)) & 0x01010101u) << 4;
+    c1.q[0] |= ((qh[0] >> (2u * k + 1u)) & 0x01010101u) << 4;
+    c1.q[1] |= ((qh[1] >> (2u * k + 1u)) & 0x01010101u) << 4;
+  }
+  uint s[SPAN_WORDS];
+  load_span(t, bb, 16u, s);  // d, dmin, scales[12]
+  const vec2 dm = unpackHalf2x16(s[0]);
+  const bool lo4 = k < 2u;
+  [[unroll]] for (uint i = 0; i < 2; ++i) {
+    const uint sh = 8u * ((2u * k + i) % 4u);
+    const uint b0 = (s[1] >> sh) & 255u, b1 = (s[2] >> sh) & 255u, b2 = (s[3] >> sh) & 255u;
+    const uint sc = lo4 ? b0 & 63u : (b2 & 15u) | ((b0 >> 6) << 4);
+    const uint mn = lo4 ? b1 & 63u : (b2 >> 4) | ((b1 >> 6) << 4);
+    const vec2 d = vec2(dm.x * float(sc)), m = vec2(-dm.y * float(mn));
+    if (i == 0u) {
+      c0.d = d;
+      c0.m = m;
+    } else {
+      c1.d = d;
+      c1.m = m;
+    }
+  }
+}
+
 // Bytes of quant word u as floats.
 vec4 bytes4(uint u) { return vec4((uvec4(u) >> uvec4(0u, 8u, 16u, 24u)) & 0xffu); }
 
