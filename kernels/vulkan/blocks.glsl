@@ -244,6 +244,39 @@ void read_pair_k4(uint t, uint dt, uint bb, uint k, out Chunk c0, out Chunk c1) 
   }
 }
 
+// q6_K's chunks c and c + 2 (c = 4h + tt, tt < 2) share their ql bytes
+// (low and high nibbles) and their qh bytes (bit pairs tt and tt + 2): read
+// as one pair, as read_chunk decodes each.
+void read_pair_q6k(uint t, uint bb, uint h, uint tt, out Chunk c0, out Chunk c1) {
+  uvec4 ql[2], qh[2];
+  load_quants(t, bb + 64u * h + 32u * tt, ql);
+  load_quants(t, bb + 128u + 32u * h, qh);
+  [[unroll]] for (uint i = 0; i < 2; ++i) {
+    c0.q[i] = (ql[i] & 0x0f0f0f0fu) | (((qh[i] >> (2u * tt)) & 0x03030303u) << 4);
+    c1.q[i] = ((ql[i] >> 4) & 0x0f0f0f0fu) | (((qh[i] >> (2u * tt + 4u)) & 0x03030303u) << 4);
+  }
+  const float d = half_float(t, bb + 208u);
+  const uint c = 4u * h + tt;
+  const uint s0 = half_at(t, bb + 192u + 2u * c), s1 = half_at(t, bb + 192u + 2u * (c + 2u));
+  c0.d = d * vec2(ivec2(s0 << 24, s0 << 16) >> 24);
+  c1.d = d * vec2(ivec2(s1 << 24, s1 << 16) >> 24);
+  c0.m = -32.0 * c0.d;
+  c1.m = -32.0 * c1.d;
+}
+
+// Pair p (0..3) of a q4_K / q5_K / q6_K super-block at byte bb, as chunks
+// c0 and c1 (pair_chunks gives their indices in the super-block).
+void pair_chunks(uint dt, uint p, out uint c0, out uint c1) {
+  c0 = dt == DT_Q6_K ? 4u * (p / 2u) + p % 2u : 2u * p;
+  c1 = dt == DT_Q6_K ? c0 + 2u : c0 + 1u;
+}
+void read_pair(uint t, uint dt, uint bb, uint p, out Chunk c0, out Chunk c1) {
+  if (dt == DT_Q6_K)
+    read_pair_q6k(t, bb, p / 2u, p % 2u, c0, c1);
+  else
+    read_pair_k4(t, dt, bb, p, c0, c1);
+}
+
 // Bytes of quant word u as floats.
 vec4 bytes4(uint u) { return vec4((uvec4(u) >> uvec4(0u, 8u, 16u, 24u)) & 0xffu); }
 

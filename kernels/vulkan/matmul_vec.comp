@@ -67,20 +67,23 @@ void main() {
   [[unroll]] for (uint r = 0; r < MV_ROWS; ++r) acc[r] = 0.0;
   const uint n_blocks = (K + 31u) / 32u;
 #if defined(W_BLOCK)
-  // q4_K / q5_K: a lane takes chunk pairs (2k, 2k + 1), which share their
-  // quant bytes and scales (read_pair_k4). K is whole super-blocks here.
-  const bool pairs = W_BLOCK == DT_Q4_K || W_BLOCK == DT_Q5_K;
+  // q4_K, q5_K, q6_K: a lane takes pairs of chunks that share their quant
+  // bytes and scales (read_pair). K is whole super-blocks here.
+  const bool pairs = W_BLOCK == DT_Q4_K || W_BLOCK == DT_Q5_K || W_BLOCK == DT_Q6_K;
   for (uint p = lane; pairs && p < n_blocks / 2u; p += lanes) {
+    uint ca, cb;
+    pair_chunks(W_BLOCK, p % 4u, ca, cb);
+    const uint k0 = (p / 4u) * 256u;
     vec4 xa[8], xb[8];
-    load32(X_SLOT, xt, xcol, p * 64u, K, x_vec4, xa);
-    load32(X_SLOT, xt, xcol, p * 64u + 32u, K, x_vec4, xb);
+    load32(X_SLOT, xt, xcol, k0 + 32u * ca, K, x_vec4, xa);
+    load32(X_SLOT, xt, xcol, k0 + 32u * cb, K, x_vec4, xb);
     const vec2 sa = vec2(dot(xa[0] + xa[1] + xa[2] + xa[3], vec4(1.0)), dot(xa[4] + xa[5] + xa[6] + xa[7], vec4(1.0)));
     const vec2 sb = vec2(dot(xb[0] + xb[1] + xb[2] + xb[3], vec4(1.0)), dot(xb[4] + xb[5] + xb[6] + xb[7], vec4(1.0)));
     [[unroll]] for (uint r = 0; r < MV_ROWS; ++r) {
       if (r % n_sg != sg) continue;
       const uint wrow = wbase + min(m0 + r, M - 1u) * wnb.y;
       Chunk c0, c1;
-      read_pair_k4(W_SLOT, W_BLOCK, wrow + (p / 4u) * block_bytes(W_BLOCK), p % 4u, c0, c1);
+      read_pair(W_SLOT, W_BLOCK, wrow + (p / 4u) * block_bytes(W_BLOCK), p % 4u, c0, c1);
       acc[r] += chunk_dot(c0, xa, sa) + chunk_dot(c1, xb, sb);
     }
   }
