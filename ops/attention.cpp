@@ -36,6 +36,10 @@ Result<TensorDesc> infer_attention(const InferCall& c) {
     return invalid_arg("[{}] causal (ip[0]) must be 0 or 1, got {}", c.name, causal);
   if (step_index < -1)
     return invalid_arg("[{}] kv length step index (ip[1]) must be >= 0 or -1, got {}", c.name, step_index);
+  const int64_t window = c.p.i[2];
+  if (window < 0 || (window > 0 && !causal))
+    return invalid_arg("[{}] sliding window (ip[2]) = {} must be >= 0, and needs causal (ip[0] = {})", c.name,
+                       window, causal);
   if (!std::isfinite(c.p.f[0]))
     return invalid_arg("[{}] scale (fp[0]) must be finite, got {}", c.name, c.p.f[0]);
   if (c.n == 4) {
@@ -70,12 +74,15 @@ Status ref_attention(const RefCall& c) {
   if (kv_len < 1 || kv_len > kv_size)
     return invalid_arg("[{}] kv length {} outside [1, {}] (kv_size of k {})", c.name, kv_len, kv_size,
                        shape_str(k));
-  std::vector<int64_t> visible(n_tokens, kv_len);
+  // Query t sees kv rows [first[t], visible[t]).
+  std::vector<int64_t> visible(n_tokens, kv_len), first(n_tokens, 0);
+  const int64_t window = c.p.i[2];
   if (causal) {
     for (int64_t t = 0; t < n_tokens; ++t) {
       const int32_t p = read_i32(c.in_desc[3], c.in[3], t, 0, 0, 0);
       if (p < 0) return invalid_arg("[{}] pos[{}] = {} is negative", c.name, t, p);
       visible[t] = std::min<int64_t>(kv_len, int64_t{p} + 1);
+      if (window > 0) first[t] = std::max<int64_t>(0, int64_t{p} - window + 1);
     }
   }
 
@@ -85,22 +92,22 @@ Status ref_attention(const RefCall& c) {
   for (int64_t t = 0; t < n_tokens; ++t)
     for (int64_t h = 0; h < n_head; ++h) {
       const int64_t kvh = h / group;
-      const int64_t n_vis = visible[t];
+      const int64_t j0 = first[t], n_vis = visible[t];
       read_row(q, c.in[0], h, t, 0, qr.data());
       double smax = -INFINITY;
-      for (int64_t j = 0; j < n_vis; ++j) {
+      for (int64_t j = j0; j < n_vis; ++j) {
         read_row(k, c.in[1], kvh, j, 0, kr.data());
         double dot = 0.0;
         for (int64_t d = 0; d < D; ++d) dot += static_cast<double>(qr[d]) * kr[d];
         s[j] = dot * scale;
         smax = std::max(smax, s[j]);
       }
-      double sum = 0.0;
-      for (int64_t j = 0; j < n_vis; ++j) sum += s[j] = std::exp(s[j] - smax);
+      double sum = 0.0;  // 0 only when no row is visible (pos past kv length): output zeros
+      for (int64_t j = j0; j < n_vis; ++j) sum += s[j] = std::exp(s[j] - smax);
       std::fill(acc.begin(), acc.end(), 0.0);
-      for (int64_t j = 0; j < n_vis; ++j) {
+      for (int64_t j = j0; j < n_vis; ++j) {
         read_row(v, c.in[2], kvh, j, 0, vr.data());
-        for (int64_t d = 0; d < D; ++d) acc[d] += s[j] / sum * vr[d];
+        for (int64_t d = 0; d < D; ++d) acc[d] += s[j] / sum * vr[d];  // never reached with sum 0
       }
       for (int64_t d = 0; d < D; ++d) orow[d] = static_cast<float>(acc[d]);
       write_row(c.out_desc, c.out, h, t, 0, orow.data());

@@ -1,5 +1,5 @@
 // Element-wise ops: add, sub, mul, div (numpy-style broadcasting), scale,
-// silu, gelu (tanh form) and swiglu. Arithmetic is done in double and rounded
+// silu, gelu (tanh form), softcap, and the gated swiglu and geglu. Arithmetic is done in double and rounded
 // once to the output dtype.
 #include <algorithm>
 #include <cmath>
@@ -93,6 +93,9 @@ Status ref_unary(const RefCall& c) {
             case TSR_OP_SILU:
               v = static_cast<float>(silu(d));
               break;
+            case TSR_OP_SOFTCAP:
+              v = static_cast<float>(s * std::tanh(d / s));
+              break;
             default:  // TSR_OP_GELU
               v = static_cast<float>(gelu_tanh(d));
               break;
@@ -101,6 +104,13 @@ Status ref_unary(const RefCall& c) {
         write_row(o, c.out, i1, i2, i3, r.data());
       }
   return Status::ok();
+}
+
+Result<TensorDesc> infer_softcap(const InferCall& c) {
+  const float cap = c.p.f[0];
+  if (!(cap > 0.0f) || std::isinf(cap))
+    return invalid_arg("[{}] cap (fp[0]) must be finite and > 0, got {}", c.name, cap);
+  return infer_unary(c);
 }
 
 Result<TensorDesc> infer_swiglu(const InferCall& c) {
@@ -121,7 +131,8 @@ Status ref_swiglu(const RefCall& c) {
       for (int64_t i1 = 0; i1 < g.ne[1]; ++i1) {
         read_row(g, c.in[0], i1, i2, i3, rg.data());
         read_row(u, c.in[1], i1, i2, i3, ru.data());
-        for (int64_t i0 = 0; i0 < g.ne[0]; ++i0) rg[i0] = static_cast<float>(silu(rg[i0]) * ru[i0]);
+        for (int64_t i0 = 0; i0 < g.ne[0]; ++i0)
+          rg[i0] = static_cast<float>((c.op == TSR_OP_GEGLU ? gelu_tanh(rg[i0]) : silu(rg[i0])) * ru[i0]);
         write_row(c.out_desc, c.out, i1, i2, i3, rg.data());
       }
   return Status::ok();

@@ -40,11 +40,12 @@ struct RefCall {
 using InferFn = Result<TensorDesc> (*)(const InferCall&);
 using RefFn = Status (*)(const RefCall&);
 
-// elementwise.cpp: add, sub, mul, div, scale, silu, gelu, swiglu
+// elementwise.cpp: add, sub, mul, div, scale, silu, gelu, softcap, swiglu, geglu
 Result<TensorDesc> infer_binary(const InferCall& c);
 Status ref_binary(const RefCall& c);
 Result<TensorDesc> infer_unary(const InferCall& c);
 Status ref_unary(const RefCall& c);
+Result<TensorDesc> infer_softcap(const InferCall& c);
 Result<TensorDesc> infer_swiglu(const InferCall& c);
 Status ref_swiglu(const RefCall& c);
 // norm.cpp

@@ -47,13 +47,16 @@ bool is_block_dtype(int32_t dt) {
 }
 
 bool elementwise_supported(const tsr_node_desc& n, std::string& reason) {
-  const bool binary = n.op != TSR_OP_SCALE && n.op != TSR_OP_SILU && n.op != TSR_OP_GELU;
+  const bool binary =
+      n.op != TSR_OP_SCALE && n.op != TSR_OP_SILU && n.op != TSR_OP_GELU && n.op != TSR_OP_SOFTCAP;
   const int want = binary ? 2 : 1;
   if (n.n_inputs != want) return fail(reason, fmt::format("{} inputs, expected {}", n.n_inputs, want));
   for (int i = 0; i < want; ++i)
     if (!is_float_dtype(n.inputs[i].dtype))
       return fail(reason, fmt::format("input {} dtype {} is not f32/f16/bf16", i, n.inputs[i].dtype));
   if (!is_float_dtype(n.output.dtype)) return fail(reason, "output dtype is not f32/f16/bf16");
+  if (n.op == TSR_OP_SOFTCAP && (!(n.params.f[0] > 0.0f) || !std::isfinite(n.params.f[0])))
+    return fail(reason, fmt::format("softcap cap {} must be finite and > 0", n.params.f[0]));
   for (int i = 0; i < want; ++i)
     for (int k = 0; k < TSR_MAX_DIMS; ++k)
       if (n.inputs[i].ne[k] != 1 && n.inputs[i].ne[k] != n.output.ne[k])
@@ -82,8 +85,10 @@ bool softmax_supported(const tsr_node_desc& n, std::string& reason) {
   return true;
 }
 
-bool rope_supported(const tsr_node_desc& n, std::string& reason) {
-  if (n.n_inputs != 2) return fail(reason, fmt::format("{} inputs, expected x and pos", n.n_inputs));
+bool rope_supported(const tsr_node_desc& n, std::string& reason, bool freq_factors) {
+  if (n.n_inputs == 3 && !freq_factors) return fail(reason, "freq_factors (input 2)");
+  if (n.n_inputs != 2 && n.n_inputs != 3)
+    return fail(reason, fmt::format("{} inputs, expected x, pos and optional freq_factors", n.n_inputs));
   if (!same_as_input(n, reason)) return false;
   const tsr_tensor_desc& x = n.inputs[0];
   const tsr_tensor_desc& pos = n.inputs[1];
@@ -96,11 +101,21 @@ bool rope_supported(const tsr_node_desc& n, std::string& reason) {
     return fail(reason, fmt::format("rope mode {}", n.params.i[1]));
   if (!(n.params.f[0] > 0.0f) || !std::isfinite(n.params.f[0]))
     return fail(reason, fmt::format("freq_base {} must be finite and > 0", n.params.f[0]));
+  if (n.n_inputs == 3) {
+    const tsr_tensor_desc& ff = n.inputs[2];
+    if (ff.dtype != TSR_DTYPE_F32 || ff.ne[0] != n_rot / 2 || ff.ne[1] * ff.ne[2] * ff.ne[3] != 1 ||
+        ff.nb[0] != 4)
+      return fail(reason, fmt::format("freq_factors {} is not contiguous f32 [n_rot / 2 = {}]", desc_str(ff),
+                                      n_rot / 2));
+  }
   return true;
 }
 
 bool attention_supported(const tsr_node_desc& n, int64_t max_head_dim, int64_t n_step_values,
-                         std::string& reason) {
+                         std::string& reason, bool sliding_window) {
+  if (n.params.i[2] != 0 && !sliding_window) return fail(reason, "sliding window (ip[2])");
+  if (n.params.i[2] < 0 || (n.params.i[2] > 0 && n.params.i[0] == 0))
+    return fail(reason, fmt::format("sliding window {} must be >= 0 and causal", n.params.i[2]));
   if (n.n_inputs != 3 && n.n_inputs != 4)
     return fail(reason, fmt::format("{} inputs, expected q, k, v and an optional pos", n.n_inputs));
   const tsr_tensor_desc& q = n.inputs[0];

@@ -21,16 +21,19 @@ bool is_block_dtype(int32_t dt);  // q8_0, q4_0, q4_1
 // q5_0 or the k-quants passes its own and the contract checks stay shared.
 using BlockDtypes = bool (*)(int32_t dt);
 
-// add, sub, mul, div, scale, silu, gelu, swiglu
+// add, sub, mul, div, scale, silu, gelu, softcap, swiglu, geglu
 bool elementwise_supported(const tsr_node_desc& n, std::string& reason);
 // rms_norm, layer_norm
 bool norm_supported(const tsr_node_desc& n, std::string& reason);
 bool softmax_supported(const tsr_node_desc& n, std::string& reason);
-bool rope_supported(const tsr_node_desc& n, std::string& reason);
+// freq_factors: the backend's kernel reads the optional input 2 (a node
+// with it is refused otherwise).
+bool rope_supported(const tsr_node_desc& n, std::string& reason, bool freq_factors = false);
 // head dims 1..max_head_dim; the kv length's step value index below
-// n_step_values.
+// n_step_values; sliding_window: the kernel honours ip[2] (a node with a
+// window is refused otherwise).
 bool attention_supported(const tsr_node_desc& n, int64_t max_head_dim, int64_t n_step_values,
-                         std::string& reason);
+                         std::string& reason, bool sliding_window = false);
 // Weights f32/f16/bf16 or blocks (whole and contiguous in dim 0), x
 // f32/f16/bf16, every stride a multiple of its element (block: 2 bytes, the
 // kernels read blocks as 16-bit words).

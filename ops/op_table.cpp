@@ -34,7 +34,7 @@ constexpr std::array<OpEntry, TSR_OP_COUNT> kOps = {{
     {{"scale", 1, 1, false, false}, infer_unary, ref_unary},
     {{"rms_norm", 1, 1, false, false}, infer_norm, ref_norm},
     {{"layer_norm", 1, 1, false, false}, infer_norm, ref_norm},
-    {{"rope", 2, 2, false, false}, infer_rope, ref_rope},
+    {{"rope", 2, 3, false, false}, infer_rope, ref_rope},
     {{"softmax", 1, 2, false, false}, infer_softmax, ref_softmax},
     {{"silu", 1, 1, false, false}, infer_unary, ref_unary},
     {{"gelu", 1, 1, false, false}, infer_unary, ref_unary},
@@ -47,6 +47,8 @@ constexpr std::array<OpEntry, TSR_OP_COUNT> kOps = {{
     {{"permute", 1, 1, true, false}, infer_permute, ref_view_like},
     {{"concat", 2, 2, false, false}, infer_concat, ref_concat},
     {{"argmax", 1, 1, false, false}, infer_argmax, ref_argmax},
+    {{"softcap", 1, 1, false, false}, infer_softcap, ref_unary},
+    {{"geglu", 2, 2, false, false}, infer_swiglu, ref_swiglu},
 }};
 
 const OpEntry* entry(int32_t op) {

@@ -1,6 +1,7 @@
 // Rotary position embedding, normal (pairs 2i, 2i+1) and neox (pairs i,
 // i + n_rot/2) modes. Angles are computed in double straight from the formula
-// on tsr_op (no running product), so the reference carries no drift.
+// on tsr_op (no running product), so the reference carries no drift. Optional
+// per-pair frequency factors divide the angles (Llama 3's rope_freqs).
 #include <cmath>
 #include <vector>
 
@@ -29,6 +30,13 @@ Result<TensorDesc> infer_rope(const InferCall& c) {
   if (mode != TSR_ROPE_NORMAL && mode != TSR_ROPE_NEOX)
     return invalid_arg("[{}] mode (ip[1]) = {} is neither normal ({}) nor neox ({})", c.name, mode,
                        static_cast<int>(TSR_ROPE_NORMAL), static_cast<int>(TSR_ROPE_NEOX));
+  if (c.n == 3) {
+    const TensorDesc& ff = c.in[2];
+    TSR_RETURN_IF_ERROR(expect_dtype(c.name, "freq_factors", ff, TSR_DTYPE_F32));
+    if (ff.ne[0] != n_rot / 2 || n_elements(ff) != ff.ne[0])
+      return invalid_arg("[{}] freq_factors must be [n_rot / 2] = [{}], got {}", c.name, n_rot / 2,
+                         shape_str(ff));
+  }
   const float base = c.p.f[0], scale = c.p.f[1];
   if (!(base > 0.0f) || std::isinf(base))
     return invalid_arg("[{}] freq_base (fp[0]) must be finite and > 0, got {}", c.name, base);
@@ -44,13 +52,14 @@ Status ref_rope(const RefCall& c) {
   const bool neox = c.p.i[1] == TSR_ROPE_NEOX;
   const double base = c.p.f[0];
   const double freq_scale = c.p.f[1] == 0.0f ? 1.0 : c.p.f[1];
-  std::vector<float> r(x.ne[0]);
+  std::vector<float> r(x.ne[0]), ff(n_rot / 2, 1.0f);
+  if (c.n == 3) read_row(c.in_desc[2], c.in[2], 0, 0, 0, ff.data());
   for (int64_t t = 0; t < x.ne[2]; ++t) {
     const double p = read_i32(pos, c.in[1], t, 0, 0, 0);
     for (int64_t h = 0; h < x.ne[1]; ++h) {
       read_row(x, c.in[0], h, t, 0, r.data());
       for (int64_t i = 0; i < n_rot / 2; ++i) {
-        const double theta = p * freq_scale * std::pow(base, -2.0 * static_cast<double>(i) / n_rot);
+        const double theta = p * freq_scale * std::pow(base, -2.0 * static_cast<double>(i) / n_rot) / ff[i];
         const int64_t j0 = neox ? i : 2 * i;
         const int64_t j1 = neox ? i + n_rot / 2 : 2 * i + 1;
         const double x0 = r[j0], x1 = r[j1];

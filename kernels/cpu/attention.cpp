@@ -58,6 +58,7 @@ Status run(const NodePlan& p, const ExecCtx& ctx) {
   const int64_t D = q.ne[0], H = q.ne[1], T = q.ne[2];
   const int64_t Hkv = k.ne[1];
   const bool causal = p.node.params.i[0] != 0;
+  const int64_t window = p.node.params.i[2];
   float scale;
   int64_t L;
   TSR_RETURN_IF_ERROR(step_shape(p, ctx, &scale, &L));
@@ -71,18 +72,19 @@ Status run(const NodePlan& p, const ExecCtx& ctx) {
     float* scores = vbuf + D;
     for (int64_t task = begin; task < end; ++task) {
       const int64_t t = task / H, h = task % H, g = h / group;
-      int64_t visible = L;
+      int64_t first_row = 0, visible = L;  // rows [first_row, visible)
       if (causal) {
         int32_t pos;
         std::memcpy(&pos, p.in[3] + t * p.node.inputs[3].nb[0], 4);
         visible = std::clamp<int64_t>(static_cast<int64_t>(pos) + 1, 0, L);
+        if (window > 0) first_row = std::max<int64_t>(0, static_cast<int64_t>(pos) - window + 1);
       }
       load_row_f32(p.in[0] + h * q.nb[1] + t * q.nb[2], q.nb[0], q.dtype, D, qf);
       for (int64_t i = 0; i < D; ++i) qf[i] *= scale;
       std::fill(acc, acc + D, 0.0f);
       float m = -std::numeric_limits<float>::infinity();
       float l = 0.0f;
-      for (int64_t j0 = 0; j0 < visible; j0 += kKvBlock) {
+      for (int64_t j0 = first_row; j0 < visible; j0 += kKvBlock) {
         const int64_t j1 = std::min(visible, j0 + kKvBlock);
         float bmax = -std::numeric_limits<float>::infinity();
         for (int64_t j = j0; j < j1; ++j) {
@@ -141,6 +143,10 @@ bool supports_attention(const tsr_node_desc& n, std::string& reason) {
   }
   if (k.ne[1] <= 0 || q.ne[1] % k.ne[1] != 0) {
     reason = fmt::format("n_head {} not a multiple of n_kv_head {}", q.ne[1], k.ne[1]);
+    return false;
+  }
+  if (n.params.i[2] < 0 || (n.params.i[2] > 0 && !causal)) {
+    reason = fmt::format("sliding window {} must be >= 0 and causal", n.params.i[2]);
     return false;
   }
   if (causal) {

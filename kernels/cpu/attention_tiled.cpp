@@ -23,7 +23,7 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 struct Layout {
   int64_t D, rows;  // rows = group * kTileTokens
   // Offsets in floats into the thread's scratch.
-  int64_t q, acc, m, l, kt, vb, s, vis;
+  int64_t q, acc, m, l, kt, vb, s, vis, first;
   int64_t total;
   Layout(int64_t D_, int64_t group) : D(D_), rows(group * kTileTokens) {
     q = 0;
@@ -34,7 +34,8 @@ struct Layout {
     vb = kt + D * kBlock;
     s = vb + kBlock * D;
     vis = s + 3 * kBlock;
-    total = vis + rows;  // visible lengths stored as floats (exact below 2^24)
+    first = vis + rows;
+    total = first + rows;  // visible ranges [first, vis) stored as floats (exact below 2^24)
   }
 };
 
@@ -79,15 +80,17 @@ TSR_AVX2 void scores(const float* const q[R], const float* kt, int64_t D, float*
 }
 
 // Online softmax step of one row over its block scores s[0..64): masks
-// columns >= valid, turns scores into probabilities in place and updates
-// (m, l). Returns the factor the row's accumulator must be scaled by, or a
-// negative value when the row sees only -inf scores (nothing to add).
-TSR_AVX2 float softmax_step(float* s, int64_t valid, float& m, float& l) {
+// columns outside [lo, valid) (lo > 0 only under a sliding window), turns scores into probabilities in place
+// and updates (m, l). Returns the factor the row's accumulator must be scaled by, or a negative value when
+// the row sees only -inf scores (nothing to add).
+TSR_AVX2 float softmax_step(float* s, int64_t lo, int64_t valid, float& m, float& l) {
   const __m256 lane = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
   __m256 vmax = _mm256_set1_ps(kNegInf);
   for (int c = 0; c < 8; ++c) {
-    const __m256 keep = _mm256_cmp_ps(_mm256_add_ps(lane, _mm256_set1_ps(8.0f * c)),
-                                      _mm256_set1_ps(static_cast<float>(valid)), _CMP_LT_OQ);
+    const __m256 col = _mm256_add_ps(lane, _mm256_set1_ps(8.0f * c));
+    const __m256 keep =
+        _mm256_and_ps(_mm256_cmp_ps(col, _mm256_set1_ps(static_cast<float>(valid)), _CMP_LT_OQ),
+                      _mm256_cmp_ps(col, _mm256_set1_ps(static_cast<float>(lo)), _CMP_GE_OQ));
     const __m256 v = _mm256_blendv_ps(_mm256_set1_ps(kNegInf), _mm256_load_ps(s + 8 * c), keep);
     _mm256_store_ps(s + 8 * c, v);
     vmax = _mm256_max_ps(vmax, v);
@@ -116,12 +119,12 @@ TSR_AVX2 float softmax_step(float* s, int64_t valid, float& m, float& l) {
 // R rows with the same visible length against one block: scores, softmax,
 // then acc_r = acc_r * corr_r + sum_j p_rj V_j with each V load serving R rows.
 template <int R>
-TSR_AVX2 void rows_block(const float* const q[R], const float* kt, const float* vb, int64_t D, int64_t valid,
-                         float* s, float* m[R], float* l[R], float* const acc[R]) {
+TSR_AVX2 void rows_block(const float* const q[R], const float* kt, const float* vb, int64_t D, int64_t lo,
+                         int64_t valid, float* s, float* m[R], float* l[R], float* const acc[R]) {
   scores<R>(q, kt, D, s);
   __m256 corr[R];
   for (int r = 0; r < R; ++r) {
-    const float c = softmax_step(s + r * kBlock, valid, *m[r], *l[r]);
+    const float c = softmax_step(s + r * kBlock, lo, valid, *m[r], *l[r]);
     corr[r] = _mm256_set1_ps(c < 0.0f ? 1.0f : c);  // -inf row: probabilities are 0, keep acc
   }
   for (int64_t d0 = 0; d0 < D; d0 += 32) {
@@ -129,7 +132,7 @@ TSR_AVX2 void rows_block(const float* const q[R], const float* kt, const float* 
     __m256 a[R][4];
     for (int r = 0; r < R; ++r)
       for (int c = 0; c < nc; ++c) a[r][c] = _mm256_mul_ps(_mm256_loadu_ps(acc[r] + d0 + 8 * c), corr[r]);
-    for (int64_t j = 0; j < valid; ++j) {
+    for (int64_t j = lo; j < valid; ++j) {
       const float* v = vb + j * D + d0;
       for (int c = 0; c < nc; ++c) {
         const __m256 vv = _mm256_loadu_ps(v + 8 * c);
@@ -142,9 +145,10 @@ TSR_AVX2 void rows_block(const float* const q[R], const float* kt, const float* 
   }
 }
 
-// Rows [r0, r0 + n) share a visible length; runs them in groups of up to 3.
+// Rows [r0, r0 + n) share a visible range; runs them in groups of up to 3.
 TSR_AVX2 void rows_same_visible(float* qs, float* ms, float* ls, float* acc, int64_t r0, int64_t n,
-                                const float* kt, const float* vb, int64_t D, int64_t valid, float* s) {
+                                const float* kt, const float* vb, int64_t D, int64_t lo, int64_t valid,
+                                float* s) {
   for (int64_t r = r0; r < r0 + n;) {
     const int64_t k = std::min<int64_t>(3, r0 + n - r);
     const float* q[3] = {qs + r * D, qs + (r + 1) * D, qs + (r + 2) * D};
@@ -152,11 +156,11 @@ TSR_AVX2 void rows_same_visible(float* qs, float* ms, float* ls, float* acc, int
     float* l[3] = {ls + r, ls + r + 1, ls + r + 2};
     float* const a[3] = {acc + r * D, acc + (r + 1) * D, acc + (r + 2) * D};
     if (k == 3)
-      rows_block<3>(q, kt, vb, D, valid, s, m, l, a);
+      rows_block<3>(q, kt, vb, D, lo, valid, s, m, l, a);
     else if (k == 2)
-      rows_block<2>(q, kt, vb, D, valid, s, m, l, a);
+      rows_block<2>(q, kt, vb, D, lo, valid, s, m, l, a);
     else
-      rows_block<1>(q, kt, vb, D, valid, s, m, l, a);
+      rows_block<1>(q, kt, vb, D, lo, valid, s, m, l, a);
     r += k;
   }
 }
@@ -203,10 +207,28 @@ Status run_attention_tiled(const NodePlan& p, const ExecCtx& ctx, int64_t L, flo
   const int64_t D = q.ne[0], H = q.ne[1], T = q.ne[2], Hkv = k.ne[1];
   const int64_t group = H / Hkv;
   const bool causal = p.node.params.i[0] != 0;
+  const int64_t window = causal ? p.node.params.i[2] : 0;
   const int64_t tiles = (T + kTileTokens - 1) / kTileTokens;
+  // Query t sees kv rows [first_row(t), visible(t)).
+  const auto position = [&](int64_t t) {
+    int32_t pos;
+    std::memcpy(&pos, p.in[3] + t * p.node.inputs[3].nb[0], 4);
+    return static_cast<int64_t>(pos);
+  };
+  const auto first_row = [&](int64_t t) {
+    return window > 0 ? std::max<int64_t>(0, position(t) - window + 1) : 0;
+  };
+  // Under a sliding window the blocks before every query's window are
+  // skipped, and the splits share out only the blocks that remain.
+  int64_t block_lo = 0;
+  if (window > 0) {
+    int64_t lo = L;
+    for (int64_t t = 0; t < T; ++t) lo = std::min(lo, first_row(t));
+    block_lo = lo / kBlock;
+  }
   const Layout lay(D, group);
   const int64_t base_tasks = Hkv * tiles, max_rows = group * kTileTokens;
-  const int64_t blocks = (L + kBlock - 1) / kBlock;
+  const int64_t blocks = std::max<int64_t>(1, (L + kBlock - 1) / kBlock - block_lo);
   const int64_t splits = std::max<int64_t>(1, std::min(max_splits(base_tasks, p.n_threads), blocks));
   const int64_t blocks_per_split = splits > 1 ? (blocks + splits - 1) / splits : blocks;
   float* partial = reinterpret_cast<float*>(p.scratch);  // [base task][split][row] (m, l, acc)
@@ -216,22 +238,24 @@ Status run_attention_tiled(const NodePlan& p, const ExecCtx& ctx, int64_t L, flo
     float* base = reinterpret_cast<float*>(p.thread_scratch(tid));
     float *qs = base + lay.q, *acc = base + lay.acc, *ms = base + lay.m, *ls = base + lay.l;
     float *kt = base + lay.kt, *vb = base + lay.vb, *s = base + lay.s, *vis = base + lay.vis;
+    float* first = base + lay.first;
     for (int64_t task = begin; task < end; ++task) {
       const int64_t split = task % splits, bt = task / splits;
       const int64_t g = bt % Hkv, t0 = (bt / Hkv) * kTileTokens;
       const int64_t nt = std::min(kTileTokens, T - t0), rows = nt * group;
-      int64_t max_vis = 0;
+      int64_t max_vis = 0, min_first = L;
       for (int64_t ti = 0; ti < nt; ++ti) {
-        int64_t visible = L;
+        int64_t visible = L, lo = 0;
         if (causal) {
-          int32_t pos;
-          std::memcpy(&pos, p.in[3] + (t0 + ti) * p.node.inputs[3].nb[0], 4);
-          visible = std::clamp<int64_t>(static_cast<int64_t>(pos) + 1, 0, L);
+          visible = std::clamp<int64_t>(position(t0 + ti) + 1, 0, L);
+          lo = first_row(t0 + ti);
         }
         max_vis = std::max(max_vis, visible);
+        min_first = std::min(min_first, lo);
         for (int64_t hi = 0; hi < group; ++hi) {
           const int64_t r = ti * group + hi, h = g * group + hi;
           vis[r] = static_cast<float>(visible);
+          first[r] = static_cast<float>(lo);
           load_row_f32(p.in[0] + h * q.nb[1] + (t0 + ti) * q.nb[2], q.nb[0], q.dtype, D, qs + r * D);
           for (int64_t d = 0; d < D; ++d) qs[r * D + d] *= scale;
           ms[r] = kNegInf;
@@ -239,8 +263,9 @@ Status run_attention_tiled(const NodePlan& p, const ExecCtx& ctx, int64_t L, flo
         }
       }
       std::fill(acc, acc + rows * D, 0.0f);
-      const int64_t j_begin = split * blocks_per_split * kBlock;
-      const int64_t j_end = std::min(max_vis, (split + 1) * blocks_per_split * kBlock);
+      const int64_t j_begin =
+          std::max((block_lo + split * blocks_per_split) * kBlock, min_first / kBlock * kBlock);
+      const int64_t j_end = std::min(max_vis, (block_lo + (split + 1) * blocks_per_split) * kBlock);
       for (int64_t j0 = j_begin; j0 < j_end; j0 += kBlock) {
         const int64_t nb = std::min(kBlock, j_end - j0);
         // K transposed (zero-padded to 64 columns) and V rows, both as f32.
@@ -254,11 +279,12 @@ Status run_attention_tiled(const NodePlan& p, const ExecCtx& ctx, int64_t L, flo
             for (int64_t d = 0; d < D; ++d) kt[d * kBlock + j] = 0.0f;
           }
         }
-        // A token's query heads share its visible length.
+        // A token's query heads share its visible range.
         for (int64_t ti = 0; ti < nt; ++ti) {
           const auto visible = static_cast<int64_t>(vis[ti * group]);
-          if (visible <= j0) continue;
-          rows_same_visible(qs, ms, ls, acc, ti * group, group, kt, vb, D, std::min(nb, visible - j0), s);
+          const int64_t lo = std::max<int64_t>(0, static_cast<int64_t>(first[ti * group]) - j0);
+          if (visible <= j0 || lo >= nb) continue;
+          rows_same_visible(qs, ms, ls, acc, ti * group, group, kt, vb, D, lo, std::min(nb, visible - j0), s);
         }
       }
       for (int64_t r = 0; r < rows; ++r) {

@@ -1,4 +1,5 @@
-// add/sub/mul/div with numpy-style broadcasting, scale, silu, gelu, swiglu.
+// add/sub/mul/div with numpy-style broadcasting, scale, silu, gelu, softcap,
+// swiglu, geglu.
 // Rows are processed in parallel; each row is loaded as f32 (converting and
 // de-striding when needed), computed, and stored in the output dtype. f32
 // rows that are already contiguous are computed in place without copies.
@@ -17,13 +18,11 @@ namespace tsr::cpu {
 namespace {
 
 bool is_binary(int32_t op) {
-  return op == TSR_OP_ADD || op == TSR_OP_SUB || op == TSR_OP_MUL || op == TSR_OP_DIV || op == TSR_OP_SWIGLU;
+  return op == TSR_OP_ADD || op == TSR_OP_SUB || op == TSR_OP_MUL || op == TSR_OP_DIV ||
+         op == TSR_OP_SWIGLU || op == TSR_OP_GEGLU;
 }
 
-inline float gelu(float x) {
-  constexpr float kSqrt2OverPi = 0.7978845608028654f;
-  return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
-}
+bool is_gated(int32_t op) { return op == TSR_OP_SWIGLU || op == TSR_OP_GEGLU; }
 
 // o[i] = f(a[i], b[i]); the loops are simple enough for the compiler to vectorise.
 template <int32_t Op>
@@ -44,7 +43,11 @@ void apply(float* o, const float* a, const float* b, int64_t n, const float* fp)
   } else if constexpr (Op == TSR_OP_SILU) {
     silu_mul_f32(a, nullptr, o, n);
   } else if constexpr (Op == TSR_OP_GELU) {
-    for (int64_t i = 0; i < n; ++i) o[i] = gelu(a[i]);
+    gelu_mul_f32(a, nullptr, o, n);
+  } else if constexpr (Op == TSR_OP_GEGLU) {
+    gelu_mul_f32(a, b, o, n);
+  } else if constexpr (Op == TSR_OP_SOFTCAP) {
+    softcap_f32(a, fp[0], o, n);
   }
 }
 
@@ -115,10 +118,14 @@ bool supports_elementwise(const tsr_node_desc& n, std::string& reason) {
     return false;
   }
   if (!check_out_rows(o, reason)) return false;
+  if (n.op == TSR_OP_SOFTCAP && (!(n.params.f[0] > 0.0f) || !std::isfinite(n.params.f[0]))) {
+    reason = fmt::format("softcap cap {} must be finite and > 0", n.params.f[0]);
+    return false;
+  }
   for (int d = 0; d < TSR_MAX_DIMS; ++d) {
     for (int i = 0; i < n.n_inputs; ++i) {
       const int64_t ne = n.inputs[i].ne[d];
-      const bool bcast = is_binary(n.op) && n.op != TSR_OP_SWIGLU && ne == 1;
+      const bool bcast = is_binary(n.op) && !is_gated(n.op) && ne == 1;
       if (ne != o.ne[d] && !bcast) {
         reason = fmt::format("input {} dim {} is {}, output {}", i, d, ne, o.ne[d]);
         return false;
@@ -157,6 +164,12 @@ Status plan_elementwise(NodePlan& p) {
       break;
     case TSR_OP_GELU:
       p.run = run<TSR_OP_GELU>;
+      break;
+    case TSR_OP_GEGLU:
+      p.run = run<TSR_OP_GEGLU>;
+      break;
+    case TSR_OP_SOFTCAP:
+      p.run = run<TSR_OP_SOFTCAP>;
       break;
     default:
       return make_error(TSR_ERR_INTERNAL, "[elementwise] op id {} not planned here", p.node.op);

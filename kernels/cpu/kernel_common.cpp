@@ -65,8 +65,8 @@ Status step_value(const ExecCtx& ctx, int64_t index, const char* op, int64_t* ou
 }
 
 bool supports_node(const tsr_node_desc& n, std::string& reason) {
-  const int n_in_expected[TSR_OP_COUNT] = {0, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, -1,
-                                           1, 1, 2, 4, 3, 1, 1, 1, 1, 2, 1};
+  const int n_in_expected[TSR_OP_COUNT] = {0, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, -1, 1,
+                                           1, 2, 4, 3, 1, 1, 1, 1, 2, 1, 1, 2};
   if (n.op <= TSR_OP_NONE || n.op >= TSR_OP_COUNT) {
     reason = fmt::format("unknown op id {}", n.op);
     return false;
@@ -79,6 +79,7 @@ bool supports_node(const tsr_node_desc& n, std::string& reason) {
   const int want = n_in_expected[n.op];
   const bool count_ok = n.op == TSR_OP_SOFTMAX     ? n.n_inputs == 1 || n.n_inputs == 2
                         : n.op == TSR_OP_ATTENTION ? n.n_inputs == 3 || n.n_inputs == 4
+                        : n.op == TSR_OP_ROPE      ? n.n_inputs == 2 || n.n_inputs == 3
                                                    : n.n_inputs == want;
   if (!count_ok) {
     reason = fmt::format("{} inputs given", n.n_inputs);
@@ -101,6 +102,8 @@ bool supports_node(const tsr_node_desc& n, std::string& reason) {
     case TSR_OP_SILU:
     case TSR_OP_GELU:
     case TSR_OP_SWIGLU:
+    case TSR_OP_SOFTCAP:
+    case TSR_OP_GEGLU:
       return supports_elementwise(n, reason);
     case TSR_OP_RMS_NORM:
     case TSR_OP_LAYER_NORM:

@@ -1,5 +1,6 @@
-// rope(x [head_dim, n_head, n_tokens, ne3], pos i32 [n_tokens]): rotary
-// position embedding, normal (adjacent pairs) or neox (split halves) mode.
+// rope(x [head_dim, n_head, n_tokens, ne3], pos i32 [n_tokens], optional
+// freq_factors f32 [n_rot/2]): rotary position embedding, normal (adjacent
+// pairs) or neox (split halves) mode.
 // The per-pair inverse frequencies are computed once at prepare, the angles
 // once per token.
 #include <fmt/format.h>
@@ -30,6 +31,8 @@ Status run(const NodePlan& p, const ExecCtx& ctx) {
   const int64_t hd = x.ne[0], half = p.node.params.i[0] / 2;
   const bool neox = p.node.params.i[1] == TSR_ROPE_NEOX;
   const auto& st = static_cast<const RopeState&>(*p.state);
+  // Frequency factors are an input (read at run time): contiguous f32, checked in supports_rope.
+  const float* ff = p.node.n_inputs == 3 ? reinterpret_cast<const float*>(p.in[2]) : nullptr;
   ctx.pool->parallel_for(x.ne[2] * x.ne[3], 1, [&](int64_t begin, int64_t end, int tid) {
     float* buf = reinterpret_cast<float*>(p.thread_scratch(tid));
     float* cs = buf + hd;  // cos, sin interleaved
@@ -38,7 +41,8 @@ Status run(const NodePlan& p, const ExecCtx& ctx) {
       int32_t pv;
       std::memcpy(&pv, p.in[1] + token * pos.nb[0], 4);
       for (int64_t i = 0; i < half; ++i) {
-        const double theta = static_cast<double>(pv) * st.inv_freq[i];
+        double theta = static_cast<double>(pv) * st.inv_freq[i];
+        if (ff) theta /= ff[i];
         cs[2 * i] = static_cast<float>(std::cos(theta));
         cs[2 * i + 1] = static_cast<float>(std::sin(theta));
       }
@@ -80,6 +84,14 @@ bool supports_rope(const tsr_node_desc& n, std::string& reason) {
   if (n.params.i[1] != TSR_ROPE_NORMAL && n.params.i[1] != TSR_ROPE_NEOX) {
     reason = fmt::format("rope mode {}", n.params.i[1]);
     return false;
+  }
+  if (n.n_inputs == 3) {
+    const auto& ff = n.inputs[2];
+    if (ff.dtype != TSR_DTYPE_F32 || ff.ne[0] != n_rot / 2 || ff.ne[1] * ff.ne[2] * ff.ne[3] != 1 ||
+        ff.nb[0] != 4) {
+      reason = fmt::format("freq_factors must be contiguous f32 [n_rot / 2 = {}]", n_rot / 2);
+      return false;
+    }
   }
   if (n.output.dtype != x.dtype || !same_shape_desc(n.output, x)) {
     reason = "output differs from input in dtype or shape";

@@ -72,6 +72,21 @@ std::vector<Case> attention_cases() {
     // are empty.
     add("decode_1token_gqa4_len3_of_512", {q(64, 8, 1), k(64, 2, 512), v(64, 2, 512), pos(1, 3)},
         iparams({1, 0}), {3});
+    // Sliding windows (Gemma's local layers): a window shorter than a KV
+    // block, one crossing block edges, one of a single row, one longer than
+    // the sequence (no effect), and decode against a long cache.
+    add("window16_gqa3_prefill_37_of_150", {q(64, 6, 37), k(64, 2, 160), v(64, 2, 160), pos(37, 150)},
+        iparams({1, 0, 16}), {150});
+    add("window100_gqa2_prefill_70_of_200", {q(64, 4, 70), k(64, 2, 200), v(64, 2, 200), pos(70, 200)},
+        iparams({1, 0, 100}), {200});
+    add("window1_gqa1_prefill_5_of_9", {q(64, 2, 5), k(64, 2, 9), v(64, 2, 9), pos(5, 9)}, iparams({1, 0, 1}),
+        {9});
+    add("window1000_longer_than_seq_prefill_7_of_16", {q(64, 8, 7), k(64, 2, 16), v(64, 2, 16), pos(7, 7)},
+        iparams({1, 0, 1000}), {7});
+    add("window64_decode_D256_gqa4_len500_of_512",
+        {q(256, 4, 1), k(256, 1, 512), v(256, 1, 512), pos(1, 500)}, iparams({1, 0, 64}), {500});
+    add("window7_D36_prefill_20_of_40", {q(36, 4, 20), k(36, 2, 40), v(36, 2, 40), pos(20, 40)},
+        iparams({1, 0, 7}), {40});
     add("single_head_kv1", {q(64, 1, 1), k(64, 1, 1), v(64, 1, 1)}, iparams({0, -1}));
     {
       // A cache laid out [D, kv_size, n_kv_head] (per-head blocks) seen as

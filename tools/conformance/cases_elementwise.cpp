@@ -1,5 +1,5 @@
 // Element-wise ops: add, sub, mul, div (with broadcasting), scale, silu,
-// gelu, swiglu; f32, f16, bf16 each. Odd sizes, size-1 dims, strided and
+// gelu, softcap, swiglu, geglu; f32, f16, bf16 each. Odd sizes, size-1 dims, strided and
 // transposed views, three magnitudes.
 #include <fmt/format.h>
 
@@ -70,6 +70,8 @@ void binary_cases(std::vector<Case>& out, int32_t op, int32_t dt) {
 void unary_cases(std::vector<Case>& out, int32_t op, int32_t dt) {
   Builder b{out, op, dt};
   if (op == TSR_OP_SCALE) b.params = iparams({}, {0.37f, -1.25f});
+  // A cap of 3 puts the large magnitude deep in tanh's saturation.
+  if (op == TSR_OP_SOFTCAP) b.params = iparams({}, {3.0f});
   for (const Magnitude& mag : kMagnitudes)
     b.add(fmt::format("odd_53x3_{}", mag.name), {act("x", dt, {53, 3}, mag.scale)});
   b.add("size1_1x1", {act("x", dt, {1, 1})});
@@ -83,10 +85,14 @@ void unary_cases(std::vector<Case>& out, int32_t op, int32_t dt) {
     b.params = iparams({}, {-3.0f, 0.0f});
     b.add("no_bias", {act("x", dt, {29, 4})});
   }
+  if (op == TSR_OP_SOFTCAP) {
+    b.params = iparams({}, {30.0f});  // Gemma 2's final logit cap, on logit-sized values
+    b.add("cap30_logits_300x2", {act("x", dt, {300, 2}, 20.0f)});
+  }
 }
 
-void swiglu_cases(std::vector<Case>& out, int32_t dt) {
-  Builder b{out, TSR_OP_SWIGLU, dt};
+void gated_cases(std::vector<Case>& out, int32_t op, int32_t dt) {
+  Builder b{out, op, dt};
   for (const Magnitude& mag : kMagnitudes)
     b.add(fmt::format("odd_75x3_{}", mag.name),
           {act("gate", dt, {75, 3}, mag.scale), act("up", dt, {75, 3})});
@@ -112,9 +118,10 @@ std::vector<Case> elementwise_cases() {
   std::vector<Case> cases;
   for (int32_t op : {TSR_OP_ADD, TSR_OP_SUB, TSR_OP_MUL, TSR_OP_DIV})
     for (int32_t dt : kFloatTypes) binary_cases(cases, op, dt);
-  for (int32_t op : {TSR_OP_SCALE, TSR_OP_SILU, TSR_OP_GELU})
+  for (int32_t op : {TSR_OP_SCALE, TSR_OP_SILU, TSR_OP_GELU, TSR_OP_SOFTCAP})
     for (int32_t dt : kFloatTypes) unary_cases(cases, op, dt);
-  for (int32_t dt : kFloatTypes) swiglu_cases(cases, dt);
+  for (int32_t op : {TSR_OP_SWIGLU, TSR_OP_GEGLU})
+    for (int32_t dt : kFloatTypes) gated_cases(cases, op, dt);
   return cases;
 }
 

@@ -59,6 +59,19 @@ void rope_cases(std::vector<Case>& out, int32_t dt) {
   b.add("single_token_single_head", {act("x", dt, {64, 1, 1}), pos(1)},
         iparams({64, TSR_ROPE_NORMAL}, {base}));
   {
+    // Llama 3's rope_freqs: per-pair factors dividing the angles (values
+    // 2..~6 here, as its long-wavelength pairs have), base 5e5.
+    auto factors = [](int64_t n) {
+      Operand f = weight("freq_factors", TSR_DTYPE_F32, {n}, 2.0f);
+      f.fill = Fill::kPositive;
+      return f;
+    };
+    b.add("normal_freq_factors_64x4x5", {act("x", dt, {64, 4, 5}), pos(5), factors(32)},
+          iparams({64, TSR_ROPE_NORMAL}, {500000.0f}));
+    b.add("neox_freq_factors_partial_nrot32_of_80", {act("x", dt, {80, 3, 4}), pos(4), factors(16)},
+          iparams({32, TSR_ROPE_NEOX}, {base, 0.5f}));
+  }
+  {
     // q as a view of a fused qkv projection [3 * 4 * 64, 5]: head stride 64,
     // token stride 768, starting after the q part (this is "k").
     Operand x = act("x", dt, {768, 5});

@@ -47,6 +47,7 @@ CompareResult compare(const float* y, const float* ref, int64_t n, const Toleran
 enum class Fill {
   kNormal,       // normal(0, 1) * scale
   kDenominator,  // random sign * (0.5 + |normal|) * scale: safe divisor
+  kPositive,     // (1 + |normal|) * scale: frequency factors
   kIds,          // i32 uniform in [0, range)
   kPermutation,  // i32 distinct values from [0, range) in random order
   kPositions,    // i32 range - n + i: the last n positions of a sequence of length range

@@ -70,6 +70,9 @@ Result<HostData> make_data(const Operand& o, std::mt19937& rng) {
         x = (r < 0 ? -1.0f : 1.0f) * (0.5f + std::fabs(normal(rng))) * o.scale;
       }
       break;
+    case Fill::kPositive:
+      for (auto& x : f) x = (1.0f + std::fabs(normal(rng))) * o.scale;
+      break;
     case Fill::kCausalMask: {
       const int64_t ne0 = o.ne[0], ne1 = o.ne.size() > 1 ? o.ne[1] : 1;
       for (int64_t i = 0; i < ne1; ++i)

@@ -105,7 +105,9 @@ Tolerance tolerance_for(const Case& c) {
     case TSR_OP_SCALE:
     case TSR_OP_SILU:
     case TSR_OP_GELU:
+    case TSR_OP_SOFTCAP:
     case TSR_OP_SWIGLU:
+    case TSR_OP_GEGLU:
     case TSR_OP_RMS_NORM:
     case TSR_OP_LAYER_NORM:
     case TSR_OP_SOFTMAX:

@@ -93,7 +93,9 @@ typedef enum tsr_op {
    * ip[0] n_rot (even, <= head_dim; dims past n_rot pass through),
    * ip[1] mode: TSR_ROPE_NORMAL rotates pairs (2i, 2i+1), TSR_ROPE_NEOX
    * rotates pairs (i, i + n_rot/2). fp[0] freq_base, fp[1] freq_scale (0 -> 1).
-   * theta_i = pos * freq_scale * freq_base^(-2i/n_rot). */
+   * theta_i = pos * freq_scale * freq_base^(-2i/n_rot) / ff[i], where ff is
+   * the optional input 2, freq_factors f32 [n_rot/2] (1 when absent; Llama
+   * 3's rope_freqs). */
   TSR_OP_ROPE = 10,
   /* softmax(x [ne0, ne1, ne2, ne3], optional mask [ne0, ne1', 1, 1]) over
    * dim 0 of x * fp[0] + mask (fp[0] == 0 means 1). mask is f32 or f16, its
@@ -110,7 +112,9 @@ typedef enum tsr_op {
    * query head h reads kv head h / (n_head / n_kv_head).
    * fp[0] scale (0 -> 1/sqrt(D)). ip[0] causal (query at position p sees kv
    * rows 0..p). ip[1] index of the step parameter holding the valid kv length,
-   * or -1 for kv_size. pos is required (and read) only when causal. */
+   * or -1 for kv_size. ip[2] sliding window W (0: none; needs causal): the
+   * query at position p sees kv rows j with p - W < j <= p only (Gemma's local
+   * layers). pos is required (and read) only when causal. */
   TSR_OP_ATTENTION = 15,
   /* set_rows(dst [ne0, n_rows, ...], src [ne0, n, ...], idx i32 [n]):
    * dst row idx[i] = src row i (converted to dst's dtype, which may be a block
@@ -132,7 +136,11 @@ typedef enum tsr_op {
   /* argmax(x [ne0, ne1, ne2, ne3]) -> i32 [ne1, ne2, ne3, 1] over dim 0;
    * the first maximum wins. */
   TSR_OP_ARGMAX = 22,
-  TSR_OP_COUNT = 23
+  /* softcap(x) = fp[0] * tanh(x / fp[0]), fp[0] > 0 (Gemma's logit capping). */
+  TSR_OP_SOFTCAP = 23,
+  /* geglu(gate, up) = gelu(gate) * up (tanh form as TSR_OP_GELU); same shapes. */
+  TSR_OP_GEGLU = 24,
+  TSR_OP_COUNT = 25
 } tsr_op;
 
 enum { TSR_ROPE_NORMAL = 0, TSR_ROPE_NEOX = 2 };
