@@ -30,8 +30,8 @@ std::unique_ptr<Llm> Llm::load(tsr_context* ctx, const std::string& path, const 
   check(tsr_gguf_open(path.c_str(), &f));
   m->file_ = Handle<tsr_gguf, tsr_gguf_close>(f);
   try {
-    m->hp_ = read_llama_hparams(f);
-    m->weights_ = find_llama_weights(f, m->hp_);
+    m->hp_ = read_decoder_hparams(f);
+    m->weights_ = find_decoder_weights(f, m->hp_);
     int64_t index;
     if (tsr_gguf_find_key(f, "tokenizer.ggml.model", &index) == TSR_OK)
       m->tokenizer_ = Tokenizer::from_gguf(f);
@@ -104,7 +104,7 @@ Llm::Step& Llm::step(int slot, int64_t n_seq, int64_t n_tokens, bool all_logits,
   if (auto it = steps.find(key); it != steps.end()) return it->second;
 
   Graph g(ctx_);
-  LlamaGraphOptions o;
+  DecoderGraphOptions o;
   o.n_tokens = n_tokens;
   o.kv_dtype = options_.kv_dtype;
   o.all_logits = all_logits;
@@ -116,7 +116,7 @@ Llm::Step& Llm::step(int slot, int64_t n_seq, int64_t n_tokens, bool all_logits,
     for (int64_t s = 0; s < n_seq; ++s) o.state_prefixes.push_back(seq_state_prefix(slot, s));
   }
   Step s;
-  s.io = build_llama_graph(g, hp_, weights_, o, progress);
+  s.io = build_decoder_graph(g, hp_, weights_, o, progress);
   s.model =
       std::make_unique<Model>(ctx_, g, options_.devices, (options_.compile_flags & TSR_COMPILE_STRICT) != 0);
   return steps.emplace(key, std::move(s)).first->second;

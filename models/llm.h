@@ -26,7 +26,7 @@
 #include <utility>
 #include <vector>
 
-#include "models/llama.h"
+#include "models/decoder.h"
 #include "models/sampling.h"
 #include "models/tokenizer.h"
 
@@ -58,7 +58,7 @@ class Llm {
   Llm(const Llm&) = delete;
   Llm& operator=(const Llm&) = delete;
 
-  const LlamaHParams& hparams() const { return hp_; }
+  const DecoderHParams& hparams() const { return hp_; }
   int64_t n_ctx() const { return n_ctx_; }
   uint64_t weight_bytes() const { return weights_.bytes; }
   const std::string& placement() const { return placement_; }
@@ -75,7 +75,7 @@ class Llm {
   // One compiled forward step over n_seq sequences of n_tokens tokens.
   struct Step {
     std::unique_ptr<Model> model;
-    LlamaGraph io;
+    DecoderGraph io;
   };
   struct Slot {
     bool in_use = false;
@@ -94,8 +94,8 @@ class Llm {
   tsr_context* ctx_ = nullptr;
   Handle<tsr_gguf, tsr_gguf_close> file_;
   std::string path_;
-  LlamaHParams hp_;
-  LlamaWeights weights_;
+  DecoderHParams hp_;
+  DecoderWeights weights_;
   std::unique_ptr<Tokenizer> tokenizer_;
   LlmOptions options_;
   int64_t n_ctx_ = 0;
@@ -137,7 +137,7 @@ class LlmSession {
 };
 
 // Several independent sequences evaluated together: each step is one compiled
-// graph over all of them (see build_llama_graph), so the weights are read
+// graph over all of them (see build_decoder_graph), so the weights are read
 // once per step for the whole batch. Each sequence has its own KV cache and
 // position; a sequence given no tokens idles through the step. Sampling is
 // left to the caller (continuous batching schedules it per request).

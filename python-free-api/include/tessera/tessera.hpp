@@ -159,6 +159,16 @@ class Graph {
     p.f[1] = freq_scale;
     return op(TSR_OP_ROPE, {x, pos}, p);
   }
+  // With per-pair frequency factors f32 [n_rot / 2] (Llama 3's rope_freqs).
+  tsr_tensor rope(tsr_tensor x, tsr_tensor pos, tsr_tensor freq_factors, int n_rot, int mode,
+                  float freq_base, float freq_scale = 1.0f) {
+    tsr_op_params p{};
+    p.i[0] = n_rot;
+    p.i[1] = mode;
+    p.f[0] = freq_base;
+    p.f[1] = freq_scale;
+    return op(TSR_OP_ROPE, {x, pos, freq_factors}, p);
+  }
   tsr_tensor softmax(tsr_tensor x, float scale = 1.0f) { return op(TSR_OP_SOFTMAX, {x}, fparam(scale)); }
   tsr_tensor softmax(tsr_tensor x, tsr_tensor mask, float scale) {
     return op(TSR_OP_SOFTMAX, {x, mask}, fparam(scale));
@@ -166,13 +176,17 @@ class Graph {
   tsr_tensor silu(tsr_tensor x) { return op(TSR_OP_SILU, {x}); }
   tsr_tensor gelu(tsr_tensor x) { return op(TSR_OP_GELU, {x}); }
   tsr_tensor swiglu(tsr_tensor gate, tsr_tensor up) { return op(TSR_OP_SWIGLU, {gate, up}); }
+  tsr_tensor geglu(tsr_tensor gate, tsr_tensor up) { return op(TSR_OP_GEGLU, {gate, up}); }
+  tsr_tensor softcap(tsr_tensor x, float cap) { return op(TSR_OP_SOFTCAP, {x}, fparam(cap)); }
   // kv_len_param: index of the step parameter holding the valid KV length, or -1.
+  // window: sliding window length (0: none; causal only).
   tsr_tensor attention(tsr_tensor q, tsr_tensor k, tsr_tensor v, tsr_tensor pos, bool causal,
-                       int kv_len_param = -1, float scale = 0.0f) {
+                       int kv_len_param = -1, float scale = 0.0f, int64_t window = 0) {
     tsr_op_params p{};
     p.f[0] = scale;
     p.i[0] = causal ? 1 : 0;
     p.i[1] = kv_len_param;
+    p.i[2] = window;
     return op(TSR_OP_ATTENTION, {q, k, v, pos}, p);
   }
   tsr_tensor set_rows(tsr_tensor dst, tsr_tensor src, tsr_tensor idx) {

@@ -1,0 +1,41 @@
+// The blocks every decoder architecture is built from: weight binding, RMS
+// norm, the attention block (projections, optional biases and q/k norms,
+// RoPE, KV cache, attention per sequence, output projection, optional post
+// norm) and the gated FFN block. Shapes: N = n_seq * n_tokens columns.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "models/decoder.h"
+
+namespace tessera::models {
+
+// w as a graph weight (its GGUF bytes borrowed in place).
+tsr_tensor bind(Graph& g, const GgufWeight& w);
+
+// rms_norm(x) * w over dim 0: f32 [n, ...] with w [n] broadcast.
+tsr_tensor rms_norm_mul(Graph& g, tsr_tensor x, const GgufWeight& w, float eps);
+
+// What one step's attention needs besides the layer's weights.
+struct AttentionStep {
+  int64_t n_tokens = 1;  // T: tokens per sequence
+  int64_t n_ctx = 0;     // KV cache rows
+  tsr_dtype kv_dtype = TSR_DTYPE_F16;
+  const std::vector<std::string>* prefixes;  // KV state name prefix per sequence (S of them)
+  tsr_tensor pos = -1;                       // i32 [S * T]
+  const std::vector<tsr_tensor>* seq_pos;    // i32 [T] per sequence (views of pos)
+  tsr_tensor rope_freqs = -1;                // f32 [n_rot / 2], or -1
+};
+
+// Attention block of layer l over h = the normed input f32 [n_embd, N];
+// returns f32 [n_embd, N] (post-normed when hp.post_norms), to be added to
+// the residual.
+tsr_tensor attention_block(Graph& g, const DecoderHParams& hp, const DecoderLayerWeights& L, int64_t l,
+                           tsr_tensor h, const AttentionStep& st);
+
+// Gated FFN: down(act(gate h) * up h), post-normed when hp.post_norms.
+// h f32 [n_embd, N] -> f32 [n_embd, N].
+tsr_tensor ffn_block(Graph& g, const DecoderHParams& hp, const DecoderLayerWeights& L, tsr_tensor h);
+
+}  // namespace tessera::models
