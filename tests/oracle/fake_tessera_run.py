@@ -4,7 +4,10 @@ compare.py without Tessera: same command line subset, same outputs.
 
     fake_tessera_run.py -m MODEL --prompt-tokens 1,2,3 -n 32 --temp 0 --dump-logits F --json [--ignore-eos]
 
-FAKE_TESSERA_ROPE=neox injects a RoPE layout bug, to see compare.py catch it.
+FAKE_TESSERA_ROPE=neox (or normal) forces a RoPE pairing -- a layout bug for
+the architectures that use the other one -- to see compare.py catch it;
+FAKE_TESSERA_DISABLE=swa_window,... switches architecture features off
+(oracle_arch.ABLATIONS) for the same purpose.
 """
 import argparse
 import json
@@ -31,7 +34,8 @@ ap.add_argument("--ignore-eos", action="store_true")
 a = ap.parse_args()
 if a.temp != 0:
     sys.exit("fake_tessera_run.py: only --temp 0 is supported")
-model = oracle.Model(a.m, rope_mode=os.environ.get("FAKE_TESSERA_ROPE", "normal"))
+disable = [d for d in os.environ.get("FAKE_TESSERA_DISABLE", "").split(",") if d]
+model = oracle.Model(a.m, rope_mode=os.environ.get("FAKE_TESSERA_ROPE") or None, disable=disable)
 logits, tokens, timings = oracle.run(model, oracle.parse_tokens(a.prompt_tokens), a.n, stop_at_eog=not a.ignore_eos)
 if a.dump_logits:
     logits.astype("<f4").tofile(a.dump_logits)

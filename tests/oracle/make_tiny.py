@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Write tiny random-weight llama GGUF models for the oracle comparison.
+"""Write tiny random-weight GGUF models for the oracle comparison.
 
     make_tiny.py OUT_DIR [--list]
 
-Each file is a 2-layer llama with n_ctx 128 and a 301-token GPT-2 byte-level
-BPE vocabulary (3 ChatML-style special tokens, the 256 byte tokens, 42 merges),
-laid out exactly as a llama.cpp-converted file (SmolLM2-135M-Instruct is the
-model the layout was checked against):
+The llama files (tiny-gqa*) are 2-layer llamas with n_ctx 128 and a 301-token
+GPT-2 byte-level BPE vocabulary (3 ChatML-style special tokens, the 256 byte
+tokens, 42 merges), laid out exactly as a llama.cpp-converted file
+(SmolLM2-135M-Instruct is the model the layout was checked against):
 
   * the same metadata keys (llama.*, tokenizer.ggml.*, general.*)
   * weights [ne0 = in, ne1 = out]; norms f32; output.weight omitted when tied
@@ -25,8 +25,38 @@ real files, an FFN width that is not a multiple of 32 (legal for f16/f32
 only), and the k-quants q2_K..q6_K in the per-tensor mixes llama-quantize
 gives a 2-layer llama for Q2_K, Q3_K_M, Q4_K_M, Q5_K_M and Q6_K (k-quant rows
 must be whole 256-element super-blocks: those files have n_embd 256 and
-n_ff 512). gguf-py quantizes q4_0..q8_0; quantize_np.py the k-quants. Output
-is deterministic: the same bytes on every run.
+n_ff 512).
+
+The other architectures (oracle_arch.py has the facts) are named
+tiny-<variant>-...; each mirrors the metadata keys and tokenizer of a real
+converted file of its family:
+
+  tiny-llama3-*  llama plus rope_freqs.weight, factors 1..8 from Llama 3.1's
+                 rope scaling rule; BPE vocabulary with Llama 3's special
+                 tokens at the end, tokenizer pre "llama-bpe" (what the
+                 converter writes for Llama 3; llama.cpp also reads "llama3")
+  tiny-qwen2-*   attn_q / attn_k / attn_v biases; NEOX RoPE; ChatML specials
+                 at the end of the vocabulary, pre "qwen2"
+  tiny-qwen3-*   per-head q / k norms, key_length 64 != n_embd / n_head (32)
+  tiny-gemma3-*  8 or 7 layers, so both sliding-window (il % 6 < 5) and global
+                 layers (il = 5) appear, with windows of 8 and 5 positions --
+                 shorter than compare.py's 16-token prompt, so the window
+                 matters from the prefill on; head_dim != n_embd / n_head;
+                 a SentencePiece vocabulary shaped like Gemma's (control
+                 tokens <pad> <eos> <bos> <unk> <mask> <start_of_turn>
+                 <end_of_turn>, <0x00>..<0xFF> byte tokens, pieces scored by
+                 merge rank, single characters last). The -softcap file also
+                 has final_logit_softcapping, linear RoPE scaling (factor 8,
+                 as Gemma 3 4B+), an untied f16 output and 7 layers.
+
+Random weights need help to exercise these features: q / k gains (and, with
+q / k norms, norm weights around 2 instead of 1) give attention scores of
+several units, so softmax is peaked and a wrong window, RoPE base or factor
+moves the top-1 tokens (feature_check.py checks that each does). Norm weights
+are drawn around 1 (for Gemma the converter's +1 is already in them).
+
+gguf-py quantizes q4_0..q8_0; quantize_np.py the k-quants. Output is
+deterministic: the same bytes on every run.
 """
 from __future__ import annotations
 
@@ -48,6 +78,9 @@ from oracle import bytes_to_unicode  # noqa: E402
 
 N_LAYER = 2
 N_CTX = 128
+QK_NORM_MEAN = 1.5  # see write_model
+TIED_RESIDUAL_GAIN = 2.0
+TIED_GEMMA_NORM_MEAN = 3.0
 
 
 LAYER_WEIGHTS = ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down")
@@ -71,9 +104,19 @@ class Spec:
     # Per-tensor exceptions to wtype: ("attn_v", Q5_K) for every layer,
     # ("blk.1.ffn_down", Q6_K) for one (a layer's own entry wins).
     types: tuple[tuple[str, QT], ...] = ()
+    # general.architecture: llama, qwen2, qwen3 or gemma3
+    arch: str = "llama"
+    n_layer: int = N_LAYER
+    # n_embd when it is not n_head * head_dim; key_length / value_length are
+    # then written (as the converter does for Qwen3 and Gemma 3 anyway)
+    embd: int | None = None
+    rope_freqs: bool = False  # llama3: rope_freqs.weight
+    n_swa: int = 0  # gemma3: attention.sliding_window
+    softcap: float = 0.0  # gemma3: final_logit_softcapping (0: absent)
+    rope_linear: float = 0.0  # rope.scaling.type linear with this factor (0: absent)
 
     def __post_init__(self):
-        known = set(LAYER_WEIGHTS) | {f"blk.{l}.{t}" for l in range(N_LAYER) for t in LAYER_WEIGHTS}
+        known = set(LAYER_WEIGHTS) | {f"blk.{l}.{t}" for l in range(self.n_layer) for t in LAYER_WEIGHTS}
         for key, _ in self.types:
             if key not in known:
                 raise ValueError(f"[make_tiny] Spec.types: '{key}' is not a layer weight "
@@ -81,13 +124,18 @@ class Spec:
 
     @property
     def n_embd(self) -> int:
-        return self.n_head * self.head_dim
+        return self.embd if self.embd is not None else self.n_head * self.head_dim
+
+    @property
+    def variant(self) -> str:
+        return "llama3" if self.rope_freqs else self.arch
 
     @property
     def name(self) -> str:
         gqa = self.n_head // self.n_head_kv
-        s = f"tiny-gqa{gqa}-hd{self.head_dim}-{(self.mix or self.wtype.name).lower()}"
-        return s + ("-tied" if self.out_type is None else "") + ".gguf"
+        prefix = "" if self.variant == "llama" else self.variant + "-"
+        s = f"tiny-{prefix}gqa{gqa}-hd{self.head_dim}-{(self.mix or self.wtype.name).lower()}"
+        return s + ("-softcap" if self.softcap else "") + ("-tied" if self.out_type is None else "") + ".gguf"
 
     @property
     def file_type(self) -> int:
@@ -145,6 +193,32 @@ SPECS = [
          (("attn_v", QT.Q4_K), ("ffn_down", QT.Q3_K), ("attn_output", QT.Q3_K))),
     # Q6_K everywhere, tied q6_K embedding; GQA 4 with one kv head, head dim 64
     Spec(4, 1, 64, 512, QT.Q6_K, QT.Q6_K, None, 10000.0, 1e-5, 13, "Q6_K"),
+    # The other architectures. Their seeds are picked so that over compare.py's
+    # prompt and 32 greedy tokens the oracle's top two logits never come closer
+    # than 2e-3 of the logit scale (Tessera's error is ~5e-4 of it): a near tie
+    # would fail the comparison on rounding alone.
+    # llama3 (rope_freqs, base 500000) as Llama 3.2 1B, tied: Q4_K_M, whose tied
+    # token_embd is quantized as the output (q6_K); GQA 2, head dim 64
+    Spec(4, 2, 64, 512, QT.Q4_K, QT.Q6_K, None, 500000.0, 1e-5, 104, "Q4_K_M",
+         (("blk.1.attn_v", QT.Q6_K), ("blk.1.ffn_down", QT.Q6_K)), rope_freqs=True),
+    # qwen2 (q / k / v biases, NEOX, base 1e6), tied as Qwen2 0.5B: Q5_K_M; GQA 4, head dim 32
+    Spec(8, 2, 32, 512, QT.Q5_K, QT.Q6_K, None, 1000000.0, 1e-6, 101, "Q5_K_M",
+         (("blk.1.attn_v", QT.Q6_K), ("blk.1.ffn_down", QT.Q6_K)), arch="qwen2"),
+    # qwen3 (q / k norms), head dim 64 with n_embd 256 and 8 heads (q_dim 512);
+    # q8_0 layers and embedding, q6_K output; GQA 2
+    Spec(8, 4, 64, 512, QT.Q8_0, QT.Q8_0, QT.Q6_K, 1000000.0, 1e-6, 108, arch="qwen3", embd=256),
+    # gemma3 as gemma-3-270m's Q4_K_M: q5_0 attn_q / attn_k / ffn_gate / ffn_up,
+    # q8_0 attn_v, q4_K attn_output (rows of q_dim 256), q6_K ffn_down (rows of
+    # n_ff 512), tied q8_0 embedding; 8 layers (5 global, 0-4 and 6-7 SWA),
+    # window 8; n_embd 128 with 4 heads of 64, one kv head
+    Spec(4, 1, 64, 512, QT.Q5_0, QT.Q8_0, None, 1000000.0, 1e-6, 109, "Q4_K_M",
+         (("attn_v", QT.Q8_0), ("attn_output", QT.Q4_K), ("ffn_down", QT.Q6_K)),
+         arch="gemma3", n_layer=8, embd=128, n_swa=8),
+    # gemma3, f16 with an untied output, final_logit_softcapping 5 (logits of
+    # std ~3 come out visibly compressed), linear RoPE scaling 8 on the global
+    # layer; 7 layers (5 global), window 5; n_embd 96 with 4 heads of 32, GQA 2
+    Spec(4, 2, 32, 192, QT.F16, QT.F16, QT.F16, 1000000.0, 1e-6, 139,
+         arch="gemma3", n_layer=7, embd=96, n_swa=5, softcap=10.0, rope_linear=8.0),
 ]
 
 # llama.cpp file types (general.file_type) for the dominant weight type
@@ -160,13 +234,27 @@ CHAT_TEMPLATE = (
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
     "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
 )
+# Llama 3's special tokens (ids 128000.. in the real vocabulary: after the rest)
+LLAMA3_SPECIALS = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
+LLAMA3_CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + "
+    "'<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}"
+)
+GEMMA_CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}{% set role = 'model' if message['role'] == 'assistant' "
+    "else message['role'] %}{{ '<start_of_turn>' + role + '\\n' + message['content'] | trim + "
+    "'<end_of_turn>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<start_of_turn>model\\n' }}{% endif %}"
+)
 
 
-def vocabulary() -> tuple[list[str], list[int], list[str]]:
-    """tokens, token types, merges: specials, then the 256 byte tokens in
-    code point order (as in SmolLM2), then one token per merge."""
+def vocabulary(specials_last: bool = False, specials: list[str] = SPECIAL_TOKENS
+               ) -> tuple[list[str], list[int], list[str]]:
+    """tokens, token types, merges of the byte-level BPE vocabulary: the 256
+    byte tokens in code point order (as in SmolLM2), one token per merge, and
+    the special tokens first (SmolLM2) or last (Llama 3, Qwen)."""
     byte_tokens = sorted(bytes_to_unicode().values())
-    tokens = SPECIAL_TOKENS + byte_tokens
+    tokens = byte_tokens if specials_last else specials + byte_tokens
     have = set(tokens)
     for m in MERGES:
         a, b = m.split(" ")
@@ -174,10 +262,119 @@ def vocabulary() -> tuple[list[str], list[int], list[str]]:
             raise AssertionError(f"bad merge '{m}'")
         tokens.append(a + b)
         have.add(a + b)
-    types = [int(gguf.TokenType.CONTROL)] * len(SPECIAL_TOKENS) + [int(gguf.TokenType.NORMAL)] * (
-        len(tokens) - len(SPECIAL_TOKENS)
-    )
+    control, normal = int(gguf.TokenType.CONTROL), int(gguf.TokenType.NORMAL)
+    if specials_last:
+        return tokens + specials, [normal] * len(tokens) + [control] * len(specials), MERGES
+    types = [control] * len(specials) + [normal] * (len(tokens) - len(specials))
     return tokens, types, MERGES
+
+
+# Gemma's SentencePiece vocabulary, in miniature: control tokens, user-defined
+# newline runs, the 256 byte tokens (score 0), then pieces with score
+# -(rank) -- each the concatenation of two earlier tokens, so SentencePiece's
+# merging can reach it -- and the single characters last, scored lowest.
+GEMMA_CONTROL = ["<pad>", "<eos>", "<bos>", "<unk>", "<mask>", "<start_of_turn>", "<end_of_turn>"]
+GEMMA_USER_DEFINED = ["\n", "\n\n", "\n\n\n"]
+GEMMA_PIECES = [
+    "▁t", "in", "er", "▁a", "he", "on", "re", "▁s", "en", "at", "▁the", "or", "▁w", "es", "▁c", "is", "it",
+    "an", "▁o", "ou", "▁f", "ed", "nd", "ing", "▁of", "▁and", "▁to", "▁in", "▁is", "▁p", "▁m", "ar", "al",
+    "▁b", "ic", "le", "ro", "▁d", "as", "▁h", "hi", "▁hi", "▁th", "▁I", "▁T", "ll", "▁Th", "▁The",
+]
+GEMMA_CHARS = (["▁"] + [chr(c) for c in range(ord("a"), ord("z") + 1)] + [chr(c) for c in range(ord("A"), ord("Z") + 1)]
+               + [str(d) for d in range(10)] + list(".,!?'\"-:;()"))
+
+
+def spm_vocabulary() -> tuple[list[str], list[int], list[float]]:
+    """tokens, token types, scores of the Gemma-shaped SentencePiece vocabulary."""
+    T = gguf.TokenType
+    tokens = GEMMA_CONTROL + GEMMA_USER_DEFINED + [f"<0x{b:02X}>" for b in range(256)]
+    types = ([int(T.CONTROL)] * len(GEMMA_CONTROL) + [int(T.USER_DEFINED)] * len(GEMMA_USER_DEFINED)
+             + [int(T.BYTE)] * 256)
+    scores = [-1000.0] * (len(GEMMA_CONTROL) + len(GEMMA_USER_DEFINED)) + [0.0] * 256
+    have = set(GEMMA_CHARS)
+    for rank, piece in enumerate(GEMMA_PIECES + GEMMA_CHARS):
+        if len(piece) > 1 and not any(piece[:i] in have and piece[i:] in have for i in range(1, len(piece))):
+            raise AssertionError(f"piece '{piece}' is not two earlier tokens")
+        tokens.append(piece)
+        types.append(int(T.NORMAL))
+        scores.append(-float(rank))
+        have.add(piece)
+    if len(set(tokens)) != len(tokens):
+        raise AssertionError("duplicate tokens in the SentencePiece vocabulary")
+    return tokens, types, scores
+
+
+def write_tokenizer(w: gguf.GGUFWriter, variant: str) -> int:
+    """The tokenizer.* keys of variant's family; returns the vocabulary size."""
+    if variant == "gemma3":  # as gemma-3-270m: SentencePiece, BOS added, no space prefix
+        tokens, types, scores = spm_vocabulary()
+        w.add_tokenizer_model("llama")
+        w.add_tokenizer_pre("default")
+        w.add_token_list(tokens)
+        w.add_token_scores(scores)
+        w.add_token_types(types)
+        w.add_bos_token_id(tokens.index("<bos>"))
+        w.add_eos_token_id(tokens.index("<eos>"))
+        w.add_unk_token_id(tokens.index("<unk>"))
+        w.add_pad_token_id(tokens.index("<pad>"))
+        w.add_add_bos_token(True)
+        w.add_add_sep_token(False)
+        w.add_add_eos_token(False)
+        w.add_add_space_prefix(False)
+        w.add_chat_template(GEMMA_CHAT_TEMPLATE)
+        return len(tokens)
+    if variant == "llama":  # as SmolLM2
+        tokens, types, merges = vocabulary()
+        w.add_tokenizer_model("gpt2")
+        w.add_tokenizer_pre("smollm")
+        w.add_token_list(tokens)
+        w.add_token_types(types)
+        w.add_token_merges(merges)
+        w.add_bos_token_id(1)
+        w.add_eos_token_id(2)
+        w.add_unk_token_id(0)
+        w.add_pad_token_id(2)
+        w.add_add_bos_token(False)
+        w.add_add_space_prefix(False)
+        w.add_chat_template(CHAT_TEMPLATE)
+        return len(tokens)
+    llama3 = variant == "llama3"
+    specials = LLAMA3_SPECIALS if llama3 else SPECIAL_TOKENS
+    tokens, types, merges = vocabulary(specials_last=True, specials=specials)
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre("llama-bpe" if llama3 else "qwen2")
+    w.add_token_list(tokens)
+    w.add_token_types(types)
+    w.add_token_merges(merges)
+    if llama3:  # as Llama 3.2 Instruct: BOS <|begin_of_text|> added, EOS <|eot_id|>
+        w.add_bos_token_id(tokens.index("<|begin_of_text|>"))
+        w.add_eos_token_id(tokens.index("<|eot_id|>"))
+        w.add_add_bos_token(True)
+        w.add_chat_template(LLAMA3_CHAT_TEMPLATE)
+    else:  # as Qwen2 / Qwen3 Instruct: EOS <|im_end|>, <|endoftext|> as BOS and padding, no BOS added
+        w.add_eos_token_id(tokens.index("<|im_end|>"))
+        w.add_pad_token_id(tokens.index("<|endoftext|>"))
+        w.add_bos_token_id(tokens.index("<|endoftext|>"))
+        w.add_add_bos_token(False)
+        w.add_chat_template(CHAT_TEMPLATE)
+    return len(tokens)
+
+
+def llama3_rope_factors(n_rot: int, base: float, factor: float = 8.0, low_freq_factor: float = 1.0,
+                        high_freq_factor: float = 4.0, original_context: int = 32) -> np.ndarray:
+    """f32 [n_rot / 2]: Llama 3.1's rope scaling rule (as the converter
+    computes rope_freqs.weight): 1 for wavelengths under original_context /
+    high_freq_factor, `factor` over original_context / low_freq_factor, a
+    smooth blend between. original_context is 8192 in Llama 3.1; 32 here, so
+    that the factors (1, 1.23, 2.07, 3.73, 8, 8, ...) reach the dimensions that
+    turn noticeably within a tiny model's context."""
+    freqs = base ** (-np.arange(0, n_rot, 2, dtype=np.float64) / n_rot)
+    wavelen = 2 * np.pi / freqs
+    smooth = (original_context / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor)
+    blend = 1.0 / ((1 - smooth) / factor + smooth)
+    out = np.where(wavelen < original_context / high_freq_factor, 1.0,
+                   np.where(wavelen > original_context / low_freq_factor, factor, blend))
+    return out.astype(np.float32)
 
 
 def encode_weight(w: np.ndarray, qtype: QT) -> tuple[np.ndarray, QT | None]:
@@ -196,66 +393,104 @@ def encode_weight(w: np.ndarray, qtype: QT) -> tuple[np.ndarray, QT | None]:
 
 def write_model(spec: Spec, path: str) -> None:
     rng = np.random.default_rng(spec.seed)
-    tokens, types, merges = vocabulary()
-    n_vocab = len(tokens)
     E, F, hd = spec.n_embd, spec.n_ff, spec.head_dim
+    llama_family = spec.arch == "llama"
+    gemma3 = spec.arch == "gemma3"
+    qk_norm = spec.arch in ("qwen3", "gemma3")
 
     def lin(n_out: int, n_in: int, gain: float = 1.0) -> np.ndarray:
         return (rng.standard_normal((n_out, n_in)) * gain / np.sqrt(n_in)).astype(np.float32)
 
-    def norm(n: int) -> np.ndarray:
-        return (1.0 + 0.1 * rng.standard_normal(n)).astype(np.float32)
+    def norm(n: int, mean: float = 1.0) -> np.ndarray:
+        return (mean + 0.1 * rng.standard_normal(n)).astype(np.float32)
 
-    w = gguf.GGUFWriter(path, "llama")
+    def vec(n: int, std: float) -> np.ndarray:
+        return (std * rng.standard_normal(n)).astype(np.float32)
+
+    w = gguf.GGUFWriter(path, spec.arch)
     w.add_name(spec.name[: -len(".gguf")])
     w.add_type("model")
     w.add_context_length(N_CTX)
     w.add_embedding_length(E)
-    w.add_block_count(N_LAYER)
+    w.add_block_count(spec.n_layer)
     w.add_feed_forward_length(F)
     w.add_head_count(spec.n_head)
     w.add_head_count_kv(spec.n_head_kv)
     w.add_rope_freq_base(spec.freq_base)
     w.add_layer_norm_rms_eps(spec.eps)
+    if spec.embd is not None or qk_norm:
+        w.add_key_length(hd)
+        w.add_value_length(hd)
+    if spec.n_swa:
+        w.add_sliding_window(spec.n_swa)
+    if spec.softcap:
+        w.add_final_logit_softcapping(spec.softcap)
+    if spec.rope_linear:
+        w.add_rope_scaling_type(gguf.RopeScalingType.LINEAR)
+        w.add_rope_scaling_factor(spec.rope_linear)
     w.add_file_type(spec.file_type)
-    w.add_vocab_size(n_vocab)
-    w.add_rope_dimension_count(hd)
-    w.add_quantization_version(gguf.GGML_QUANT_VERSION)
-    w.add_tokenizer_model("gpt2")
-    w.add_tokenizer_pre("smollm")
-    w.add_token_list(tokens)
-    w.add_token_types(types)
-    w.add_token_merges(merges)
-    w.add_bos_token_id(1)
-    w.add_eos_token_id(2)
-    w.add_unk_token_id(0)
-    w.add_pad_token_id(2)
-    w.add_add_bos_token(False)
-    w.add_add_space_prefix(False)
-    w.add_chat_template(CHAT_TEMPLATE)
+    if not llama_family:
+        n_vocab = write_tokenizer(w, spec.variant)
+        w.add_quantization_version(gguf.GGML_QUANT_VERSION)
+    else:
+        # the key order of a converted llama (vocab_size before the tokenizer)
+        n_vocab = len(vocabulary()[0]) if spec.variant == "llama" else len(vocabulary(True, LLAMA3_SPECIALS)[0])
+        w.add_vocab_size(n_vocab)
+        w.add_rope_dimension_count(hd)
+        w.add_quantization_version(gguf.GGML_QUANT_VERSION)
+        write_tokenizer(w, spec.variant)
 
     def put(name: str, arr: np.ndarray, qtype: QT) -> None:
         data, raw = encode_weight(arr, qtype)
         w.add_tensor(name, data, raw_dtype=raw)
 
+    if spec.rope_freqs:  # the converter emits it first
+        put("rope_freqs.weight", llama3_rope_factors(hd, spec.freq_base), QT.F32)
     # Embedding rows ~ N(0, 1); a tied output uses them too, so scale them down
     # there to keep logits around std 3 (far from ties, far from saturation).
-    embd_gain = 3.0 / np.sqrt(E) if spec.out_type is None else 1.0
+    # Gemma multiplies the rows by sqrt(n_embd) on input: scale them down
+    # there too, to an input of rms 1 (3 when tied).
+    embd_gain = 3.0 / np.sqrt(E) if spec.out_type is None else (1.0 / np.sqrt(E) if gemma3 else 1.0)
+    # A tied output favours the input token itself (its row is in the residual
+    # stream): greedy decoding then repeats one token. Larger layer outputs
+    # dilute that. Gemma, whose layers add unit-rms normed outputs and whose
+    # input rows are scaled by sqrt(n_embd), needs it most: its tied input rows
+    # get rms 1 instead of 3 and its post-norms and output norm weights are
+    # drawn around TIED_GEMMA_NORM_MEAN. The llama files predate this and keep gain 1.
+    tied_new = spec.out_type is None and spec.variant != "llama"
+    res_gain = TIED_RESIDUAL_GAIN if tied_new and not gemma3 else 1.0
+    post_mean = TIED_GEMMA_NORM_MEAN if tied_new and gemma3 else 1.0
+    if tied_new and gemma3:
+        embd_gain = 1.0 / np.sqrt(E)
     put("token_embd.weight", (rng.standard_normal((n_vocab, E)) * embd_gain).astype(np.float32), spec.embd_type)
-    for l in range(N_LAYER):
+    for l in range(spec.n_layer):
         b = f"blk.{l}."
         put(b + "attn_norm.weight", norm(E), QT.F32)
         # 1.5 gain on q/k gives attention scores of a few units: a peaked but
-        # not one-hot softmax, so every key contributes.
+        # not one-hot softmax, so every key contributes. With q / k norms the
+        # scale comes from the norm weights instead (below).
         put(b + "attn_q.weight", lin(spec.n_head * hd, E, 1.5), spec.weight_type(l, "attn_q"))
         put(b + "attn_k.weight", lin(spec.n_head_kv * hd, E, 1.5), spec.weight_type(l, "attn_k"))
         put(b + "attn_v.weight", lin(spec.n_head_kv * hd, E), spec.weight_type(l, "attn_v"))
-        put(b + "attn_output.weight", lin(E, spec.n_head * hd), spec.weight_type(l, "attn_output"))
+        if spec.arch == "qwen2":  # biases of the size of the matmul outputs (std 1.5, 1.5, 1)
+            put(b + "attn_q.bias", vec(spec.n_head * hd, 1.0), QT.F32)
+            put(b + "attn_k.bias", vec(spec.n_head_kv * hd, 1.0), QT.F32)
+            put(b + "attn_v.bias", vec(spec.n_head_kv * hd, 0.5), QT.F32)
+        if qk_norm:
+            # Normalized q and k have rms 1 per element, so scores would be
+            # ~N(0, 1): weights around QK_NORM_MEAN widen them to a few units.
+            put(b + "attn_q_norm.weight", norm(hd, QK_NORM_MEAN), QT.F32)
+            put(b + "attn_k_norm.weight", norm(hd, QK_NORM_MEAN), QT.F32)
+        put(b + "attn_output.weight", lin(E, spec.n_head * hd, res_gain), spec.weight_type(l, "attn_output"))
+        if gemma3:
+            put(b + "post_attention_norm.weight", norm(E, post_mean), QT.F32)
         put(b + "ffn_norm.weight", norm(E), QT.F32)
         put(b + "ffn_gate.weight", lin(F, E), spec.weight_type(l, "ffn_gate"))
         put(b + "ffn_up.weight", lin(F, E), spec.weight_type(l, "ffn_up"))
-        put(b + "ffn_down.weight", lin(E, F), spec.weight_type(l, "ffn_down"))
-    put("output_norm.weight", norm(E), QT.F32)
+        put(b + "ffn_down.weight", lin(E, F, res_gain), spec.weight_type(l, "ffn_down"))
+        if gemma3:
+            put(b + "post_ffw_norm.weight", norm(E, post_mean), QT.F32)
+    put("output_norm.weight", norm(E, post_mean), QT.F32)
     if spec.out_type is not None:
         put("output.weight", lin(n_vocab, E, 3.0), spec.out_type)
 

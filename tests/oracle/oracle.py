@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Independent numpy forward pass of a llama-architecture GGUF model.
+"""Independent numpy forward pass of a GGUF language model: llama (and
+llama3), qwen2, qwen3 and gemma3, as llama.cpp runs them.
 
 This is the oracle Tessera's model code is checked against. It shares nothing
 with Tessera: the file is read with the PyPI `gguf` package's GGUFReader (for
@@ -7,28 +8,47 @@ the header and tensor offsets only), every weight is dequantized by the numpy
 code below from the GGUF block layouts (f32, f16, bf16, q4_0, q4_1, q5_0, q5_1,
 q8_0 and the k-quants q2_K, q3_K, q4_K, q5_K, q6_K; dequant_check.py checks it
 against gguf-py's own decoders), and the forward pass is written out step by
-step in float32 (norms and softmax in float64).
+step in float32 (norms, RoPE and softmax in float64).
 
     oracle.py MODEL --tokens 1,2,3 [--generate 32] [--logits-out F.npy] [--json-out F.json]
+              [--disable FEATURE,...] [--rope normal|neox]
 
 --logits-out writes float32 [n_prompt_tokens, n_vocab]: the logits of the
 prefill at every prompt position. --generate N greedily generates up to N
 tokens with a KV cache (stopping after an end-of-generation token unless
 --no-stop). --json-out writes {"prompt_tokens", "tokens", "text", "timings", ...}.
+--disable switches architecture features off (oracle_arch.ABLATIONS), to show
+that a test notices them.
 
-Layout facts this follows (llama.cpp, llama arch):
+The architecture is general.architecture, and llama3 is llama with a
+rope_freqs.weight tensor. What differs between them -- and every fact taken
+from llama.cpp -- is in oracle_arch.py; in short:
   * weights are [ne0 = in, ne1 = out]; as numpy they are (out, in), y = x @ W.T
-  * llama.cpp's converter permutes the rows of attn_q/attn_k so that RoPE
-    rotates adjacent pairs (x[2i], x[2i+1]) ("NORMAL" rope mode), with
-    theta_i = pos * freq_base^(-2i / n_rot) for i < n_rot/2; dims >= n_rot pass
-  * grouped-query attention: query head h reads kv head h // (n_head / n_head_kv)
-  * attention scale 1/sqrt(head_dim); output.weight absent -> tied to token_embd
+  * rms_norm(x) = x / sqrt(mean(x^2) + eps) * weight (Gemma's stored weights
+    already include its +1); eps = <arch>.attention.layer_norm_rms_epsilon
+  * head_dim = <arch>.attention.key_length, else n_embd / n_head; q_dim =
+    n_head * head_dim may differ from n_embd; query head h reads kv head
+    h // (n_head / n_head_kv); output.weight absent -> tied to token_embd
+  * RoPE: theta_i = pos * freq_scale * freq_base^(-2i / n_rot) [/ rope_freqs[i]],
+    rotating pairs (2i, 2i+1) for llama (NORMAL: llama.cpp's converter permuted
+    attn_q / attn_k for it) and (i, i + n_rot/2) for qwen2, qwen3, gemma3 (NEOX)
+  * qwen2 adds f32 biases after the q / k / v matmuls; qwen3 and gemma3
+    rms-normalize each head of q and k (attn_q_norm / attn_k_norm) before RoPE
+  * gemma3 scales the embeddings by sqrt(n_embd), normalizes each sublayer's
+    output again (post_attention_norm, post_ffw_norm) before the residual add,
+    uses gelu_tanh(gate) * up, may soft-cap the logits (c * tanh(logits / c)),
+    and gives 5 of every 6 layers (il % 6 < 5) a sliding window: key j is
+    visible to query p iff j <= p and p - j < n_swa; those layers rotate with
+    base 10000 and scale 1, the others with rope.freq_base and the linear scaling
+  * attention scale 1/sqrt(head_dim) (gemma3's 62-layer 27B: 1/sqrt(n_embd / n_head))
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
+import os
 import sys
 import time
 
@@ -38,6 +58,9 @@ try:
     import gguf
 except ImportError:  # pragma: no cover - exercised only without the dependency
     sys.exit("oracle.py: the 'gguf' package is missing: pip install -r tests/oracle/requirements.txt")
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oracle_arch  # noqa: E402
 
 # GGUF tensor type ids (== Tessera dtype ids).
 F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, BF16 = 0, 1, 2, 3, 6, 7, 8, 30
@@ -244,34 +267,40 @@ def quantize_dequantize_q8_0(x: np.ndarray) -> np.ndarray:
 # Model
 # ---------------------------------------------------------------------------
 class Model:
-    def __init__(self, path: str, rope_mode: str = "normal", sim_q8_act: bool = False):
+    """A GGUF model of one of the architectures in oracle_arch.SUPPORTED.
+
+    rope_mode None takes the architecture's RoPE pairing; "normal" or "neox"
+    forces one (diagnosis). disable names features to switch off
+    (oracle_arch.ABLATIONS), to show that a test notices them missing."""
+
+    def __init__(self, path: str, rope_mode: str | None = None, sim_q8_act: bool = False, disable=()):
         self.reader = gguf.GGUFReader(path)
         self.fields = self.reader.fields
         self.tensors = {t.name: t for t in self.reader.tensors}
-        arch = self.meta("general.architecture")
-        if arch != "llama":
-            raise ValueError(f"[oracle] architecture '{arch}' is not llama")
-        p = "llama."
-        self.n_embd = int(self.meta(p + "embedding_length"))
-        self.n_layer = int(self.meta(p + "block_count"))
-        self.n_head = int(self.meta(p + "attention.head_count"))
-        self.n_head_kv = int(self.meta(p + "attention.head_count_kv", self.n_head))
-        self.head_dim = int(self.meta(p + "attention.key_length", self.n_embd // self.n_head))
-        self.n_rot = int(self.meta(p + "rope.dimension_count", self.head_dim))
-        self.freq_base = float(self.meta(p + "rope.freq_base", 10000.0))
-        self.eps = float(self.meta(p + "attention.layer_norm_rms_epsilon", 1e-5))
-        self.n_ctx = int(self.meta(p + "context_length", 2048))
-        self.rope_mode = rope_mode
+        hp = oracle_arch.read_hparams(self.meta, lambda n: n in self.tensors)
+        tok = self.tensors.get("token_embd.weight")
+        if tok is None or len(tok.shape) != 2:
+            raise oracle_arch.HparamError("[oracle] tensor 'token_embd.weight' is missing or not 2-D")
+        self.n_vocab = int(tok.shape[1])
+        oracle_arch.check_shapes(hp, self.n_vocab, self._shape)
+        hp = oracle_arch.ablate(hp, disable)
+        if rope_mode is not None:
+            hp = dataclasses.replace(hp, rope_mode=rope_mode)
+        self.hp = hp
+        # The names the rest of the tools use.
+        self.arch, self.n_embd, self.n_layer = hp.arch, hp.n_embd, hp.n_layer
+        self.n_head, self.n_head_kv, self.head_dim, self.n_rot = hp.n_head, hp.n_head_kv, hp.head_dim, hp.n_rot
+        self.eps, self.n_ctx, self.rope_mode = hp.eps, hp.n_ctx, hp.rope_mode
         self.sim_q8_act = sim_q8_act
-        if self.n_head % self.n_head_kv:
-            raise ValueError(f"[oracle] n_head {self.n_head} is not a multiple of n_head_kv {self.n_head_kv}")
         self._w: dict[str, tuple[np.ndarray, int]] = {}
-        tok = self.get("token_embd.weight")
-        self.n_vocab = tok.shape[0]
         self.tied = "output.weight" not in self.tensors
         self.vocab = self.meta("tokenizer.ggml.tokens", None)
         self.tok_type = self.meta("tokenizer.ggml.token_type", None)
         self.tok_model = self.meta("tokenizer.ggml.model", None)
+
+    def _shape(self, name: str) -> tuple[int, ...] | None:
+        t = self.tensors.get(name)
+        return None if t is None else tuple(int(n) for n in t.shape)
 
     def meta(self, key, default=KeyError):
         f = self.fields.get(key)
@@ -298,43 +327,70 @@ class Model:
         return self._w[name]
 
     # -- building blocks ----------------------------------------------------
-    def linear(self, x: np.ndarray, name: str) -> np.ndarray:
-        """x f32 [T, in] -> f32 [T, out] with weight [out, in]."""
+    def linear(self, x: np.ndarray, name: str, bias: str | None = None) -> np.ndarray:
+        """x f32 [T, in] -> f32 [T, out] with weight [out, in] (plus bias [out])."""
         w, ttype = self.get_typed(name)
         if self.sim_q8_act and ttype in BLOCK_BYTES:
             x = quantize_dequantize_q8_0(x)
-        return x @ w.T
+        y = x @ w.T
+        return y + self.get(bias) if bias is not None else y
 
     def rms_norm(self, x: np.ndarray, weight: str) -> np.ndarray:
+        """Over the last axis: f32 [..., n] with weight [n]."""
         x64 = x.astype(np.float64)
         y = x64 / np.sqrt(np.mean(x64 * x64, axis=-1, keepdims=True) + self.eps)
         return (y * self.get(weight)).astype(np.float32)
 
-    def rope(self, x: np.ndarray, pos: np.ndarray) -> np.ndarray:
-        """x f32 [T, heads, head_dim] rotated at positions pos [T]."""
+    def rope(self, x: np.ndarray, pos: np.ndarray, layer: int) -> np.ndarray:
+        """x f32 [T, heads, head_dim] rotated at positions pos [T] with layer's
+        base and scale (and llama3's frequency factors)."""
+        hp = self.hp
+        base, scale = hp.rope_params(layer)
         half = self.n_rot // 2
-        inv_freq = self.freq_base ** (-2.0 * np.arange(half, dtype=np.float64) / self.n_rot)
+        inv_freq = scale * base ** (-2.0 * np.arange(half, dtype=np.float64) / self.n_rot)
+        if hp.rope_freqs:
+            inv_freq = inv_freq / self.get("rope_freqs.weight").astype(np.float64)
         ang = pos.astype(np.float64)[:, None] * inv_freq[None, :]  # [T, half]
         cos = np.cos(ang)[:, None, :]
         sin = np.sin(ang)[:, None, :]
         out = x.astype(np.float64)  # copy
-        if self.rope_mode == "normal":  # pairs (2i, 2i+1)
+        if hp.rope_mode == "normal":  # pairs (2i, 2i+1)
             a, b = x[..., 0 : self.n_rot : 2], x[..., 1 : self.n_rot : 2]
             out[..., 0 : self.n_rot : 2] = a * cos - b * sin
             out[..., 1 : self.n_rot : 2] = a * sin + b * cos
-        else:  # "neox": pairs (i, i + n_rot/2) -- only for diagnosis
+        else:  # "neox": pairs (i, i + n_rot/2)
             a, b = x[..., :half], x[..., half : self.n_rot]
             out[..., :half] = a * cos - b * sin
             out[..., half : self.n_rot] = a * sin + b * cos
         return out.astype(np.float32)
 
+    def mask(self, pos: np.ndarray, n_keys: int, layer: int) -> np.ndarray:
+        """Additive f64 [T, n_keys]: query at pos[t] sees key j iff j <= pos[t]
+        and, on a sliding-window layer, pos[t] - j < n_swa."""
+        keys = np.arange(n_keys)[None, :]
+        visible = keys <= pos[:, None]
+        if self.hp.is_swa(layer) and self.hp.swa_window:
+            visible &= pos[:, None] - keys < self.hp.n_swa
+        return np.where(visible, 0.0, -np.inf)
+
+    def ffn(self, h: np.ndarray, b: str) -> np.ndarray:
+        g = self.linear(h, b + "ffn_gate.weight").astype(np.float64)
+        u = self.linear(h, b + "ffn_up.weight")
+        if self.hp.ffn_act == "silu":
+            act = g / (1.0 + np.exp(-g))
+        else:  # gelu, tanh approximation (ggml_gelu)
+            act = 0.5 * g * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (g + 0.044715 * g**3)))
+        return self.linear(act.astype(np.float32) * u, b + "ffn_down.weight")
+
     # -- forward --------------------------------------------------------------
     def new_cache(self):
-        shape = (self.n_layer, self.n_ctx, self.n_head_kv, self.head_dim)
-        return {"k": np.zeros(shape, np.float32), "v": np.zeros(shape, np.float32), "n": 0}
+        hp = self.hp
+        return {"k": np.zeros((self.n_layer, self.n_ctx, hp.n_head_kv, hp.head_dim), np.float32),
+                "v": np.zeros((self.n_layer, self.n_ctx, hp.n_head_kv, hp.head_dim_v), np.float32), "n": 0}
 
     def forward(self, tokens: list[int], cache) -> np.ndarray:
         """Append tokens at positions cache["n"]...; returns f32 [T, n_vocab]."""
+        hp = self.hp
         T = len(tokens)
         p0 = cache["n"]
         if p0 + T > self.n_ctx:
@@ -343,43 +399,52 @@ class Model:
         if ids.min() < 0 or ids.max() >= self.n_vocab:
             raise ValueError(f"[oracle] token id out of range [0, {self.n_vocab})")
         pos = np.arange(p0, p0 + T)
-        hd, nh, nkv = self.head_dim, self.n_head, self.n_head_kv
+        hd, hdv, nh, nkv = hp.head_dim, hp.head_dim_v, hp.n_head, hp.n_head_kv
         group = nh // nkv
-        scale = 1.0 / math.sqrt(hd)
-        # causal mask over the whole cache [T, p0+T]: query p0+t sees keys <= p0+t
-        keys = np.arange(p0 + T)
-        mask = np.where(keys[None, :] <= pos[:, None], 0.0, -np.inf)
 
         x = self.get("token_embd.weight")[ids].astype(np.float32)  # [T, n_embd]
+        if hp.embd_scale != 1.0:
+            x = x * np.float32(hp.embd_scale)
         for l in range(self.n_layer):
             b = f"blk.{l}."
+            bias = (lambda n: b + n + ".bias") if hp.qkv_bias else (lambda n: None)
             h = self.rms_norm(x, b + "attn_norm.weight")
-            q = self.linear(h, b + "attn_q.weight").reshape(T, nh, hd)
-            k = self.linear(h, b + "attn_k.weight").reshape(T, nkv, hd)
-            v = self.linear(h, b + "attn_v.weight").reshape(T, nkv, hd)
-            q = self.rope(q, pos)
-            k = self.rope(k, pos)
+            q = self.linear(h, b + "attn_q.weight", bias("attn_q")).reshape(T, nh, hd)
+            k = self.linear(h, b + "attn_k.weight", bias("attn_k")).reshape(T, nkv, hd)
+            v = self.linear(h, b + "attn_v.weight", bias("attn_v")).reshape(T, nkv, hdv)
+            if hp.qk_norm:  # per head, over head_dim
+                q = self.rms_norm(q, b + "attn_q_norm.weight")
+                k = self.rms_norm(k, b + "attn_k_norm.weight")
+            q = self.rope(q, pos, l)
+            k = self.rope(k, pos, l)
             cache["k"][l, p0 : p0 + T] = k
             cache["v"][l, p0 : p0 + T] = v
             K = cache["k"][l, : p0 + T]  # [S, nkv, hd]
             V = cache["v"][l, : p0 + T]
-            attn = np.empty((T, nh, hd), np.float32)
+            mask = self.mask(pos, p0 + T, l)
+            attn = np.empty((T, nh, hdv), np.float32)
             for hh in range(nh):
                 kv = hh // group
-                s = (q[:, hh, :].astype(np.float64) @ K[:, kv, :].T.astype(np.float64)) * scale + mask
+                s = (q[:, hh, :].astype(np.float64) @ K[:, kv, :].T.astype(np.float64)) * hp.attn_scale + mask
                 s -= s.max(axis=1, keepdims=True)
                 pr = np.exp(s)
                 pr /= pr.sum(axis=1, keepdims=True)
                 attn[:, hh, :] = (pr @ V[:, kv, :].astype(np.float64)).astype(np.float32)
-            x = x + self.linear(attn.reshape(T, nh * hd), b + "attn_output.weight")
-            h = self.rms_norm(x, b + "ffn_norm.weight")
-            g = self.linear(h, b + "ffn_gate.weight")
-            u = self.linear(h, b + "ffn_up.weight")
-            act = (g.astype(np.float64) / (1.0 + np.exp(-g.astype(np.float64)))).astype(np.float32) * u
-            x = x + self.linear(act, b + "ffn_down.weight")
+            o = self.linear(attn.reshape(T, nh * hdv), b + "attn_output.weight")
+            if hp.post_norms:
+                o = self.rms_norm(o, b + "post_attention_norm.weight")
+            x = x + o
+            f = self.ffn(self.rms_norm(x, b + "ffn_norm.weight"), b)
+            if hp.post_norms:
+                f = self.rms_norm(f, b + "post_ffw_norm.weight")
+            x = x + f
         cache["n"] = p0 + T
         h = self.rms_norm(x, "output_norm.weight")
-        return self.linear(h, "token_embd.weight" if self.tied else "output.weight")
+        logits = self.linear(h, "token_embd.weight" if self.tied else "output.weight")
+        if hp.final_softcap:
+            c = hp.final_softcap
+            logits = (c * np.tanh(logits.astype(np.float64) / c)).astype(np.float32)
+        return logits
 
     # -- tokens -----------------------------------------------------------------
     def eog_ids(self) -> set[int]:
@@ -467,14 +532,19 @@ def main(argv=None) -> int:
     ap.add_argument("--no-stop", action="store_true", help="do not stop at end-of-generation tokens")
     ap.add_argument("--logits-out", help="write f32 [n_prompt, n_vocab] prefill logits (.npy)")
     ap.add_argument("--json-out", help="write a JSON summary")
-    ap.add_argument("--rope", choices=["normal", "neox"], default="normal", help="diagnosis only")
+    ap.add_argument("--rope", choices=["normal", "neox"], default=None,
+                    help="force a RoPE pairing (diagnosis only; default: the architecture's)")
+    ap.add_argument("--disable", default="",
+                    help="comma-separated features to switch off, to see a test notice: "
+                         + ", ".join(oracle_arch.ABLATIONS))
     ap.add_argument("--sim-q8-act", action="store_true",
                     help="round activations through q8_0 before quantized matmuls (to size tolerances; "
                          "ggml uses q8_1 / q8_K for some weight types, which this does not model)")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
-    model = Model(args.model, rope_mode=args.rope, sim_q8_act=args.sim_q8_act)
+    disable = [d for d in args.disable.split(",") if d]
+    model = Model(args.model, rope_mode=args.rope, sim_q8_act=args.sim_q8_act, disable=disable)
     prompt = parse_tokens(args.tokens)
     if not prompt:
         raise SystemExit("oracle.py: empty prompt")
