@@ -3,8 +3,10 @@
 // split the visible kv rows, each with its own online softmax in f32, and
 // combine at the end. The kv length is read by the kernel from the step
 // parameters on every execution, so a graph recorded once serves every
-// decode step. Head dim, heads per workgroup and workgroup size are
-// specialization constants (q and the accumulators live in registers).
+// decode step. A sliding window (ip[2]) moves the start of the walk, so
+// only the rows inside it are read. Head dim, heads per workgroup and
+// workgroup size are specialization constants (q and the accumulators live
+// in registers).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -73,7 +75,7 @@ bool f16_words(const DeviceCaps& caps, const tsr_tensor_ref& t) {
 }
 
 bool supports_attention(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
-  if (!ops::attention_supported(n, kMaxHeadDim, kStepValues, reason)) return false;
+  if (!ops::attention_supported(n, kMaxHeadDim, kStepValues, reason, /*sliding_window=*/true)) return false;
   const tsr_tensor_desc& q = n.inputs[0];
   const tsr_tensor_desc& k = n.inputs[1];
   const tsr_tensor_desc& v = n.inputs[2];

@@ -1,5 +1,5 @@
-// add, sub, mul, div, scale, silu, gelu, swiglu: kernels/vulkan/elementwise.comp
-// with the op as a specialization constant.
+// add, sub, mul, div, scale, silu, gelu, softcap, swiglu, geglu:
+// kernels/vulkan/elementwise.comp with the op as a specialization constant.
 #include <fmt/format.h>
 
 #include "backends/vulkan/vk_kernels.h"

@@ -100,8 +100,9 @@ std::pair<float, float> split_double(double v) {
 }
 
 bool supports_rope(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
-  return ops::rope_supported(n, reason) && fits_device(caps, n, reason) &&
-         fits_binding(caps, n.inputs[1], "pos", reason);
+  return ops::rope_supported(n, reason, /*freq_factors=*/true) && fits_device(caps, n, reason) &&
+         fits_binding(caps, n.inputs[1], "pos", reason) &&
+         (n.n_inputs < 3 || fits_binding(caps, n.inputs[2], "freq_factors", reason));
 }
 
 Status encode_rope(Recorder& rec, const tsr_subgraph_node& node) {
@@ -123,6 +124,7 @@ Status encode_rope(Recorder& rec, const tsr_subgraph_node& node) {
   d.p.set_ku(3, std::bit_cast<uint32_t>(c_lo));
   d.p.set_ku(4, std::bit_cast<uint32_t>(g_hi));
   d.p.set_ku(5, std::bit_cast<uint32_t>(g_lo));
+  d.p.set_ku(6, node.desc.n_inputs == 3 ? 1 : 0);  // freq_factors in slot 2
   return rec.add_flat(d, ceil_div(items, kRopeGroup));
 }
 

@@ -3,7 +3,7 @@
 //
 // One workgroup per (token, kv head, chunk of HB query heads sharing that kv
 // head), so every K and V row loaded serves all HB heads. Each invocation
-// walks its own slice of the visible kv rows (rows tid, tid + WG, ...) with
+// walks its own slice of the visible kv rows (first + tid, + WG, ...) with
 // its own online softmax (running max, denominator and accumulators in
 // registers); the slices are combined once at the end, with subgroup
 // reductions (SUBGROUP variant) or through shared memory alone. No barrier
@@ -14,7 +14,8 @@
 // [D, n_kv_head, kv_size] (f32/f16 each), 3 pos i32 [n_tokens] (read when
 // causal), TOUT out f32 [D, n_head, n_tokens].
 // ip[0] causal, ip[1] step parameter holding the kv length (-1: kv_size),
-// fp[0] scale (0: 1/sqrt(D)). KU(0) workgroups per kv head (head chunks).
+// ip[2] sliding window W (0: none; causal only), fp[0] scale (0: 1/sqrt(D)).
+// KU(0) workgroups per kv head (head chunks).
 // The kv length is read here on every execution, so one recorded graph
 // serves every step.
 #include "common.glsl"
@@ -68,9 +69,18 @@ void main() {
   const uint nh = min(HB, group - chunk * HB);   // heads here; the last chunk may have fewer
   const int kv_size = int(TNE(1).z);
 
-  // Visible kv rows 0 .. n_vis-1 (uniform over the workgroup).
+  // Visible kv rows first .. n_vis-1 (uniform over the workgroup: all its
+  // queries are one token's, so they share one position and one window).
   int len = IP(1) >= 0 ? clamp(STEP(IP(1)), 0, kv_size) : kv_size;
-  if (IP(0) != 0) len = clamp(int(t32[3].w[elem_byte(3, t, 0, 0, 0) >> 2]) + 1, 0, len);
+  int first = 0;
+  if (IP(0) != 0) {
+    const int p = int(t32[3].w[elem_byte(3, t, 0, 0, 0) >> 2]);
+    len = clamp(p + 1, 0, len);
+    // A sliding window starts the walk at p - W + 1 rather than masking the
+    // rows before it: decode against a long cache reads W rows, not p + 1.
+    // (Written so that p - W cannot overflow.)
+    if (IP(2) > 0 && p >= IP(2)) first = p - IP(2) + 1;
+  }
   const uint n_vis = uint(len);
 
   // The scaled query rows, in registers (zero for heads past nh).
@@ -91,7 +101,7 @@ void main() {
   const uint vb = elem_byte(2, 0, kvh, 0, 0), vnb0 = TNB(2).x, vnb2 = TNB(2).z;
   const bool k_words = (KV_WORDS & 1u) != 0u, v_words = (KV_WORDS & 2u) != 0u;
 
-  // This invocation's online softmax over rows tid, tid + WG, ...
+  // This invocation's online softmax over rows first + tid, first + tid + WG, ...
   vec2 acc[HB][NP];
   float m[HB], l[HB];
   [[unroll]] for (uint h = 0; h < HB; ++h) {
@@ -99,7 +109,7 @@ void main() {
     l[h] = 0.0;
     [[unroll]] for (uint p = 0; p < NP; ++p) acc[h][p] = vec2(0.0);
   }
-  for (uint j = tid; j < n_vis; j += WG) {
+  for (uint j = uint(first) + tid; j < n_vis; j += WG) {
     const uint krow = kb + j * knb2;
     float s[HB];
     [[unroll]] for (uint h = 0; h < HB; ++h) s[h] = 0.0;

@@ -9,9 +9,12 @@
 // g_i = freq_scale / (2 pi) * c^i with c = base^(-2/n_rot), both given by the
 // host as double-floats, c^i by binary powering, then frac(pos * g_i), so the
 // only f32 rounding left is that of the reduced angle (positions < 2^24).
+// Frequency factors (Llama 3's rope_freqs) divide g_i, also in double-float.
 // KU(0) items per row (head_dim - n_rot/2), KU(1) items in all,
-// KU(2), KU(3) c (hi, lo), KU(4), KU(5) freq_scale / (2 pi) (hi, lo), f32 bits.
-// Slots: 0 x (f32/f16/bf16, any strides), 1 pos, TOUT out (x's dtype).
+// KU(2), KU(3) c (hi, lo), KU(4), KU(5) freq_scale / (2 pi) (hi, lo), f32 bits,
+// KU(6) 1 when slot 2 holds the factors.
+// Slots: 0 x (f32/f16/bf16, any strides), 1 pos, 2 freq_factors (f32
+// [n_rot/2], optional), TOUT out (x's dtype).
 #include "common.glsl"
 
 #define WG 64
@@ -38,6 +41,18 @@ vec2 df_mul(vec2 a, vec2 b) {
   precise float e = p.y + (a.x * b.y + a.y * b.x);
   precise float s = p.x + e;
   precise float t = e - (s - p.x);
+  return vec2(s, t);
+}
+
+// a / b, b an f32. The f32 quotient's rounding error comes back from the
+// remainder a - q b, which is exact: two_prod is, and a.x - p.x by
+// Sterbenz's lemma (p.x is within a few ulp of a.x).
+vec2 df_div(vec2 a, float b) {
+  precise float q = a.x / b;
+  const vec2 p = two_prod(q, b);
+  precise float e = (((a.x - p.x) - p.y) + a.y) / b;
+  precise float s = q + e;
+  precise float t = e - (s - q);
   return vec2(s, t);
 }
 
@@ -69,13 +84,14 @@ void main() {
   const uint i0 = neox ? j : 2u * j;
   const uint i1 = neox ? j + half_rot : 2u * j + 1u;
 
-  // g_j = g_0 * c^j (turns per position unit).
+  // g_j = g_0 * c^j / ff[j] (turns per position unit).
   vec2 g = vec2(uintBitsToFloat(KU(4)), uintBitsToFloat(KU(5)));
   vec2 c = vec2(uintBitsToFloat(KU(2)), uintBitsToFloat(KU(3)));
   for (uint e = j; e != 0u; e >>= 1) {
     if ((e & 1u) != 0u) g = df_mul(g, c);
     c = df_mul(c, c);
   }
+  if (KU(6) != 0u) g = df_div(g, uintBitsToFloat(t32[2].w[elem_byte(2, j, 0, 0, 0) >> 2]));
   const float p = float(int(t32[1].w[elem_byte(1, r.y, 0, 0, 0) >> 2]));
   const float theta = turns(p, g) * 6.2831853071795865;
   const float cs = cos(theta), sn = sin(theta);
