@@ -148,11 +148,10 @@ class Hparams:
             s[b + "ffn_gate.weight"] = ((E, F), True)
             s[b + "ffn_up.weight"] = ((E, F), True)
             s[b + "ffn_down.weight"] = ((F, E), True)
-            if self.arch in ("llama", "qwen2"):  # llama: optional, added when present
-                required = self.arch == "qwen2"
-                s[b + "attn_q.bias"] = ((self.q_dim,), required)
-                s[b + "attn_k.bias"] = ((self.kv_dim,), required)
-                s[b + "attn_v.bias"] = ((self.v_dim,), required)
+            if self.qkv_bias:  # qwen2; llama when layer 0 has them (then every layer must)
+                s[b + "attn_q.bias"] = ((self.q_dim,), True)
+                s[b + "attn_k.bias"] = ((self.kv_dim,), True)
+                s[b + "attn_v.bias"] = ((self.v_dim,), True)
             if self.qk_norm:
                 s[b + "attn_q_norm.weight"] = ((self.head_dim,), True)
                 s[b + "attn_k_norm.weight"] = ((self.head_dim,), True)
