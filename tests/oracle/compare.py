@@ -111,7 +111,8 @@ def compare_model(path: str, args) -> bool:
     with tempfile.TemporaryDirectory() as tmp:
         lpath = os.path.join(tmp, "logits.f32")
         try:
-            ts, t_tessera = run_tessera(args.tessera, path, prompt, args.n, args.device, lpath)
+            ts, t_tessera = run_tessera(args.tessera, path, prompt, args.n, args.device, lpath,
+                                        [a for p in args.plugin for a in ("--plugin", p)])
         except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
             print(f"FAIL {name}: {e}")
             return False
@@ -201,6 +202,7 @@ def main(argv=None) -> int:
     ap.add_argument("--tokens", type=parse_tokens, default=DEFAULT_PROMPT, help="prompt token ids")
     ap.add_argument("-n", type=int, default=32, help="greedy tokens to generate")
     ap.add_argument("--tol", type=float, default=None, help="override the relative logit tolerance")
+    ap.add_argument("--plugin", action="append", default=[], help="backend plugin for tessera-run (repeatable)")
     args = ap.parse_args(argv)
 
     paths = []
