@@ -22,7 +22,8 @@ TRICKY_TEXTS = [
     "emoji 😀👍🏽 🇫🇷 ❤️", "family 👨\u200d👩\u200d👧\u200d👦 and 👩🏽\u200d💻", "flags 🇯🇵🇺🇸🏳️\u200d🌈",
     "½ ² ٣ Ⅻ ⑤", "nbsp\u00a0here", "ideographic\u3000space", "zero\u200bwidth", "vertical\u000btab\u000cfeed",
     # rare characters most vocabularies lack (SentencePiece byte fallback)
-    "control \u0001\u0002\u001f bytes", "private use \ue000\uf8ff", "cuneiform 𒀀𒀁 linear b 𐀀",
+    "control \u0001\u0002\u001f bytes", "private use \ue000\uf8ff \U000f0000\U0010fffd",
+    "unassigned \u0378 and rare \ua66e 𓀀", "cuneiform 𒀀𒀁 linear b 𐀀",
     "tags \U000e0041\U000e0042", "ext-b 𠀀𪜀",
     "antidisestablishmentarianism", "aaaaaaaaaaaaaaaaaaaa", "      many spaces      ",
 ]
