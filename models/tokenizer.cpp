@@ -131,6 +131,7 @@ TokenizerVocab Tokenizer::read_vocab(const tsr_gguf* f) {
   v.add_bos = get_int(f, "tokenizer.ggml.add_bos_token", spm ? 1 : 0) != 0;
   v.add_space_prefix = get_int(f, "tokenizer.ggml.add_space_prefix", spm ? 1 : 0) != 0;
   v.chat_template = get_string(f, "tokenizer.chat_template", "");
+  v.architecture = get_string(f, "general.architecture", "");
   return v;
 }
 
@@ -167,6 +168,7 @@ Tokenizer::Tokenizer(TokenizerVocab& v, std::string_view space_mark)
       token_types_(std::move(v.token_types)),
       space_mark_(space_mark),
       chat_template_(std::move(v.chat_template)),
+      architecture_(std::move(v.architecture)),
       bos_(v.bos),
       eos_(v.eos),
       eot_(v.eot),

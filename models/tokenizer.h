@@ -44,6 +44,7 @@ struct TokenizerVocab {
   bool add_bos = false;                                      // tokenizer.ggml.add_bos_token
   bool add_space_prefix = true;                              // tokenizer.ggml.add_space_prefix (llama)
   std::string chat_template;                                 // tokenizer.chat_template
+  std::string architecture;  // general.architecture: picks the chat template when the file has none
 };
 
 class Tokenizer {
@@ -76,10 +77,21 @@ class Tokenizer {
   int32_t token_id(std::string_view text) const;
   // True for tokens that end generation (EOS, EOT, <|im_end|> for ChatML models).
   bool is_end_of_generation(int32_t id) const;
-  // The model's chat template applied to messages (ChatML for SmolLM2-Instruct:
-  // "<|im_start|>role\ncontent<|im_end|>\n" ..., then "<|im_start|>assistant\n"
-  // when add_generation_prompt). Throws for templates it does not know.
-  std::string apply_chat_template(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const;
+  // The names apply_chat_template takes: chatml, gemma, llama3.
+  static const std::vector<std::string>& chat_template_names();
+  // messages rendered as a chat template renders them (tokenizer_chat.cpp
+  // has each one's published Jinja source). The template is the one named,
+  // when name is not empty; else the file's tokenizer.chat_template,
+  // recognised by its marker tokens; else the one the architecture
+  // determines (gemma3: gemma; qwen2, qwen3: chatml). Templates that write
+  // bos_token write the model's BOS text; encode does not add a second BOS.
+  // Throws TSR_ERR_INVALID_ARGUMENT for a name not in chat_template_names()
+  // or a conversation the template refuses (Gemma: roles must alternate),
+  // and TSR_ERR_UNSUPPORTED, quoting the template, for one it does not
+  // know or when there is none and the architecture does not determine one
+  // ("llama" covers SmolLM2, Llama 2 and Llama 3).
+  std::string apply_chat_template(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                                  std::string_view name = {}) const;
 
  protected:
   // space_mark: SentencePiece spells a space as U+2581 before it matches
@@ -109,6 +121,7 @@ class Tokenizer {
   std::array<std::vector<uint32_t>, 256> special_lengths_;
   std::string space_mark_;
   std::string chat_template_;  // tokenizer.chat_template, may be empty
+  std::string architecture_;   // general.architecture, may be empty
   int32_t bos_ = -1, eos_ = -1, eot_ = -1, unk_ = -1;
   bool add_bos_ = false;
   bool strip_leading_space_ = false;  // decode drops the space encode put before the text

@@ -92,6 +92,18 @@ TEST_F(GemmaTokenizer, reads_special_tokens) {
   EXPECT_EQ(tok_->decode({2, 9259, 1902}), "<bos>Hello world");
 }
 
+TEST_F(GemmaTokenizer, chat_template_comes_from_the_architecture_and_encodes_as_sentencepiece_does) {
+  // The file has no tokenizer.chat_template; general.architecture gemma3 determines it.
+  const std::string text =
+      tok_->apply_chat_template({{"system", "You are brief."}, {"user", "What is 2+2?"}}, true);
+  EXPECT_EQ(text,
+            "<bos><start_of_turn>user\nYou are brief.\n\nWhat is 2+2?<end_of_turn>\n<start_of_turn>model\n");
+  // The oracle's ids for this text (tokenizer_oracle_gemma.json): one BOS, though add_bos is set.
+  EXPECT_EQ(tok_->encode(text, /*add_bos=*/true, /*parse_special=*/true),
+            Ids({2,      105,    2364,   107,    3048,   659, 8652, 236761, 108,  3689, 563,
+                 236743, 236778, 236862, 236778, 236881, 106, 107,  105,    4368, 107}));
+}
+
 TEST_F(GemmaTokenizer, encodes_a_long_text_quickly) {
   // Spaces, newlines and '<' start user-defined or control tokens: every one
   // of them is a place where the special-token matcher looks.

@@ -368,8 +368,10 @@ TEST(Tokenizer, reads_the_vocabulary_from_gguf_metadata) {
   g.ints("tokenizer.ggml.token_type", {2, 3, 1, 1, 1, 1, 1});
   g.u32("tokenizer.ggml.bos_token_id", 1);
   g.string("tokenizer.chat_template", "<|im_start|>");
+  g.string("general.architecture", "gemma3");
   tsr_gguf* f = g.open();
   ASSERT_NE(f, nullptr);
+  EXPECT_EQ(Tokenizer::read_vocab(f).architecture, "gemma3");  // picks a chat template when there is none
   auto t = Tokenizer::from_gguf(f);
   tsr_gguf_close(f);
   EXPECT_EQ(t->bos(), 1);
