@@ -5,6 +5,7 @@
 // (scripts/fetch-model.sh gemma3 fetches it).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -90,6 +91,16 @@ TEST_F(GemmaTokenizer, reads_special_tokens) {
   // BOS written in the text is not doubled by add_bos.
   EXPECT_EQ(tok_->encode("<bos>Hello", true, true), Ids({2, 9259}));
   EXPECT_EQ(tok_->decode({2, 9259, 1902}), "<bos>Hello world");
+}
+
+TEST_F(GemmaTokenizer, invalid_utf8_falls_back_to_bytes_and_round_trips) {
+  // Not in the oracle: Python strings cannot hold these bytes. Each invalid
+  // byte is a character of its own, in no piece: <0xFF> is 493, <0xFE> 492.
+  const std::string text = "a\xFF\xFE b\xE2\x96";
+  const Ids ids = tok_->encode(text, false, false);
+  EXPECT_NE(std::find(ids.begin(), ids.end(), 493), ids.end());
+  EXPECT_NE(std::find(ids.begin(), ids.end(), 492), ids.end());
+  EXPECT_EQ(tok_->decode(ids), text);
 }
 
 TEST_F(GemmaTokenizer, chat_template_comes_from_the_architecture_and_encodes_as_sentencepiece_does) {
