@@ -2,6 +2,7 @@
 // splitting, decoding and end-of-generation tokens. The vocabulary types live
 // in tokenizer_bpe.cpp and tokenizer_spm.cpp, chat templates in tokenizer_chat.cpp.
 #include <algorithm>
+#include <functional>
 
 #include "models/tokenizer_impl.h"
 
@@ -130,6 +131,7 @@ TokenizerVocab Tokenizer::read_vocab(const tsr_gguf* f) {
   v.add_bos = get_int(f, "tokenizer.ggml.add_bos_token", spm ? 1 : 0) != 0;
   v.add_space_prefix = get_int(f, "tokenizer.ggml.add_space_prefix", spm ? 1 : 0) != 0;
   v.chat_template = get_string(f, "tokenizer.chat_template", "");
+  v.architecture = get_string(f, "general.architecture", "");
   return v;
 }
 
@@ -161,10 +163,12 @@ std::unique_ptr<Tokenizer> Tokenizer::from_vocab(TokenizerVocab v) {
   invalid("tokenizer.ggml.model " + quoted(v.model) + " is not supported (supported: gpt2, llama)");
 }
 
-Tokenizer::Tokenizer(TokenizerVocab& v)
+Tokenizer::Tokenizer(TokenizerVocab& v, std::string_view space_mark)
     : tokens_(std::move(v.tokens)),
       token_types_(std::move(v.token_types)),
+      space_mark_(space_mark),
       chat_template_(std::move(v.chat_template)),
+      architecture_(std::move(v.architecture)),
       bos_(v.bos),
       eos_(v.eos),
       eot_(v.eot),
@@ -174,13 +178,24 @@ Tokenizer::Tokenizer(TokenizerVocab& v)
   // A duplicated text keeps its first id, as the converters' dictionaries do.
   for (size_t i = 0; i < tokens_.size(); ++i) ids_.emplace(tokens_[i], static_cast<int32_t>(i));
 
+  std::vector<int32_t> specials;
   for (size_t i = 0; i < tokens_.size(); ++i) {
     const int32_t t = token_types_[i];
     if ((t == detail::kTokenControl || t == detail::kTokenUserDefined) && !tokens_[i].empty())
-      specials_.push_back(static_cast<int32_t>(i));
+      specials.push_back(static_cast<int32_t>(i));
   }
-  std::stable_sort(specials_.begin(), specials_.end(),
-                   [&](int32_t a, int32_t b) { return tokens_[a].size() > tokens_[b].size(); });
+  special_texts_.reserve(specials.size());  // no reallocation: special_ids_ holds views
+  for (int32_t id : specials) {
+    // GGUF converters write Gemma's user-defined runs of spaces with plain
+    // spaces; SentencePiece matches them as "▁▁" in the escaped text.
+    const std::string& text = special_texts_.emplace_back(escape_spaces(tokens_[id]));
+    special_ids_.emplace(text, id);  // a duplicated text keeps its first id
+    special_lengths_[static_cast<unsigned char>(text[0])].push_back(static_cast<uint32_t>(text.size()));
+  }
+  for (auto& lengths : special_lengths_) {
+    std::sort(lengths.begin(), lengths.end(), std::greater<>());
+    lengths.erase(std::unique(lengths.begin(), lengths.end()), lengths.end());
+  }
 
   for (int32_t id : {v.eos, v.eot, v.eom})
     if (id >= 0) end_of_generation_.push_back(id);
@@ -210,30 +225,50 @@ bool Tokenizer::is_end_of_generation(int32_t id) const {
   return std::binary_search(end_of_generation_.begin(), end_of_generation_.end(), id);
 }
 
-std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_bos, bool parse_special) const {
+std::string Tokenizer::escape_spaces(std::string_view text) const {
+  if (space_mark_.empty()) return std::string(text);
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == ' ')
+      out += space_mark_;
+    else
+      out += c;
+  }
+  return out;
+}
+
+int32_t Tokenizer::match_special(std::string_view text, size_t at, bool parse_special,
+                                 size_t* out_len) const {
+  for (uint32_t len : special_lengths_[static_cast<unsigned char>(text[at])]) {
+    if (len > text.size() - at) continue;
+    const auto it = special_ids_.find(text.substr(at, len));
+    if (it == special_ids_.end()) continue;
+    if (!parse_special && token_types_[it->second] != detail::kTokenUserDefined) continue;
+    *out_len = len;
+    return it->second;
+  }
+  return -1;
+}
+
+std::vector<int32_t> Tokenizer::encode(std::string_view raw, bool add_bos, bool parse_special) const {
   std::vector<int32_t> out;
   if (add_bos && add_bos_ && bos_ >= 0) out.push_back(bos_);
-  // Leftmost-longest match of the special tokens (specials_ is longest first);
-  // the text between them goes to the vocabulary's own encoder.
-  bool starts[256] = {};  // bytes a special token can start with
-  for (int32_t id : specials_) starts[static_cast<unsigned char>(tokens_[id][0])] = true;
+  const std::string escaped = escape_spaces(raw);
+  const std::string_view text = escaped;
+  // Leftmost-longest match of the special tokens; the text between them goes
+  // to the vocabulary's own encoder.
   size_t done = 0;  // text before this is encoded
   bool first = true;
   for (size_t i = 0; i < text.size(); ++i) {
-    if (!starts[static_cast<unsigned char>(text[i])]) continue;
-    int32_t found = -1;
-    for (int32_t id : specials_) {
-      const std::string& s = tokens_[id];
-      if (s[0] != text[i] || text.compare(i, s.size(), s) != 0) continue;
-      if (!parse_special && token_types_[id] != detail::kTokenUserDefined) continue;
-      found = id;
-      break;
-    }
+    size_t len = 0;
+    const int32_t found = match_special(text, i, parse_special, &len);
     if (found < 0) continue;
+    if (found == bos_ && i == 0 && out.size() == 1) out.clear();  // the text's BOS replaces add_bos's
     if (i > done) encode_text(text.substr(done, i - done), first, out);
     out.push_back(found);
     first = true;
-    done = i + tokens_[found].size();
+    done = i + len;
     i = done - 1;
   }
   if (done < text.size()) encode_text(text.substr(done), first, out);

@@ -37,7 +37,7 @@ uint64_t pair_key(int32_t a, int32_t b) {
 
 class BpeTokenizer final : public Tokenizer {
  public:
-  explicit BpeTokenizer(TokenizerVocab& v) : Tokenizer(v), pre_(pre_tokenizer_for(v.pre)) {
+  explicit BpeTokenizer(TokenizerVocab& v) : Tokenizer(v, ""), pre_(pre_tokenizer_for(v.pre)) {
     // Llama 3's tokenizer takes a pre-token found whole in the vocabulary as is.
     ignore_merges_ = pre_ == PreTokenizer::kLlama3;
     for (uint32_t b = 0; b < 256; ++b) {

@@ -1,9 +1,11 @@
-// SentencePiece-style vocabularies (tokenizer.ggml.model = "llama"): spaces
-// are spelled U+2581 ("▁"), a leading one is added at the start of the text
-// and after special tokens (tokenizer.ggml.add_space_prefix), and adjacent
+// SentencePiece-style vocabularies (tokenizer.ggml.model = "llama"), as
+// SentencePiece's BPE model encodes: spaces are spelled U+2581 ("▁") before
+// anything is matched (so a literal "▁" in the text is a space too), a
+// leading one is added at the start of the text and after special tokens
+// when tokenizer.ggml.add_space_prefix says so (Gemma: no), and adjacent
 // pieces are merged greedily, the pair whose concatenation is the
-// highest-scoring token first (leftmost on ties), as llama.cpp does. A
-// character no token covers falls back to its bytes, <0xNN>, else to unk.
+// highest-scoring token first (leftmost on ties). A character no token
+// covers falls back to its bytes, <0xNN>, else to unk.
 #include <array>
 #include <cstdio>
 #include <queue>
@@ -18,7 +20,7 @@ constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // U+2581
 class SpmTokenizer final : public Tokenizer {
  public:
   explicit SpmTokenizer(TokenizerVocab& v)
-      : Tokenizer(v), scores_(std::move(v.scores)), add_space_prefix_(v.add_space_prefix) {
+      : Tokenizer(v, kSpaceMark), scores_(std::move(v.scores)), add_space_prefix_(v.add_space_prefix) {
     strip_leading_space_ = add_space_prefix_;
     for (int b = 0; b < 256; ++b) {
       char name[8];
@@ -51,15 +53,10 @@ class SpmTokenizer final : public Tokenizer {
 
  protected:
   void encode_text(std::string_view text, bool first, std::vector<int32_t>& out) const override {
-    std::string s;
-    s.reserve(text.size() + 8);
+    std::string s;  // spaces are already spelled kSpaceMark (Tokenizer::encode)
+    s.reserve(text.size() + kSpaceMark.size());
     if (add_space_prefix_ && first) s += kSpaceMark;
-    for (char c : text) {
-      if (c == ' ')
-        s += kSpaceMark;
-      else
-        s += c;
-    }
+    s += text;
 
     const std::vector<Utf8Char> chars = utf8_chars(s);
     const int32_t n = static_cast<int32_t>(chars.size());

@@ -165,12 +165,14 @@ TSR_API tsr_status_code tsr_llm_token_to_piece(const tsr_llm* model, int32_t tok
   });
 }
 
-TSR_API tsr_status_code tsr_llm_apply_chat_template(const tsr_llm* model, const char* const* roles,
-                                                    const char* const* contents, int32_t n_messages,
-                                                    int32_t add_generation_prompt, char* buf,
-                                                    int32_t capacity, int32_t* out_n) {
-  return tsr::capi::guarded("tsr_llm_apply_chat_template", [&]() -> tsr::Status {
-    const char* where = "tsr_llm_apply_chat_template";
+namespace {
+
+// Both chat-template entry points: name NULL or "" is the model's own.
+tsr_status_code apply_chat_template(const char* where, const tsr_llm* model, const char* name,
+                                    const char* const* roles, const char* const* contents, int32_t n_messages,
+                                    int32_t add_generation_prompt, char* buf, int32_t capacity,
+                                    int32_t* out_n) {
+  return tsr::capi::guarded(where, [&]() -> tsr::Status {
     if (!model) return null_arg(where, "model");
     if (!out_n) return null_arg(where, "out_n");
     if (n_messages < 0) return tsr::invalid_arg("[{}] n_messages is {}", where, n_messages);
@@ -183,7 +185,7 @@ TSR_API tsr_status_code tsr_llm_apply_chat_template(const tsr_llm* model, const 
     }
     std::string text;
     try {
-      text = model->impl->tokenizer().apply_chat_template(msgs, add_generation_prompt != 0);
+      text = model->impl->tokenizer().apply_chat_template(msgs, add_generation_prompt != 0, name ? name : "");
     } catch (const tessera::Error& e) {
       return tsr::Status(e.code(), e.what());
     }
@@ -193,6 +195,25 @@ TSR_API tsr_status_code tsr_llm_apply_chat_template(const tsr_llm* model, const 
     std::memcpy(buf, text.c_str(), text.size() + 1);
     return tsr::Status::ok();
   });
+}
+
+}  // namespace
+
+TSR_API tsr_status_code tsr_llm_apply_chat_template(const tsr_llm* model, const char* const* roles,
+                                                    const char* const* contents, int32_t n_messages,
+                                                    int32_t add_generation_prompt, char* buf,
+                                                    int32_t capacity, int32_t* out_n) {
+  return apply_chat_template("tsr_llm_apply_chat_template", model, nullptr, roles, contents, n_messages,
+                             add_generation_prompt, buf, capacity, out_n);
+}
+
+TSR_API tsr_status_code tsr_llm_apply_chat_template_named(const tsr_llm* model, const char* name,
+                                                          const char* const* roles,
+                                                          const char* const* contents, int32_t n_messages,
+                                                          int32_t add_generation_prompt, char* buf,
+                                                          int32_t capacity, int32_t* out_n) {
+  return apply_chat_template("tsr_llm_apply_chat_template_named", model, name, roles, contents, n_messages,
+                             add_generation_prompt, buf, capacity, out_n);
 }
 
 TSR_API int32_t tsr_llm_is_end_of_generation(const tsr_llm* model, int32_t token) {

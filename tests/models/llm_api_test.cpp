@@ -338,4 +338,35 @@ TEST_F(LlmApi, chat_template_is_applied) {
   EXPECT_TRUE(tsr_llm_is_end_of_generation(m, 260)) << "<|im_end|>";
 }
 
+TEST_F(LlmApi, chat_template_by_name) {
+  tsr_llm* m = load();
+  ASSERT_NE(m, nullptr);
+  const char* roles[] = {"user"};
+  const char* contents[] = {" Hi "};
+  char buf[256];
+  int32_t n = 0;
+  // NULL and "" are the model's own template (ChatML here).
+  for (const char* name : {static_cast<const char*>(nullptr), ""}) {
+    ASSERT_EQ(tsr_llm_apply_chat_template_named(m, name, roles, contents, 1, 1, buf, sizeof buf, &n), TSR_OK)
+        << tsr_last_error();
+    EXPECT_EQ(std::string(buf, n), "<|im_start|>user\n Hi <|im_end|>\n<|im_start|>assistant\n");
+  }
+  // The tiny model's BOS is <|endoftext|>: Llama 3's template writes it as bos_token.
+  ASSERT_EQ(tsr_llm_apply_chat_template_named(m, "llama3", roles, contents, 1, 0, buf, sizeof buf, &n),
+            TSR_OK)
+      << tsr_last_error();
+  EXPECT_EQ(std::string(buf, n), "<|endoftext|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>");
+  EXPECT_EQ(tsr_llm_apply_chat_template_named(m, "alpaca", roles, contents, 1, 1, buf, sizeof buf, &n),
+            TSR_ERR_INVALID_ARGUMENT);
+  const std::string msg = tsr_last_error();
+  EXPECT_NE(msg.find("'alpaca'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("chatml, gemma, llama3"), std::string::npos) << msg;
+  // Buffer too small: *out_n is the length needed, as for tsr_llm_apply_chat_template.
+  EXPECT_EQ(tsr_llm_apply_chat_template_named(m, "gemma", roles, contents, 1, 1, buf, 4, &n),
+            TSR_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(n, static_cast<int32_t>(std::string("<|endoftext|><start_of_turn>user\nHi<end_of_turn>\n"
+                                                "<start_of_turn>model\n")
+                                        .size()));
+}
+
 }  // namespace

@@ -74,6 +74,58 @@ TEST_F(RunTool, no_progress_bar_when_stderr_is_not_a_terminal) {
   std::remove(log.c_str());
 }
 
+std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+// --chat-template NAME picks the template; the prompt's token ids in --json
+// show what was rendered. The tiny vocabulary is GPT-2's bytes (id = byte)
+// plus <|endoftext|> 258 (its BOS), <|im_start|> 259, <|im_end|> 260.
+TEST_F(RunTool, chat_template_by_name) {
+  tessera::test::TinyLlamaConfig c;
+  c.chat_template = "";  // general.architecture "llama" alone determines no template
+  ASSERT_TRUE(tessera::test::write_tiny_llama(path_, c));
+  const std::string log = path_ + ".stderr";
+  const std::string common = "-m " + path_ + " -p hi -n 1 --temp 0 --threads 1 --json";
+
+  Result r = run(common + " --chat", log);
+  EXPECT_EQ(r.code, 1);
+  std::string err = read_file(log);
+  EXPECT_NE(err.find("no chat template"), std::string::npos) << err;
+  EXPECT_NE(err.find("'llama'"), std::string::npos) << err;
+  EXPECT_NE(err.find("chatml, gemma, llama3"), std::string::npos) << err;
+
+  // "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+  r = run(common + " --chat-template chatml", log);
+  ASSERT_EQ(r.code, 0) << read_file(log);
+  EXPECT_NE(
+      r.out.find("\"prompt_tokens\": [259, 117, 115, 101, 114, 10, 104, 105, 260, 10, 259, 97, 115, 115, "
+                 "105, 115, 116, 97, 110, 116, 10]"),
+      std::string::npos)
+      << r.out;
+
+  // "<|endoftext|><start_of_turn>user\nhi<end_of_turn>\n...": bos_token is the
+  // model's BOS, and tokenizing with add_bos does not add a second one.
+  r = run(common + " --chat-template gemma", log);
+  ASSERT_EQ(r.code, 0) << read_file(log);
+  EXPECT_NE(
+      r.out.find("\"prompt_tokens\": [258, 60, 115, 116, 97, 114, 116, 95, 111, 102, 95, 116, 117, 114, "
+                 "110, 62, 117, 115, 101, 114, 10, 104, 105, 60, 101, 110, 100, 95"),
+      std::string::npos)
+      << r.out;
+
+  r = run(common + " --chat-template vicuna", log);
+  EXPECT_EQ(r.code, 1);
+  err = read_file(log);
+  EXPECT_NE(err.find("'vicuna'"), std::string::npos) << err;
+  EXPECT_NE(err.find("chatml, gemma, llama3"), std::string::npos) << err;
+
+  EXPECT_EQ(run("-m " + path_ + " --prompt-tokens 1,2 --chat-template chatml").code, 2);
+  EXPECT_EQ(run("-m " + path_ + " -p hi --chat-template").code, 2) << "needs a value";
+  std::remove(log.c_str());
+}
+
 TEST_F(RunTool, exit_codes) {
   EXPECT_EQ(run("").code, 2) << "no model";
   EXPECT_EQ(run("-m " + path_ + " -p hi --temp hot").code, 2);

@@ -22,6 +22,11 @@ struct TinyLlamaConfig {
   uint32_t seed = 7;
   std::set<std::string> skip_tensors;  // leave these out (error tests)
   std::string bad_type_tensor;         // write this one as q8_1, which Tessera does not compute with
+  // tokenizer.chat_template; empty: the key is left out.
+  std::string chat_template =
+      "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+      "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% "
+      "endif %}";
 };
 
 namespace tiny_detail {
@@ -125,10 +130,7 @@ inline bool write_tiny_llama(const std::string& path, const TinyLlamaConfig& c =
   const uint32_t eot = static_cast<uint32_t>(n_vocab - 3);
   u32("tokenizer.ggml.bos_token_id", eot);
   u32("tokenizer.ggml.eos_token_id", eot + 2);
-  str("tokenizer.chat_template",
-      "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
-      "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% "
-      "endif %}");
+  if (!c.chat_template.empty()) str("tokenizer.chat_template", c.chat_template);
 
   struct T {
     std::string name;

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes tests/models/tokenizer_oracle.json: the token ids Hugging Face
 `tokenizers` (an implementation independent of Tessera's) gives for a list of
-strings, with the SmolLM2 vocabulary read from the GGUF by the `gguf` package.
+strings (oracle_texts.py, plus ChatML special tokens), with the SmolLM2
+vocabulary read from the GGUF by the `gguf` package.
 
     pip install tokenizers gguf numpy
     python3 tests/models/tokenizer_oracle.py [model.gguf] > tests/models/tokenizer_oracle.json
@@ -22,24 +23,14 @@ import gguf
 import tokenizers
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers
 
+from oracle_texts import TRICKY_TEXTS
+
 GPT2_RE = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
 LLAMA3_RE = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
              r"|\s*[\r\n]+|\s+(?!\S)|\s+")
 QWEN2_RE = LLAMA3_RE.replace(r"\p{N}{1,3}", r"\p{N}")
 
-TEXTS = [
-    "", " ", "  ", "\n", "Hello", "Hello world", "Hello, world!", " Hello world", "hello   ", "   leading spaces",
-    "two  spaces  between", "The quick brown fox jumps over the lazy dog.",
-    "Tabs\tand\nnewlines\r\nand\n\n\nblank lines\n", "trailing newline\n", " \n \n ", "\t\t\tindent",
-    "12345", "3.14159", "1,000,000 and 42", "version 2.0.1-beta", "abc123def", "x=1;y=22;z=333;w=4444",
-    "I'm you're we've they'll he'd she's it't", "DON'T SHOUT 'S 'RE", "'quoted' and \"double\"",
-    "def f(x):\n    return x**2 + 1\n", "int main() { return 0; }", "std::vector<int> v{1, 2, 3};",
-    "if (a && b || !c) { x += 1; }", "https://huggingface.co/HuggingFaceTB/SmolLM2-135M?x=1&y=2",
-    "!!!???...", "$$$ %%% ^^^ ~~~", "— “curly” ‘quotes’ … •", "email@example.com #hashtag @mention",
-    "café naïve résumé", "Über Straße façade", "e\u0301 combining acute", "日本語のテキスト", "中文测试，标点。",
-    "한국어 문장", "Привет, мир!", "مرحبا بالعالم", "עברית", "ελληνικά", "emoji 😀👍🏽 🇫🇷 ❤️",
-    "½ ² ٣ Ⅻ ⑤", "nbsp\u00a0here", "ideographic\u3000space", "zero\u200bwidth", "vertical\u000btab\u000cfeed",
-    "antidisestablishmentarianism", "aaaaaaaaaaaaaaaaaaaa", "      many spaces      ",
+TEXTS = TRICKY_TEXTS + [
     "<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n", "<|endoftext|>", "<|im_start", "a<|im_end|>b",
     "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
     "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n",

@@ -193,6 +193,33 @@ TEST(Tokenizer, spm_adds_the_space_prefix_after_special_tokens) {
   EXPECT_EQ(pieces(*t, t->encode("</s>hello", false, true)), S({"</s>", " hello"}));
 }
 
+TEST(Tokenizer, spm_matches_user_defined_space_runs_after_escaping_spaces) {
+  // Gemma's vocabulary has runs of spaces as user-defined tokens, written
+  // with plain spaces by the GGUF converter; SentencePiece matches them in
+  // the text whose spaces it has spelled "▁", literal "▁" included.
+  TokenizerVocab v = spm_vocab();
+  v.add_space_prefix = false;
+  v.tokens.push_back("  ");
+  v.scores.push_back(-1000);
+  v.token_types.push_back(4);
+  auto t = Tokenizer::from_vocab(v);
+  const int32_t two = t->token_id("  ");
+  EXPECT_EQ(t->encode("h  i", false, false), Ids({t->token_id("h"), two, t->token_id("i")}));
+  EXPECT_EQ(t->encode("h\xE2\x96\x81 i", false, false), Ids({t->token_id("h"), two, t->token_id("i")}));
+  EXPECT_EQ(pieces(*t, t->encode("hi h", false, false)), S({"hi", " h"}));  // no dummy prefix
+  EXPECT_EQ(t->decode(t->encode("  hello  ", false, false)), "  hello  ");
+}
+
+TEST(Tokenizer, bos_written_in_the_text_is_not_added_twice) {
+  auto t = Tokenizer::from_vocab(spm_vocab());  // add_bos: BOS is <s> (1)
+  EXPECT_EQ(t->encode("<s>hello", true, true), Ids({1, t->token_id("\xE2\x96\x81hello")}));
+  EXPECT_EQ(t->encode("hello<s>", true, true).front(), 1);
+  EXPECT_EQ(t->encode("hello<s>", true, true).size(), 3u);  // BOS, hello, <s>
+  // Not parsed as a special token, "<s>" is text and BOS is still added.
+  EXPECT_EQ(t->encode("<s>", true, false).front(), 1);
+  EXPECT_GT(t->encode("<s>", true, false).size(), 1u);
+}
+
 const char* kSmolTemplate =
     "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ "
     "'<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n' "
@@ -341,8 +368,10 @@ TEST(Tokenizer, reads_the_vocabulary_from_gguf_metadata) {
   g.ints("tokenizer.ggml.token_type", {2, 3, 1, 1, 1, 1, 1});
   g.u32("tokenizer.ggml.bos_token_id", 1);
   g.string("tokenizer.chat_template", "<|im_start|>");
+  g.string("general.architecture", "gemma3");
   tsr_gguf* f = g.open();
   ASSERT_NE(f, nullptr);
+  EXPECT_EQ(Tokenizer::read_vocab(f).architecture, "gemma3");  // picks a chat template when there is none
   auto t = Tokenizer::from_gguf(f);
   tsr_gguf_close(f);
   EXPECT_EQ(t->bos(), 1);

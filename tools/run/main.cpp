@@ -2,6 +2,7 @@
 // public C API (tessera.h, tessera_llm.h).
 //
 //   tessera-run -m SmolLM2-135M-Instruct.Q4_1.gguf -p "What is the capital of France?" --chat
+//   tessera-run -m Llama-3.2-1B-Instruct.gguf -p "Hi" --chat-template llama3
 //
 // stdout carries the generated text only (flushed per token), or with --json
 // one JSON object; progress and statistics go to stderr. Exit codes: 0 ok,
@@ -34,11 +35,15 @@ void usage(FILE* f) {
   std::fprintf(
       f,
       "usage: tessera-run -m MODEL (-p PROMPT | --prompt-tokens 1,2,3) [-n N] [--chat] [--system TEXT]\n"
-      "                   [--device NAME]... [--threads T] [--seed S] [--temp T] [--top-k K]\n"
-      "                   [--top-p P] [--min-p P] [--repeat-penalty R] [--repeat-last-n N] [--ctx N]\n"
-      "                   [--batch N] [--ignore-eos] [--json] [--dump-logits FILE] [--plugin PATH]...\n"
+      "                   [--chat-template NAME] [--device NAME]... [--threads T] [--seed S] [--temp T]\n"
+      "                   [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--repeat-last-n N]\n"
+      "                   [--ctx N] [--batch N] [--ignore-eos] [--json] [--dump-logits FILE]\n"
+      "                   [--plugin PATH]...\n"
       "  -n N               tokens to generate (default 128)\n"
-      "  --chat             apply the model's chat template to the prompt (with --system)\n"
+      "  --chat             apply the model's chat template to the prompt (with --system): the file's\n"
+      "                     tokenizer.chat_template, else its architecture's (gemma3, qwen2, qwen3)\n"
+      "  --chat-template NAME\n"
+      "                     --chat with this template instead: chatml, gemma or llama3\n"
       "  --device NAME      device in preference order (default cpu); repeatable; 'auto' = every\n"
       "                     GPU/accelerator present, then the CPU\n"
       "  --temp T           0 = greedy (default 0.8); --top-k 40, --top-p 0.95, --min-p 0.05 by default\n"
@@ -50,7 +55,7 @@ void usage(FILE* f) {
 }
 
 struct Args {
-  std::string model, prompt, system, dump_logits;
+  std::string model, prompt, system, dump_logits, chat_template;
   bool has_prompt = false, chat = false, json = false;
   std::vector<std::string> devices, plugins;
   std::vector<int32_t> prompt_tokens;
@@ -107,6 +112,9 @@ int parse_args(int argc, char** argv, Args* a) {
       a->has_prompt = true;
     } else if (k == "--system") {
       a->system = v;
+    } else if (k == "--chat-template") {
+      a->chat_template = v;  // the library checks the name (an unknown one lists the known ones)
+      a->chat = true;
     } else if (k == "--device") {
       a->devices.push_back(v);
     } else if (k == "--plugin") {
@@ -162,7 +170,7 @@ int parse_args(int argc, char** argv, Args* a) {
     return 2;
   }
   if (a->chat && a->has_prompt_tokens) {
-    std::fprintf(stderr, "tessera-run: --chat needs -p (a text prompt)\n");
+    std::fprintf(stderr, "tessera-run: --chat and --chat-template need -p (a text prompt)\n");
     return 2;
   }
   return 0;
@@ -301,14 +309,15 @@ int main(int argc, char** argv) {
         contents.push_back(a.prompt.c_str());
         int32_t n = 0;
         std::vector<char> buf(a.prompt.size() + a.system.size() + 4096);
-        tsr_status_code s = tsr_llm_apply_chat_template(model, roles.data(), contents.data(),
-                                                        static_cast<int32_t>(roles.size()), 1, buf.data(),
-                                                        static_cast<int32_t>(buf.size()), &n);
+        const char* name = a.chat_template.empty() ? nullptr : a.chat_template.c_str();
+        tsr_status_code s = tsr_llm_apply_chat_template_named(
+            model, name, roles.data(), contents.data(), static_cast<int32_t>(roles.size()), 1, buf.data(),
+            static_cast<int32_t>(buf.size()), &n);
         if (s == TSR_ERR_INVALID_ARGUMENT && n + 1 > static_cast<int32_t>(buf.size())) {
           buf.resize(n + 1);
-          s = tsr_llm_apply_chat_template(model, roles.data(), contents.data(),
-                                          static_cast<int32_t>(roles.size()), 1, buf.data(),
-                                          static_cast<int32_t>(buf.size()), &n);
+          s = tsr_llm_apply_chat_template_named(model, name, roles.data(), contents.data(),
+                                                static_cast<int32_t>(roles.size()), 1, buf.data(),
+                                                static_cast<int32_t>(buf.size()), &n);
         }
         if (s != TSR_OK) {
           rc = fail("chat template");

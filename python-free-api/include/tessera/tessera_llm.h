@@ -62,7 +62,9 @@ TSR_API tsr_status_code tsr_llm_get_info(const tsr_llm* model, tsr_llm_info* out
 TSR_API const char* tsr_llm_placement(const tsr_llm* model);
 
 /* Text -> tokens. Writes at most capacity ids; *out_n is the full count (a
- * larger count than capacity means the buffer was too small: TSR_ERR_INVALID_ARGUMENT). */
+ * larger count than capacity means the buffer was too small: TSR_ERR_INVALID_ARGUMENT).
+ * add_bos prepends BOS when the model asks for it, unless the text (with
+ * parse_special) already starts with it. */
 TSR_API tsr_status_code tsr_llm_tokenize(const tsr_llm* model, const char* text, int64_t text_len,
                                          int32_t add_bos, int32_t parse_special, int32_t* tokens,
                                          int32_t capacity, int32_t* out_n);
@@ -70,11 +72,36 @@ TSR_API tsr_status_code tsr_llm_tokenize(const tsr_llm* model, const char* text,
 TSR_API tsr_status_code tsr_llm_token_to_piece(const tsr_llm* model, int32_t token, char* buf,
                                                int32_t capacity, int32_t* out_n);
 /* The model's chat template over (role, content) pairs; adds the assistant
- * prompt when add_generation_prompt. Output NUL-terminated; *out_n excludes the NUL. */
+ * prompt when add_generation_prompt. Output NUL-terminated; *out_n excludes the NUL.
+ * The template is the file's tokenizer.chat_template when Tessera recognises
+ * it (ChatML, Gemma, Llama 3), else, when the file has none, the one its
+ * architecture determines (gemma3: Gemma; qwen2, qwen3: ChatML). Otherwise
+ * TSR_ERR_UNSUPPORTED with a message quoting the template (its first 60
+ * characters) or naming the architecture: pass a name to
+ * tsr_llm_apply_chat_template_named. A template that writes bos_token (Gemma,
+ * Llama 3) writes the BOS text; tsr_llm_tokenize with add_bos and
+ * parse_special keeps that one BOS and adds none. */
 TSR_API tsr_status_code tsr_llm_apply_chat_template(const tsr_llm* model, const char* const* roles,
                                                     const char* const* contents, int32_t n_messages,
                                                     int32_t add_generation_prompt, char* buf,
                                                     int32_t capacity, int32_t* out_n);
+/* As tsr_llm_apply_chat_template, with the template chosen by name: "chatml",
+ * "gemma" or "llama3", each as its model family publishes it (ChatML without
+ * a default system turn). name NULL or "" is the model's own template, as
+ * above. An unknown name fails with TSR_ERR_INVALID_ARGUMENT listing the
+ * known ones; so does a conversation the template refuses (Gemma: roles
+ * must alternate user/assistant after an optional system message). name is
+ * read during the call only; the buffer rules are those above.
+ *
+ *   const char* roles[] = {"user"}, *contents[] = {"Hi"};
+ *   char buf[256]; int32_t n;
+ *   tsr_llm_apply_chat_template_named(m, "gemma", roles, contents, 1, 1, buf, sizeof buf, &n);
+ *   // buf: "<bos><start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\n" */
+TSR_API tsr_status_code tsr_llm_apply_chat_template_named(const tsr_llm* model, const char* name,
+                                                          const char* const* roles,
+                                                          const char* const* contents, int32_t n_messages,
+                                                          int32_t add_generation_prompt, char* buf,
+                                                          int32_t capacity, int32_t* out_n);
 TSR_API int32_t tsr_llm_is_end_of_generation(const tsr_llm* model, int32_t token);
 
 typedef struct tsr_llm_sampling {
