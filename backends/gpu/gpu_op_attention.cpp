@@ -38,7 +38,8 @@ int64_t floor_pow2(int64_t x) {
   return p;
 }
 
-Plan plan(const tsr_tensor_desc& q, const tsr_tensor_desc& k) {
+// window: the node's sliding window (ip[2]; 0 none).
+Plan plan(const tsr_tensor_desc& q, const tsr_tensor_desc& k, int64_t window) {
   const int64_t D = q.ne[0], n_tokens = q.ne[2], group = q.ne[1] / k.ne[1], kv_size = k.ne[2];
   Plan p;
   const int64_t rows = std::min(kMaxRows, kMaxRowFloats / D);
@@ -50,17 +51,22 @@ Plan plan(const tsr_tensor_desc& q, const tsr_tensor_desc& k) {
   p.C = floor_pow2(std::min({kMaxChunk, kMaxKvFloats / D, kMaxScores / (p.G * p.T)}));
   p.token_tiles = ceil_div(n_tokens, p.T);
   const int64_t blocks = k.ne[1] * p.head_chunks * p.token_tiles;
+  // The kernel splits only the kv rows its queries see: under a window, at
+  // most the window plus the rows between the block's tokens (consecutive
+  // positions, as in decode), however long the cache.
+  const int64_t span = window > 0 ? std::min(kv_size, window + n_tokens - 1) : kv_size;
   p.splits = 1;
   if (n_tokens <= kSplitMaxTokens && blocks < kFillBlocks)
-    p.splits = std::clamp<int64_t>(std::min(kv_size / kSplitMinRows, kFillBlocks / blocks), 1, kMaxSplits);
+    p.splits = std::clamp<int64_t>(std::min(span / kSplitMinRows, kFillBlocks / blocks), 1, kMaxSplits);
   return p;
 }
 
 bool supports(const Caps& caps, const tsr_node_desc& n, std::string& reason) {
-  if (!ops::attention_supported(n, kMaxHeadDim, kMaxStepValues, reason)) return false;
+  if (!ops::attention_supported(n, kMaxHeadDim, kMaxStepValues, reason, /*sliding_window=*/true))
+    return false;
   const tsr_tensor_desc& q = n.inputs[0];
   const tsr_tensor_desc& k = n.inputs[1];
-  const Plan p = plan(q, k);
+  const Plan p = plan(q, k, n.params.i[2]);
   if (p.token_tiles > std::numeric_limits<int32_t>::max() || k.ne[1] * p.head_chunks > 65535) {
     reason = fmt::format("{} token tiles x {} kv head blocks exceed the grid", p.token_tiles,
                          k.ne[1] * p.head_chunks);
@@ -76,7 +82,7 @@ bool supports(const Caps& caps, const tsr_node_desc& n, std::string& reason) {
 Status encode(Encoder& enc, const tsr_subgraph_node& n) {
   const tsr_tensor_desc& q = n.desc.inputs[0];
   const tsr_tensor_desc& k = n.desc.inputs[1];
-  const Plan p = plan(q, k);
+  const Plan p = plan(q, k, n.desc.params.i[2]);
   const bool split = p.splits > 1;
   Launch l = node_launch(n, split ? "tsr_attention_split" : "tsr_attention");
   l.args.ku[kKuHeads] = p.G;

@@ -1,4 +1,5 @@
-// add, sub, mul, div, scale, silu, gelu, swiglu: kernels/gpu/elementwise.cu.
+// add, sub, mul, div, scale, silu, gelu, softcap, swiglu, geglu:
+// kernels/gpu/elementwise.cu.
 #include <fmt/format.h>
 
 #include "backends/gpu/gpu_ops.h"

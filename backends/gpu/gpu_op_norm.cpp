@@ -1,6 +1,6 @@
 // rms_norm and layer_norm (kernels/gpu/norm.cu, one block per row) and rope
-// (kernels/gpu/rope.cu, one thread per rotated pair). Every tensor may be a
-// strided view in f32, f16 or bf16.
+// (kernels/gpu/rope.cu, one thread per rotated pair, with optional frequency
+// factors). Every tensor may be a strided view in f32, f16 or bf16.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -41,7 +41,7 @@ Status encode_norm(Encoder& enc, const tsr_subgraph_node& node) {
 }
 
 bool supports_rope(const Caps&, const tsr_node_desc& n, std::string& reason) {
-  return ops::rope_supported(n, reason);
+  return ops::rope_supported(n, reason, /*freq_factors=*/true);
 }
 
 Status encode_rope(Encoder& enc, const tsr_subgraph_node& node) {
@@ -54,6 +54,7 @@ Status encode_rope(Encoder& enc, const tsr_subgraph_node& node) {
   Launch l = node_launch(node, "tsr_rope");
   l.args.ku[0] = static_cast<int64_t>(per_row);
   l.args.ku[1] = static_cast<int64_t>(items);
+  l.args.ku[2] = node.desc.n_inputs == 3 ? 1 : 0;  // freq_factors in slot 2
   l.block = kBlock;
   l.grid = flat_grid(ceil_div(items, kBlock));
   return enc.add(l);

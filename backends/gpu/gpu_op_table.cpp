@@ -31,7 +31,9 @@ const OpKernel* op_kernel(int32_t op) {
     case TSR_OP_SCALE:
     case TSR_OP_SILU:
     case TSR_OP_GELU:
+    case TSR_OP_SOFTCAP:
     case TSR_OP_SWIGLU:
+    case TSR_OP_GEGLU:
       return &kElementwise;
     case TSR_OP_RMS_NORM:
     case TSR_OP_LAYER_NORM:

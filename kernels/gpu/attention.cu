@@ -14,14 +14,23 @@
 // long kv) gives each of S blocks a share of the kv range and writes its
 // (m, l, acc) to partials, which tsr_attention_merge combines.
 //
+// Each row sees a range of kv rows: all L valid ones, or under causal
+// masking rows up to its position p, and under a sliding window W only
+// p - W < j <= p. A block walks just the union of its rows' ranges: rows
+// before every row's window are never staged (a decode at p = 4000 with
+// W = 512 reads rows 3489..4000, not 0..4000), and the splits share out that
+// union, not the whole cache. Rows of one tile may have different windows
+// (prefill): inside the union each row masks the rows outside its own range.
+//
 // The valid kv length is a step value read here on every execution, so one
-// recorded launch serves every decode step; the splits divide that run-time
-// length, not kv_size.
+// recorded launch serves every decode step; the splits divide the run-time
+// range, not kv_size.
 //
 // Slots: 0 q [D, n_head, n_tokens] (f32/f16/bf16), 1 k, 2 v [D, n_kv_head,
 // kv_size] (f32/f16, any strides), 3 pos i32 [n_tokens] (read when causal),
 // out f32 [D, n_head, n_tokens]. ip[0] causal, ip[1] step index of the kv
-// length (-1: kv_size), fp[0] scale (0: 1/sqrt(D)). ku: attention_tiles.h.
+// length (-1: kv_size), ip[2] sliding window (0: none; only when causal),
+// fp[0] scale (0: 1/sqrt(D)). ku: attention_tiles.h.
 #include "kernels/gpu/attention_tiles.h"
 #include "kernels/gpu/tensor_access.h"
 
@@ -83,11 +92,48 @@ TSR_DEV void stage(const GpuTensor& x, const Tile& t, int64_t j0, int64_t kv_end
   }
 }
 
-// The block's rows over kv rows [s0, s1); returns with every thread's
-// accumulators (acc[i] for outputs thread_x() + i * block_dim()) and the
-// rows' m and l in shared memory.
-TSR_DEV void attend(const KArgs& a, const Tile& t, int64_t s0, int64_t s1, float* acc, float* m_s, float* l_s,
-                    int64_t* end_s) {
+// The union of a block's row ranges; lo == hi when no row sees anything.
+struct KvRange {
+  int64_t lo, hi;
+};
+
+// Sets each row's visible kv rows [first_s[r], end_s[r]) (empty for a row
+// that is never written) and returns their union's bounds, the same in
+// every thread.
+TSR_DEV KvRange visible_rows(const KArgs& a, const Tile& t, int64_t L, int64_t* first_s, int64_t* end_s) {
+  const bool causal = a.ip[0] != 0;
+  const int64_t window = causal ? a.ip[2] : 0;
+  const GpuTensor& pos = a.t[3];
+  for (int64_t r = thread_x(); r < t.R; r += block_dim()) {
+    int64_t h = 0, tok = 0, first = 0, end = 0;
+    if (row_valid(t, r, &h, &tok)) {
+      end = L;
+      if (causal) {
+        const int64_t p = load_i32(pos, tok * pos.nb[0]);
+        end = p + 1 < end ? p + 1 : end;
+        if (window > 0 && p - window + 1 > first) first = p - window + 1;
+      }
+    }
+    first_s[r] = first;
+    end_s[r] = end;
+  }
+  sync_threads();
+  KvRange u{L, 0};
+  for (int64_t r = 0; r < t.R; ++r) {
+    if (first_s[r] >= end_s[r]) continue;
+    u.lo = first_s[r] < u.lo ? first_s[r] : u.lo;
+    u.hi = end_s[r] > u.hi ? end_s[r] : u.hi;
+  }
+  if (u.lo >= u.hi) u.lo = u.hi = 0;
+  return u;
+}
+
+// The block's rows over kv rows [s0, s1), a part of the union of their
+// ranges (visible_rows); returns with every thread's accumulators (acc[i]
+// for outputs thread_x() + i * block_dim()) and the rows' m and l in shared
+// memory.
+TSR_DEV void attend(const KArgs& a, const Tile& t, int64_t s0, int64_t s1, const int64_t* first_s,
+                    const int64_t* end_s, float* acc, float* m_s, float* l_s) {
   TSR_SHARED(float, k_s, kMaxKvFloats + kMaxChunk);  // + one pad float per row (kstride)
   TSR_SHARED(float, v_s, kMaxKvFloats);
   TSR_SHARED(float, q_s, kMaxRowFloats);
@@ -95,9 +141,8 @@ TSR_DEV void attend(const KArgs& a, const Tile& t, int64_t s0, int64_t s1, float
   TSR_SHARED(float, f_s, kMaxRows);
   const uint32_t tid = thread_x();
   const int64_t D = t.D, C = t.C, R = t.R;
-  const bool causal = a.ip[0] != 0;
   const float scale = a.fp[0] == 0.0f ? rsqrtf(static_cast<float>(D)) : a.fp[0];
-  const GpuTensor &q = a.t[0], &k = a.t[1], &v = a.t[2], &pos = a.t[3];
+  const GpuTensor &q = a.t[0], &k = a.t[1], &v = a.t[2];
 
   for (int64_t e = tid; e < R * D; e += block_dim()) {
     const int64_t r = e / D, d = e % D;
@@ -105,32 +150,30 @@ TSR_DEV void attend(const KArgs& a, const Tile& t, int64_t s0, int64_t s1, float
     q_s[e] = row_valid(t, r, &h, &tok) ? load_f(q, offset_of(q, d, h, tok, 0)) * scale : 0.0f;
   }
   for (int64_t r = tid; r < R; r += block_dim()) {
-    int64_t h = 0, tok = 0, end = 0;
-    if (row_valid(t, r, &h, &tok)) {
-      end = s1;
-      if (causal) {
-        const int64_t p = load_i32(pos, tok * pos.nb[0]);
-        end = p + 1 < end ? p + 1 : end;
-      }
-    }
-    end_s[r] = end;
     m_s[r] = -INFINITY;
     l_s[r] = 0.0f;
   }
   for (int i = 0; i < kAccPerThread; ++i) acc[i] = 0.0f;
   sync_threads();
-  // Chunks past every row's causal end are skipped, not masked.
-  int64_t block_end = s0;
-  for (int64_t r = 0; r < R; ++r) block_end = end_s[r] > block_end ? end_s[r] : block_end;
+  // Row r's columns of the chunk at j0: [lo_c, hi_c) of [0, C), its range
+  // clipped to [s0, s1).
+  auto columns = [&](int64_t r, int64_t j0, int64_t* lo_c, int64_t* hi_c) {
+    const int64_t first = first_s[r] > s0 ? first_s[r] : s0;
+    const int64_t end = end_s[r] < s1 ? end_s[r] : s1;
+    *lo_c = first - j0 < 0 ? 0 : first - j0;
+    *hi_c = end - j0 > C ? C : end - j0;
+  };
 
-  for (int64_t j0 = s0; j0 < block_end; j0 += C) {
-    stage(k, t, j0, block_end, t.kstride, k_s);
-    stage(v, t, j0, block_end, D, v_s);
+  for (int64_t j0 = s0; j0 < s1; j0 += C) {
+    stage(k, t, j0, s1, t.kstride, k_s);
+    stage(v, t, j0, s1, D, v_s);
     sync_threads();
     for (int64_t e = tid; e < R * C; e += block_dim()) {
       const int64_t r = e / C, c = e % C;
+      int64_t lo_c = 0, hi_c = 0;
+      columns(r, j0, &lo_c, &hi_c);
       float s = -INFINITY;
-      if (j0 + c < end_s[r]) {
+      if (c >= lo_c && c < hi_c) {
         const float* qr = q_s + r * D;
         const float* kr = k_s + c * t.kstride;
         s = 0.0f;
@@ -171,8 +214,12 @@ TSR_DEV void attend(const KArgs& a, const Tile& t, int64_t s0, int64_t s1, float
       if (e >= R * D) break;
       const int64_t r = e / D, d = e % D;
       const float* pr = p_s + r * C;
+      // Columns outside the row's range have p = 0: not visited (a short
+      // window in a prefill tile uses few of a chunk's columns per row).
+      int64_t lo_c = 0, hi_c = 0;
+      columns(r, j0, &lo_c, &hi_c);
       float x = acc[i] * f_s[r];
-      for (int64_t c = 0; c < C; ++c) x += pr[c] * v_s[c * D + d];
+      for (int64_t c = lo_c; c < hi_c; ++c) x += pr[c] * v_s[c * D + d];
       acc[i] = x;
     }
     sync_threads();  // the next chunk overwrites k_s, v_s, p_s
@@ -184,11 +231,12 @@ TSR_DEV void attend(const KArgs& a, const Tile& t, int64_t s0, int64_t s1, float
 TSR_KERNEL(tsr_attention) {
   TSR_SHARED(float, m_s, kMaxRows);
   TSR_SHARED(float, l_s, kMaxRows);
+  TSR_SHARED(int64_t, first_s, kMaxRows);
   TSR_SHARED(int64_t, end_s, kMaxRows);
   const Tile t = tile_of(a);
-  const int64_t L = kv_length(a);
+  const KvRange u = visible_rows(a, t, kv_length(a), first_s, end_s);
   float acc[kAccPerThread];
-  attend(a, t, 0, L, acc, m_s, l_s, end_s);
+  attend(a, t, u.lo, u.hi, first_s, end_s, acc, m_s, l_s);
   const GpuTensor& o = a.t[kOutSlot];
   for (int i = 0; i < kAccPerThread; ++i) {
     const int64_t e = thread_x() + static_cast<int64_t>(i) * block_dim();
@@ -196,28 +244,32 @@ TSR_KERNEL(tsr_attention) {
     const int64_t r = e / t.D, d = e % t.D;
     int64_t h = 0, tok = 0;
     if (!row_valid(t, r, &h, &tok)) continue;
-    // A row that sees no kv row (kv length 0) attends to nothing: zeros.
+    // A row that sees no kv row (kv length 0, or a window starting past it)
+    // attends to nothing: zeros.
     const float l = l_s[r];
     store_f(o, offset_of(o, d, h, tok, 0), l > 0.0f ? acc[i] / l : 0.0f);
   }
 }
 
-// Split z of S takes rows [z * share, (z + 1) * share) of the run-time kv
-// length, share rounded up to whole chunks; a split past the length (short
-// kv) writes an empty partial (m = -inf, l = 0).
+// Split z of S takes rows [lo + z * share, lo + (z + 1) * share) of the
+// union [lo, hi) of the block's row ranges at run time, share rounded up to
+// whole chunks; a split past hi (short kv) writes an empty partial (m = -inf,
+// l = 0).
 TSR_KERNEL(tsr_attention_split) {
   TSR_SHARED(float, m_s, kMaxRows);
   TSR_SHARED(float, l_s, kMaxRows);
+  TSR_SHARED(int64_t, first_s, kMaxRows);
   TSR_SHARED(int64_t, end_s, kMaxRows);
   const Tile t = tile_of(a);
-  const int64_t L = kv_length(a), S = a.ku[kKuSplits];
-  const int64_t share = (L + S - 1) / S;
+  const KvRange u = visible_rows(a, t, kv_length(a), first_s, end_s);
+  const int64_t S = a.ku[kKuSplits];
+  const int64_t share = (u.hi - u.lo + S - 1) / S;
   const int64_t step = (share + t.C - 1) / t.C * t.C;
   const int64_t z = block_z();
-  const int64_t s0 = z * step < L ? z * step : L;
-  const int64_t s1 = s0 + step < L ? s0 + step : L;
+  const int64_t s0 = u.lo + z * step < u.hi ? u.lo + z * step : u.hi;
+  const int64_t s1 = s0 + step < u.hi ? s0 + step : u.hi;
   float acc[kAccPerThread];
-  attend(a, t, s0, s1, acc, m_s, l_s, end_s);
+  attend(a, t, s0, s1, first_s, end_s, acc, m_s, l_s);
   float* part = reinterpret_cast<float*>(a.ku[kKuPartials]);
   const int64_t P = t.D + kPartialHeader;
   // Partial (z, token, head) at ((z * n_tokens + token) * n_head + head) * P.

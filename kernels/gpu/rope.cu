@@ -1,6 +1,8 @@
 // rope: one thread per rotated pair or passed-through element of a row
 // (ku[0] items per row, ku[1] items in all). Angles are computed in double:
 // positions reach tens of thousands, where an f32 angle is off by ~1e-3 rad.
+// ku[2] != 0: slot 2 holds the frequency factors, f32 [n_rot / 2]
+// contiguous, dividing pair i's angle (Llama 3's rope_freqs).
 #include "kernels/gpu/tensor_access.h"
 
 namespace tsr::gpu {
@@ -28,9 +30,10 @@ TSR_KERNEL(tsr_rope) {
   const GpuTensor& pos = a.t[1];
   const double p = static_cast<double>(load_i32(pos, t * pos.nb[0]));
   const double freq_scale = a.fp[1] == 0.0f ? 1.0 : static_cast<double>(a.fp[1]);
+  const double factor = a.ku[2] != 0 ? static_cast<double>(load_f(a.t[2], i * a.t[2].nb[0])) : 1.0;
   const double theta =
       p * freq_scale *
-      pow(static_cast<double>(a.fp[0]), -2.0 * static_cast<double>(i) / static_cast<double>(n_rot));
+      pow(static_cast<double>(a.fp[0]), -2.0 * static_cast<double>(i) / static_cast<double>(n_rot)) / factor;
   const double c = cos(theta), s = sin(theta);
   const double x0 = load_f(x, xrow + j0 * x.nb[0]), x1 = load_f(x, xrow + j1 * x.nb[0]);
   store_f(o, orow + j0 * o.nb[0], static_cast<float>(x0 * c - x1 * s));
