@@ -388,12 +388,16 @@ int main(int argc, char** argv) {
     const double peak_mib = static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is KiB on Linux
     // The placement's summary line: nodes per device, fallbacks, copies.
     const std::string placement = tsr_llm_placement(model);
-    std::string summary;
+    // Plus every node that fell back, with each device's reason: a user who
+    // named a device sees what did not run there and why.
+    std::string summary, fallbacks;
     for (size_t b = 0; b < placement.size();) {
       const size_t e = std::min(placement.find('\n', b), placement.size());
       const std::string line = placement.substr(b, e - b);
       if (line.find(" nodes") != std::string::npos && line.find("fallbacks") != std::string::npos)
         summary = line;
+      else if (line.find("(fallback: ") != std::string::npos)
+        fallbacks += "  " + line + "\n";
       b = e + 1;
     }
     if (a.json) {
@@ -422,7 +426,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "decode:   %d tokens in %.3f s, %.1f tokens/s\n", st.n_generated, st.decode_seconds,
                  st.decode_tokens_per_second);
     std::fprintf(stderr, "peak RSS: %.1f MiB\n", peak_mib);
-    std::fprintf(stderr, "placement (decode graph): %s\n", summary.c_str());
+    std::fprintf(stderr, "placement (decode graph): %s\n%s", summary.c_str(), fallbacks.c_str());
   }
   tsr_llm_session_free(session);
   tsr_llm_free(model);
