@@ -51,7 +51,9 @@ void LlmSession::eval(std::span<const int32_t> tokens, bool all_logits) {
       throw Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_session_eval] token " + std::to_string(i) + " is " +
                                                 std::to_string(tokens[i]) + ", outside the vocabulary [0, " +
                                                 std::to_string(n_vocab) + ")");
-  logits_.assign(static_cast<size_t>((all_logits ? n : 1) * n_vocab), 0.0f);
+  // Every row is written below; resize without clearing (1 MiB per row for a
+  // 262k vocabulary, each decode step).
+  logits_.resize(static_cast<size_t>((all_logits ? n : 1) * n_vocab));
   logit_rows_ = 0;
   const int64_t n_batch = model_.options_.n_batch;
   std::vector<int32_t> pos;

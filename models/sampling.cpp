@@ -39,6 +39,13 @@ Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.se
 
 std::vector<Candidate> Sampler::candidates(std::span<const float> logits_in,
                                            std::span<const int32_t> history) const {
+  const bool penalised = params_.repeat_penalty > 0.0f && params_.repeat_penalty != 1.0f && !history.empty();
+  if (params_.temperature <= 0.0f && !penalised && !logits_in.empty()) {
+    // Greedy without a penalty reads the logits in place: no copy of a
+    // vocabulary-sized row per token.
+    const auto it = std::max_element(logits_in.begin(), logits_in.end());  // the first maximum wins
+    return {{static_cast<int32_t>(it - logits_in.begin()), *it, 1.0f}};
+  }
   std::vector<float> logits(logits_in.begin(), logits_in.end());
   apply_repeat_penalty(logits, history, params_.repeat_penalty, params_.repeat_last_n);
   std::vector<Candidate> c;
