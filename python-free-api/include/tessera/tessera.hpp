@@ -160,8 +160,8 @@ class Graph {
     return op(TSR_OP_ROPE, {x, pos}, p);
   }
   // With per-pair frequency factors f32 [n_rot / 2] (Llama 3's rope_freqs).
-  tsr_tensor rope(tsr_tensor x, tsr_tensor pos, tsr_tensor freq_factors, int n_rot, int mode,
-                  float freq_base, float freq_scale = 1.0f) {
+  tsr_tensor rope(tsr_tensor x, tsr_tensor pos, tsr_tensor freq_factors, int n_rot, int mode, float freq_base,
+                  float freq_scale = 1.0f) {
     tsr_op_params p{};
     p.i[0] = n_rot;
     p.i[1] = mode;
