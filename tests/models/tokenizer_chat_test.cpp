@@ -8,6 +8,7 @@
 
 #include "models/tokenizer.h"
 #include "models/tokenizer_impl.h"
+#include "tests/models/tokenizer_test_util.h"
 
 namespace tessera::models {
 namespace {
@@ -18,16 +19,7 @@ using Ids = std::vector<int32_t>;
 // the chat markers of all three families as control tokens.
 TokenizerVocab chat_vocab(const std::string& bos_text, const std::string& architecture,
                           const std::string& chat_template = "") {
-  TokenizerVocab v;
-  v.model = "gpt2";
-  v.pre = "gpt2";
-  int next = 256;
-  for (int b = 0; b < 256; ++b) {
-    const bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174;
-    std::string s;
-    detail::append_utf8(s, printable ? b : next++);
-    v.tokens.push_back(s);
-  }
+  TokenizerVocab v = test::byte_level_vocab();
   v.tokens.push_back("hi");
   v.merges = {"h i"};
   v.token_types.assign(v.tokens.size(), 1);

@@ -14,22 +14,13 @@
 
 #include "models/tokenizer.h"
 #include "tests/models/json_lite.h"
+#include "tests/models/tokenizer_test_util.h"
 
 namespace tessera::models {
 namespace {
 
-std::string model_path() {
-  if (const char* p = std::getenv("TESSERA_GEMMA3")) return p;
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : "") + "/.cache/tessera/models/gemma-3-270m-q4_k_m.gguf";
-}
-
-std::string printable(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s)
-    out += c == '\n' ? std::string("\\n") : c < 0x20 ? "\\x" + std::to_string(c) : std::string(1, c);
-  return out;
-}
+std::string model_path() { return test::model_path("TESSERA_GEMMA3", "gemma-3-270m-q4_k_m.gguf"); }
+using test::printable;
 
 using Ids = std::vector<int32_t>;
 

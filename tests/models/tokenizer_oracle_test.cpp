@@ -14,22 +14,13 @@
 
 #include "models/tokenizer.h"
 #include "tests/models/json_lite.h"
+#include "tests/models/tokenizer_test_util.h"
 
 namespace tessera::models {
 namespace {
 
-std::string model_path() {
-  if (const char* p = std::getenv("TESSERA_SMOLLM2")) return p;
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : "") + "/.cache/tessera/models/SmolLM2-135M-Instruct.Q4_1.gguf";
-}
-
-std::string printable(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s)
-    out += c == '\n' ? std::string("\\n") : c < 0x20 ? "\\x" + std::to_string(c) : std::string(1, c);
-  return out;
-}
+std::string model_path() { return test::model_path("TESSERA_SMOLLM2", "SmolLM2-135M-Instruct.Q4_1.gguf"); }
+using test::printable;
 
 class SmolLM2Tokenizer : public ::testing::Test {
  protected:

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "models/tokenizer_impl.h"
+#include "tests/models/tokenizer_test_util.h"
 
 namespace tessera::models {
 namespace {
@@ -20,16 +21,7 @@ using Ids = std::vector<int32_t>;
 // tokens, then special ones (control type).
 TokenizerVocab bpe_vocab(const std::vector<std::string>& merges,
                          const std::vector<std::string>& specials = {}) {
-  TokenizerVocab v;
-  v.model = "gpt2";
-  v.pre = "gpt2";
-  int next = 256;
-  for (int b = 0; b < 256; ++b) {
-    const bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174;
-    std::string s;
-    detail::append_utf8(s, printable ? b : next++);
-    v.tokens.push_back(s);
-  }
+  TokenizerVocab v = test::byte_level_vocab();
   for (const std::string& m : merges) {
     const size_t sp = m.find(' ');
     v.tokens.push_back(m.substr(0, sp) + m.substr(sp + 1));

@@ -152,22 +152,12 @@ class Graph {
   tsr_tensor layer_norm(tsr_tensor x, float eps) { return op(TSR_OP_LAYER_NORM, {x}, fparam(eps)); }
   tsr_tensor rope(tsr_tensor x, tsr_tensor pos, int n_rot, int mode, float freq_base,
                   float freq_scale = 1.0f) {
-    tsr_op_params p{};
-    p.i[0] = n_rot;
-    p.i[1] = mode;
-    p.f[0] = freq_base;
-    p.f[1] = freq_scale;
-    return op(TSR_OP_ROPE, {x, pos}, p);
+    return op(TSR_OP_ROPE, {x, pos}, rope_params(n_rot, mode, freq_base, freq_scale));
   }
   // With per-pair frequency factors f32 [n_rot / 2] (Llama 3's rope_freqs).
   tsr_tensor rope(tsr_tensor x, tsr_tensor pos, tsr_tensor freq_factors, int n_rot, int mode, float freq_base,
                   float freq_scale = 1.0f) {
-    tsr_op_params p{};
-    p.i[0] = n_rot;
-    p.i[1] = mode;
-    p.f[0] = freq_base;
-    p.f[1] = freq_scale;
-    return op(TSR_OP_ROPE, {x, pos, freq_factors}, p);
+    return op(TSR_OP_ROPE, {x, pos, freq_factors}, rope_params(n_rot, mode, freq_base, freq_scale));
   }
   tsr_tensor softmax(tsr_tensor x, float scale = 1.0f) { return op(TSR_OP_SOFTMAX, {x}, fparam(scale)); }
   tsr_tensor softmax(tsr_tensor x, tsr_tensor mask, float scale) {
@@ -231,6 +221,14 @@ class Graph {
   static tsr_op_params fparam(float f) {
     tsr_op_params p{};
     p.f[0] = f;
+    return p;
+  }
+  static tsr_op_params rope_params(int n_rot, int mode, float freq_base, float freq_scale) {
+    tsr_op_params p{};
+    p.i[0] = n_rot;
+    p.i[1] = mode;
+    p.f[0] = freq_base;
+    p.f[1] = freq_scale;
     return p;
   }
   Handle<tsr_graph, tsr_graph_destroy> h_;
