@@ -108,5 +108,19 @@ TEST(Attention, negative_position_is_a_runtime_error) {
   EXPECT_EQ(r.status().message(), "[attention] pos[0] = -1 is negative");
 }
 
+TEST(Attention, sliding_window_w_sees_the_last_w_positions_only) {
+  // Equal scores, v row j = [j, 1]: the output is the mean of the visible j.
+  const HostTensor q = make_f32({2, 1, 2}, {1, 1, 1, 1});
+  const HostTensor k = make_f32({2, 1, 6}, std::vector<float>(12, 0.0f));
+  const HostTensor v = make_f32({2, 1, 6}, {0, 1, 1, 1, 2, 1, 3, 1, 4, 1, 5, 1});
+  const HostTensor pos = make_i32({2}, {1, 5});
+  // window 3: position 1 sees rows 0..1 (mean 0.5), position 5 rows 3..5 (mean 4)
+  EXPECT_FLOATS_NEAR((std::vector<float>{0.5f, 1, 4, 1}),
+                     run_floats(TSR_OP_ATTENTION, {&q, &k, &v, &pos}, params({1, -1, 3})), 1e-6);
+  // window 1: each position sees its own row
+  EXPECT_FLOATS_NEAR((std::vector<float>{1, 1, 5, 1}),
+                     run_floats(TSR_OP_ATTENTION, {&q, &k, &v, &pos}, params({1, -1, 1})), 1e-6);
+}
+
 }  // namespace
 }  // namespace tsr::ops::test

@@ -72,5 +72,16 @@ TEST(Elementwise, swiglu_is_silu_of_gate_times_up) {
                      1e-6);
 }
 
+TEST(Elementwise, geglu_is_gelu_of_gate_times_up_and_softcap_is_c_tanh_x_over_c) {
+  const HostTensor gate = make_f32({2}, {1.0f, -1.0f});
+  const HostTensor up = make_f32({2}, {2.0f, 3.0f});
+  EXPECT_FLOATS_NEAR((std::vector<float>{2 * 0.8411920f, 3 * -0.1588080f}),
+                     run_floats(TSR_OP_GEGLU, {&gate, &up}), 1e-6);
+  // 30 tanh(x / 30): tanh(1) = 0.7615942, tanh(-2) = -0.9640276; tiny x passes almost unchanged.
+  const HostTensor x = make_f32({3}, {30.0f, -60.0f, 1e-6f});
+  EXPECT_FLOATS_NEAR((std::vector<float>{30 * 0.7615942f, 30 * -0.9640276f, 1e-6f}),
+                     run_floats(TSR_OP_SOFTCAP, {&x}, params({}, {30.0f})), 1e-5);
+}
+
 }  // namespace
 }  // namespace tsr::ops::test

@@ -191,5 +191,27 @@ TEST(Infer, permute_moves_dims_and_rejects_a_non_permutation) {
               StartsWith("[permute] dim 0 of a block format must stay dim 0"));
 }
 
+TEST(Infer, new_op_parameters_are_checked_naming_the_values) {
+  const TensorDesc x = desc_of(TSR_DTYPE_F32, {64, 4, 5});
+  const TensorDesc pos = desc_of(TSR_DTYPE_I32, {5});
+  // rope: frequency factors must be f32 [n_rot / 2].
+  EXPECT_THAT(infer_error(TSR_OP_ROPE, {x, pos, desc_of(TSR_DTYPE_F32, {16})},
+                          params({64, TSR_ROPE_NORMAL}, {10000.0f})),
+              HasSubstr("freq_factors must be [n_rot / 2] = [32], got [16]"));
+  EXPECT_THAT(infer_error(TSR_OP_ROPE, {x, pos, desc_of(TSR_DTYPE_F16, {32})},
+                          params({64, TSR_ROPE_NORMAL}, {10000.0f})),
+              HasSubstr("freq_factors"));
+  // attention: a sliding window needs causal attention and is >= 0.
+  const TensorDesc kv = desc_of(TSR_DTYPE_F16, {64, 2, 40});
+  EXPECT_THAT(infer_error(TSR_OP_ATTENTION, {x, kv, kv, pos}, params({0, -1, 8})),
+              HasSubstr("sliding window (ip[2]) = 8"));
+  EXPECT_THAT(infer_error(TSR_OP_ATTENTION, {x, kv, kv, pos}, params({1, -1, -3})),
+              HasSubstr("sliding window (ip[2]) = -3"));
+  // softcap: the cap is finite and > 0.
+  EXPECT_THAT(infer_error(TSR_OP_SOFTCAP, {x}, params({}, {0.0f})),
+              HasSubstr("cap (fp[0]) must be finite and > 0"));
+  EXPECT_THAT(infer_error(TSR_OP_GEGLU, {x, desc_of(TSR_DTYPE_F32, {64, 4, 4})}), StartsWith("[geglu]"));
+}
+
 }  // namespace
 }  // namespace tsr::ops::test

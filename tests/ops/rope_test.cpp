@@ -46,5 +46,15 @@ TEST(Rope, dims_past_n_rot_pass_through_and_heads_share_the_position) {
                      run_floats(TSR_OP_ROPE, {&x, &pos}, params({2, TSR_ROPE_NORMAL}, {10000.0f})), 1e-6);
 }
 
+TEST(Rope, freq_factors_divide_each_pairs_angle) {
+  // n_rot 4, base 100: pair 0 turns pos * 1, pair 1 pos * 100^(-1/2) = pos / 10; factors 2 and 0.5
+  // make them pos / 2 and pos / 5. pos 2: angles 1 and 0.4; each pair starts at [1, 0].
+  const HostTensor x = make_f32({4, 1, 1}, {1, 0, 1, 0});
+  const HostTensor pos = make_i32({1}, {2});
+  const HostTensor ff = make_f32({2}, {2.0f, 0.5f});
+  EXPECT_FLOATS_NEAR((std::vector<float>{std::cos(1.0f), std::sin(1.0f), std::cos(0.4f), std::sin(0.4f)}),
+                     run_floats(TSR_OP_ROPE, {&x, &pos, &ff}, params({4, TSR_ROPE_NORMAL}, {100.0f})), 1e-6);
+}
+
 }  // namespace
 }  // namespace tsr::ops::test
