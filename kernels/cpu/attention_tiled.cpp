@@ -53,6 +53,54 @@ TSR_AVX2 float hsum(__m256 v) {
   return _mm_cvtss_f32(x);
 }
 
+// 8 rows of 8 floats, transposed in registers (rows become columns).
+TSR_AVX2 void transpose8(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+// kt[d * 64 + j] = K row j, element d, for rows j < nb of a block whose
+// rows are row_stride bytes apart with contiguous f16 or f32 elements;
+// columns nb..63 are zero. 8 x 8 tiles transposed in registers: the scalar
+// column-by-column stores this replaces were a large share of attention
+// with D = 256 (Gemma).
+__attribute__((target("avx2,fma,f16c"))) void transpose_k_block(const char* rows, int32_t dtype,
+                                                                int64_t row_stride, int64_t nb, int64_t D,
+                                                                float* kt) {
+  const bool f16 = dtype == TSR_DTYPE_F16;
+  for (int64_t j8 = 0; j8 < kBlock; j8 += 8)
+    for (int64_t d8 = 0; d8 < D; d8 += 8) {
+      __m256 r[8];
+      for (int i = 0; i < 8; ++i) {
+        const int64_t j = j8 + i;
+        if (j >= nb) {
+          r[i] = _mm256_setzero_ps();
+        } else if (f16) {
+          r[i] = _mm256_cvtph_ps(
+              _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows + j * row_stride + d8 * 2)));
+        } else {
+          r[i] = _mm256_loadu_ps(reinterpret_cast<const float*>(rows + j * row_stride + d8 * 4));
+        }
+      }
+      transpose8(r);
+      for (int i = 0; i < 8; ++i) _mm256_store_ps(kt + (d8 + i) * kBlock + j8, r[i]);
+    }
+}
+
 // R query rows x 64 kv columns of scores: s[r * 64 + j] = q_r . K_j, from
 // the transposed block (kt[d * 64 + j]). Half the columns at a time keeps the
 // 4R accumulators in registers; each K load serves R rows.
@@ -271,13 +319,19 @@ Status run_attention_tiled(const NodePlan& p, const ExecCtx& ctx, int64_t L, flo
       for (int64_t j0 = j_begin; j0 < j_end; j0 += kBlock) {
         const int64_t nb = std::min(kBlock, j_end - j0);
         // K transposed (zero-padded to 64 columns) and V rows, both as f32.
+        const char* k_block = p.in[1] + g * k.nb[1] + j0 * k.nb[2];
+        const bool k_fast = (k.dtype == TSR_DTYPE_F32 && k.nb[0] == 4) ||
+                            (k.dtype == TSR_DTYPE_F16 && k.nb[0] == 2 && cpu_has_f16c());
+        if (k_fast) transpose_k_block(k_block, k.dtype, k.nb[2], nb, D, kt);
         for (int64_t j = 0; j < kBlock; ++j) {
           float* vr = vb + j * D;
           if (j < nb) {
-            load_row_f32(p.in[1] + g * k.nb[1] + (j0 + j) * k.nb[2], k.nb[0], k.dtype, D, vr);
-            for (int64_t d = 0; d < D; ++d) kt[d * kBlock + j] = vr[d];
+            if (!k_fast) {
+              load_row_f32(k_block + j * k.nb[2], k.nb[0], k.dtype, D, vr);
+              for (int64_t d = 0; d < D; ++d) kt[d * kBlock + j] = vr[d];
+            }
             load_row_f32(p.in[2] + g * v.nb[1] + (j0 + j) * v.nb[2], v.nb[0], v.dtype, D, vr);
-          } else {
+          } else if (!k_fast) {
             for (int64_t d = 0; d < D; ++d) kt[d * kBlock + j] = 0.0f;
           }
         }
