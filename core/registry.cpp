@@ -44,31 +44,25 @@ Result<std::unique_ptr<Backend>> Backend::create(const tsr_backend_iface* iface,
   if (!valid_backend_name(iface->name))
     return invalid_arg("[backend] {}: name '{}' must be 1-31 characters of [a-z0-9_]", origin,
                        iface->name ? iface->name : "(null)");
-  const void* required[] = {reinterpret_cast<const void*>(iface->create),
-                            reinterpret_cast<const void*>(iface->destroy),
-                            reinterpret_cast<const void*>(iface->device_count),
-                            reinterpret_cast<const void*>(iface->device_open),
-                            reinterpret_cast<const void*>(iface->device_close),
-                            reinterpret_cast<const void*>(iface->device_props),
-                            reinterpret_cast<const void*>(iface->buffer_alloc),
-                            reinterpret_cast<const void*>(iface->buffer_free),
-                            reinterpret_cast<const void*>(iface->buffer_host_ptr),
-                            reinterpret_cast<const void*>(iface->buffer_write),
-                            reinterpret_cast<const void*>(iface->buffer_read),
-                            reinterpret_cast<const void*>(iface->queue_create),
-                            reinterpret_cast<const void*>(iface->queue_destroy),
-                            reinterpret_cast<const void*>(iface->queue_finish),
-                            reinterpret_cast<const void*>(iface->event_create),
-                            reinterpret_cast<const void*>(iface->event_destroy),
-                            reinterpret_cast<const void*>(iface->event_record),
-                            reinterpret_cast<const void*>(iface->event_wait),
-                            reinterpret_cast<const void*>(iface->supports_op),
-                            reinterpret_cast<const void*>(iface->prepare),
-                            reinterpret_cast<const void*>(iface->execute),
-                            reinterpret_cast<const void*>(iface->release_prepared)};
-  for (size_t i = 0; i < std::size(required); ++i)
-    if (!required[i])
-      return invalid_arg("[backend] {} ({}): required entry {} of the table is null", origin, iface->name, i);
+    // Every entry core calls without a default, by name for the message.
+#define TSR_REQUIRED(entry) \
+  { #entry, reinterpret_cast < const void*>(iface->entry) }
+  const struct {
+    const char* name;
+    const void* fn;
+  } required[] = {TSR_REQUIRED(create),          TSR_REQUIRED(destroy),      TSR_REQUIRED(device_count),
+                  TSR_REQUIRED(device_open),     TSR_REQUIRED(device_close), TSR_REQUIRED(device_props),
+                  TSR_REQUIRED(buffer_alloc),    TSR_REQUIRED(buffer_free),  TSR_REQUIRED(buffer_host_ptr),
+                  TSR_REQUIRED(buffer_write),    TSR_REQUIRED(buffer_read),  TSR_REQUIRED(queue_create),
+                  TSR_REQUIRED(queue_destroy),   TSR_REQUIRED(queue_finish), TSR_REQUIRED(event_create),
+                  TSR_REQUIRED(event_destroy),   TSR_REQUIRED(event_record), TSR_REQUIRED(event_wait),
+                  TSR_REQUIRED(supports_op),     TSR_REQUIRED(prepare),      TSR_REQUIRED(execute),
+                  TSR_REQUIRED(release_prepared)};
+#undef TSR_REQUIRED
+  for (const auto& r : required)
+    if (!r.fn)
+      return invalid_arg("[backend] {} ({}): required entry '{}' of the interface table is null", origin,
+                         iface->name, r.name);
 
   tsr_error err{};
   tsr_bk_instance inst = nullptr;
@@ -165,7 +159,10 @@ Status Registry::load_plugin(const std::string& path) {
   } else {
     return make_error(TSR_ERR_IO, "[plugin] cannot open '{}': {}", path, std::strerror(errno));
   }
-  void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  // A name without a '/' makes dlopen search the library path, not the
+  // current directory: open the file that was found above instead.
+  const std::string dl_path = path.find('/') == std::string::npos ? "./" + path : path;
+  void* h = dlopen(dl_path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!h) {
     const char* e = dlerror();
     return make_error(TSR_ERR_IO, "[plugin] '{}' is not a loadable shared library: {}", path,

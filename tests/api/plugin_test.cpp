@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -71,6 +72,26 @@ TEST(Plugin, wrong_abi_version_is_refused_with_both_versions) {
   EXPECT_NE(msg.find("999"), std::string::npos) << msg;
   EXPECT_NE(msg.find("version " + std::to_string(TSR_BACKEND_ABI_VERSION)), std::string::npos) << msg;
   EXPECT_FALSE(has_device(c.ctx, "future"));
+}
+
+TEST(Plugin, null_required_entry_is_refused_by_name) {
+  Ctx c;
+  EXPECT_EQ(tsr_context_load_plugin(c.ctx, TSR_NULL_ENTRY_PLUGIN_PATH), TSR_ERR_INVALID_ARGUMENT);
+  const std::string msg = tsr_last_error();
+  EXPECT_NE(msg.find("required entry 'create' of the interface table is null"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("holey"), std::string::npos) << msg;
+  EXPECT_FALSE(has_device(c.ctx, "holey"));
+}
+
+TEST(Plugin, bare_file_name_loads_from_the_current_directory) {
+  const std::filesystem::path plugin(TSR_NULL_PLUGIN_PATH);
+  const std::filesystem::path cwd = std::filesystem::current_path();
+  std::filesystem::current_path(plugin.parent_path());
+  Ctx c;
+  const tsr_status_code rc = tsr_context_load_plugin(c.ctx, plugin.filename().c_str());
+  std::filesystem::current_path(cwd);
+  EXPECT_EQ(rc, TSR_OK) << tsr_last_error();
+  EXPECT_TRUE(has_device(c.ctx, "null_plugin:0"));
 }
 
 TEST(Plugin, library_without_entry_symbol_is_refused) {
