@@ -127,6 +127,11 @@ struct CaseResult {
   Tolerance tol;
   std::string message;  // unsupported reason, error, or comparison failure
   double seconds = 0.0;
+  // What the node saw, for failure reports: each input's dtype, shape,
+  // byte strides and byte offset into its buffer, the output's shape, the
+  // non-zero parameters and the step values.
+  std::string detail;
+  std::string first_mismatch_at;  // the first mismatch as output coordinates "(i0, i1, i2, i3)", or ""
 };
 
 // Runs one case on device (a registry device name), strict: no fallback.
@@ -134,7 +139,9 @@ CaseResult run_case(Registry& registry, const std::string& device, const Case& c
 
 // Dtype columns of the matrix, in order.
 const std::vector<int32_t>& matrix_columns();
-// The op x dtype matrix as text; cells: pass, FAIL, unsup, blank where not applicable.
+// The op x dtype matrix as text; cells: pass, FAIL, unsup (every case
+// unsupported), "passed/total" when some cases are unsupported and none
+// failed, blank where not applicable.
 std::string format_matrix(const std::vector<CaseResult>& results);
 // One case as text: outcome, op row, dtype, case name, metrics, and the failure message.
 std::string format_result(const CaseResult& r);

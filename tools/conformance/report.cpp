@@ -41,14 +41,16 @@ const std::vector<int32_t>& matrix_columns() {
 }
 
 std::string format_matrix(const std::vector<CaseResult>& results) {
-  // Rows in first-seen order; a cell's state: 0 pass, 1 unsupported, 2 fail.
+  // Rows in first-seen order; per cell the count of each outcome.
+  struct Counts {
+    int pass = 0, unsup = 0, fail = 0;
+  };
   std::vector<std::string> rows;
-  std::map<std::pair<std::string, int32_t>, int> cell;
+  std::map<std::pair<std::string, int32_t>, Counts> cell;
   for (const CaseResult& r : results) {
     if (std::find(rows.begin(), rows.end(), r.c->row) == rows.end()) rows.push_back(r.c->row);
-    const int state = r.outcome == Outcome::kFail ? 2 : r.outcome == Outcome::kUnsupported ? 1 : 0;
-    auto [it, inserted] = cell.try_emplace({r.c->row, r.c->column}, state);
-    if (!inserted) it->second = std::max(it->second, state);
+    Counts& n = cell[{r.c->row, r.c->column}];
+    ++(r.outcome == Outcome::kFail ? n.fail : r.outcome == Outcome::kUnsupported ? n.unsup : n.pass);
   }
   size_t w0 = 4;
   for (const std::string& row : rows) w0 = std::max(w0, row.size());
@@ -60,10 +62,14 @@ std::string format_matrix(const std::vector<CaseResult>& results) {
     std::string line = fmt::format("{:<{}}", row, w0);
     for (int32_t col : matrix_columns()) {
       auto it = cell.find({row, col});
-      const char* text = it == cell.end()  ? ""
-                         : it->second == 2 ? "FAIL"
-                         : it->second == 1 ? "unsup"
-                                           : "pass";
+      std::string text;
+      if (it != cell.end()) {
+        const Counts& n = it->second;
+        text = n.fail     ? "FAIL"
+               : !n.unsup ? "pass"
+               : !n.pass  ? "unsup"
+                          : fmt::format("{}/{}", n.pass, n.pass + n.unsup);  // some unsupported, none failed
+      }
       line += fmt::format("  {:<6}", text);
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
@@ -83,6 +89,9 @@ std::string format_result(const CaseResult& r) {
     s += fmt::format(": NMSE {:.3g} (tol {:.3g}{}), max abs error {:.3g} at {}", r.cmp.nmse, r.tol.nmse,
                      r.tol.exact ? ", exact" : "", r.cmp.max_abs_err, r.cmp.max_err_index);
   if (r.outcome != Outcome::kPass && !r.message.empty()) s += "\n      " + r.message;
+  if (!r.first_mismatch_at.empty() && r.outcome == Outcome::kFail)
+    s += "\n      first mismatch at output element " + r.first_mismatch_at;
+  if (r.outcome == Outcome::kFail && !r.detail.empty()) s += "\n      node: " + r.detail;
   return s;
 }
 
@@ -107,11 +116,12 @@ std::string results_json(const std::string& device, const tsr_device_props& prop
     s += fmt::format(
         "{{\"op\": \"{}\", \"row\": \"{}\", \"dtype\": \"{}\", \"case\": \"{}\", \"result\": \"{}\", "
         "\"nmse\": {}, \"max_abs_err\": {}, \"max_err_index\": {}, \"first_mismatch\": {}, "
-        "\"tol_nmse\": {}, \"exact\": {}, \"seconds\": {}, \"message\": \"{}\"}}",
+        "\"tol_nmse\": {}, \"exact\": {}, \"seconds\": {}, \"message\": \"{}\", "
+        "\"first_mismatch_at\": \"{}\", \"node\": \"{}\"}}",
         ops::op_name(c.op), json_escape(c.row), dtype_name(c.column), json_escape(c.name),
         outcome_name(r.outcome), json_number(r.cmp.nmse), json_number(r.cmp.max_abs_err), r.cmp.max_err_index,
         r.cmp.first_mismatch, json_number(r.tol.nmse), r.tol.exact ? "true" : "false", json_number(r.seconds),
-        json_escape(r.message));
+        json_escape(r.message), r.first_mismatch_at, json_escape(r.detail));
   }
   s += "\n  ]\n}\n";
   return s;

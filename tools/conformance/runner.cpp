@@ -1,6 +1,8 @@
 // Running one case: data from the case's seed, a one-node graph compiled
 // strictly for the device, the same node run by ops::reference on host
 // memory, and the comparison.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -102,6 +104,47 @@ std::vector<float> as_floats(const TensorDesc& d, const std::vector<uint8_t>& by
   return f;
 }
 
+std::string list_str(const int64_t* v, int n) {
+  std::string s = "[";
+  for (int i = 0; i < n; ++i) s += fmt::format("{}{}", i ? ", " : "", v[i]);
+  return s + "]";
+}
+
+// "q f32 [64, 4, 5] nb [4, 256, 1024] +0; ... -> f32 [64, 4, 5]; ip [1, 0, 16]; fp [0.125]; step [150]":
+// what a vendor needs to reproduce a failing case without reading the suite.
+std::string describe_node(const Case& c, const std::vector<TensorDesc>& in, const Graph& g,
+                          const std::vector<ValueId>& operands, const TensorDesc& out) {
+  std::string s;
+  for (size_t i = 0; i < in.size(); ++i) {
+    const TensorDesc& d = in[i];
+    s += fmt::format("{}{} {} nb {} +{}", i ? "; " : "", c.inputs[i].name, desc_str(d),
+                     list_str(d.nb, std::max(1, d.rank)), g.value(operands[i]).root_offset);
+  }
+  s += " -> " + desc_str(out);
+  int ni = TSR_MAX_IPARAMS, nf = TSR_MAX_FPARAMS;
+  while (ni > 0 && c.params.i[ni - 1] == 0) --ni;
+  while (nf > 0 && c.params.f[nf - 1] == 0.0f) --nf;
+  if (ni > 0) s += "; ip " + list_str(c.params.i, ni);
+  if (nf > 0) {
+    s += "; fp [";
+    for (int i = 0; i < nf; ++i) s += fmt::format("{}{:g}", i ? ", " : "", c.params.f[i]);
+    s += "]";
+  }
+  if (!c.step.empty()) s += "; step " + list_str(c.step.data(), static_cast<int>(c.step.size()));
+  return s;
+}
+
+// Flat element index of a contiguous tensor as "(i0, i1, i2, i3)".
+std::string coordinates(const TensorDesc& d, int64_t flat) {
+  int64_t idx[TSR_MAX_DIMS];
+  for (int k = 0; k < TSR_MAX_DIMS; ++k) {
+    const int64_t n = std::max<int64_t>(1, d.ne[k]);
+    idx[k] = flat % n;
+    flat /= n;
+  }
+  return fmt::format("({}, {}, {}, {})", idx[0], idx[1], idx[2], idx[3]);
+}
+
 CaseResult fail(CaseResult r, std::string msg) {
   r.outcome = Outcome::kFail;
   r.message = std::move(msg);
@@ -159,6 +202,7 @@ CaseResult run_case(Registry& registry, const std::string& device, const Case& c
     in_desc.push_back(v.desc);
     in_ptr.push_back(data[leaf].bytes.data() + v.root_offset);
   }
+  r.detail = describe_node(c, in_desc, g, operands, out_desc.value());
   std::vector<uint8_t> expected(n_bytes_contiguous(out_desc.value()));
   const tsr_step_params step{sizeof(tsr_step_params), static_cast<int32_t>(c.step.size()), c.step.data()};
   if (Status s =
@@ -198,6 +242,7 @@ CaseResult run_case(Registry& registry, const std::string& device, const Case& c
   r.cmp = compare(y.data(), ref.data(), static_cast<int64_t>(y.size()), r.tol);
   r.outcome = r.cmp.pass ? Outcome::kPass : Outcome::kFail;
   r.message = r.cmp.message;
+  if (r.cmp.first_mismatch >= 0) r.first_mismatch_at = coordinates(out_desc.value(), r.cmp.first_mismatch);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
