@@ -51,12 +51,14 @@ void usage(FILE* f) {
       "  --plugin PATH      load a backend plugin (repeatable); its devices can then be named\n"
       "  --dump-logits FILE raw little-endian f32 [n_prompt, n_vocab]: the logits of every prompt token\n"
       "  --ignore-eos       keep generating past end-of-generation tokens (benchmarks)\n"
+      "  --strict           fail to load when a node cannot run on the named devices (no fallback)\n"
+      "  --placement        print where every node of the decode graph runs, and why a node fell back\n"
       "  --json             print one JSON object (tokens, text, timings) instead of the text\n");
 }
 
 struct Args {
   std::string model, prompt, system, dump_logits, chat_template;
-  bool has_prompt = false, chat = false, json = false;
+  bool has_prompt = false, chat = false, json = false, strict = false, placement = false;
   std::vector<std::string> devices, plugins;
   std::vector<int32_t> prompt_tokens;
   bool has_prompt_tokens = false;
@@ -93,6 +95,14 @@ int parse_args(int argc, char** argv, Args* a) {
     }
     if (k == "--json") {
       a->json = true;
+      continue;
+    }
+    if (k == "--strict") {
+      a->strict = true;
+      continue;
+    }
+    if (k == "--placement") {
+      a->placement = true;
       continue;
     }
     if (k == "--ignore-eos") {
@@ -273,6 +283,7 @@ int main(int argc, char** argv) {
   lo.n_devices = static_cast<int32_t>(devices.size());
   lo.n_ctx = static_cast<int32_t>(a.ctx);
   lo.n_batch = static_cast<int32_t>(a.batch);
+  if (a.strict) lo.compile_flags |= TSR_COMPILE_STRICT;
   // The bar redraws itself with carriage returns: only a terminal shows it as
   // one line; a redirected log would get every frame.
   const bool show_progress = isatty(fileno(stderr));
@@ -286,6 +297,7 @@ int main(int argc, char** argv) {
     return rc;
   }
   const double load_seconds = seconds_since(t_load);
+  if (a.placement) std::fprintf(stderr, "placement of the decode graph:\n%s", tsr_llm_placement(model));
   tsr_llm_info info{sizeof info};
   tsr_llm_get_info(model, &info);
 
