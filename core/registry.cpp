@@ -196,8 +196,16 @@ Result<int32_t> Registry::find_device(std::string_view name) const {
   }
   std::string avail;
   for (const Device& d : devices_) avail += (avail.empty() ? "" : ", ") + d.name;
-  return make_error(TSR_ERR_NOT_FOUND, "[device] unknown device '{}'; available: {}", name,
-                    avail.empty() ? "none" : avail);
+  // The named backend's own note says why it has no such device ("no NVIDIA
+  // driver: libcuda.so.1 not found"): the answer a user asking for it needs.
+  const std::string_view backend = name.substr(0, name.find(':'));
+  std::string why;
+  for (const std::string& note : notes_)
+    if (note.size() > backend.size() && note.compare(0, backend.size(), backend) == 0 &&
+        note[backend.size()] == ':')
+      why += "; " + note;
+  return make_error(TSR_ERR_NOT_FOUND, "[device] unknown device '{}'; available: {}{}", name,
+                    avail.empty() ? "none" : avail, why);
 }
 
 int32_t Registry::cpu_device() const {
