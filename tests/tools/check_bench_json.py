@@ -36,7 +36,8 @@ DEVICE_KEYS = ["name", "backend", "description", "driver", "peak_gflops", "peak_
 OP_KEYS = ["kind", "engine", "device", "backend", "name", "op", "dtype", "shape", "status", "reason", "reps",
            "median_s", "min_s", "max_s", "spread", "flop", "bytes", "gflops", "gbps", "roofline_share"]
 E2E_KEYS = ["kind", "engine", "device", "backend", "model", "test", "n_prompt", "n_gen", "threads", "reps",
-            "tokens_per_second", "tokens_per_second_min", "tokens_per_second_max", "samples_seconds"]
+            "tokens_per_second", "tokens_per_second_min", "tokens_per_second_max", "samples_seconds",
+            "fallback_nodes"]
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 failures: list[str] = []

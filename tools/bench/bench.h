@@ -161,6 +161,7 @@ struct E2eResult {
   int n_prompt = 0, n_gen = 0, threads = 0;
   Summary t;  // seconds per run
   double tps = 0, tps_min = 0, tps_max = 0;
+  int fallback_nodes = 0;  // decode-graph nodes that ran on a device other than the one benchmarked
 };
 Json e2e_result_json(const E2eResult& r);
 

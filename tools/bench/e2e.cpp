@@ -6,8 +6,10 @@
 //        from an empty context; no sampling).
 // One warm-up run of each test, then --reps timed runs.
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <set>
 
@@ -158,6 +160,18 @@ int e2e_main(int argc, char** argv, const std::string& command_line) {
       return 1;
     }
     LlmPtr llm(raw);
+    // "<n> nodes: ...; <k> fallbacks; <c> copies": a device that ran part of
+    // the model elsewhere says so in every row.
+    int fallback_nodes = 0;
+    {
+      const std::string placement = tsr_llm_placement(llm.get());
+      const size_t at = placement.rfind(" fallbacks;");
+      if (at != std::string::npos) {
+        size_t b = at;
+        while (b > 0 && std::isdigit(static_cast<unsigned char>(placement[b - 1]))) --b;
+        fallback_nodes = std::atoi(placement.c_str() + b);
+      }
+    }
     tsr_llm_info info{};
     info.struct_size = sizeof info;
     if (tsr_llm_get_info(llm.get(), &info) != TSR_OK) {
@@ -207,6 +221,7 @@ int e2e_main(int argc, char** argv, const std::string& command_line) {
       e.tps = ts.median;
       e.tps_min = ts.min;
       e.tps_max = ts.max;
+      e.fallback_nodes = fallback_nodes;
       print_e2e_row(e);
       results.push_back(e2e_result_json(e));
     }

@@ -135,6 +135,7 @@ Json e2e_result_json(const E2eResult& r) {
   Json samples = Json::array();
   for (double s : r.t.samples) samples.push(s);
   j.set("samples_seconds", std::move(samples));
+  j.set("fallback_nodes", r.fallback_nodes);
   return j;
 }
 
@@ -222,14 +223,14 @@ void print_op_row(const OpResult& r) {
 }
 
 void print_e2e_header() {
-  std::printf("%-10s %-36s %-7s %5s %12s %12s %12s\n", "device", "model", "test", "reps", "tokens/s", "min",
-              "max");
+  std::printf("%-10s %-36s %-7s %5s %12s %12s %12s %10s\n", "device", "model", "test", "reps", "tokens/s",
+              "min", "max", "fallbacks");
   std::fflush(stdout);
 }
 
 void print_e2e_row(const E2eResult& r) {
-  std::printf("%-10s %-36s %-7s %5zu %12.2f %12.2f %12.2f\n", r.device.c_str(), r.model.c_str(),
-              r.test.c_str(), r.t.samples.size(), r.tps, r.tps_min, r.tps_max);
+  std::printf("%-10s %-36s %-7s %5zu %12.2f %12.2f %12.2f %10d\n", r.device.c_str(), r.model.c_str(),
+              r.test.c_str(), r.t.samples.size(), r.tps, r.tps_min, r.tps_max, r.fallback_nodes);
   std::fflush(stdout);
 }
 
