@@ -2,6 +2,7 @@
 // the keys and tensors every architecture shares, then the architecture's
 // own file (arch.h) for the rest.
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "models/arch.h"
@@ -27,8 +28,10 @@ std::string supported_list() {
   return s;
 }
 
-float positive_float(const GgufMeta& m, const std::string& key, float fallback) {
-  const float v = m.optional_float(key, fallback);
+// The key's value (fallback when absent; absent and no fallback: an error
+// naming it), which must be finite and > 0.
+float positive_float(const GgufMeta& m, const std::string& key, std::optional<float> fallback) {
+  const float v = fallback ? m.optional_float(key, *fallback) : m.required_float(key);
   if (!(v > 0.0f) || std::isinf(v))
     m.fail(TSR_ERR_INVALID_ARGUMENT, key + " = " + std::to_string(v) + " must be finite and > 0");
   return v;
@@ -54,16 +57,15 @@ int64_t read_n_vocab(const tsr_gguf* f, const GgufMeta& m, const std::string& a)
 
 DecoderHParams read_decoder_hparams(const tsr_gguf* f) {
   DecoderHParams hp;
-  hp.arch = GgufMeta(f, "model").optional_string("general.architecture");
-  if (hp.arch.empty())
-    GgufMeta(f, "model").fail(TSR_ERR_NOT_FOUND, "missing required metadata key 'general.architecture'");
+  const GgufMeta top(f, "model");
+  hp.arch = top.optional_string("general.architecture");
+  if (hp.arch.empty()) top.fail(TSR_ERR_NOT_FOUND, "missing required metadata key 'general.architecture'");
   const ArchEntry* arch = nullptr;
   for (const ArchEntry& e : kArchs)
     if (hp.arch == e.name) arch = &e;
   if (!arch)
-    GgufMeta(f, "model")
-        .fail(TSR_ERR_UNSUPPORTED, "general.architecture '" + hp.arch +
-                                       "' is not supported (supported: " + supported_list() + ")");
+    top.fail(TSR_ERR_UNSUPPORTED,
+             "general.architecture '" + hp.arch + "' is not supported (supported: " + supported_list() + ")");
   const GgufMeta m(f, hp.arch);
   const std::string a = hp.arch + ".";
   hp.n_embd = m.required_int(a + "embedding_length");
@@ -72,8 +74,7 @@ DecoderHParams read_decoder_hparams(const tsr_gguf* f) {
   hp.n_head = m.required_int(a + "attention.head_count");
   hp.n_head_kv = m.optional_int(a + "attention.head_count_kv", hp.n_head);
   hp.n_ctx_train = m.required_int(a + "context_length");
-  m.required_float(a + "attention.layer_norm_rms_epsilon");  // present: throws naming it otherwise
-  hp.eps = positive_float(m, a + "attention.layer_norm_rms_epsilon", 0.0f);
+  hp.eps = positive_float(m, a + "attention.layer_norm_rms_epsilon", std::nullopt);
   hp.rope_base = positive_float(m, a + "rope.freq_base", 10000.0f);
   m.check_multiple("attention.head_count", hp.n_head, "attention.head_count_kv", hp.n_head_kv);
   if (!m.has(a + "attention.key_length"))

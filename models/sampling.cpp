@@ -19,11 +19,16 @@ void softmax(std::vector<Candidate>& c, float temperature) {
   for (Candidate& x : c) x.p = static_cast<float>(x.p / sum);
 }
 
+// A penalty of 0 or 1, or no history, changes nothing.
+bool penalty_applies(float penalty, std::span<const int32_t> history) {
+  return penalty > 0.0f && penalty != 1.0f && !history.empty();
+}
+
 }  // namespace
 
 void apply_repeat_penalty(std::span<float> logits, std::span<const int32_t> history, float penalty,
                           int32_t repeat_last_n) {
-  if (penalty <= 0.0f || penalty == 1.0f || history.empty()) return;
+  if (!penalty_applies(penalty, history)) return;
   const size_t n = repeat_last_n < 0    ? history.size()
                    : repeat_last_n == 0 ? std::min<size_t>(64, history.size())
                                         : std::min<size_t>(repeat_last_n, history.size());
@@ -39,8 +44,8 @@ Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.se
 
 std::vector<Candidate> Sampler::candidates(std::span<const float> logits_in,
                                            std::span<const int32_t> history) const {
-  const bool penalised = params_.repeat_penalty > 0.0f && params_.repeat_penalty != 1.0f && !history.empty();
-  if (params_.temperature <= 0.0f && !penalised && !logits_in.empty()) {
+  if (params_.temperature <= 0.0f && !penalty_applies(params_.repeat_penalty, history) &&
+      !logits_in.empty()) {
     // Greedy without a penalty reads the logits in place: no copy of a
     // vocabulary-sized row per token.
     const auto it = std::max_element(logits_in.begin(), logits_in.end());  // the first maximum wins

@@ -282,6 +282,9 @@ Status run_attention_tiled(const NodePlan& p, const ExecCtx& ctx, int64_t L, flo
   float* partial = reinterpret_cast<float*>(p.scratch);  // [base task][split][row] (m, l, acc)
   const int64_t pf = partial_floats(D);
 
+  // Contiguous f16 or f32 K rows are transposed 8 x 8 in registers; others row by row.
+  const bool k_fast = (k.dtype == TSR_DTYPE_F32 && k.nb[0] == 4) ||
+                      (k.dtype == TSR_DTYPE_F16 && k.nb[0] == 2 && cpu_has_f16c());
   ctx.pool->parallel_for(base_tasks * splits, 1, [&](int64_t begin, int64_t end, int tid) {
     float* base = reinterpret_cast<float*>(p.thread_scratch(tid));
     float *qs = base + lay.q, *acc = base + lay.acc, *ms = base + lay.m, *ls = base + lay.l;
@@ -320,8 +323,6 @@ Status run_attention_tiled(const NodePlan& p, const ExecCtx& ctx, int64_t L, flo
         const int64_t nb = std::min(kBlock, j_end - j0);
         // K transposed (zero-padded to 64 columns) and V rows, both as f32.
         const char* k_block = p.in[1] + g * k.nb[1] + j0 * k.nb[2];
-        const bool k_fast = (k.dtype == TSR_DTYPE_F32 && k.nb[0] == 4) ||
-                            (k.dtype == TSR_DTYPE_F16 && k.nb[0] == 2 && cpu_has_f16c());
         if (k_fast) transpose_k_block(k_block, k.dtype, k.nb[2], nb, D, kt);
         for (int64_t j = 0; j < kBlock; ++j) {
           float* vr = vb + j * D;
