@@ -5,6 +5,9 @@
 //
 //   tessera-conformance --device cpu
 //   tessera-conformance --plugin ./libmy_backend.so --device my_backend --json out.json
+//   tessera-conformance --plugin ./libmy_backend.so --device my_backend --model SmolLM2.gguf
+// With --model, the op cases are followed by the model gate (model_gate.h)
+// and a certificate; the exit code is 0 only when the device is certified.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -17,7 +20,10 @@
 #include "core/dtype.h"
 #include "core/registry.h"
 #include "ops/op_schema.h"
+#include "tools/common/cli.h"
+#include "tools/conformance/certificate.h"
 #include "tools/conformance/conformance.h"
+#include "tools/conformance/model_gate.h"
 
 namespace {
 
@@ -27,18 +33,26 @@ using namespace tsr::conformance;
 constexpr const char* kUsage =
     "usage: tessera-conformance [--device NAME] [--plugin PATH]... [--op NAME] [--verbose] [--list]\n"
     "                           [--json PATH] [--expect-all-unsupported]\n"
+    "                           [--model FILE.gguf [--prompt TEXT] [--greedy N]]\n"
     "  --device NAME   device to certify (\"cpu\", \"cpu:0\", a plugin's name); default cpu\n"
     "  --plugin PATH   load a backend plugin (repeatable)\n"
     "  --op NAME       only the cases of this op (\"matmul\")\n"
     "  --verbose       one line per case, not only failures\n"
     "  --list          list the cases and their tolerances, run nothing\n"
     "  --json PATH     write the device, its props and every case result\n"
-    "  --expect-all-unsupported  fail if any case ran (for the null backend: unsupported, never passed)\n";
+    "  --expect-all-unsupported  fail if any case ran (for the null backend: unsupported, never passed)\n"
+    "  --model FILE    after the op cases, run this GGUF model on the device against the cpu (prompt\n"
+    "                  logits: mean KL <= 1e-3, max KL <= 5e-2, top-1 agreement >= 0.98; N greedy\n"
+    "                  tokens identical up to a near tie, gap < 0.05) and print a certificate;\n"
+    "                  --json then writes the certificate\n"
+    "  --prompt TEXT   the gate's prompt (default: an English paragraph of ~100 tokens)\n"
+    "  --greedy N      greedy tokens compared (default 16)\n";
 
 struct Args {
   std::string device = "cpu";
   std::vector<std::string> plugins;
-  std::string op, json;
+  std::string op, json, model, prompt;
+  int64_t greedy = 16;
   bool verbose = false, list = false, expect_all_unsupported = false;
 };
 
@@ -63,6 +77,17 @@ bool parse(int argc, char** argv, Args* a) {
       if (!value(&a->op)) return false;
     } else if (s == "--json") {
       if (!value(&a->json)) return false;
+    } else if (s == "--model") {
+      if (!value(&a->model)) return false;
+    } else if (s == "--prompt") {
+      if (!value(&a->prompt)) return false;
+    } else if (s == "--greedy") {
+      std::string v;
+      if (!value(&v)) return false;
+      if (!tessera_tools::parse_int(v.c_str(), 1, 256, &a->greedy)) {
+        std::fprintf(stderr, "tessera-conformance: --greedy '%s' is not an integer in [1, 256]\n", v.c_str());
+        return false;
+      }
     } else if (s == "--verbose" || s == "-v") {
       a->verbose = true;
     } else if (s == "--list") {
@@ -148,9 +173,23 @@ int main(int argc, char** argv) {
   fmt::print("\n{}\n", format_matrix(results));
   fmt::print("{} passed, {} failed, {} unsupported\n", n_pass, n_fail, n_unsup);
 
+  ModelGateResult gate;
+  Certificate cert{device.name, device.backend->origin(), device.props, &results, &gate, {}};
+  if (!args.model.empty()) {
+    ModelGateOptions mo;
+    mo.model_path = args.model;
+    mo.device = device.name;
+    mo.plugins = args.plugins;
+    mo.prompt = args.prompt;
+    mo.n_greedy = static_cast<int32_t>(args.greedy);
+    gate = run_model_gate(mo);
+    cert.thresholds = mo.thresholds;
+    fmt::print("\n{}", format_certificate(cert));
+  }
+
   if (!args.json.empty()) {
     std::ofstream f(args.json);
-    f << results_json(device.name, device.props, results);
+    f << (args.model.empty() ? results_json(device.name, device.props, results) : certificate_json(cert));
     if (!f) {
       std::fprintf(stderr, "tessera-conformance: cannot write %s\n", args.json.c_str());
       return 2;
@@ -161,5 +200,6 @@ int main(int argc, char** argv) {
                  device.name.c_str(), n_pass + n_fail);
     return 1;
   }
+  if (!args.model.empty()) return certified(cert) ? 0 : 1;
   return n_fail > 0 ? 1 : 0;
 }
