@@ -100,7 +100,6 @@ Result<std::unique_ptr<CompiledModel>> CompiledModel::compile(Registry& registry
 
   // 2. Devices: resolve the preference list.
   ScheduleOptions sopt;
-  for (const Device& d : devs) sopt.devices.push_back(d.name);
   std::vector<std::string> wanted =
       options.devices.empty() ? std::vector<std::string>{"cpu"} : options.devices;
   for (const std::string& name : wanted) {
@@ -112,6 +111,8 @@ Result<std::unique_ptr<CompiledModel>> CompiledModel::compile(Registry& registry
   sopt.fallback = registry.cpu_device();
   if (sopt.fallback < 0)
     return make_error(TSR_ERR_NOT_FOUND, "[compile] no CPU device registered to fall back to");
+  // After the lookups above: they start the backends they name.
+  for (const Device& d : devs) sopt.devices.push_back(d.name);
   sopt.strict = options.strict;
 
   // 3. Placement over the live nodes, views included.

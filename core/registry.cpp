@@ -30,7 +30,7 @@ std::string backend_error(const tsr_error& err, std::string_view where) {
 }
 
 Result<std::unique_ptr<Backend>> Backend::create(const tsr_backend_iface* iface, std::string origin,
-                                                 void* dl_handle, const tsr_backend_options& options) {
+                                                 void* dl_handle) {
   if (!iface) return invalid_arg("[backend] {}: interface table is null", origin);
   if (iface->abi_version != TSR_BACKEND_ABI_VERSION)
     return make_error(TSR_ERR_ABI_MISMATCH,
@@ -64,18 +64,25 @@ Result<std::unique_ptr<Backend>> Backend::create(const tsr_backend_iface* iface,
       return invalid_arg("[backend] {} ({}): required entry '{}' of the interface table is null", origin,
                          iface->name, r.name);
 
-  tsr_error err{};
-  tsr_bk_instance inst = nullptr;
-  if (iface->create(&options, &inst, &err) != TSR_OK)
-    return make_error(TSR_ERR_DEVICE, "[backend] {} ({}): create failed: {}", origin, iface->name,
-                      backend_error(err, "create"));
   std::unique_ptr<Backend> b(new Backend());
   b->iface_ = iface;
-  b->instance_ = inst;
   b->dl_handle_ = dl_handle;
   b->name_ = iface->name;
   b->origin_ = std::move(origin);
   return b;
+}
+
+Status Backend::start(const tsr_backend_options& options) {
+  if (started_) return start_status_;
+  started_ = true;
+  tsr_error err{};
+  tsr_bk_instance inst = nullptr;
+  if (iface_->create(&options, &inst, &err) != TSR_OK)
+    start_status_ = make_error(TSR_ERR_DEVICE, "[backend] {} ({}): create failed: {}", origin_, name_,
+                               backend_error(err, "create"));
+  else
+    instance_ = inst;
+  return start_status_;
 }
 
 Backend::~Backend() {
@@ -113,35 +120,46 @@ Status Registry::add_backend(const tsr_backend_iface* iface, std::string origin,
       return clash;
     }
   }
-  auto created = Backend::create(iface, origin, dl_handle, options_);
+  auto created = Backend::create(iface, origin, dl_handle);
   if (!created.is_ok()) {
     if (dl_handle) dlclose(dl_handle);
     return created.status();
   }
-  Backend* b = created.value().get();
   backends_.push_back(std::move(created.value()));
-  const int32_t n = b->iface().device_count(b->instance());
-  const auto note_fn = b->instance_note();
-  const char* note = note_fn ? note_fn(b->instance()) : nullptr;
+  // A plugin was asked for by name: start it now, so a broken one fails the
+  // load that named it. Built-in backends wait until they are needed.
+  if (!dl_handle) return {};
+  if (Status s = backends_.back()->start(options_); !s.is_ok()) {
+    backends_.pop_back();  // closes the library; s was formatted before
+    return s;
+  }
+  open_devices(*backends_.back());
+  return {};
+}
+
+void Registry::open_devices(Backend& b) const {
+  const int32_t n = b.iface().device_count(b.instance());
+  const auto note_fn = b.instance_note();
+  const char* note = note_fn ? note_fn(b.instance()) : nullptr;
   if (n <= 0)
-    notes_.push_back(note && *note ? fmt::format("{}: no devices ({})", b->name(), note)
-                                   : fmt::format("{}: no devices", b->name()));
+    notes_.push_back(note && *note ? fmt::format("{}: no devices ({})", b.name(), note)
+                                   : fmt::format("{}: no devices", b.name()));
   else if (note && *note)
-    notes_.push_back(fmt::format("{}: {}", b->name(), note));
+    notes_.push_back(fmt::format("{}: {}", b.name(), note));
   for (int32_t i = 0; i < n; ++i) {
     tsr_error err{};
     Device d;
-    d.backend = b;
+    d.backend = &b;
     d.index = i;
-    d.name = fmt::format("{}:{}", b->name(), i);
-    if (b->iface().device_open(b->instance(), i, &d.handle, &err) != TSR_OK) {
+    d.name = fmt::format("{}:{}", b.name(), i);
+    if (b.iface().device_open(b.instance(), i, &d.handle, &err) != TSR_OK) {
       notes_.push_back(fmt::format("{}: open failed: {}", d.name, backend_error(err, "device_open")));
       continue;
     }
     d.props.struct_size = sizeof(tsr_device_props);
-    if (b->iface().device_props(d.handle, &d.props, &err) != TSR_OK) {
+    if (b.iface().device_props(d.handle, &d.props, &err) != TSR_OK) {
       notes_.push_back(fmt::format("{}: properties failed: {}", d.name, backend_error(err, "device_props")));
-      b->iface().device_close(d.handle);
+      b.iface().device_close(d.handle);
       continue;
     }
     d.props.name[sizeof(d.props.name) - 1] = '\0';
@@ -149,7 +167,19 @@ Status Registry::add_backend(const tsr_backend_iface* iface, std::string origin,
     d.props.driver[sizeof(d.props.driver) - 1] = '\0';
     devices_.push_back(std::move(d));
   }
-  return {};
+}
+
+void Registry::start(Backend& b) const {
+  if (b.started()) return;
+  if (Status s = b.start(options_); !s.is_ok()) {
+    notes_.push_back(fmt::format("{}: {}", b.name(), s.message()));
+    return;
+  }
+  open_devices(b);
+}
+
+void Registry::start_all() const {
+  for (const auto& b : backends_) start(*b);
 }
 
 Status Registry::load_plugin(const std::string& path) {
@@ -188,17 +218,20 @@ Status Registry::load_plugin(const std::string& path) {
 }
 
 Result<int32_t> Registry::find_device(std::string_view name) const {
+  const std::string_view backend = name.substr(0, name.find(':'));
+  for (const auto& b : backends_)
+    if (b->name() == backend) start(*b);
   for (size_t i = 0; i < devices_.size(); ++i)
     if (devices_[i].name == name) return static_cast<int32_t>(i);
   if (name.find(':') == std::string_view::npos) {
     for (size_t i = 0; i < devices_.size(); ++i)
       if (devices_[i].backend->name() == name) return static_cast<int32_t>(i);
   }
+  start_all();  // the message lists every device there is
   std::string avail;
   for (const Device& d : devices_) avail += (avail.empty() ? "" : ", ") + d.name;
   // The named backend's own note says why it has no such device ("no NVIDIA
   // driver: libcuda.so.1 not found"): the answer a user asking for it needs.
-  const std::string_view backend = name.substr(0, name.find(':'));
   std::string why;
   for (const std::string& note : notes_)
     if (note.size() > backend.size() && note.compare(0, backend.size(), backend) == 0 &&
@@ -209,6 +242,8 @@ Result<int32_t> Registry::find_device(std::string_view name) const {
 }
 
 int32_t Registry::cpu_device() const {
+  for (const auto& b : backends_)
+    if (b->name() == "cpu") start(*b);
   for (size_t i = 0; i < devices_.size(); ++i)
     if (devices_[i].props.type == TSR_DEVICE_TYPE_CPU && devices_[i].backend->name() == "cpu")
       return static_cast<int32_t>(i);

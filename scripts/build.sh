@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Configures and builds Tessera into $1 (default build/), with ccache when it
 # is installed (its cache lives outside the checkout, in ~/.ccache). Extra
-# arguments go to cmake's configure step.
+# arguments go to cmake's configure step. TESSERA_BUILD_TARGETS (space
+# separated) builds only those targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build}
@@ -15,4 +16,6 @@ if command -v ccache >/dev/null; then
   export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
 fi
 cmake -S . -B "$dir" -G Ninja "${launcher[@]}" "$@"
-cmake --build "$dir" -j"$(nproc)"
+targets=()
+for t in ${TESSERA_BUILD_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build "$dir" -j"$(nproc)" "${targets[@]}"

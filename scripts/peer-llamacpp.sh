@@ -101,7 +101,7 @@ model=$(cd "$(dirname "$model")" && pwd)/$(basename "$model")
 release_build() {
   local cache=$1/CMakeCache.txt
   [[ -f $cache ]] && grep -q '^CMAKE_BUILD_TYPE:[A-Z]*=Release$' "$cache" &&
-    ! grep -q '^TESSERA_SANITIZE:[A-Z]*=ON$' "$cache"
+    ! grep -qE '^TESSERA_SANITIZE(_THREAD)?:[A-Z]*=ON$' "$cache"
 }
 
 find_tessera() {

@@ -2,8 +2,9 @@
 # The whole test suite: install what is missing, fetch SmolLM2 and the oracle's
 # Python packages, build, run every test, then rebuild under AddressSanitizer +
 # UndefinedBehaviorSanitizer and run the unit, API, GGUF-corpus and
-# conformance tests again (not the model tests: too slow there). Exits
-# non-zero on any failure.
+# conformance tests again (not the model tests: too slow there), and build
+# the threaded tests under ThreadSanitizer and run them. Exits non-zero on
+# any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -55,4 +56,13 @@ TESSERA_VULKAN_DISABLE=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTI
 section "Vulkan tests (ASan + UBSan, no leak check)"
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 900 -L vulkan -LE model
+section "build (ThreadSanitizer): the threaded tests only"
+# No oneDNN, Vulkan, CUDA or HIP here: their libraries are not built with
+# TSan, whose reports about their threads would be about nothing of ours.
+TESSERA_BUILD_TARGETS=threads_test scripts/build.sh build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DTESSERA_SANITIZE_THREAD=ON -DTESSERA_ONEDNN=OFF -DTESSERA_VULKAN=OFF -DTESSERA_CUDA=OFF -DTESSERA_HIP=OFF \
+  -DTESSERA_BUILD_BENCHMARKS=OFF
+section "tests (ThreadSanitizer)"
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  ctest --test-dir build-tsan --output-on-failure -j"$(nproc)" --timeout 600 -R '^threads_test\.'
 echo "== all tests passed in $(( $(date +%s) - start )) s"

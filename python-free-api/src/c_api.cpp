@@ -3,6 +3,7 @@
 // failure in a thread-local string for tsr_last_error().
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string>
 
@@ -22,12 +23,14 @@ struct tsr_context_s {
   // Declared after the registry so it is destroyed first: its buffers belong
   // to the registry's devices.
   std::unique_ptr<tsr::SharedStates> shared_states = std::make_unique<tsr::SharedStates>();
+  mutable std::recursive_mutex mu;  // see lock_context
 };
 struct tsr_graph_s {
   tsr_context* ctx = nullptr;
   tsr::Graph graph;
 };
 struct tsr_model_s {
+  tsr_context* ctx = nullptr;
   std::unique_ptr<tsr::CompiledModel> model;
 };
 
@@ -35,6 +38,9 @@ namespace tsr {
 const Graph& graph_of(const tsr_graph* g) { return g->graph; }
 const CompiledModel& model_of(const tsr_model* m) { return *m->model; }
 Registry& registry_of(tsr_context* ctx) { return *ctx->registry; }
+std::unique_lock<std::recursive_mutex> lock_context(const tsr_context* ctx) {
+  return std::unique_lock<std::recursive_mutex>(ctx->mu);
+}
 }  // namespace tsr
 
 namespace {
@@ -118,11 +124,15 @@ TSR_API tsr_status_code tsr_context_create(const tsr_context_options* options, t
 TSR_API void tsr_context_destroy(tsr_context* ctx) { delete ctx; }
 
 TSR_API int32_t tsr_context_note_count(const tsr_context* ctx) {
-  return ctx ? static_cast<int32_t>(ctx->registry->notes().size()) : 0;
+  if (!ctx) return 0;
+  auto lock = tsr::lock_context(ctx);
+  ctx->registry->start_all();  // notes are about every backend
+  return static_cast<int32_t>(ctx->registry->notes().size());
 }
 
 TSR_API const char* tsr_context_note(const tsr_context* ctx, int32_t index) {
   if (!ctx || index < 0 || index >= tsr_context_note_count(ctx)) return nullptr;
+  auto lock = tsr::lock_context(ctx);
   return ctx->registry->notes()[static_cast<size_t>(index)].c_str();
 }
 
@@ -130,12 +140,16 @@ TSR_API tsr_status_code tsr_context_load_plugin(tsr_context* ctx, const char* pa
   return guarded("load_plugin", [&]() -> tsr::Status {
     if (!ctx) return null_arg("load_plugin", "ctx");
     if (!path) return null_arg("load_plugin", "path");
+    auto lock = tsr::lock_context(ctx);
     return ctx->registry->load_plugin(path);
   });
 }
 
 TSR_API int32_t tsr_device_count(const tsr_context* ctx) {
-  return ctx ? static_cast<int32_t>(ctx->registry->devices().size()) : 0;
+  if (!ctx) return 0;
+  auto lock = tsr::lock_context(ctx);
+  ctx->registry->start_all();  // a listing opens every backend's driver
+  return static_cast<int32_t>(ctx->registry->devices().size());
 }
 
 TSR_API tsr_status_code tsr_device_get_info(const tsr_context* ctx, int32_t index,
@@ -143,6 +157,8 @@ TSR_API tsr_status_code tsr_device_get_info(const tsr_context* ctx, int32_t inde
   return guarded("device_info", [&]() -> tsr::Status {
     if (!ctx) return null_arg("device_info", "ctx");
     if (!out_info) return null_arg("device_info", "out_info");
+    auto lock = tsr::lock_context(ctx);
+    ctx->registry->start_all();
     const auto& devs = ctx->registry->devices();
     if (index < 0 || index >= static_cast<int32_t>(devs.size()))
       return tsr::make_error(TSR_ERR_NOT_FOUND, "[device_info] index {} outside [0, {})", index, devs.size());
@@ -161,6 +177,7 @@ TSR_API tsr_status_code tsr_device_find(const tsr_context* ctx, const char* name
   return guarded("device_find", [&]() -> tsr::Status {
     if (!ctx || !name || !out_index)
       return null_arg("device_find", !ctx ? "ctx" : !name ? "name" : "out_index");
+    auto lock = tsr::lock_context(ctx);
     auto r = ctx->registry->find_device(name);
     if (!r.is_ok()) return r.status();
     *out_index = r.value();
@@ -242,6 +259,7 @@ TSR_API tsr_status_code tsr_graph_shared_state(tsr_graph* g, const char* name, i
 TSR_API tsr_status_code tsr_context_reset_shared_state(tsr_context* ctx, const char* name) {
   return guarded("reset_shared_state", [&]() -> tsr::Status {
     if (!ctx) return null_arg("reset_shared_state", "ctx");
+    auto lock = tsr::lock_context(ctx);
     return ctx->shared_states->reset(name ? name : "");
   });
 }
@@ -299,22 +317,29 @@ TSR_API tsr_status_code tsr_compile(tsr_context* ctx, const tsr_graph* g, const 
     }
     co.strict = (opt.flags & TSR_COMPILE_STRICT) != 0;
     co.shared_states = ctx->shared_states.get();
+    auto lock = tsr::lock_context(ctx);
     auto m = tsr::CompiledModel::compile(*ctx->registry, g->graph, co);
     if (!m.is_ok()) return m.status();
     auto model = std::make_unique<tsr_model_s>();
+    model->ctx = ctx;
     model->model = std::move(m.value());
     *out_model = model.release();
     return {};
   });
 }
 
-TSR_API void tsr_model_destroy(tsr_model* m) { delete m; }
+TSR_API void tsr_model_destroy(tsr_model* m) {
+  if (!m) return;
+  auto lock = tsr::lock_context(m->ctx);  // frees device memory
+  delete m;
+}
 
 TSR_API tsr_status_code tsr_model_set_input(tsr_model* m, tsr_tensor t, const void* data, uint64_t size) {
   return guarded("set_input", [&]() -> tsr::Status {
     if (!m) return null_arg("set_input", "model");
     if (size > static_cast<uint64_t>(INT64_MAX))
       return tsr::invalid_arg("[set_input] size {} too large", size);
+    auto lock = tsr::lock_context(m->ctx);
     return m->model->set_input(t, data, static_cast<int64_t>(size));
   });
 }
@@ -322,6 +347,7 @@ TSR_API tsr_status_code tsr_model_set_input(tsr_model* m, tsr_tensor t, const vo
 TSR_API tsr_status_code tsr_model_execute(tsr_model* m, const int64_t* step_params, int32_t n_step_params) {
   return guarded("execute", [&]() -> tsr::Status {
     if (!m) return null_arg("execute", "model");
+    auto lock = tsr::lock_context(m->ctx);
     return m->model->execute(step_params, n_step_params);
   });
 }
@@ -331,6 +357,7 @@ TSR_API tsr_status_code tsr_model_get_output(tsr_model* m, tsr_tensor t, void* d
     if (!m) return null_arg("get_output", "model");
     if (size > static_cast<uint64_t>(INT64_MAX))
       return tsr::invalid_arg("[get_output] size {} too large", size);
+    auto lock = tsr::lock_context(m->ctx);
     return m->model->get_output(t, dst, static_cast<int64_t>(size));
   });
 }
@@ -342,6 +369,7 @@ TSR_API const char* tsr_model_placement(const tsr_model* m) {
 TSR_API tsr_status_code tsr_model_get_stats(const tsr_model* m, tsr_model_stats* out_stats) {
   return guarded("model_stats", [&]() -> tsr::Status {
     if (!m || !out_stats) return null_arg("model_stats", !m ? "model" : "out_stats");
+    auto lock = tsr::lock_context(m->ctx);
     const tsr::ModelStats& s = m->model->stats();
     tsr_model_stats r{};
     r.struct_size = sizeof(r);

@@ -9,15 +9,22 @@
 
 #include "models/llm.h"
 #include "python-free-api/src/api_util.h"
+#include "python-free-api/src/c_api_internal.h"
 #include "tessera/tessera_llm.h"
 
+// Each handle remembers its context: calls that run the model or change its
+// caches hold the context's lock (tsr::lock_context); reading the tokenizer
+// and the model's facts needs none.
 struct tsr_llm_s {
+  tsr_context* ctx = nullptr;
   std::unique_ptr<tessera::models::Llm> impl;
 };
 struct tsr_llm_session_s {
+  tsr_context* ctx = nullptr;
   std::unique_ptr<tessera::models::LlmSession> impl;
 };
 struct tsr_llm_batch_s {
+  tsr_context* ctx = nullptr;
   std::unique_ptr<tessera::models::LlmBatch> impl;
 };
 
@@ -84,12 +91,18 @@ TSR_API tsr_status_code tsr_llm_load(tsr_context* ctx, const char* path, const t
     lo.n_batch = o.n_batch > 0 ? o.n_batch : 256;
     if (o.progress) lo.progress = [&o](float f) { o.progress(f, o.progress_user); };
     auto m = std::make_unique<tsr_llm>();
+    m->ctx = ctx;
+    auto lock = tsr::lock_context(ctx);
     m->impl = tessera::models::Llm::load(ctx, path, lo);
     *out_model = m.release();
   });
 }
 
-TSR_API void tsr_llm_free(tsr_llm* model) { delete model; }
+TSR_API void tsr_llm_free(tsr_llm* model) {
+  if (!model) return;
+  auto lock = tsr::lock_context(model->ctx);
+  delete model;
+}
 
 TSR_API tsr_status_code tsr_llm_get_info(const tsr_llm* model, tsr_llm_info* out_info) {
   return run("tsr_llm_get_info", [&] {
@@ -241,16 +254,23 @@ TSR_API tsr_status_code tsr_llm_session_create(tsr_llm* model, const tsr_llm_sam
     p.ignore_eos = in.ignore_eos != 0;
     p.seed = in.seed;
     auto s = std::make_unique<tsr_llm_session>();
+    s->ctx = model->ctx;
+    auto lock = tsr::lock_context(model->ctx);
     s->impl = std::make_unique<tessera::models::LlmSession>(*model->impl, p);
     *out_session = s.release();
   });
 }
 
-TSR_API void tsr_llm_session_free(tsr_llm_session* s) { delete s; }
+TSR_API void tsr_llm_session_free(tsr_llm_session* s) {
+  if (!s) return;
+  auto lock = tsr::lock_context(s->ctx);
+  delete s;
+}
 
 TSR_API tsr_status_code tsr_llm_session_reset(tsr_llm_session* s) {
   return run("tsr_llm_session_reset", [&] {
     if (!s) throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_session_reset] session is null");
+    auto lock = tsr::lock_context(s->ctx);
     s->impl->reset();
   });
 }
@@ -262,6 +282,7 @@ TSR_API tsr_status_code tsr_llm_session_eval(tsr_llm_session* s, const int32_t* 
       throw tessera::Error(
           TSR_ERR_INVALID_ARGUMENT,
           "[tsr_llm_session_eval] null session or tokens, or n_tokens " + std::to_string(n_tokens) + " < 0");
+    auto lock = tsr::lock_context(s->ctx);
     s->impl->eval(std::span<const int32_t>(tokens, n_tokens), all_logits != 0);
   });
 }
@@ -285,6 +306,7 @@ TSR_API tsr_status_code tsr_llm_generate(tsr_llm_session* s, const int32_t* prom
       throw tessera::Error(TSR_ERR_INVALID_ARGUMENT,
                            "[tsr_llm_generate] null session or prompt, or n_prompt " +
                                std::to_string(n_prompt) + " / max_new " + std::to_string(max_new) + " < 0");
+    auto lock = tsr::lock_context(s->ctx);
     const auto st = s->impl->generate(
         std::span<const int32_t>(prompt, n_prompt), max_new, [&](int32_t tok, std::string_view piece) {
           return on_token && on_token(tok, piece.data(), static_cast<int32_t>(piece.size()), user) != 0;
@@ -309,16 +331,23 @@ TSR_API tsr_status_code tsr_llm_batch_create(tsr_llm* model, int32_t n_seq, tsr_
       throw tessera::Error(TSR_ERR_INVALID_ARGUMENT,
                            "[tsr_llm_batch_create] model and out_batch must not be null");
     auto b = std::make_unique<tsr_llm_batch>();
+    b->ctx = model->ctx;
+    auto lock = tsr::lock_context(model->ctx);
     b->impl = std::make_unique<tessera::models::LlmBatch>(*model->impl, n_seq);
     *out_batch = b.release();
   });
 }
 
-TSR_API void tsr_llm_batch_free(tsr_llm_batch* b) { delete b; }
+TSR_API void tsr_llm_batch_free(tsr_llm_batch* b) {
+  if (!b) return;
+  auto lock = tsr::lock_context(b->ctx);
+  delete b;
+}
 
 TSR_API tsr_status_code tsr_llm_batch_reset(tsr_llm_batch* b, int32_t seq) {
   return run("tsr_llm_batch_reset", [&] {
     if (!b) throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_batch_reset] batch is null");
+    auto lock = tsr::lock_context(b->ctx);
     b->impl->reset(seq);
   });
 }
@@ -337,6 +366,7 @@ TSR_API tsr_status_code tsr_llm_batch_eval(tsr_llm_batch* b, const int32_t* cons
                                                            (tokens[s] ? "" : " with null tokens"));
       seqs[s] = std::span<const int32_t>(tokens[s], n_tokens[s]);
     }
+    auto lock = tsr::lock_context(b->ctx);
     b->impl->eval(seqs);
   });
 }

@@ -27,8 +27,16 @@
  * parameters (out_*) are written only on success. Nothing aborts or throws on
  * bad input.
  *
- * Threading: one context, graph or model must not be used from two threads at
- * once; distinct objects may be used concurrently.
+ * Threading: distinct objects may be used from different threads at once,
+ * including two models (or LLM sessions, batches) of one context: each call
+ * that starts a backend, touches device memory or runs a model holds its
+ * context's lock, so the calls of one context's objects run one at a time
+ * (the backends see the serialised calls tessera_backend.h promises them);
+ * two contexts never wait for each other. One object (a graph, a model, a
+ * session) must not be used from two threads at once: set_input, execute
+ * and get_output are a sequence only its owner can order. Destroy a context
+ * after every call on its objects has returned. Tested under ThreadSanitizer
+ * (tests/api/threads_test.cpp).
  */
 #ifndef TESSERA_H
 #define TESSERA_H
@@ -94,6 +102,12 @@ typedef struct tsr_device_info {
   tsr_device_props props;
 } tsr_device_info;
 
+/* Backends start lazily: the context opens a built-in backend's driver only
+ * when one of its devices is named (tsr_device_find, a compile's device
+ * list) or the devices are listed (tsr_device_count, tsr_device_get_info,
+ * the notes), so a CPU-only program never loads Vulkan, CUDA or HIP. Plugins
+ * start when loaded. Indices follow the order in which backends started and
+ * never change once given; after tsr_device_count every device is listed. */
 TSR_API int32_t tsr_device_count(const tsr_context* ctx);
 TSR_API tsr_status_code tsr_device_get_info(const tsr_context* ctx, int32_t index, tsr_device_info* out_info);
 /* Lines about backends that list no devices, or devices that failed to
