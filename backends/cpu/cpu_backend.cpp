@@ -1,13 +1,13 @@
 // CPU backend: the iface table, instance and device. One device: the host.
-#include "backends/cpu/cpu_backend.h"
+#include "cpu_backend.h"
 
 #include <unistd.h>
 
 #include <fstream>
 #include <string>
 
-#include "backends/cpu/cpu_internal.h"
-#include "kernels/cpu/convert.h"
+#include "cpu/convert.h"
+#include "cpu_internal.h"
 
 tsr_bk_instance_s::~tsr_bk_instance_s() { tsr::cpu::onednn_context_destroy(kctx.onednn); }
 

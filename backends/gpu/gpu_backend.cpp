@@ -1,12 +1,12 @@
 // The GPU backends' instance and devices, shared by every vendor: an
 // instance lists the devices of the driver its vendor loaded; with no driver
 // it lists none and says why (instance_note), never failing context creation.
-#include "backends/gpu/gpu_backend.h"
+#include "gpu_backend.h"
 
 #include <cstring>
 
-#include "backends/gpu/gpu_internal.h"
-#include "core/abi_guard.h"
+#include "gpu_internal.h"
+#include "tessera/kit/abi_guard.h"
 
 namespace tsr::gpu {
 

@@ -1,12 +1,12 @@
 // Vulkan backend: the iface table and the instance. The instance lists every
 // physical device that speaks Vulkan 1.1; with no loader or no device it
 // lists none and says why (instance_note), never failing context creation.
-#include "backends/vulkan/vk_backend.h"
+#include "vk_backend.h"
 
 #include <cstdlib>
 #include <cstring>
 
-#include "backends/vulkan/vk_internal.h"
+#include "vk_internal.h"
 
 tsr::vk::Instance::~Instance() {
   if (messenger && fn.vkDestroyDebugUtilsMessengerEXT)
