@@ -80,8 +80,9 @@ function(tessera_check_backend_targets)
     _tessera_linked_targets(${target} linked)
     foreach(lib ${TESSERA_BACKEND_FORBIDDEN_LINKS})
       if(lib IN_LIST linked)
-        message(FATAL_ERROR "backend target ${target} links ${lib}: a backend builds against the public "
-                            "headers and Tessera::backend_kit only (see cmake/TesseraBackendTargets.cmake)")
+        message(FATAL_ERROR "backend target ${target} links ${lib} (directly or through another target): a backend "
+                            "builds against the public headers and Tessera::backend_kit only (see "
+                            "cmake/TesseraBackendTargets.cmake)")
       endif()
     endforeach()
     set(dirs "")
