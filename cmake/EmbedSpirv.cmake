@@ -26,7 +26,7 @@ file(WRITE ${OUT}.tmp
 #include <cstdint>
 #include <span>
 
-#include \"backends/vulkan/vk_embedded.h\"
+#include \"vk_embedded.h\"
 
 namespace tsr::vk {
 namespace {

@@ -1,8 +1,10 @@
-# Installs the shared library, the public headers, a CMake package
-# (find_package(Tessera) -> Tessera::tessera) and a pkg-config file.
+# Installs the shared library, the public headers, the backend kit (headers
+# and static library), a CMake package (find_package(Tessera) ->
+# Tessera::tessera, Tessera::backend_kit) and pkg-config files (tessera,
+# tessera-backend-kit).
 include(CMakePackageConfigHelpers)
 
-install(TARGETS tessera EXPORT TesseraTargets
+install(TARGETS tessera tessera_backend_kit EXPORT TesseraTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
@@ -15,6 +17,7 @@ install(FILES
           ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera_gguf.h
           ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera_llm.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tessera)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/backends/kit/include/tessera/kit DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tessera)
 # The null backend as a plugin: the template a vendor's build can load.
 install(TARGETS tessera_null_plugin LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/tessera)
 if(TESSERA_BUILD_TOOLS)
@@ -34,4 +37,6 @@ install(FILES ${PROJECT_BINARY_DIR}/TesseraConfig.cmake ${PROJECT_BINARY_DIR}/Te
 # pkg-config file relative to its own location, so an installed tree can move.
 file(RELATIVE_PATH TESSERA_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 configure_file(${PROJECT_SOURCE_DIR}/cmake/tessera.pc.in ${PROJECT_BINARY_DIR}/tessera.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/tessera.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+configure_file(${PROJECT_SOURCE_DIR}/cmake/tessera-backend-kit.pc.in ${PROJECT_BINARY_DIR}/tessera-backend-kit.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/tessera.pc ${PROJECT_BINARY_DIR}/tessera-backend-kit.pc
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -11,7 +11,7 @@
 #include "core/graph.h"
 #include "core/planner.h"
 #include "core/registry.h"
-#include "core/status.h"
+#include "tessera/kit/status.h"
 
 namespace tsr {
 

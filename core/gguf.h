@@ -17,7 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/status.h"
+#include "tessera/kit/status.h"
 #include "tessera/tessera_types.h"
 
 static_assert(std::endian::native == std::endian::little, "the GGUF reader assumes a little-endian host");

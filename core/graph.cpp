@@ -1,7 +1,7 @@
 #include "core/graph.h"
 
-#include "core/dtype.h"
 #include "ops/op_schema.h"
+#include "tessera/kit/dtype.h"
 
 namespace tsr {
 

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "core/status.h"
-#include "core/tensor.h"
+#include "tessera/kit/status.h"
+#include "tessera/kit/tensor.h"
 
 namespace tsr {
 

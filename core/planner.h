@@ -31,7 +31,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/status.h"
+#include "tessera/kit/status.h"
 
 namespace tsr {
 

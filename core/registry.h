@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/status.h"
+#include "tessera/kit/status.h"
 #include "tessera/tessera_backend.h"
 
 namespace tsr {

@@ -43,7 +43,7 @@
 #include <string>
 #include <vector>
 
-#include "core/status.h"
+#include "tessera/kit/status.h"
 
 namespace tsr {
 

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "core/registry.h"
-#include "core/status.h"
-#include "core/tensor.h"
+#include "tessera/kit/status.h"
+#include "tessera/kit/tensor.h"
 
 namespace tsr {
 

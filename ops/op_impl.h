@@ -8,8 +8,8 @@
 
 #include <cstdint>
 
-#include "core/status.h"
-#include "core/tensor.h"
+#include "tessera/kit/status.h"
+#include "tessera/kit/tensor.h"
 #include "tessera/tessera_backend.h"
 
 namespace tsr::ops::impl {

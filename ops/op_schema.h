@@ -1,31 +1,17 @@
-// Op schema: name, arity, shape/dtype inference and the reference
-// implementation of every op. The reference is plain, obviously correct C++
+// Op schema: shape/dtype inference and the reference implementation of
+// every op (names and arity come from the kit's op_info.h). The reference is plain, obviously correct C++
 // run on host memory: the ground truth every backend is compared with.
 #pragma once
 
 #include <cstdint>
 #include <string_view>
 
-#include "core/status.h"
-#include "core/tensor.h"
+#include "tessera/kit/op_info.h"
+#include "tessera/kit/status.h"
+#include "tessera/kit/tensor.h"
 #include "tessera/tessera_backend.h"
 
 namespace tsr::ops {
-
-struct OpInfo {
-  const char* name;  // "matmul"
-  int min_inputs;
-  int max_inputs;
-  bool is_view;        // output aliases input 0 without computing (reshape, view, permute)
-  bool writes_input0;  // output is input 0 after an in-place write (set_rows)
-};
-
-// nullptr for an unknown op id.
-const OpInfo* op_info(int32_t op);
-// "matmul", or "op(<id>)" for unknown ids. Never null.
-std::string_view op_name(int32_t op);
-// Parses a name from op_name; -1 if unknown.
-int32_t op_from_name(std::string_view name);
 
 // Shape and dtype inference. Checks the input count, dtypes, shapes and
 // parameters; on failure the message starts with "[<op>]" and names the

@@ -4,56 +4,63 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <optional>
 #include <string>
 
-#include "core/dtype.h"
 #include "ops/op_impl.h"
 #include "ops/op_schema.h"
 #include "ops/ref_util.h"
+#include "tessera/kit/dtype.h"
 
 namespace tsr::ops {
 namespace {
 
 using namespace impl;
 
-struct OpEntry {
-  OpInfo info;
+struct OpFns {
   InferFn infer;
   RefFn ref;
 };
 
-// Indexed by tsr_op; entry 0 (TSR_OP_NONE) has no name and is "unknown".
-constexpr std::array<OpEntry, TSR_OP_COUNT> kOps = {{
-    {{nullptr, 0, 0, false, false}, nullptr, nullptr},
-    {{"get_rows", 2, 2, false, false}, infer_get_rows, ref_get_rows},
-    {{"matmul", 2, 2, false, false}, infer_matmul, ref_matmul},
-    {{"add", 2, 2, false, false}, infer_binary, ref_binary},
-    {{"sub", 2, 2, false, false}, infer_binary, ref_binary},
-    {{"mul", 2, 2, false, false}, infer_binary, ref_binary},
-    {{"div", 2, 2, false, false}, infer_binary, ref_binary},
-    {{"scale", 1, 1, false, false}, infer_unary, ref_unary},
-    {{"rms_norm", 1, 1, false, false}, infer_norm, ref_norm},
-    {{"layer_norm", 1, 1, false, false}, infer_norm, ref_norm},
-    {{"rope", 2, 3, false, false}, infer_rope, ref_rope},
-    {{"softmax", 1, 2, false, false}, infer_softmax, ref_softmax},
-    {{"silu", 1, 1, false, false}, infer_unary, ref_unary},
-    {{"gelu", 1, 1, false, false}, infer_unary, ref_unary},
-    {{"swiglu", 2, 2, false, false}, infer_swiglu, ref_swiglu},
-    {{"attention", 3, 4, false, false}, infer_attention, ref_attention},
-    {{"set_rows", 3, 3, false, true}, infer_set_rows, ref_set_rows},
-    {{"cpy", 1, 1, false, false}, infer_cpy, ref_cpy},
-    {{"reshape", 1, 1, true, false}, infer_reshape, ref_view_like},
-    {{"view", 1, 1, true, false}, infer_view, ref_view_like},
-    {{"permute", 1, 1, true, false}, infer_permute, ref_view_like},
-    {{"concat", 2, 2, false, false}, infer_concat, ref_concat},
-    {{"argmax", 1, 1, false, false}, infer_argmax, ref_argmax},
-    {{"softcap", 1, 1, false, false}, infer_softcap, ref_unary},
-    {{"geglu", 2, 2, false, false}, infer_swiglu, ref_swiglu},
+// Indexed by tsr_op, in the order of the kit's op_info table (which holds
+// each op's name and arity); entry 0 (TSR_OP_NONE) is "unknown".
+constexpr std::array<OpFns, TSR_OP_COUNT> kOps = {{
+    {nullptr, nullptr},                // none
+    {infer_get_rows, ref_get_rows},    // get_rows
+    {infer_matmul, ref_matmul},        // matmul
+    {infer_binary, ref_binary},        // add
+    {infer_binary, ref_binary},        // sub
+    {infer_binary, ref_binary},        // mul
+    {infer_binary, ref_binary},        // div
+    {infer_unary, ref_unary},          // scale
+    {infer_norm, ref_norm},            // rms_norm
+    {infer_norm, ref_norm},            // layer_norm
+    {infer_rope, ref_rope},            // rope
+    {infer_softmax, ref_softmax},      // softmax
+    {infer_unary, ref_unary},          // silu
+    {infer_unary, ref_unary},          // gelu
+    {infer_swiglu, ref_swiglu},        // swiglu
+    {infer_attention, ref_attention},  // attention
+    {infer_set_rows, ref_set_rows},    // set_rows
+    {infer_cpy, ref_cpy},              // cpy
+    {infer_reshape, ref_view_like},    // reshape
+    {infer_view, ref_view_like},       // view
+    {infer_permute, ref_view_like},    // permute
+    {infer_concat, ref_concat},        // concat
+    {infer_argmax, ref_argmax},        // argmax
+    {infer_softcap, ref_unary},        // softcap
+    {infer_swiglu, ref_swiglu},        // geglu
 }};
 
-const OpEntry* entry(int32_t op) {
-  if (op <= TSR_OP_NONE || op >= TSR_OP_COUNT) return nullptr;
-  return &kOps[op];
+struct OpEntry {
+  const OpInfo& info;
+  const OpFns& fns;
+};
+
+std::optional<OpEntry> entry(int32_t op) {
+  const OpInfo* info = op_info(op);
+  if (!info) return std::nullopt;
+  return OpEntry{*info, kOps[op]};
 }
 
 Status check_input_desc(const char* op, int i, const TensorDesc& d) {
@@ -100,32 +107,14 @@ Result<TensorDesc> infer_checked(const OpEntry& e, int32_t op, const TensorDesc*
   if (!inputs) return invalid_arg("[{}] input descriptors are null", name);
   for (int i = 0; i < n_inputs; ++i) TSR_RETURN_IF_ERROR(check_input_desc(name, i, inputs[i]));
   *view_offset = 0;
-  return e.infer(InferCall{op, name, inputs, n_inputs, params, view_offset});
+  return e.fns.infer(InferCall{op, name, inputs, n_inputs, params, view_offset});
 }
 
 }  // namespace
 
-const OpInfo* op_info(int32_t op) {
-  const OpEntry* e = entry(op);
-  return e ? &e->info : nullptr;
-}
-
-std::string_view op_name(int32_t op) {
-  if (const OpEntry* e = entry(op)) return e->info.name;
-  static thread_local std::string s;
-  s = fmt::format("op({})", op);
-  return s;
-}
-
-int32_t op_from_name(std::string_view name) {
-  for (int32_t op = TSR_OP_NONE + 1; op < TSR_OP_COUNT; ++op)
-    if (name == kOps[op].info.name) return op;
-  return -1;
-}
-
 Result<TensorDesc> infer(int32_t op, const TensorDesc* inputs, int n_inputs, const tsr_op_params& params,
                          int64_t* out_view_offset) {
-  const OpEntry* e = entry(op);
+  const std::optional<OpEntry> e = entry(op);
   if (!e) return invalid_arg("[infer] unknown op id {}", op);
   int64_t offset = 0;
   Result<TensorDesc> r = infer_checked(*e, op, inputs, n_inputs, params, &offset);
@@ -136,7 +125,7 @@ Result<TensorDesc> infer(int32_t op, const TensorDesc* inputs, int n_inputs, con
 Status reference(int32_t op, const TensorDesc* in_desc, const void* const* inputs, int n_inputs,
                  const TensorDesc& out_desc, void* out, const tsr_op_params& params,
                  const tsr_step_params* step) {
-  const OpEntry* e = entry(op);
+  const std::optional<OpEntry> e = entry(op);
   if (!e) return invalid_arg("[reference] unknown op id {}", op);
   const char* name = e->info.name;
   int64_t offset = 0;
@@ -153,7 +142,7 @@ Status reference(int32_t op, const TensorDesc* in_desc, const void* const* input
     if (!inputs[i] && n_elements(in_desc[i]) > 0)
       return invalid_arg("[{}] input {} pointer is null", name, i);
   if (!out && n_elements(out_desc) > 0) return invalid_arg("[{}] output pointer is null", name);
-  return e->ref(RefCall{op, name, in_desc, inputs, n_inputs, out_desc, out, params, step, want, offset});
+  return e->fns.ref(RefCall{op, name, in_desc, inputs, n_inputs, out_desc, out, params, step, want, offset});
 }
 
 }  // namespace tsr::ops

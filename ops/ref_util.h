@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <string>
 
-#include "core/dtype.h"
-#include "core/status.h"
-#include "core/tensor.h"
+#include "tessera/kit/dtype.h"
+#include "tessera/kit/status.h"
+#include "tessera/kit/tensor.h"
 
 namespace tsr::ops::detail {
 

@@ -1,13 +1,13 @@
 // CPU backend: the iface table, instance and device. One device: the host.
-#include "backends/cpu/cpu_backend.h"
+#include "cpu_backend.h"
 
 #include <unistd.h>
 
 #include <fstream>
 #include <string>
 
-#include "backends/cpu/cpu_internal.h"
-#include "kernels/cpu/convert.h"
+#include "cpu/convert.h"
+#include "cpu_internal.h"
 
 tsr_bk_instance_s::~tsr_bk_instance_s() { tsr::cpu::onednn_context_destroy(kctx.onednn); }
 
@@ -103,33 +103,33 @@ int32_t supports_op_entry(tsr_bk_device device, const tsr_node_desc* node, char*
 }
 
 const tsr_backend_iface kIface = {
-    sizeof(tsr_backend_iface),
-    TSR_BACKEND_ABI_VERSION,
-    "cpu",
-    create,
-    destroy,
-    device_count,
-    device_open,
-    device_close,
-    device_props,
-    buffer_alloc,
-    buffer_free,
-    buffer_host_ptr,
-    buffer_write,
-    buffer_read,
-    queue_create,
-    queue_destroy,
-    queue_finish,
-    event_create,
-    event_destroy,
-    event_record,
-    event_wait,
-    supports_op_entry,
-    prepare,
-    execute,
-    release_prepared,
-    buffer_wrap_host,
-    nullptr,  // instance_note: the host is always there
+    .struct_size = sizeof(tsr_backend_iface),
+    .abi_version = TSR_BACKEND_ABI_VERSION,
+    .name = "cpu",
+    .create = create,
+    .destroy = destroy,
+    .device_count = device_count,
+    .device_open = device_open,
+    .device_close = device_close,
+    .device_props = device_props,
+    .buffer_alloc = buffer_alloc,
+    .buffer_free = buffer_free,
+    .buffer_host_ptr = buffer_host_ptr,
+    .buffer_write = buffer_write,
+    .buffer_read = buffer_read,
+    .queue_create = queue_create,
+    .queue_destroy = queue_destroy,
+    .queue_finish = queue_finish,
+    .event_create = event_create,
+    .event_destroy = event_destroy,
+    .event_record = event_record,
+    .event_wait = event_wait,
+    .supports_op = supports_op_entry,
+    .prepare = prepare,
+    .execute = execute,
+    .release_prepared = release_prepared,
+    .buffer_wrap_host = buffer_wrap_host,
+    .instance_note = nullptr,  // the host is always there
 };
 
 }  // namespace

@@ -2,7 +2,7 @@
 // (queues are synchronous). Wrapped host memory is used in place.
 #include <cstdlib>
 
-#include "backends/cpu/cpu_internal.h"
+#include "cpu_internal.h"
 
 namespace tsr::cpu {
 

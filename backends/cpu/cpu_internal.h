@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "backends/cpu/cpu_profile.h"
-#include "core/abi_guard.h"
-#include "core/status.h"
-#include "kernels/cpu/kernels.h"
-#include "kernels/cpu/thread_pool.h"
+#include "cpu/kernels.h"
+#include "cpu/thread_pool.h"
+#include "cpu_profile.h"
+#include "tessera/kit/abi_guard.h"
+#include "tessera/kit/status.h"
 #include "tessera/tessera_backend.h"
 
 struct tsr_bk_instance_s {

@@ -6,9 +6,9 @@
 
 #include <algorithm>
 
-#include "backends/cpu/cpu_internal.h"
-#include "core/tensor.h"
-#include "ops/op_schema.h"
+#include "cpu_internal.h"
+#include "tessera/kit/op_info.h"
+#include "tessera/kit/tensor.h"
 
 tsr_bk_prepared_s::~tsr_bk_prepared_s() {
   profile.reset();  // prints its summary

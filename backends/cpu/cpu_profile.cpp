@@ -1,4 +1,4 @@
-#include "backends/cpu/cpu_profile.h"
+#include "cpu_profile.h"
 
 #include <fmt/format.h>
 
@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <map>
 
-#include "core/dtype.h"
-#include "ops/op_schema.h"
+#include "tessera/kit/dtype.h"
+#include "tessera/kit/op_info.h"
 
 namespace tsr::cpu {
 namespace {

@@ -1,6 +1,6 @@
 // Queues are synchronous: every call has finished when it returns, so finish,
 // record and wait have nothing to wait for.
-#include "backends/cpu/cpu_internal.h"
+#include "cpu_internal.h"
 
 namespace tsr::cpu {
 

@@ -1,8 +1,8 @@
-#include "backends/cuda/cuda_api.h"
+#include "cuda_api.h"
 
 #include <dlfcn.h>
 
-#include "backends/gpu/gpu_driver.h"
+#include "gpu_driver.h"
 
 namespace tsr::cuda {
 

@@ -1,8 +1,8 @@
-#include "backends/cuda/cuda_backend.h"
+#include "cuda_backend.h"
 
 #include <string>
 
-#include "backends/gpu/gpu_backend.h"
+#include "gpu_backend.h"
 
 namespace tsr::cuda {
 std::unique_ptr<gpu::Driver> load(std::string* note);  // cuda_driver.cpp

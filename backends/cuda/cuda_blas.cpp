@@ -1,4 +1,4 @@
-#include "backends/cuda/cuda_blas.h"
+#include "cuda_blas.h"
 
 #include <cublas_api.h>
 #include <dlfcn.h>

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "backends/gpu/gpu_driver.h"
+#include "gpu_driver.h"
 
 namespace tsr::cuda {
 

@@ -10,11 +10,11 @@
 #include <map>
 #include <vector>
 
-#include "backends/cuda/cuda_api.h"
-#include "backends/cuda/cuda_blas.h"
-#include "backends/gpu/gpu_driver.h"
-#include "backends/gpu/gpu_images.h"
-#include "kernels/gpu/kernel_args.h"
+#include "cuda_api.h"
+#include "cuda_blas.h"
+#include "gpu/kernel_args.h"
+#include "gpu_driver.h"
+#include "gpu_images.h"
 
 namespace tsr::gpu {
 std::span<const KernelImage> cuda_kernel_images();  // generated: cmake/EmbedBinary.cmake

@@ -1,12 +1,12 @@
 // The GPU backends' instance and devices, shared by every vendor: an
 // instance lists the devices of the driver its vendor loaded; with no driver
 // it lists none and says why (instance_note), never failing context creation.
-#include "backends/gpu/gpu_backend.h"
+#include "gpu_backend.h"
 
 #include <cstring>
 
-#include "backends/gpu/gpu_internal.h"
-#include "core/abi_guard.h"
+#include "gpu_internal.h"
+#include "tessera/kit/abi_guard.h"
 
 namespace tsr::gpu {
 
@@ -121,33 +121,33 @@ tsr_status_code create_instance(const char* backend, DriverLoader load, tsr_bk_i
 tsr_backend_iface make_iface(const char* name, tsr_status_code (*create)(const tsr_backend_options*,
                                                                          tsr_bk_instance*, tsr_error*)) {
   return tsr_backend_iface{
-      sizeof(tsr_backend_iface),
-      TSR_BACKEND_ABI_VERSION,
-      name,
-      create,
-      destroy,
-      device_count,
-      device_open,
-      device_close,
-      device_props,
-      buffer_alloc,
-      buffer_free,
-      buffer_host_ptr,
-      buffer_write,
-      buffer_read,
-      queue_create,
-      queue_destroy,
-      queue_finish,
-      event_create,
-      event_destroy,
-      event_record,
-      event_wait,
-      supports_op,
-      prepare,
-      execute,
-      release_prepared,
-      nullptr,  // buffer_wrap_host: weights are copied once into device memory
-      instance_note,
+      .struct_size = sizeof(tsr_backend_iface),
+      .abi_version = TSR_BACKEND_ABI_VERSION,
+      .name = name,
+      .create = create,
+      .destroy = destroy,
+      .device_count = device_count,
+      .device_open = device_open,
+      .device_close = device_close,
+      .device_props = device_props,
+      .buffer_alloc = buffer_alloc,
+      .buffer_free = buffer_free,
+      .buffer_host_ptr = buffer_host_ptr,
+      .buffer_write = buffer_write,
+      .buffer_read = buffer_read,
+      .queue_create = queue_create,
+      .queue_destroy = queue_destroy,
+      .queue_finish = queue_finish,
+      .event_create = event_create,
+      .event_destroy = event_destroy,
+      .event_record = event_record,
+      .event_wait = event_wait,
+      .supports_op = supports_op,
+      .prepare = prepare,
+      .execute = execute,
+      .release_prepared = release_prepared,
+      .buffer_wrap_host = nullptr,  // weights are copied once into device memory
+      .instance_note = instance_note,
   };
 }
 

@@ -3,7 +3,7 @@
 // driver is shared.
 #pragma once
 
-#include "backends/gpu/gpu_driver.h"
+#include "gpu_driver.h"
 #include "tessera/tessera_backend.h"
 
 namespace tsr::gpu {

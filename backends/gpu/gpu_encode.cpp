@@ -1,5 +1,5 @@
 // Helpers shared by the GPU op encoders.
-#include "backends/gpu/gpu_ops.h"
+#include "gpu_ops.h"
 
 namespace tsr::gpu {
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "backends/gpu/gpu_driver.h"
-#include "backends/gpu/gpu_ops.h"
-#include "core/status.h"
+#include "gpu_driver.h"
+#include "gpu_ops.h"
+#include "tessera/kit/status.h"
 #include "tessera/tessera_backend.h"
 
 namespace tsr::gpu {

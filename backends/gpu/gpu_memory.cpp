@@ -4,8 +4,8 @@
 // buffers, KV caches and scratch recycle without driver calls.
 #include <algorithm>
 
-#include "backends/gpu/gpu_internal.h"
-#include "core/abi_guard.h"
+#include "gpu_internal.h"
+#include "tessera/kit/abi_guard.h"
 
 namespace tsr::gpu {
 namespace {

@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <limits>
 
-#include "backends/gpu/gpu_ops.h"
-#include "core/dtype.h"
-#include "core/tensor.h"
-#include "kernels/gpu/attention_tiles.h"
-#include "ops/op_support.h"
+#include "gpu/attention_tiles.h"
+#include "gpu_ops.h"
+#include "tessera/kit/dtype.h"
+#include "tessera/kit/op_support.h"
+#include "tessera/kit/tensor.h"
 
 namespace tsr::gpu {
 namespace {

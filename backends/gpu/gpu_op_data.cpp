@@ -2,9 +2,9 @@
 // concat) and kernels/gpu/argmax.cu.
 #include <fmt/format.h>
 
-#include "backends/gpu/gpu_ops.h"
-#include "core/dtype.h"
-#include "ops/op_support.h"
+#include "gpu_ops.h"
+#include "tessera/kit/dtype.h"
+#include "tessera/kit/op_support.h"
 
 namespace tsr::gpu {
 namespace {

@@ -2,8 +2,8 @@
 // kernels/gpu/elementwise.cu.
 #include <fmt/format.h>
 
-#include "backends/gpu/gpu_ops.h"
-#include "ops/op_support.h"
+#include "gpu_ops.h"
+#include "tessera/kit/op_support.h"
 
 namespace tsr::gpu {
 namespace {

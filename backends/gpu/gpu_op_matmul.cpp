@@ -8,10 +8,10 @@
 #include <limits>
 #include <string_view>
 
-#include "backends/gpu/gpu_ops.h"
-#include "core/dtype.h"
-#include "kernels/gpu/matmul_config.h"
-#include "ops/op_support.h"
+#include "gpu/matmul_config.h"
+#include "gpu_ops.h"
+#include "tessera/kit/dtype.h"
+#include "tessera/kit/op_support.h"
 
 namespace tsr::gpu {
 namespace {

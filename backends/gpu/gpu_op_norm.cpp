@@ -5,10 +5,10 @@
 
 #include <cmath>
 
-#include "backends/gpu/gpu_ops.h"
-#include "core/dtype.h"
-#include "core/tensor.h"
-#include "ops/op_support.h"
+#include "gpu_ops.h"
+#include "tessera/kit/dtype.h"
+#include "tessera/kit/op_support.h"
+#include "tessera/kit/tensor.h"
 
 namespace tsr::gpu {
 namespace {

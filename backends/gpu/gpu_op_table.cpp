@@ -1,5 +1,5 @@
 // Which encoder runs which op. An op without an entry is unsupported.
-#include "backends/gpu/gpu_ops.h"
+#include "gpu_ops.h"
 
 namespace tsr::gpu {
 

@@ -13,10 +13,10 @@
 #include <string>
 #include <string_view>
 
-#include "backends/gpu/gpu_driver.h"
-#include "core/status.h"
-#include "kernels/gpu/kernel_args.h"
-#include "ops/op_support.h"
+#include "gpu/kernel_args.h"
+#include "gpu_driver.h"
+#include "tessera/kit/op_support.h"
+#include "tessera/kit/status.h"
 #include "tessera/tessera_backend.h"
 
 namespace tsr::gpu {

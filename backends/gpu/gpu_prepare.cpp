@@ -11,11 +11,11 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "backends/gpu/gpu_internal.h"
-#include "core/abi_guard.h"
-#include "core/kernel_times.h"
-#include "core/tensor.h"
-#include "ops/op_schema.h"
+#include "gpu_internal.h"
+#include "tessera/kit/abi_guard.h"
+#include "tessera/kit/kernel_times.h"
+#include "tessera/kit/op_info.h"
+#include "tessera/kit/tensor.h"
 
 namespace tsr::gpu {
 namespace {

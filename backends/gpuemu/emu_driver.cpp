@@ -12,9 +12,9 @@
 #include <memory>
 #include <vector>
 
-#include "backends/gpu/gpu_driver.h"
-#include "kernels/gpu/emu/emu_runtime.h"
-#include "kernels/gpu/kernel_args.h"
+#include "gpu/emu/emu_runtime.h"
+#include "gpu/kernel_args.h"
+#include "gpu_driver.h"
 
 namespace tsr::gpu::emu_driver {
 namespace {

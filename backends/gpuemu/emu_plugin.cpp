@@ -3,8 +3,8 @@
 // the CUDA/HIP kernel sources and the shared GPU glue run in CI.
 #include <string>
 
-#include "backends/gpu/gpu_backend.h"
-#include "core/abi_guard.h"
+#include "gpu_backend.h"
+#include "tessera/kit/abi_guard.h"
 
 namespace tsr::gpu::emu_driver {
 std::unique_ptr<Driver> load(std::string* note);

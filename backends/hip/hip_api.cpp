@@ -1,8 +1,8 @@
-#include "backends/hip/hip_api.h"
+#include "hip_api.h"
 
 #include <dlfcn.h>
 
-#include "backends/gpu/gpu_driver.h"
+#include "gpu_driver.h"
 
 namespace tsr::hip {
 

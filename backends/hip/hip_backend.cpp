@@ -1,8 +1,8 @@
-#include "backends/hip/hip_backend.h"
+#include "hip_backend.h"
 
 #include <string>
 
-#include "backends/gpu/gpu_backend.h"
+#include "gpu_backend.h"
 
 namespace tsr::hip {
 std::unique_ptr<gpu::Driver> load(std::string* note);  // hip_driver.cpp

@@ -9,10 +9,10 @@
 #include <map>
 #include <vector>
 
-#include "backends/gpu/gpu_driver.h"
-#include "backends/gpu/gpu_images.h"
-#include "backends/hip/hip_api.h"
-#include "kernels/gpu/kernel_args.h"
+#include "gpu/kernel_args.h"
+#include "gpu_driver.h"
+#include "gpu_images.h"
+#include "hip_api.h"
 
 namespace tsr::gpu {
 std::span<const KernelImage> hip_kernel_images();  // generated: cmake/EmbedBinary.cmake

@@ -1,12 +1,12 @@
 // Vulkan backend: the iface table and the instance. The instance lists every
 // physical device that speaks Vulkan 1.1; with no loader or no device it
 // lists none and says why (instance_note), never failing context creation.
-#include "backends/vulkan/vk_backend.h"
+#include "vk_backend.h"
 
 #include <cstdlib>
 #include <cstring>
 
-#include "backends/vulkan/vk_internal.h"
+#include "vk_internal.h"
 
 tsr::vk::Instance::~Instance() {
   if (messenger && fn.vkDestroyDebugUtilsMessengerEXT)
@@ -170,33 +170,33 @@ tsr_status_code props(tsr_bk_device device, tsr_device_props* out, tsr_error* er
 }
 
 const tsr_backend_iface kIface = {
-    sizeof(tsr_backend_iface),
-    TSR_BACKEND_ABI_VERSION,
-    "vulkan",
-    create,
-    destroy,
-    device_count,
-    device_open,
-    device_close,
-    props,
-    buffer_alloc,
-    buffer_free,
-    buffer_host_ptr,
-    buffer_write,
-    buffer_read,
-    queue_create,
-    queue_destroy,
-    queue_finish,
-    event_create,
-    event_destroy,
-    event_record,
-    event_wait,
-    supports_op,
-    prepare,
-    execute,
-    release_prepared,
-    nullptr,  // buffer_wrap_host: weights are uploaded once into device memory
-    instance_note,
+    .struct_size = sizeof(tsr_backend_iface),
+    .abi_version = TSR_BACKEND_ABI_VERSION,
+    .name = "vulkan",
+    .create = create,
+    .destroy = destroy,
+    .device_count = device_count,
+    .device_open = device_open,
+    .device_close = device_close,
+    .device_props = props,
+    .buffer_alloc = buffer_alloc,
+    .buffer_free = buffer_free,
+    .buffer_host_ptr = buffer_host_ptr,
+    .buffer_write = buffer_write,
+    .buffer_read = buffer_read,
+    .queue_create = queue_create,
+    .queue_destroy = queue_destroy,
+    .queue_finish = queue_finish,
+    .event_create = event_create,
+    .event_destroy = event_destroy,
+    .event_record = event_record,
+    .event_wait = event_wait,
+    .supports_op = supports_op,
+    .prepare = prepare,
+    .execute = execute,
+    .release_prepared = release_prepared,
+    .buffer_wrap_host = nullptr,  // weights are uploaded once into device memory
+    .instance_note = instance_note,
 };
 
 }  // namespace

@@ -10,10 +10,10 @@
 #include <tuple>
 #include <vector>
 
-#include "backends/vulkan/vk_kernels.h"
-#include "backends/vulkan/vk_loader.h"
-#include "core/abi_guard.h"
-#include "core/status.h"
+#include "tessera/kit/abi_guard.h"
+#include "tessera/kit/status.h"
+#include "vk_kernels.h"
+#include "vk_loader.h"
 
 namespace tsr::vk {
 

@@ -1,5 +1,5 @@
 // Helpers shared by the op encoders (see vk_kernels.h).
-#include "backends/vulkan/vk_kernels.h"
+#include "vk_kernels.h"
 
 #include <fmt/format.h>
 
@@ -7,8 +7,8 @@
 #include <cstring>
 #include <iterator>
 
-#include "core/dtype.h"
-#include "core/tensor.h"
+#include "tessera/kit/dtype.h"
+#include "tessera/kit/tensor.h"
 
 namespace tsr::vk {
 

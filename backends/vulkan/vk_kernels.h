@@ -14,8 +14,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/status.h"
-#include "ops/op_support.h"
+#include "tessera/kit/op_support.h"
+#include "tessera/kit/status.h"
 #include "tessera/tessera_backend.h"
 
 namespace tsr::vk {

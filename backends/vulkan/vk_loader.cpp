@@ -1,4 +1,4 @@
-#include "backends/vulkan/vk_loader.h"
+#include "vk_loader.h"
 
 #include <dlfcn.h>
 

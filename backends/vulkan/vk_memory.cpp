@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "backends/vulkan/vk_internal.h"
+#include "vk_internal.h"
 
 namespace tsr::vk {
 

@@ -2,9 +2,9 @@
 // concat) and kernels/vulkan/argmax.comp.
 #include <fmt/format.h>
 
-#include "backends/vulkan/vk_kernels.h"
-#include "core/dtype.h"
-#include "ops/op_support.h"
+#include "tessera/kit/dtype.h"
+#include "tessera/kit/op_support.h"
+#include "vk_kernels.h"
 
 namespace tsr::vk {
 namespace {

@@ -2,8 +2,8 @@
 // kernels/vulkan/elementwise.comp with the op as a specialization constant.
 #include <fmt/format.h>
 
-#include "backends/vulkan/vk_kernels.h"
-#include "ops/op_support.h"
+#include "tessera/kit/op_support.h"
+#include "vk_kernels.h"
 
 namespace tsr::vk {
 namespace {

@@ -10,11 +10,11 @@
 #include <numbers>
 #include <utility>
 
-#include "backends/vulkan/vk_kernels.h"
-#include "backends/vulkan/vk_loader.h"  // VK_SUBGROUP_FEATURE_* for DeviceCaps::subgroup_ops
-#include "core/dtype.h"
-#include "core/tensor.h"
-#include "ops/op_support.h"
+#include "tessera/kit/dtype.h"
+#include "tessera/kit/op_support.h"
+#include "tessera/kit/tensor.h"
+#include "vk_kernels.h"
+#include "vk_loader.h"  // VK_SUBGROUP_FEATURE_* for DeviceCaps::subgroup_ops
 
 namespace tsr::vk {
 namespace {

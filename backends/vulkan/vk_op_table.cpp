@@ -1,5 +1,5 @@
 // Which encoder runs which op. An op without an entry is unsupported.
-#include "backends/vulkan/vk_kernels.h"
+#include "vk_kernels.h"
 
 namespace tsr::vk {
 

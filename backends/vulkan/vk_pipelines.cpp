@@ -9,8 +9,8 @@
 #include <fstream>
 #include <iterator>
 
-#include "backends/vulkan/vk_embedded.h"
-#include "backends/vulkan/vk_internal.h"
+#include "vk_embedded.h"
+#include "vk_internal.h"
 
 namespace tsr::vk {
 

@@ -8,11 +8,11 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "backends/vulkan/vk_internal.h"
-#include "core/dtype.h"
-#include "core/kernel_times.h"
-#include "core/tensor.h"
-#include "ops/op_schema.h"
+#include "tessera/kit/dtype.h"
+#include "tessera/kit/kernel_times.h"
+#include "tessera/kit/op_info.h"
+#include "tessera/kit/tensor.h"
+#include "vk_internal.h"
 
 namespace tsr::vk {
 namespace {

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "core/dtype.h"
 #include "kernels/cpu/convert.h"
 #include "kernels/cpu/dequant.h"
 #include "kernels/cpu/quant_dot.h"
 #include "kernels/cpu/quant_dot_k.h"
+#include "tessera/kit/dtype.h"
 #include "tessera/tessera_types.h"
 
 namespace tsr::cpu {

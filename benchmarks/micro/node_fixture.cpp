@@ -5,7 +5,7 @@
 #include <random>
 #include <string>
 
-#include "core/dtype.h"
+#include "tessera/kit/dtype.h"
 
 namespace tsr::cpu::bench {
 namespace {

@@ -10,12 +10,12 @@
 #include <cstring>
 #include <limits>
 
-#include "core/dtype.h"
-#include "kernels/cpu/attention_tiled.h"
-#include "kernels/cpu/convert.h"
-#include "kernels/cpu/kernels.h"
-#include "kernels/cpu/thread_pool.h"
-#include "kernels/cpu/vec.h"
+#include "cpu/attention_tiled.h"
+#include "cpu/convert.h"
+#include "cpu/kernels.h"
+#include "cpu/thread_pool.h"
+#include "cpu/vec.h"
+#include "tessera/kit/dtype.h"
 
 namespace tsr::cpu {
 namespace {

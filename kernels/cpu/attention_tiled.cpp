@@ -1,4 +1,4 @@
-#include "kernels/cpu/attention_tiled.h"
+#include "cpu/attention_tiled.h"
 
 #include <immintrin.h>
 
@@ -7,9 +7,9 @@
 #include <cstring>
 #include <limits>
 
-#include "kernels/cpu/convert.h"
-#include "kernels/cpu/simd_math.h"
-#include "kernels/cpu/thread_pool.h"
+#include "cpu/convert.h"
+#include "cpu/simd_math.h"
+#include "cpu/thread_pool.h"
 
 namespace tsr::cpu {
 namespace {

@@ -12,7 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernels/cpu/kernels.h"
+#include "cpu/kernels.h"
 
 namespace tsr::cpu {
 

@@ -1,4 +1,4 @@
-#include "kernels/cpu/convert.h"
+#include "cpu/convert.h"
 
 #include <immintrin.h>
 
@@ -6,9 +6,9 @@
 #include <cstring>
 #include <string_view>
 
-#include "core/dtype.h"
-#include "core/half.h"
-#include "kernels/cpu/dequant.h"
+#include "cpu/dequant.h"
+#include "tessera/kit/dtype.h"
+#include "tessera/kit/half.h"
 #include "tessera/tessera_types.h"
 
 namespace tsr::cpu {
@@ -93,7 +93,7 @@ __attribute__((target("avx2"))) void bf16_to_f32_avx2(const uint16_t* src, float
   for (; i < n; ++i) dst[i] = bf16_to_f32(src[i]);
 }
 
-// Round to nearest even as core/half.h does; NaN becomes (x >> 16) | 0x40.
+// Round to nearest even as tessera/kit/half.h does; NaN becomes (x >> 16) | 0x40.
 __attribute__((target("avx2"))) void f32_to_bf16_avx2(const float* src, uint16_t* dst, int64_t n) {
   const __m256i abs_mask = _mm256_set1_epi32(0x7fffffff);
   const __m256i inf = _mm256_set1_epi32(0x7f800000);

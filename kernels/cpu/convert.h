@@ -1,6 +1,6 @@
 // Bulk conversion between f32 and f16/bf16, plus strided row load/store used
 // by every float kernel. F16C/AVX2 paths are chosen at run time, so the binary
-// runs on any x86-64; the scalar paths use core/half.h and are the reference
+// runs on any x86-64; the scalar paths use tessera/kit/half.h and are the reference
 // the SIMD paths are tested against.
 #pragma once
 

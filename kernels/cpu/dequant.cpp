@@ -1,13 +1,13 @@
-#include "kernels/cpu/dequant.h"
+#include "cpu/dequant.h"
 
 #include <immintrin.h>
 
 #include <type_traits>
 
-#include "core/dtype.h"
-#include "core/quant.h"
-#include "kernels/cpu/convert.h"
-#include "kernels/cpu/quant_unpack_avx2.h"
+#include "cpu/convert.h"
+#include "cpu/quant_unpack_avx2.h"
+#include "tessera/kit/dtype.h"
+#include "tessera/kit/quant.h"
 #include "tessera/tessera_types.h"
 
 namespace tsr::cpu {

@@ -1,7 +1,7 @@
 // Block formats (q8_0, q4_0, q4_1, q5_0, q5_1, q2_K..q6_K) to f32, AVX2 when present. The prefill
 // matmul dequantizes every weight row it touches once per execute, so this
 // runs at a few cycles per block instead of the per-element reference codecs
-// in core/quant.cpp, which remain the fallback and the test reference.
+// in the kit's quant.cpp, which remain the fallback and the test reference.
 #pragma once
 
 #include <cstdint>

@@ -8,11 +8,11 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/dtype.h"
-#include "kernels/cpu/convert.h"
-#include "kernels/cpu/kernels.h"
-#include "kernels/cpu/thread_pool.h"
-#include "kernels/cpu/vec.h"
+#include "cpu/convert.h"
+#include "cpu/kernels.h"
+#include "cpu/thread_pool.h"
+#include "cpu/vec.h"
+#include "tessera/kit/dtype.h"
 
 namespace tsr::cpu {
 namespace {

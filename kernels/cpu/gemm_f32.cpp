@@ -1,10 +1,10 @@
-#include "kernels/cpu/gemm_f32.h"
+#include "cpu/gemm_f32.h"
 
 #include <immintrin.h>
 
 #include <algorithm>
 
-#include "kernels/cpu/convert.h"
+#include "cpu/convert.h"
 
 namespace tsr::cpu {
 namespace {

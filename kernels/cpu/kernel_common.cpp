@@ -1,8 +1,8 @@
 #include <fmt/format.h>
 
-#include "core/dtype.h"
-#include "core/tensor.h"
-#include "kernels/cpu/kernels.h"
+#include "cpu/kernels.h"
+#include "tessera/kit/dtype.h"
+#include "tessera/kit/tensor.h"
 
 namespace tsr::cpu {
 

@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-#include "core/status.h"
+#include "tessera/kit/status.h"
 #include "tessera/tessera_backend.h"
 
 namespace tsr::cpu {

@@ -5,20 +5,20 @@
 // through oneDNN's sgemm when built in, else our FMA GEMM. Float weights:
 // oneDNN when it has a fast implementation, otherwise a
 // blocked kernel over tiles of weight rows.
-#include "kernels/cpu/matmul.h"
+#include "cpu/matmul.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstring>
 
-#include "core/dtype.h"
-#include "core/quant.h"
-#include "kernels/cpu/convert.h"
-#include "kernels/cpu/gemm_f32.h"
-#include "kernels/cpu/quant_dot.h"
-#include "kernels/cpu/thread_pool.h"
-#include "kernels/cpu/vec.h"
+#include "cpu/convert.h"
+#include "cpu/gemm_f32.h"
+#include "cpu/quant_dot.h"
+#include "cpu/thread_pool.h"
+#include "cpu/vec.h"
+#include "tessera/kit/dtype.h"
+#include "tessera/kit/quant.h"
 
 #ifdef TESSERA_WITH_ONEDNN
 #include <oneapi/dnnl/dnnl.h>

@@ -2,7 +2,7 @@
 // (matmul.cpp) and the oneDNN path (matmul_onednn.cpp).
 #pragma once
 
-#include "kernels/cpu/kernels.h"
+#include "cpu/kernels.h"
 
 namespace tsr::cpu {
 

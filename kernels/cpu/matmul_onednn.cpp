@@ -2,14 +2,14 @@
 // are built once per prepared node (addresses are fixed until release), so an
 // execute is one primitive call. Only implementations oneDNN runs natively on
 // this CPU are used: a "ref" implementation is slower than our own kernel.
-#include "kernels/cpu/matmul.h"
+#include "cpu/matmul.h"
 
 #ifdef TESSERA_WITH_ONEDNN
 
 #include <oneapi/dnnl/dnnl.hpp>
 #include <unordered_map>
 
-#include "kernels/cpu/thread_pool.h"
+#include "cpu/thread_pool.h"
 
 namespace tsr::cpu {
 

@@ -1,4 +1,4 @@
-#include "kernels/cpu/quant_dot.h"
+#include "cpu/quant_dot.h"
 
 #include <immintrin.h>
 
@@ -9,9 +9,9 @@
 #include <cstring>
 #include <type_traits>
 
-#include "core/half.h"
-#include "kernels/cpu/convert.h"
-#include "kernels/cpu/quant_dot_k.h"
+#include "cpu/convert.h"
+#include "cpu/quant_dot_k.h"
+#include "tessera/kit/half.h"
 #include "tessera/tessera_types.h"
 
 namespace tsr::cpu {

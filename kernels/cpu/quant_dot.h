@@ -12,7 +12,7 @@
 
 #include <cstdint>
 
-#include "core/quant.h"
+#include "tessera/kit/quant.h"
 
 namespace tsr::cpu {
 

@@ -21,8 +21,8 @@
 #include <cstring>
 #include <type_traits>
 
-#include "core/quant.h"
-#include "kernels/cpu/quant_dot_k.h"
+#include "cpu/quant_dot_k.h"
+#include "tessera/kit/quant.h"
 #include "tessera/tessera_types.h"
 
 #ifndef TSR_AVX2

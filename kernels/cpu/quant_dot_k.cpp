@@ -1,4 +1,4 @@
-#include "kernels/cpu/quant_dot_k.h"
+#include "cpu/quant_dot_k.h"
 
 #include <immintrin.h>
 
@@ -6,9 +6,9 @@
 #include <cstring>
 #include <type_traits>
 
-#include "core/half.h"
-#include "core/quant.h"
-#include "kernels/cpu/quant_unpack_avx2.h"
+#include "cpu/quant_unpack_avx2.h"
+#include "tessera/kit/half.h"
+#include "tessera/kit/quant.h"
 #include "tessera/tessera_types.h"
 
 namespace tsr::cpu {

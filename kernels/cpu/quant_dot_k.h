@@ -11,7 +11,7 @@
 
 #include <cstdint>
 
-#include "kernels/cpu/quant_dot.h"
+#include "cpu/quant_dot.h"
 
 namespace tsr::cpu {
 

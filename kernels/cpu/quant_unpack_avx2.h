@@ -1,5 +1,5 @@
 // AVX2 unpacking of the 5-bit and k-quant block formats into integer
-// lanes, following the chunk layouts of core/quant.h. Shared by the dot
+// lanes, following the chunk layouts of tessera/kit/quant.h. Shared by the dot
 // products (quant_dot_k.cpp) and the row dequantizer (dequant.cpp); every
 // function is inline with the AVX2 target, so callers dispatch at run time.
 #pragma once
@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "core/quant.h"
+#include "tessera/kit/quant.h"
 
 #ifndef TSR_AVX2
 #define TSR_AVX2 __attribute__((target("avx2,fma,f16c")))

@@ -9,10 +9,10 @@
 #include <cstring>
 #include <vector>
 
-#include "core/dtype.h"
-#include "kernels/cpu/convert.h"
-#include "kernels/cpu/kernels.h"
-#include "kernels/cpu/thread_pool.h"
+#include "cpu/convert.h"
+#include "cpu/kernels.h"
+#include "cpu/thread_pool.h"
+#include "tessera/kit/dtype.h"
 
 namespace tsr::cpu {
 namespace {

@@ -6,11 +6,11 @@
 
 #include <cstring>
 
-#include "core/dtype.h"
-#include "core/tensor.h"
-#include "kernels/cpu/convert.h"
-#include "kernels/cpu/kernels.h"
-#include "kernels/cpu/thread_pool.h"
+#include "cpu/convert.h"
+#include "cpu/kernels.h"
+#include "cpu/thread_pool.h"
+#include "tessera/kit/dtype.h"
+#include "tessera/kit/tensor.h"
 
 namespace tsr::cpu {
 namespace {

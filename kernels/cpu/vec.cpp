@@ -1,11 +1,11 @@
-#include "kernels/cpu/vec.h"
+#include "cpu/vec.h"
 
 #include <immintrin.h>
 
 #include <cmath>
 
-#include "kernels/cpu/convert.h"
-#include "kernels/cpu/simd_math.h"
+#include "cpu/convert.h"
+#include "cpu/simd_math.h"
 
 namespace tsr::cpu {
 namespace {

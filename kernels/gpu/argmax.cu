@@ -1,6 +1,6 @@
 // argmax over dim 0: one block per row; the first maximum wins, so ties
 // reduce to the lower index at every step.
-#include "kernels/gpu/tensor_access.h"
+#include "gpu/tensor_access.h"
 
 namespace tsr::gpu {
 

@@ -31,8 +31,8 @@
 // out f32 [D, n_head, n_tokens]. ip[0] causal, ip[1] step index of the kv
 // length (-1: kv_size), ip[2] sliding window (0: none; only when causal),
 // fp[0] scale (0: 1/sqrt(D)). ku: attention_tiles.h.
-#include "kernels/gpu/attention_tiles.h"
-#include "kernels/gpu/tensor_access.h"
+#include "gpu/attention_tiles.h"
+#include "gpu/tensor_access.h"
 
 namespace tsr::gpu {
 

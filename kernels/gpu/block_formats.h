@@ -1,5 +1,5 @@
 // The GGUF block formats as the kernels in kernels/gpu read them: the one
-// device-side statement of each layout (the host's is core/quant.h, which
+// device-side statement of each layout (the host's is tessera/kit/quant.h, which
 // device code does not include; the comments name its helpers).
 //
 // Every format is read in 32-element chunks (a q8_0 / q4_0 / q4_1 / q5_0 /
@@ -11,7 +11,7 @@
 // multi-byte fields are read as 16-bit words.
 #pragma once
 
-#include "kernels/gpu/gpu_runtime.h"
+#include "gpu/gpu_runtime.h"
 
 namespace tsr::gpu {
 
@@ -121,7 +121,7 @@ TSR_DEV uint32_t spread4(uint32_t x) {
 }
 
 // Weight i of a group: a * quant i + b as one fused multiply-add, so one
-// rounding as core/quant's decoders (their scale products and offsets are
+// rounding as the kit quant.h's decoders (their scale products and offsets are
 // exact in f32), with the byte made a float by the 2^23 trick (an OR and an
 // add, where an integer conversion runs at a quarter rate on NVIDIA).
 TSR_DEV void expand(const Bytes8& q, float a, float b, float* v) {
@@ -154,7 +154,7 @@ TSR_DEV int q3k_scale(const char* s, int j) {
 }
 
 // The 8 weights of group g (0..3) of chunk c (0 .. kElems / 32 - 1) of the
-// block at p, as f32 in group_pos order. Byte offsets are core/quant.h's
+// block at p, as f32 in group_pos order. Byte offsets are tessera/kit/quant.h's
 // Block* structs; the k-quant element orders are its q*k_q helpers.
 template <int32_t BT>
 TSR_DEV void decode_group(const char* p, int c, int g, float* v) {

@@ -7,8 +7,8 @@
 //   ku[3] mode: 0 convert through float (any readable source, block formats
 //   included), 1 raw element copy, 2 quantize a q8_0 / q4_0 / q4_1 block, 3
 //   raw block copy (any block format).
-// Quantization follows core/quant.cpp's rounding exactly.
-#include "kernels/gpu/tensor_access.h"
+// Quantization follows the kit's quant.cpp's rounding exactly.
+#include "gpu/tensor_access.h"
 
 namespace tsr::gpu {
 

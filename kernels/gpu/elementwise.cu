@@ -2,7 +2,7 @@
 // geglu: one kernel, the op in ku[0]. Each thread computes one output
 // element; inputs broadcast per dim (ne 1). The output may be input 0 itself
 // (in-place): each element is read before it is written, by the same thread.
-#include "kernels/gpu/tensor_access.h"
+#include "gpu/tensor_access.h"
 
 namespace tsr::gpu {
 

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "kernels/gpu/kernel_args.h"
+#include "gpu/kernel_args.h"
 
 #if defined(TSR_GPU_CUDA)
 #include <cuda_bf16.h>
@@ -25,8 +25,8 @@
 #elif defined(TSR_GPU_EMU)
 #include <cmath>
 
-#include "core/half.h"
-#include "kernels/gpu/emu/emu_runtime.h"
+#include "gpu/emu/emu_runtime.h"
+#include "tessera/kit/half.h"
 #else
 #error "define one of TSR_GPU_CUDA, TSR_GPU_HIP, TSR_GPU_EMU"
 #endif
@@ -181,7 +181,7 @@ TSR_DEV uint32_t f32_to_bits(float f) {
 
 TSR_DEV float bf16_to_f32(uint16_t b) { return bits_to_f32(static_cast<uint32_t>(b) << 16); }
 
-// Round to nearest even; NaN stays a quiet NaN (as core/half.h).
+// Round to nearest even; NaN stays a quiet NaN (as tessera/kit/half.h).
 TSR_DEV uint16_t f32_to_bf16(float f) {
   const uint32_t u = f32_to_bits(f);
   if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40);

@@ -6,7 +6,7 @@
 // a float group is one or two 16-byte loads when the row allows it.
 #pragma once
 
-#include "kernels/gpu/tensor_access.h"
+#include "gpu/tensor_access.h"
 
 namespace tsr::gpu::mm {
 

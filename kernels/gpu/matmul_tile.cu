@@ -8,8 +8,8 @@
 // accumulates a 4 x 4 register tile from them. Rows past M, columns past N
 // and K past the end are staged as zeros, so the inner loop has no bounds.
 // No warp operations: the kernel is the same for warps of 32 and 64.
-#include "kernels/gpu/matmul_config.h"
-#include "kernels/gpu/matmul_load.h"
+#include "gpu/matmul_config.h"
+#include "gpu/matmul_load.h"
 
 namespace tsr::gpu::mm {
 namespace {

@@ -8,8 +8,8 @@
 // accumulated per pass over the row. x is converted to f32 in shared memory,
 // kStageK rows at a time, once per block for all its warps (x may have any
 // strides and dtype; the inner loop then sees only f32).
-#include "kernels/gpu/matmul_config.h"
-#include "kernels/gpu/matmul_load.h"
+#include "gpu/matmul_config.h"
+#include "gpu/matmul_load.h"
 
 namespace tsr::gpu::mm {
 namespace {

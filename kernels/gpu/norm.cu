@@ -1,7 +1,7 @@
 // rms_norm and layer_norm over dim 0: one block per row (ku[0]: 1 for
 // layer_norm). Two passes over the row for layer_norm (mean, then squared
 // deviations) so a large mean does not cancel the variance away.
-#include "kernels/gpu/tensor_access.h"
+#include "gpu/tensor_access.h"
 
 namespace tsr::gpu {
 

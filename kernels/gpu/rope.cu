@@ -3,7 +3,7 @@
 // positions reach tens of thousands, where an f32 angle is off by ~1e-3 rad.
 // ku[2] != 0: slot 2 holds the frequency factors, f32 [n_rot / 2]
 // contiguous, dividing pair i's angle (Llama 3's rope_freqs).
-#include "kernels/gpu/tensor_access.h"
+#include "gpu/tensor_access.h"
 
 namespace tsr::gpu {
 

@@ -8,7 +8,7 @@
 //
 // Slots: 0 x [ne0, ne1, ne2, ne3] (f32/f16/bf16), 1 mask [ne0, >= ne1]
 // (f32/f16, optional: ku[0] = 1 when present), out as x. fp[0] scale (0: 1).
-#include "kernels/gpu/tensor_access.h"
+#include "gpu/tensor_access.h"
 
 namespace tsr::gpu {
 

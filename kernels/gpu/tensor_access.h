@@ -3,7 +3,7 @@
 // cost a predictable branch, not divergence.
 #pragma once
 
-#include "kernels/gpu/block_formats.h"
+#include "gpu/block_formats.h"
 
 namespace tsr::gpu {
 

@@ -1,5 +1,5 @@
 // The GGUF block formats as the Vulkan kernels read them: the one GLSL
-// statement of each layout (the host's is core/quant.h; the comments name its
+// statement of each layout (the host's is tessera/kit/quant.h; the comments name its
 // helpers, kernels/gpu/block_formats.h is the CUDA/HIP side). Included by
 // common.glsl after the tensor bindings.
 //
@@ -281,7 +281,7 @@ void read_pair(uint t, uint dt, uint bb, uint p, out Chunk c0, out Chunk c1) {
 vec4 bytes4(uint u) { return vec4((uvec4(u) >> uvec4(0u, 8u, 16u, 24u)) & 0xffu); }
 
 // Elements 4i .. 4i + 3 (lo) and 16 + 4i .. 16 + 4i + 3 (hi) of a chunk, as
-// one fused multiply-add each: one rounding, as core/quant's decoders (their
+// one fused multiply-add each: one rounding, as the kit quant.h's decoders (their
 // scale products and offsets are exact in f32).
 void chunk_quad(Chunk ch, uint i, out vec4 lo, out vec4 hi) {
   lo = fma(vec4(ch.d.x), bytes4(ch.q[0][i]), vec4(ch.m.x));

@@ -111,7 +111,7 @@ float load_float(uint t, uint dtype, uint byte) {
   return 0.0;
 }
 
-// Round to nearest even, NaN stays a quiet NaN (as core/half.h does).
+// Round to nearest even, NaN stays a quiet NaN (as tessera/kit/half.h does).
 uint16_t f32_to_bf16(float v) {
   const uint u = floatBitsToUint(v);
   if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40u);

@@ -10,7 +10,7 @@
 #include <string>
 #include <utility>
 
-#include "core/status.h"
+#include "tessera/kit/status.h"
 #include "tessera/tessera_types.h"
 
 namespace tsr::capi {

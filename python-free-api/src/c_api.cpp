@@ -8,7 +8,6 @@
 #include <string>
 
 #include "backends/builtin_backends.h"
-#include "core/dtype.h"
 #include "core/executor.h"
 #include "core/graph.h"
 #include "core/registry.h"
@@ -16,6 +15,7 @@
 #include "ops/op_schema.h"
 #include "python-free-api/src/api_util.h"
 #include "python-free-api/src/c_api_internal.h"
+#include "tessera/kit/dtype.h"
 #include "tessera/tessera.h"
 
 struct tsr_context_s {

@@ -3,9 +3,9 @@
 #include <memory>
 #include <string>
 
-#include "core/dtype.h"
 #include "core/gguf.h"
 #include "python-free-api/src/api_util.h"
+#include "tessera/kit/dtype.h"
 #include "tessera/tessera_gguf.h"
 
 struct tsr_gguf_s {

@@ -1,4 +1,4 @@
-// The block codecs of core/quant*.cpp: quantize then dequantize stays within
+// The block codecs of the kit (backends/kit/src/quant*.cpp): quantize then dequantize stays within
 // each format's expected error, degenerate rows survive, and the traits table
 // agrees with GGUF's block sizes. Bit layouts are checked independently by the
 // oracle tests (numpy decoders checked against gguf-py, then whole models).
@@ -8,8 +8,8 @@
 #include <random>
 #include <vector>
 
-#include "core/dtype.h"
-#include "core/quant.h"
+#include "tessera/kit/dtype.h"
+#include "tessera/kit/quant.h"
 
 namespace tsr {
 namespace {

@@ -11,8 +11,11 @@ cmake -S "$src/consumer" -B "$work/consumer" -G Ninja -DCMAKE_PREFIX_PATH="$work
 cmake --build "$work/consumer" >/dev/null
 LD_LIBRARY_PATH="$work/prefix/lib" "$work/consumer/consumer_c"
 LD_LIBRARY_PATH="$work/prefix/lib" "$work/consumer/consumer_cpp"
+"$work/consumer/kit_consumer"
 # pkg-config route, as a Makefile user would do it.
 export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
 cc "$src/consumer/consumer.c" $(pkg-config --cflags --libs tessera) -o "$work/consumer_pc"
 LD_LIBRARY_PATH="$work/prefix/lib" "$work/consumer_pc"
+c++ -std=c++20 "$src/consumer/kit_consumer.cpp" $(pkg-config --cflags --libs tessera-backend-kit) -o "$work/kit_pc"
+"$work/kit_pc"
 echo "installed-package consumer: ok"

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "core/half.h"
+#include "tessera/kit/half.h"
 
 namespace tessera::test {
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "core/quant.h"
+#include "tessera/kit/quant.h"
 #include "tests/ops/op_test_util.h"
 
 namespace tsr::ops::test {

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "core/dtype.h"
-#include "core/tensor.h"
 #include "ops/op_schema.h"
+#include "tessera/kit/dtype.h"
+#include "tessera/kit/tensor.h"
 
 namespace tsr::ops::test {
 

@@ -3,7 +3,7 @@
 
 #include <cstring>
 
-#include "core/quant.h"
+#include "tessera/kit/quant.h"
 #include "tests/ops/op_test_util.h"
 
 namespace tsr::ops::test {

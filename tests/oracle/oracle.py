@@ -78,7 +78,7 @@ TYPE_NAMES = {F32: "f32", F16: "f16", BF16: "bf16", Q4_0: "q4_0", Q4_1: "q4_1", 
 
 # ---------------------------------------------------------------------------
 # Dequantization, written from the GGUF block layouts (ggml's block_* structs;
-# Tessera's copy is core/quant.h)
+# Tessera's copy is tessera/kit/quant.h)
 #
 # Each _dq_* takes the blocks of one type as uint8 [nb, block bytes] and
 # returns float32 [nb, block elements] in element order. The arithmetic is

@@ -1,7 +1,7 @@
 // Builders shared by the case tables, and the table of all cases.
 #include <string_view>
 
-#include "core/dtype.h"
+#include "tessera/kit/dtype.h"
 #include "tools/conformance/conformance.h"
 
 namespace tsr::conformance {

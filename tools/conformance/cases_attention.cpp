@@ -3,7 +3,7 @@
 // parameter smaller than kv_size, kv caches seen through views.
 #include <fmt/format.h>
 
-#include "core/dtype.h"
+#include "tessera/kit/dtype.h"
 #include "tools/conformance/conformance.h"
 
 namespace tsr::conformance {

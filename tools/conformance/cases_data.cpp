@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include "core/dtype.h"
 #include "ops/op_schema.h"
+#include "tessera/kit/dtype.h"
 #include "tools/conformance/conformance.h"
 
 namespace tsr::conformance {

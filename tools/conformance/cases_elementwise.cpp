@@ -3,8 +3,8 @@
 // transposed views, three magnitudes.
 #include <fmt/format.h>
 
-#include "core/dtype.h"
 #include "ops/op_schema.h"
+#include "tessera/kit/dtype.h"
 #include "tools/conformance/conformance.h"
 
 namespace tsr::conformance {

@@ -3,7 +3,7 @@
 // graph weights (host memory used in place where the device can).
 #include <fmt/format.h>
 
-#include "core/dtype.h"
+#include "tessera/kit/dtype.h"
 #include "tools/conformance/conformance.h"
 
 namespace tsr::conformance {

@@ -2,8 +2,8 @@
 // (with and without mask and scale); f32, f16, bf16 each.
 #include <fmt/format.h>
 
-#include "core/dtype.h"
 #include "ops/op_schema.h"
+#include "tessera/kit/dtype.h"
 #include "tools/conformance/conformance.h"
 
 namespace tsr::conformance {

@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "backends/builtin_backends.h"
-#include "core/dtype.h"
 #include "core/registry.h"
 #include "ops/op_schema.h"
+#include "tessera/kit/dtype.h"
 #include "tools/common/cli.h"
 #include "tools/conformance/certificate.h"
 #include "tools/conformance/conformance.h"

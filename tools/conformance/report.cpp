@@ -5,8 +5,8 @@
 #include <cmath>
 #include <map>
 
-#include "core/dtype.h"
 #include "ops/op_schema.h"
+#include "tessera/kit/dtype.h"
 #include "tools/common/cli.h"
 #include "tools/conformance/conformance.h"
 

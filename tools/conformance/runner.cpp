@@ -11,11 +11,11 @@
 #include <numeric>
 #include <random>
 
-#include "core/dtype.h"
 #include "core/executor.h"
 #include "core/graph.h"
-#include "core/tensor.h"
 #include "ops/op_schema.h"
+#include "tessera/kit/dtype.h"
+#include "tessera/kit/tensor.h"
 #include "tools/conformance/conformance.h"
 
 namespace tsr::conformance {

@@ -14,7 +14,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/dtype.h"
+#include "tessera/kit/dtype.h"
 #include "tools/conformance/conformance.h"
 
 namespace tsr::conformance {

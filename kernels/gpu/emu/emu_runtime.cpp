@@ -3,7 +3,7 @@
 // with _setjmp/_longjmp, which, unlike swapcontext, make no system call to
 // save and restore the signal mask: a block's threads switch at every
 // barrier and shuffle, so this is most of the emulator's cost.
-#include "kernels/gpu/emu/emu_runtime.h"
+#include "gpu/emu/emu_runtime.h"
 
 #include <setjmp.h>
 #include <ucontext.h>
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/gpu/kernel_args.h"
+#include "gpu/kernel_args.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/common_interface_defs.h>

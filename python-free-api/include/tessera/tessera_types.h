@@ -47,7 +47,7 @@ typedef enum tsr_dtype {
   TSR_DTYPE_Q5_0 = 6, /* 32 elements: f16 d, 32 high bits, 16 bytes of nibbles */
   TSR_DTYPE_Q5_1 = 7, /* 32 elements: f16 d, f16 m, 32 high bits, 16 bytes of nibbles */
   TSR_DTYPE_Q8_0 = 8, /* 32 elements: f16 scale d, 32 int8 */
-  /* k-quants: 256-element super-blocks, GGUF's layouts (see core/quant.h). */
+  /* k-quants: 256-element super-blocks, GGUF's layouts (see tessera/kit/quant.h). */
   TSR_DTYPE_Q2_K = 10, /* 84 bytes */
   TSR_DTYPE_Q3_K = 11, /* 110 bytes */
   TSR_DTYPE_Q4_K = 12, /* 144 bytes */

@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "core/half.h"
+#include "tessera/kit/half.h"
 
 namespace tsr::cpu {
 namespace {

@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"
-#include "core/dtype.h"
-#include "core/half.h"
-#include "core/quant.h"
-#include "core/tensor.h"
+#include "tessera/kit/dtype.h"
+#include "tessera/kit/half.h"
+#include "tessera/kit/quant.h"
+#include "tessera/kit/tensor.h"
 
 namespace {
 

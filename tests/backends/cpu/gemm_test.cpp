@@ -7,9 +7,9 @@
 #include <random>
 #include <vector>
 
-#include "core/dtype.h"
 #include "kernels/cpu/dequant.h"
 #include "kernels/cpu/gemm_f32.h"
+#include "tessera/kit/dtype.h"
 #include "tessera/tessera_types.h"
 
 namespace tsr::cpu {

@@ -1,6 +1,6 @@
 // The q5 and k-quant dot kernels at every instruction set this machine can
 // run, each against dequantize(w) . dequantize(x) in double (the reference
-// codecs of core/quant*.cpp; the oracle tests check those against gguf-py).
+// codecs of the kit (backends/kit/src/quant*.cpp); the oracle tests check those against gguf-py).
 #include "kernels/cpu/quant_dot_k.h"
 
 #include <gtest/gtest.h>
@@ -12,9 +12,9 @@
 #include <utility>
 #include <vector>
 
-#include "core/dtype.h"
 #include "kernels/cpu/convert.h"
 #include "kernels/cpu/dequant.h"
+#include "tessera/kit/dtype.h"
 
 namespace tsr::cpu {
 namespace {

@@ -7,8 +7,8 @@
 #include <random>
 #include <vector>
 
-#include "core/dtype.h"
-#include "core/half.h"
+#include "tessera/kit/dtype.h"
+#include "tessera/kit/half.h"
 
 namespace tsr::cpu {
 namespace {

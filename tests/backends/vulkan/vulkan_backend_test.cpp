@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "backends/vulkan/vk_backend.h"
-#include "core/tensor.h"
+#include "tessera/kit/tensor.h"
 #include "tessera/tessera.hpp"
 
 namespace {

@@ -8,7 +8,7 @@
 #include <new>
 #include <string>
 
-#include "core/status.h"
+#include "tessera/kit/status.h"
 #include "tessera/tessera_backend.h"
 
 namespace tsr {

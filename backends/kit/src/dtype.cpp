@@ -1,11 +1,11 @@
-#include "core/dtype.h"
+#include "tessera/kit/dtype.h"
 
 #include <array>
 #include <cstring>
 #include <string>
 
-#include "core/half.h"
-#include "core/quant.h"
+#include "tessera/kit/half.h"
+#include "tessera/kit/quant.h"
 
 namespace tsr {
 namespace {

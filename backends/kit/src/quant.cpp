@@ -1,10 +1,10 @@
-#include "core/quant.h"
+#include "tessera/kit/quant.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
-#include "core/half.h"
+#include "tessera/kit/half.h"
 
 namespace tsr {
 

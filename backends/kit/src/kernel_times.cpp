@@ -1,4 +1,4 @@
-#include "core/kernel_times.h"
+#include "tessera/kit/kernel_times.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "core/half.h"
-#include "core/quant.h"
+#include "tessera/kit/half.h"
+#include "tessera/kit/quant.h"
 
 namespace tsr {
 namespace {

@@ -1,12 +1,12 @@
-#include "ops/op_support.h"
+#include "tessera/kit/op_support.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
 
-#include "core/dtype.h"
-#include "core/quant.h"
-#include "core/tensor.h"
+#include "tessera/kit/dtype.h"
+#include "tessera/kit/quant.h"
+#include "tessera/kit/tensor.h"
 
 namespace tsr::ops {
 namespace {

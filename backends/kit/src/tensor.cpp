@@ -1,11 +1,11 @@
-#include "core/tensor.h"
+#include "tessera/kit/tensor.h"
 
 #include <fmt/format.h>
 
 #include <cstring>
 #include <limits>
 
-#include "core/dtype.h"
+#include "tessera/kit/dtype.h"
 
 namespace tsr {
 

@@ -7,7 +7,7 @@
 #include <initializer_list>
 #include <string>
 
-#include "core/status.h"
+#include "tessera/kit/status.h"
 #include "tessera/tessera_types.h"
 
 namespace tsr {
