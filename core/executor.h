@@ -20,6 +20,9 @@ class SharedStates;
 struct CompileOptions {
   std::vector<std::string> devices;  // preference order; empty = {"cpu"}
   bool strict = false;               // refuse to fall back to the CPU
+  // Keep short runs of supported nodes on the CPU when copies would cost
+  // more than they save (core/scheduler.h); off in strict mode.
+  bool transfer_cost = true;
   // Where shared states live (must outlive the model); null: shared states
   // are private to the model like other states.
   SharedStates* shared_states = nullptr;
@@ -28,6 +31,7 @@ struct CompileOptions {
 struct ModelStats {
   int32_t n_nodes = 0;
   int32_t n_fallbacks = 0;
+  int32_t n_kept = 0;  // nodes kept on the CPU by transfer cost
   int32_t n_copies = 0;
   int64_t activation_peak_bytes = 0;
   int64_t activation_total_bytes = 0;

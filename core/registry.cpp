@@ -50,19 +50,26 @@ Result<std::unique_ptr<Backend>> Backend::create(const tsr_backend_iface* iface,
   const struct {
     const char* name;
     const void* fn;
-  } required[] = {TSR_REQUIRED(create),          TSR_REQUIRED(destroy),      TSR_REQUIRED(device_count),
-                  TSR_REQUIRED(device_open),     TSR_REQUIRED(device_close), TSR_REQUIRED(device_props),
-                  TSR_REQUIRED(buffer_alloc),    TSR_REQUIRED(buffer_free),  TSR_REQUIRED(buffer_host_ptr),
-                  TSR_REQUIRED(buffer_write),    TSR_REQUIRED(buffer_read),  TSR_REQUIRED(queue_create),
-                  TSR_REQUIRED(queue_destroy),   TSR_REQUIRED(queue_finish), TSR_REQUIRED(event_create),
-                  TSR_REQUIRED(event_destroy),   TSR_REQUIRED(event_record), TSR_REQUIRED(event_wait),
-                  TSR_REQUIRED(supports_op),     TSR_REQUIRED(prepare),      TSR_REQUIRED(execute),
-                  TSR_REQUIRED(release_prepared)};
+  } required[] = {TSR_REQUIRED(create),        TSR_REQUIRED(destroy),      TSR_REQUIRED(device_count),
+                  TSR_REQUIRED(device_open),   TSR_REQUIRED(device_close), TSR_REQUIRED(device_props),
+                  TSR_REQUIRED(buffer_alloc),  TSR_REQUIRED(buffer_free),  TSR_REQUIRED(buffer_host_ptr),
+                  TSR_REQUIRED(buffer_write),  TSR_REQUIRED(buffer_read),  TSR_REQUIRED(queue_create),
+                  TSR_REQUIRED(queue_destroy), TSR_REQUIRED(queue_finish), TSR_REQUIRED(supports_op),
+                  TSR_REQUIRED(prepare),       TSR_REQUIRED(execute),      TSR_REQUIRED(release_prepared)};
 #undef TSR_REQUIRED
   for (const auto& r : required)
     if (!r.fn)
       return invalid_arg("[backend] {} ({}): required entry '{}' of the interface table is null", origin,
                          iface->name, r.name);
+  // Events are optional as a group: core never calls them, and half a set
+  // is a table mistake worth naming rather than a backend without events.
+  const int n_events = (iface->event_create != nullptr) + (iface->event_destroy != nullptr) +
+                       (iface->event_record != nullptr) + (iface->event_wait != nullptr);
+  if (n_events != 0 && n_events != 4)
+    return invalid_arg(
+        "[backend] {} ({}): {} of the four event entries (event_create, event_destroy, event_record, "
+        "event_wait) are set; set all four or leave all four null",
+        origin, iface->name, n_events);
 
   std::unique_ptr<Backend> b(new Backend());
   b->iface_ = iface;

@@ -7,6 +7,8 @@
 #include <set>
 #include <utility>
 
+#include "core/scheduler_cost.h"
+
 namespace tsr {
 namespace {
 
@@ -40,6 +42,9 @@ Status validate(const std::vector<ScheduleNode>& nodes, const ScheduleOptions& o
     if (node.is_view && node.inputs.size() != 1)
       return invalid_arg("[schedule] node {} (#{}): a view has exactly one input, not {}",
                          node_name(nodes, i), i, node.inputs.size());
+    if (node.is_leaf && (node.is_view || !node.inputs.empty()))
+      return invalid_arg("[schedule] node {} (#{}): a leaf has no inputs and is not a view",
+                         node_name(nodes, i), i);
   }
   return Status::ok();
 }
@@ -86,6 +91,25 @@ Status place_compute_node(const std::vector<ScheduleNode>& nodes, size_t i, cons
                     node_name(nodes, i), fb, join_refusals(*refusals, opt.devices));
 }
 
+// "(kept on cpu:0: run rms_norm#3 .. mul#5 of 3 nodes: on vulkan:0 45.1 us
+// with 2 copies (4.50 KiB), here 20.0 us with 0 copies)"
+std::string explain_kept(const std::vector<ScheduleNode>& nodes, const KeptRun& k, const std::string& here,
+                         const std::string& there) {
+  auto name = [&](int32_t i) {
+    return i >= 0 && static_cast<size_t>(i) < nodes.size() ? node_name(nodes, i) : fmt::format("#{}", i);
+  };
+  auto cost = [](double seconds, int32_t copies, int64_t bytes) {
+    return fmt::format("{:.1f} us with {} cop{} ({:.2f} KiB)", seconds * 1e6, copies,
+                       copies == 1 ? "y" : "ies", bytes / 1024.0);
+  };
+  const std::string run = k.n_nodes == 1
+                              ? name(k.first)
+                              : fmt::format("{} .. {} of {} nodes", name(k.first), name(k.last), k.n_nodes);
+  return fmt::format("(kept on {}: run {}: on {} {}, here {})", here, run, there,
+                     cost(k.cost_preferred, k.copies_preferred, k.copy_bytes_preferred),
+                     cost(k.cost_fallback, k.copies_fallback, k.copy_bytes_fallback));
+}
+
 }  // namespace
 
 Result<Placement> schedule_nodes(const std::vector<ScheduleNode>& nodes, const ScheduleOptions& options,
@@ -98,48 +122,38 @@ Result<Placement> schedule_nodes(const std::vector<ScheduleNode>& nodes, const S
 
   // Compute nodes: ask the devices.
   for (size_t i = 0; i < n; ++i) {
-    if (nodes[i].is_view) continue;
+    if (nodes[i].is_view || nodes[i].is_leaf) continue;
     TSR_RETURN_IF_ERROR(place_compute_node(nodes, i, options, supports, &out.device[i], &out.refusals[i]));
     if (!out.refusals[i].empty()) ++out.n_fallbacks;
   }
+  const std::vector<int32_t> base = value_bases(nodes);
+  out.kept.assign(n, -1);
+  if (options.cost.enabled && !options.strict) keep_costly_runs(nodes, base, options, supports, &out);
 
-  // Views of a computed value follow their producer. Views rooted at a leaf
-  // form a tree per root view; the whole tree goes where a compute node first
-  // reads any of it.
-  std::vector<int32_t> leaf_root(n, -1);  // for views rooted at a leaf: the root view
-  for (size_t i = 0; i < n; ++i) {
-    if (!nodes[i].is_view) continue;
-    const int32_t p = nodes[i].inputs[0];
-    if (p < 0)
-      leaf_root[i] = static_cast<int32_t>(i);
-    else if (leaf_root[p] >= 0)
-      leaf_root[i] = leaf_root[p];
-    else
-      out.device[i] = out.device[p];  // p is placed: compute, or a view placed in this loop
-  }
-  std::vector<int32_t> root_device(n, -1);
+  // Views and leaves sit with their base: a compute node where it ran; a leaf
+  // (or a view of a weight) where a compute node first reads it or a view of
+  // it, else on the fallback.
   for (size_t c = 0; c < n; ++c) {
-    if (nodes[c].is_view) continue;
+    if (nodes[c].is_view || nodes[c].is_leaf) continue;
     for (int32_t p : nodes[c].inputs)
-      if (p >= 0 && leaf_root[p] >= 0 && root_device[leaf_root[p]] < 0)
-        root_device[leaf_root[p]] = out.device[c];
+      if (p >= 0 && out.device[base[p]] < 0) out.device[base[p]] = out.device[c];
   }
-  for (size_t i = 0; i < n; ++i)
-    if (leaf_root[i] >= 0) {
-      const int32_t d = root_device[leaf_root[i]];
-      out.device[i] = d >= 0 ? d : options.fallback;
-    }
+  for (size_t i = 0; i < n; ++i) {
+    if (out.device[base[i]] < 0) out.device[base[i]] = options.fallback;
+    out.device[i] = out.device[base[i]];
+  }
 
   // One copy per (value, destination), at its first consumer there. A view
-  // sits with its only input, so only compute nodes can need one.
+  // of a weight is no value to copy: weights are bound where they are read.
   std::set<std::pair<int32_t, int32_t>> copied;
   for (size_t c = 0; c < n; ++c) {
-    if (nodes[c].is_view) continue;
+    if (nodes[c].is_view || nodes[c].is_leaf) continue;
     const int32_t to = out.device[c];
     for (int32_t p : nodes[c].inputs) {
-      if (p < 0 || out.device[p] == to) continue;
-      if (!copied.insert({p, to}).second) continue;
-      out.copies.push_back({p, out.device[p], to, static_cast<int32_t>(c)});
+      if (p < 0 || nodes[base[p]].is_view) continue;
+      const int32_t v = base[p];
+      if (out.device[v] == to || !copied.insert({v, to}).second) continue;
+      out.copies.push_back({v, out.device[v], to, static_cast<int32_t>(c)});
     }
   }
   return out;
@@ -154,10 +168,16 @@ std::string format_placement(const std::vector<ScheduleNode>& nodes, const std::
   size_t width = 0;
   for (size_t i = 0; i < n; ++i) width = std::max(width, node_name(nodes, i).size());
 
+  // Nodes first, in order; then the leaves (where inputs and states live).
+  std::vector<size_t> order;
+  for (int leaves = 0; leaves < 2; ++leaves)
+    for (size_t i = 0; i < n; ++i)
+      if (nodes[i].is_leaf == (leaves == 1)) order.push_back(i);
   std::string s;
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i : order) {
     s += fmt::format("{:<{}}  {}", node_name(nodes, i), width, device_name(placement.device[i]));
     if (nodes[i].is_view) s += " (view)";
+    if (nodes[i].is_leaf) s += " (leaf)";
     if (i < placement.refusals.size() && !placement.refusals[i].empty()) {
       s += " (fallback: ";
       for (size_t k = 0; k < placement.refusals[i].size(); ++k) {
@@ -166,6 +186,10 @@ std::string format_placement(const std::vector<ScheduleNode>& nodes, const std::
       }
       s += ")";
     }
+    if (i < placement.kept.size() && placement.kept[i] >= 0 &&
+        static_cast<size_t>(placement.kept[i]) < placement.kept_runs.size())
+      s += " " + explain_kept(nodes, placement.kept_runs[placement.kept[i]], device_name(placement.device[i]),
+                              device_name(placement.kept_runs[placement.kept[i]].preferred));
     s += "\n";
   }
   for (const BoundaryCopy& c : placement.copies) {
@@ -177,17 +201,23 @@ std::string format_placement(const std::vector<ScheduleNode>& nodes, const std::
     s += "\n";
   }
 
-  // Summary, devices in index order, those with no node left out.
+  // Summary of the nodes (leaves are data, not nodes), devices in index
+  // order, those with no node left out.
   std::vector<int64_t> count(devices.size(), 0);
-  for (size_t i = 0; i < n; ++i)
+  size_t n_nodes = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (nodes[i].is_leaf) continue;
+    ++n_nodes;
     if (placement.device[i] >= 0 && static_cast<size_t>(placement.device[i]) < devices.size())
       ++count[placement.device[i]];
+  }
   std::string per_device;
   for (size_t d = 0; d < devices.size(); ++d)
     if (count[d] > 0)
       per_device += fmt::format("{}{} on {}", per_device.empty() ? "" : ", ", count[d], devices[d]);
-  s += fmt::format("{} nodes{}{}; {} fallbacks; {} copies\n", n, per_device.empty() ? "" : ": ", per_device,
-                   placement.n_fallbacks, placement.copies.size());
+  s += fmt::format("{} nodes{}{}; {} fallbacks; {} kept by transfer cost; {} copies\n", n_nodes,
+                   per_device.empty() ? "" : ": ", per_device, placement.n_fallbacks, placement.n_kept,
+                   placement.copies.size());
   return s;
 }
 

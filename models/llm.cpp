@@ -117,8 +117,7 @@ Llm::Step& Llm::step(int slot, int64_t n_seq, int64_t n_tokens, bool all_logits,
   }
   Step s;
   s.io = build_decoder_graph(g, hp_, weights_, o, progress);
-  s.model =
-      std::make_unique<Model>(ctx_, g, options_.devices, (options_.compile_flags & TSR_COMPILE_STRICT) != 0);
+  s.model = std::make_unique<Model>(ctx_, g, options_.devices, Model::CompileFlags{options_.compile_flags});
   return steps.emplace(key, std::move(s)).first->second;
 }
 

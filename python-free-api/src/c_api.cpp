@@ -316,6 +316,7 @@ TSR_API tsr_status_code tsr_compile(tsr_context* ctx, const tsr_graph* g, const 
       co.devices.emplace_back(opt.devices[i]);
     }
     co.strict = (opt.flags & TSR_COMPILE_STRICT) != 0;
+    co.transfer_cost = (opt.flags & TSR_COMPILE_NO_TRANSFER_COST) == 0;
     co.shared_states = ctx->shared_states.get();
     auto lock = tsr::lock_context(ctx);
     auto m = tsr::CompiledModel::compile(*ctx->registry, g->graph, co);

@@ -83,6 +83,26 @@ TEST(Plugin, null_required_entry_is_refused_by_name) {
   EXPECT_FALSE(has_device(c.ctx, "holey"));
 }
 
+// Core orders work by queue_finish and never calls the event entries, so a
+// backend may leave all four null (tessera_backend.h).
+TEST(Plugin, plugin_without_events_loads_and_opens_its_device) {
+  Ctx c;
+  ASSERT_EQ(tsr_context_load_plugin(c.ctx, TSR_NO_EVENTS_PLUGIN_PATH), TSR_OK) << tsr_last_error();
+  EXPECT_TRUE(has_device(c.ctx, "no_events:0"));
+}
+
+TEST(Plugin, plugin_with_half_of_the_event_entries_is_refused_naming_them) {
+  Ctx c;
+  EXPECT_EQ(tsr_context_load_plugin(c.ctx, TSR_HALF_EVENTS_PLUGIN_PATH), TSR_ERR_INVALID_ARGUMENT);
+  const std::string msg = tsr_last_error();
+  EXPECT_NE(
+      msg.find("2 of the four event entries (event_create, event_destroy, event_record, event_wait) are set"),
+      std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("half_events"), std::string::npos) << msg;
+  EXPECT_FALSE(has_device(c.ctx, "half_events"));
+}
+
 TEST(Plugin, bare_file_name_loads_from_the_current_directory) {
   const std::filesystem::path plugin(TSR_NULL_PLUGIN_PATH);
   const std::filesystem::path cwd = std::filesystem::current_path();

@@ -141,10 +141,15 @@ TEST(Executor, split_graph_transfers_between_devices_and_matches_reference) {
   EXPECT_NE(refused.status().message().find("element-wise ops only"), std::string::npos)
       << refused.status().message();
 
-  auto m = CompiledModel::compile(reg, g, CompileOptions{{"ewonly"}, false});
+  // Transfer cost would keep the element-wise runs on the CPU (ewonly is no
+  // faster): off, to test the transfers themselves.
+  CompileOptions split{{"ewonly"}, false};
+  split.transfer_cost = false;
+  auto m = CompiledModel::compile(reg, g, split);
   ASSERT_TRUE(m.is_ok()) << m.status().message();
   CompiledModel& cm = *m.value();
   EXPECT_EQ(cm.stats().n_fallbacks, 2);  // the two matmuls
+  EXPECT_EQ(cm.stats().n_kept, 0);
   // x goes to the CPU where it is first read; h crosses ewonly->cpu once and
   // cpu->ewonly twice (both matmul outputs).
   EXPECT_EQ(cm.stats().n_copies, 3) << cm.placement_report();
@@ -160,6 +165,23 @@ TEST(Executor, split_graph_transfers_between_devices_and_matches_reference) {
   ASSERT_TRUE(ref.set_input(X, x.data(), x.size() * 4).is_ok());
   ASSERT_TRUE(ref.run(nullptr, 0).is_ok());
   EXPECT_LT(max_rel_error(got, ref.read(y).value()), 1e-5);
+
+  // With transfer cost (the default), both element-wise runs stay on the CPU:
+  // no copies, the same result, and the report says why.
+  auto kept = CompiledModel::compile(reg, g, CompileOptions{{"ewonly"}, false});
+  ASSERT_TRUE(kept.is_ok()) << kept.status().message();
+  EXPECT_EQ(kept.value()->stats().n_fallbacks, 2);
+  EXPECT_EQ(kept.value()->stats().n_kept, 4) << kept.value()->placement_report();
+  EXPECT_EQ(kept.value()->stats().n_copies, 0) << kept.value()->placement_report();
+  for (const auto& [node, device] : kept.value()->node_devices()) EXPECT_EQ(device, "cpu:0");
+  const std::string why = kept.value()->placement_report();
+  EXPECT_NE(why.find("(kept on cpu:0: run "), std::string::npos) << why;
+  EXPECT_NE(why.find("; 2 fallbacks; 4 kept by transfer cost; 0 copies"), std::string::npos) << why;
+  ASSERT_TRUE(kept.value()->set_input(X, x.data(), x.size() * 4).is_ok());
+  ASSERT_TRUE(kept.value()->execute(nullptr, 0).is_ok());
+  std::vector<float> got_kept(10 * 5);
+  ASSERT_TRUE(kept.value()->get_output(y, got_kept.data(), got_kept.size() * 4).is_ok());
+  EXPECT_EQ(got_kept, got);
 }
 
 }  // namespace

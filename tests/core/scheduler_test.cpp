@@ -151,7 +151,7 @@ TEST(Scheduler, FallbackReportContainsReasons) {
   EXPECT_EQ(got[2], "matmul#2 f32 [1536, 7]   cpu:0 (fallback: vulkan:0 said 'q4_1 weights')");
   EXPECT_EQ(got[5], "copy rms_norm#1 f32 [576, 7]: vulkan:0 -> cpu:0 (before matmul#2 f32 [1536, 7])");
   EXPECT_EQ(got[6], "copy matmul#2 f32 [1536, 7]: cpu:0 -> vulkan:0 (before add#3 f32 [1536, 7])");
-  EXPECT_EQ(got[7], "5 nodes: 1 on cpu:0, 4 on vulkan:0; 1 fallbacks; 2 copies");
+  EXPECT_EQ(got[7], "5 nodes: 1 on cpu:0, 4 on vulkan:0; 1 fallbacks; 0 kept by transfer cost; 2 copies");
 }
 
 TEST(Scheduler, MissingReasonIsReportedAsSuch) {
@@ -238,8 +238,8 @@ TEST(Scheduler, ViewsFollowTheirProducer) {
       {.inputs = {-1}, .label = "matmul#0"},                   // cpu (refused by vulkan)
       {.inputs = {0}, .is_view = true, .label = "reshape#1"},  // with matmul#0
       {.inputs = {1}, .is_view = true, .label = "permute#2"},  // view of a view: still there
-      {.inputs = {2}, .label = "rope#3"},                      // vulkan: copies the view
-      {.inputs = {2}, .label = "scale#4"},                     // vulkan: same copy
+      {.inputs = {2}, .label = "rope#3"},                      // vulkan: copies the viewed value
+      {.inputs = {1}, .label = "scale#4"},                     // vulkan: same copy, another view
   };
   FakeDevices dev;
   dev.refuse(kVulkan, 0, "q4_1 weights");
@@ -250,7 +250,7 @@ TEST(Scheduler, ViewsFollowTheirProducer) {
   EXPECT_TRUE(p.refusals[1].empty());
   EXPECT_EQ(p.n_fallbacks, 1);
   ASSERT_EQ(p.copies.size(), 1u);
-  EXPECT_EQ(p.copies[0].value, 2);  // the view's bytes, not the whole producer
+  EXPECT_EQ(p.copies[0].value, 0);  // the value both views show: the executor copies it once
   EXPECT_EQ(p.copies[0].from, kCpu);
   EXPECT_EQ(p.copies[0].to, kVulkan);
   EXPECT_EQ(p.copies[0].first_consumer, 3);
@@ -258,23 +258,26 @@ TEST(Scheduler, ViewsFollowTheirProducer) {
 
 TEST(Scheduler, ViewOfLeafTakesItsFirstConsumersDevice) {
   std::vector<ScheduleNode> nodes = {
-      {.inputs = {-1}, .is_view = true, .label = "view#0"},  // of a leaf
-      {.inputs = {0}, .is_view = true, .label = "view#1"},   // view of that view
-      {.inputs = {-1}, .label = "other#2"},
-      {.inputs = {0}, .label = "first#3"},  // first compute reader: cpu
-      {.inputs = {1}, .label = "later#4"},  // vulkan: needs a copy of view#1
-      {.inputs = {-1}, .is_view = true, .label = "unused_view#5"},
+      {.is_leaf = true, .label = "state#0"},
+      {.inputs = {0}, .is_view = true, .label = "view#1"},  // of the leaf
+      {.inputs = {1}, .label = "first#2"},                  // first compute reader: cpu
+      {.inputs = {1}, .label = "later#3"},                  // vulkan: needs a copy of the leaf
+      {.inputs = {-1}, .is_view = true, .label = "unused_view#4"},
+      {.is_leaf = true, .label = "unused_leaf#5"},
   };
   FakeDevices dev;
-  dev.refuse(kVulkan, 3, "no");
+  dev.refuse(kVulkan, 2, "no");
   Placement p = schedule_ok(nodes, vulkan_then_cpu(), dev.fn());
   EXPECT_EQ(p.device[0], kCpu);
-  EXPECT_EQ(p.device[1], kCpu);  // with its producer, even though its own reader is on vulkan
-  EXPECT_EQ(p.device[3], kCpu);
-  EXPECT_EQ(p.device[4], kVulkan);
-  EXPECT_EQ(p.device[5], kCpu);  // nothing reads it: the fallback device
+  EXPECT_EQ(p.device[1], kCpu);  // with the leaf, even though one of its readers is on vulkan
+  EXPECT_EQ(p.device[2], kCpu);
+  EXPECT_EQ(p.device[3], kVulkan);
+  EXPECT_EQ(p.device[4], kCpu);  // nothing reads it: the fallback device
+  EXPECT_EQ(p.device[5], kCpu);
+  for (const auto& [device, node] : dev.asked) EXPECT_TRUE(node == 2 || node == 3) << "asked about " << node;
   ASSERT_EQ(p.copies.size(), 1u);
-  EXPECT_EQ(p.copies[0].value, 1);
+  EXPECT_EQ(p.copies[0].value, 0);  // the leaf's data, which the view shows
+  EXPECT_EQ(p.copies[0].from, kCpu);
   EXPECT_EQ(p.copies[0].to, kVulkan);
 
   // When the first reader is on vulkan, the whole view chain goes there.
@@ -295,7 +298,25 @@ TEST(Scheduler, FormatMarksViewsAndHandlesEmptyLabels) {
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(got[0], "#0         vulkan:0");
   EXPECT_EQ(got[1], "reshape#1  vulkan:0 (view)");
-  EXPECT_EQ(got[2], "2 nodes: 2 on vulkan:0; 0 fallbacks; 0 copies");
+  EXPECT_EQ(got[2], "2 nodes: 2 on vulkan:0; 0 fallbacks; 0 kept by transfer cost; 0 copies");
+}
+
+TEST(Scheduler, FormatListsLeavesAfterTheNodesAndCopiesThem) {
+  std::vector<ScheduleNode> nodes = {{.is_leaf = true, .label = "input 'x'"},
+                                     {.inputs = {0}, .label = "a"},
+                                     {.inputs = {0, 1}, .label = "b"}};
+  FakeDevices dev;
+  dev.refuse(kVulkan, 1, "no");
+  ScheduleOptions opt = vulkan_then_cpu();
+  Placement p = schedule_ok(nodes, opt, dev.fn());
+  std::vector<std::string> got = lines(format_placement(nodes, opt.devices, p));
+  ASSERT_EQ(got.size(), 6u);
+  EXPECT_EQ(got[0], "a          cpu:0 (fallback: vulkan:0 said 'no')");
+  EXPECT_EQ(got[1], "b          vulkan:0");
+  EXPECT_EQ(got[2], "input 'x'  cpu:0 (leaf)");
+  EXPECT_EQ(got[3], "copy input 'x': cpu:0 -> vulkan:0 (before b)");
+  EXPECT_EQ(got[4], "copy a: cpu:0 -> vulkan:0 (before b)");
+  EXPECT_EQ(got[5], "2 nodes: 1 on cpu:0, 1 on vulkan:0; 1 fallbacks; 0 kept by transfer cost; 2 copies");
 }
 
 TEST(Scheduler, EmptyGraph) {
@@ -303,7 +324,165 @@ TEST(Scheduler, EmptyGraph) {
   ScheduleOptions opt = vulkan_then_cpu();
   Placement p = schedule_ok({}, opt, dev.fn());
   EXPECT_TRUE(p.device.empty());
-  EXPECT_EQ(format_placement({}, opt.devices, p), "0 nodes; 0 fallbacks; 0 copies\n");
+  EXPECT_EQ(format_placement({}, opt.devices, p),
+            "0 nodes; 0 fallbacks; 0 kept by transfer cost; 0 copies\n");
+}
+
+TEST(Scheduler, WeightsAndTheirViewsAreNeverCopied) {
+  // -1 inputs are weights, bound on every device that reads them.
+  std::vector<ScheduleNode> nodes = {
+      {.inputs = {-1}, .is_view = true, .label = "weight_view#0"},
+      {.inputs = {0, -1}, .label = "cpu_reader#1"},
+      {.inputs = {0, -1}, .label = "vulkan_reader#2"},
+  };
+  FakeDevices dev;
+  dev.refuse(kVulkan, 1, "no");
+  Placement p = schedule_ok(nodes, vulkan_then_cpu(), dev.fn());
+  EXPECT_EQ(p.device, (std::vector<int32_t>{kCpu, kCpu, kVulkan}));
+  EXPECT_TRUE(p.copies.empty());
+}
+
+// --- transfer cost ---
+
+ScheduleOptions costed(std::vector<double> bandwidth = {}) {
+  ScheduleOptions opt = vulkan_then_cpu();
+  opt.cost.enabled = true;
+  opt.cost.bandwidth = std::move(bandwidth);
+  return opt;
+}
+
+// a (cpu only) -> b -> c (cpu only): 16 KiB values, each node reading its input.
+std::vector<ScheduleNode> sandwich() {
+  return {{.inputs = {-1}, .bytes = 16384, .read_bytes = 16384, .label = "a"},
+          {.inputs = {0}, .bytes = 16384, .read_bytes = 16384, .label = "b"},
+          {.inputs = {1}, .bytes = 16384, .read_bytes = 16384, .label = "c"}};
+}
+
+TEST(SchedulerCost, IsolatedSupportedOpBetweenUnsupportedOnesStaysOnTheFallback) {
+  FakeDevices dev;
+  dev.refuse(kVulkan, 0, "no");
+  dev.refuse(kVulkan, 2, "no");
+  ScheduleOptions opt = costed();  // vulkan's bandwidth unknown: the CPU's
+  std::vector<ScheduleNode> nodes = sandwich();
+  Placement p = schedule_ok(nodes, opt, dev.fn());
+  EXPECT_EQ(p.device, (std::vector<int32_t>{kCpu, kCpu, kCpu}));
+  EXPECT_TRUE(p.copies.empty());
+  EXPECT_EQ(p.n_fallbacks, 2);
+  EXPECT_EQ(p.n_kept, 1);
+  EXPECT_EQ(p.kept, (std::vector<int32_t>{-1, 0, -1}));
+  ASSERT_EQ(p.kept_runs.size(), 1u);
+  const KeptRun& k = p.kept_runs[0];
+  EXPECT_EQ(k.first, 1);
+  EXPECT_EQ(k.last, 1);
+  EXPECT_EQ(k.preferred, kVulkan);
+  EXPECT_EQ(k.copies_preferred, 2);  // a's output up, b's down
+  EXPECT_EQ(k.copies_fallback, 0);
+  EXPECT_EQ(k.copy_bytes_preferred, 32768);
+  // Same bandwidth: b costs 32 KiB / 20 GB/s either way; the copies add
+  // 2 x (20 us + 16 KiB / 8 GB/s) on vulkan.
+  const double node = 32768 / 20e9;
+  EXPECT_DOUBLE_EQ(k.cost_fallback, node);
+  EXPECT_DOUBLE_EQ(k.cost_preferred, node + 2 * (20e-6 + 16384 / 8e9));
+  std::vector<std::string> got = lines(format_placement(nodes, opt.devices, p));
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(
+      got[1],
+      "b  cpu:0 (kept on cpu:0: run b: on vulkan:0 45.7 us with 2 copies (32.00 KiB), here 1.6 us with 0 "
+      "copies (0.00 KiB))");
+  EXPECT_EQ(got[3], "3 nodes: 3 on cpu:0; 2 fallbacks; 1 kept by transfer cost; 0 copies");
+}
+
+// a (cpu only) -> 8 matmul-like nodes reading 64 MiB of weights each -> z
+// (cpu only); the values between are 16 KiB.
+std::vector<ScheduleNode> long_run() {
+  std::vector<ScheduleNode> nodes = {{.inputs = {-1}, .bytes = 16384, .label = "a"}};
+  for (int i = 1; i <= 8; ++i)
+    nodes.push_back({.inputs = {i - 1, -1}, .bytes = 16384, .read_bytes = 16384 + (64 << 20), .label = "m"});
+  nodes.push_back({.inputs = {8}, .bytes = 16384, .read_bytes = 16384, .label = "z"});
+  return nodes;
+}
+
+TEST(SchedulerCost, LongRunWithBigComputeAndSmallBoundariesMoves) {
+  // On a device 10x faster than the CPU.
+  std::vector<ScheduleNode> nodes = long_run();
+  FakeDevices dev;
+  dev.refuse(kVulkan, 0, "no");
+  dev.refuse(kVulkan, 9, "no");
+  Placement p = schedule_ok(nodes, costed({20e9, 200e9}), dev.fn());
+  for (int i = 1; i <= 8; ++i) EXPECT_EQ(p.device[i], kVulkan) << i;
+  EXPECT_EQ(p.n_kept, 0);
+  EXPECT_TRUE(p.kept_runs.empty());
+  EXPECT_EQ(p.copies.size(), 2u);
+}
+
+TEST(SchedulerCost, SameRunOnADeviceOfUnknownSpeedStaysOnTheFallback) {
+  // The same graph with vulkan's bandwidth unknown (taken as the CPU's): the
+  // run saves nothing, so its two copies are pure cost.
+  std::vector<ScheduleNode> nodes = long_run();
+  FakeDevices dev;
+  dev.refuse(kVulkan, 0, "no");
+  dev.refuse(kVulkan, 9, "no");
+  Placement p = schedule_ok(nodes, costed({20e9, 0}), dev.fn());
+  EXPECT_EQ(p.n_kept, 8);
+  ASSERT_EQ(p.kept_runs.size(), 1u);
+  EXPECT_EQ(p.kept_runs[0].n_nodes, 8);
+  EXPECT_TRUE(p.copies.empty());
+  const std::string report = format_placement(nodes, {"cpu:0", "vulkan:0", "cuda:0"}, p);
+  EXPECT_NE(report.find("(kept on cpu:0: run m .. m of 8 nodes: on vulkan:0 "), std::string::npos) << report;
+}
+
+TEST(SchedulerCost, TieStaysOnThePreferredDevice) {
+  // Copies and nodes free: both placements cost 0, and the caller asked for vulkan.
+  FakeDevices dev;
+  dev.refuse(kVulkan, 0, "no");
+  dev.refuse(kVulkan, 2, "no");
+  ScheduleOptions opt = costed();
+  opt.cost.copy_latency = 0;
+  std::vector<ScheduleNode> nodes = {
+      {.inputs = {-1}, .label = "a"}, {.inputs = {0}, .label = "b"}, {.inputs = {1}, .label = "c"}};
+  Placement p = schedule_ok(nodes, opt, dev.fn());
+  EXPECT_EQ(p.device[1], kVulkan);
+  EXPECT_EQ(p.n_kept, 0);
+  EXPECT_EQ(p.copies.size(), 2u);
+}
+
+TEST(SchedulerCost, OffByDefaultAndInStrictMode) {
+  for (int mode = 0; mode < 2; ++mode) {
+    FakeDevices dev;
+    dev.refuse(kVulkan, 0, "no");
+    dev.refuse(kVulkan, 2, "no");
+    ScheduleOptions opt = mode == 0 ? vulkan_then_cpu() : costed();
+    opt.strict = mode == 1;
+    // Strict mode refuses a and c; the point is b is never kept back.
+    Result<Placement> r = schedule_nodes(sandwich(), opt, dev.fn());
+    if (mode == 1) {
+      EXPECT_FALSE(r.is_ok());
+      continue;
+    }
+    ASSERT_TRUE(r.is_ok()) << r.status().message();
+    EXPECT_EQ(r.value().device[1], kVulkan);
+    EXPECT_EQ(r.value().n_kept, 0);
+    EXPECT_EQ(r.value().copies.size(), 2u);
+    for (const auto& [device, node] : dev.asked) EXPECT_TRUE(device != kCpu || node != 1);  // never costed
+  }
+  // Strict with every node supported on vulkan: nothing moves, the CPU is never asked.
+  FakeDevices all;
+  ScheduleOptions strict = costed();
+  strict.strict = true;
+  Placement p = schedule_ok(sandwich(), strict, all.fn());
+  EXPECT_EQ(p.device, (std::vector<int32_t>(3, kVulkan)));
+  for (const auto& [device, node] : all.asked) EXPECT_NE(device, kCpu);
+}
+
+TEST(SchedulerCost, RunTheFallbackCannotRunStays) {
+  FakeDevices dev;
+  dev.refuse(kVulkan, 0, "no");
+  dev.refuse(kVulkan, 2, "no");
+  dev.refuse(kCpu, 1, "vulkan only");
+  Placement p = schedule_ok(sandwich(), costed(), dev.fn());
+  EXPECT_EQ(p.device[1], kVulkan);
+  EXPECT_EQ(p.n_kept, 0);
+  EXPECT_TRUE(p.refusals[1].empty());  // asked after the choice: not a refusal
 }
 
 // --- malformed requests ---
@@ -332,6 +511,12 @@ TEST(SchedulerErrors, ViewNeedsExactlyOneInput) {
   nodes = {{.inputs = {-1, -1}, .is_view = true, .label = "v"}};
   EXPECT_EQ(schedule_error(nodes, vulkan_then_cpu()),
             "[schedule] node v (#0): a view has exactly one input, not 2");
+}
+
+TEST(SchedulerErrors, LeafWithInputs) {
+  std::vector<ScheduleNode> nodes = {{.inputs = {-1}, .is_leaf = true, .label = "x"}};
+  EXPECT_EQ(schedule_error(nodes, vulkan_then_cpu()),
+            "[schedule] node x (#0): a leaf has no inputs and is not a view");
 }
 
 TEST(SchedulerErrors, BadDeviceLists) {

@@ -53,12 +53,15 @@ void usage(FILE* f) {
       "  --ignore-eos       keep generating past end-of-generation tokens (benchmarks)\n"
       "  --strict           fail to load when a node cannot run on the named devices (no fallback)\n"
       "  --placement        print where every node of the decode graph runs, and why a node fell back\n"
+      "  --no-transfer-cost place every node on the first named device supporting it, even where the\n"
+      "                     copies around it cost more than it saves (default: such nodes stay on the CPU)\n"
       "  --json             print one JSON object (tokens, text, timings) instead of the text\n");
 }
 
 struct Args {
   std::string model, prompt, system, dump_logits, chat_template;
   bool has_prompt = false, chat = false, json = false, strict = false, placement = false;
+  bool no_transfer_cost = false;
   std::vector<std::string> devices, plugins;
   std::vector<int32_t> prompt_tokens;
   bool has_prompt_tokens = false;
@@ -103,6 +106,10 @@ int parse_args(int argc, char** argv, Args* a) {
     }
     if (k == "--placement") {
       a->placement = true;
+      continue;
+    }
+    if (k == "--no-transfer-cost") {
+      a->no_transfer_cost = true;
       continue;
     }
     if (k == "--ignore-eos") {
@@ -284,6 +291,7 @@ int main(int argc, char** argv) {
   lo.n_ctx = static_cast<int32_t>(a.ctx);
   lo.n_batch = static_cast<int32_t>(a.batch);
   if (a.strict) lo.compile_flags |= TSR_COMPILE_STRICT;
+  if (a.no_transfer_cost) lo.compile_flags |= TSR_COMPILE_NO_TRANSFER_COST;
   // The bar redraws itself with carriage returns: only a terminal shows it as
   // one line; a redirected log would get every frame.
   const bool show_progress = isatty(fileno(stderr));

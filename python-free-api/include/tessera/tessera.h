@@ -159,7 +159,11 @@ TSR_API int32_t tsr_graph_node_count(const tsr_graph* g);
 /* ---- Compile and execute ------------------------------------------------ */
 
 enum {
-  TSR_COMPILE_STRICT = 1u << 0 /* refuse to fall back to the CPU */
+  TSR_COMPILE_STRICT = 1u << 0, /* refuse to fall back to the CPU */
+  /* Place every node on the first preferred device that supports it, even
+   * where the copies around a short run cost more than the run saves (by
+   * default such runs stay on the CPU; the placement report says why). */
+  TSR_COMPILE_NO_TRANSFER_COST = 1u << 1
 };
 
 typedef struct tsr_compile_options {
@@ -170,8 +174,10 @@ typedef struct tsr_compile_options {
 } tsr_compile_options;
 
 /* Places every node on the first preferred device supporting it (falling
- * back to the CPU unless strict), plans memory, uploads weights and prepares
- * each device's subgraphs. The model keeps its own copy of the graph. */
+ * back to the CPU unless strict; keeping short runs on the CPU where copies
+ * would cost more, unless TSR_COMPILE_NO_TRANSFER_COST or strict), plans
+ * memory, uploads weights and prepares each device's subgraphs. The model
+ * keeps its own copy of the graph; tsr_model_placement explains the choices. */
 TSR_API tsr_status_code tsr_compile(tsr_context* ctx, const tsr_graph* g, const tsr_compile_options* options,
                                     tsr_model** out_model);
 TSR_API void tsr_model_destroy(tsr_model* m); /* accepts NULL */

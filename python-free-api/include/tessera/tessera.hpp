@@ -240,11 +240,15 @@ class Model {
         bool strict = false)
       : Model(ctx.get(), g, devices, strict) {}
   Model(tsr_context* ctx, const Graph& g, const std::vector<std::string>& devices = {"cpu"},
-        bool strict = false) {
+        bool strict = false)
+      : Model(ctx, g, devices, CompileFlags{strict ? static_cast<uint32_t>(TSR_COMPILE_STRICT) : 0u}) {}
+  struct CompileFlags {
+    uint32_t value;  // TSR_COMPILE_*
+  };
+  Model(tsr_context* ctx, const Graph& g, const std::vector<std::string>& devices, CompileFlags flags) {
     std::vector<const char*> names;
     for (const auto& d : devices) names.push_back(d.c_str());
-    tsr_compile_options o{sizeof(o), names.data(), static_cast<int32_t>(names.size()),
-                          strict ? static_cast<uint32_t>(TSR_COMPILE_STRICT) : 0u};
+    tsr_compile_options o{sizeof(o), names.data(), static_cast<int32_t>(names.size()), flags.value};
     tsr_model* m = nullptr;
     check(tsr_compile(ctx, g.get(), &o, &m));
     h_ = Handle<tsr_model, tsr_model_destroy>(m);

@@ -173,6 +173,10 @@ typedef struct tsr_backend_iface {
   tsr_status_code (*queue_create)(tsr_bk_device device, tsr_bk_queue* out_queue, tsr_error* err);
   void (*queue_destroy)(tsr_bk_queue queue);
   tsr_status_code (*queue_finish)(tsr_bk_queue queue, tsr_error* err); /* host waits */
+  /* Optional, all four NULL or all four set (core refuses a table with some
+   * of them). Core does not call them: it orders work between queues and
+   * devices by queue_finish, so a backend without events behaves exactly as
+   * one with them. They are kept for asynchronous transfers between devices. */
   tsr_status_code (*event_create)(tsr_bk_device device, tsr_bk_event* out_event, tsr_error* err);
   void (*event_destroy)(tsr_bk_event event);
   tsr_status_code (*event_record)(tsr_bk_queue queue, tsr_bk_event event, tsr_error* err);
