@@ -196,7 +196,10 @@ ModelGateResult run_model_gate(const ModelGateOptions& o) {
     if (!cpu) throw GateError{"load on cpu: " + err};
     LlmPtr dev = load(ctx.get(), o.model_path, {o.device.c_str()}, TSR_COMPILE_STRICT, &r.strict_refusal);
     r.strict = dev != nullptr;
-    if (!dev) dev = load(ctx.get(), o.model_path, {o.device.c_str(), "cpu"}, 0, &err);
+    // Every node the device supports runs there: the gate tests its kernels
+    // on a real model, not whether the scheduler would choose to move them.
+    if (!dev)
+      dev = load(ctx.get(), o.model_path, {o.device.c_str(), "cpu"}, TSR_COMPILE_NO_TRANSFER_COST, &err);
     if (!dev) throw GateError{fmt::format("load on {}: {}", o.device, err)};
     r.placement = summary_line(tsr_llm_placement(dev.get()));
     r.device_nodes = nodes_on(r.placement, o.device);

@@ -13,9 +13,10 @@
 //     CPU's logits (the two tokens within tie_margin) ends the comparison
 //     without failing: rounding may legitimately pick either there.
 // The device model may fall back to the CPU for nodes the device does not
-// support (that is how partial backends run models); the gate first tries a
-// strict load and reports whether the device ran the whole model or which
-// node it refused, and how the decode graph was placed.
+// support (that is how partial backends run models), with the transfer-cost
+// model off so that every node the device supports runs there; the gate first
+// tries a strict load and reports whether the device ran the whole model or
+// which node it refused, and how the decode graph was placed.
 #pragma once
 
 #include <cstdint>
