@@ -190,7 +190,12 @@ CaseResult run_subgraph_case(Registry& registry, const std::string& device, cons
     }
     if (f.execute(obj.prepared, obj.queue, &step, &err) != TSR_OK ||
         f.queue_finish(obj.queue, &err) != TSR_OK)
-      return finish(r, Outcome::kFail, when + ": " + backend_error(err, "execute"), t0);
+      return finish(
+          r, Outcome::kFail,
+          when + ": " + backend_error(err, "execute") +
+              " (the node array given to prepare was zeroed when prepare returned: the ABI keeps it "
+              "valid only during prepare, so a backend copies what it needs)",
+          t0);
     for (const SubgraphNode& n : sg.nodes)
       if (Status s = reference_node(n, host, &step); !s.is_ok())
         return finish(r, Outcome::kFail, when + ": [reference] " + s.message(), t0);
