@@ -64,6 +64,12 @@ void rope_cases(std::vector<Case>& out, int32_t dt) {
         iparams({64, TSR_ROPE_NEOX}, {500000.0f, 0.25f}));
   b.add("single_token_single_head", {act("x", dt, {64, 1, 1}), pos(1)},
         iparams({64, TSR_ROPE_NORMAL}, {base}));
+  // Qwen-style base 1e6 with a partial rotation and a context-extension
+  // freq_scale: each parameter changes every rotated pair's angle.
+  b.add("normal_base1e6_nrot48_of_64_freq_scale_0.125", {act("x", dt, {64, 2, 4}), pos(4)},
+        iparams({48, TSR_ROPE_NORMAL}, {1000000.0f, 0.125f}));
+  b.add("neox_base500_freq_scale_4", {act("x", dt, {32, 2, 4}), pos(4)},
+        iparams({32, TSR_ROPE_NEOX}, {500.0f, 4.0f}));
   {
     // Llama 3's rope_freqs: per-pair factors dividing the angles (values
     // 2..~6 here, as its long-wavelength pairs have), base 5e5.
