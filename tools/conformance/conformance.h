@@ -7,6 +7,9 @@
 // pass through view ops (permute, view) so the node sees strided inputs, then
 // feed exactly one compute node whose output is compared with
 // ops::reference run on host memory with the descriptors the node sees.
+// Subgraph cases (below) go past what core's planner produces: in-place
+// outputs, strided and offset outputs, minimum-alignment offsets and
+// multi-node blocks run several times, built on the backend's table directly.
 #pragma once
 
 #include <cstdint>
