@@ -25,11 +25,12 @@ using namespace tsr;
 using namespace tsr::conformance;
 
 constexpr const char* kUsage =
-    "usage: tessera-conformance [--device NAME] [--plugin PATH]... [--op NAME] [--verbose] [--list]\n"
-    "                           [--json PATH] [--expect-all-unsupported]\n"
+    "usage: tessera-conformance [--device NAME] [--plugin PATH]... [--op NAME] [--case TEXT] [--verbose]\n"
+    "                           [--list] [--json PATH] [--expect-all-unsupported]\n"
     "  --device NAME   device to certify (\"cpu\", \"cpu:0\", a plugin's name); default cpu\n"
     "  --plugin PATH   load a backend plugin (repeatable)\n"
     "  --op NAME       only the cases of this op (\"matmul\")\n"
+    "  --case TEXT     only the cases whose name contains TEXT (\"inplace_\", \"block_\")\n"
     "  --verbose       one line per case, not only failures\n"
     "  --list          list the cases and their tolerances, run nothing\n"
     "  --json PATH     write the device, its props and every case result\n"
@@ -38,7 +39,7 @@ constexpr const char* kUsage =
 struct Args {
   std::string device = "cpu";
   std::vector<std::string> plugins;
-  std::string op, json;
+  std::string op, case_text, json;
   bool verbose = false, list = false, expect_all_unsupported = false;
 };
 
@@ -61,6 +62,8 @@ bool parse(int argc, char** argv, Args* a) {
       a->plugins.push_back(plugin);
     } else if (s == "--op") {
       if (!value(&a->op)) return false;
+    } else if (s == "--case") {
+      if (!value(&a->case_text)) return false;
     } else if (s == "--json") {
       if (!value(&a->json)) return false;
     } else if (s == "--verbose" || s == "-v") {
@@ -97,6 +100,14 @@ int main(int argc, char** argv) {
     if (cases.empty()) {
       std::fprintf(stderr, "tessera-conformance: no cases for op '%s' (view ops are exercised as inputs)\n",
                    args.op.c_str());
+      return 2;
+    }
+  }
+  if (!args.case_text.empty()) {
+    std::erase_if(cases, [&](const Case& c) { return c.name.find(args.case_text) == std::string::npos; });
+    if (cases.empty()) {
+      std::fprintf(stderr, "tessera-conformance: no case name contains '%s' (--list shows them)\n",
+                   args.case_text.c_str());
       return 2;
     }
   }
