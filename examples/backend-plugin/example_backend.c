@@ -41,6 +41,7 @@
 #define BUG_CONTIGUOUS_OUTPUT 3 /* outputs written as if contiguous (output strides ignored) */
 #define BUG_ALIGNED_OFFSETS 4   /* output offsets rounded down to 64 bytes */
 #define BUG_KEEPS_NODES 5       /* prepare keeps core's node pointer instead of a copy */
+#define BUG_STALE_PACKED_X 6    /* matmul packs x once per prepared graph and reuses it */
 
 #ifndef EXAMPLE_NAME
 #define EXAMPLE_NAME "example"
@@ -69,6 +70,9 @@ struct tsr_bk_prepared_s {
   int32_t n_nodes;
   const tsr_subgraph_node* nodes; /* our own copy (see prepare) */
   tsr_subgraph_node* owned;
+#if EXAMPLE_BUG == BUG_STALE_PACKED_X
+  float* packed_x[64]; /* per node, packed on the first execution */
+#endif
 };
 
 #define FAIL(err, code, ...)                                                \
@@ -409,6 +413,25 @@ static void run_node(const tsr_subgraph_node* n) {
   }
 }
 
+#if EXAMPLE_BUG == BUG_STALE_PACKED_X
+/* Broken: packs matmul's x into a contiguous copy on the first execution of a
+ * prepared graph and reuses that copy afterwards, as one may for weights; x
+ * is an activation, so every later execution computes with stale data. */
+static void run_matmul_packed_once(tsr_bk_prepared p, int32_t i, const tsr_subgraph_node* n) {
+  View x = make_view(&n->inputs[1]);
+  float** slot = &p->packed_x[i % 64];
+  if (!*slot && (*slot = malloc(sizeof(float) * (size_t)(x.ne[0] * x.ne[1] * x.ne[2] * x.ne[3])))) {
+    float* d = *slot;
+    FOR_EACH(x) { *d++ = *at(&x, i0, i1, i2, i3); }
+  }
+  x.base = (uint8_t*)*slot;
+  x.nb[0] = 4;
+  for (int k = 1; k < TSR_MAX_DIMS; ++k) x.nb[k] = x.nb[k - 1] * x.ne[k - 1];
+  const View o = output_view(&n->output);
+  run_matmul(&n->inputs[0], &x, &o);
+}
+#endif
+
 /* ---- prepare and execute -------------------------------------------------------------- */
 
 /* Bytes from a tensor's first element to one past its last. */
@@ -474,6 +497,12 @@ static tsr_status_code ex_execute(tsr_bk_prepared prepared, tsr_bk_queue queue, 
     const tsr_subgraph_node* n = &prepared->nodes[i];
     if (!op_label(n->desc.op))
       FAIL(err, TSR_ERR_INTERNAL, "[execute] node %d: op %d was not prepared", i, n->desc.op);
+#if EXAMPLE_BUG == BUG_STALE_PACKED_X
+    if (n->desc.op == TSR_OP_MATMUL) {
+      run_matmul_packed_once(prepared, i, n);
+      continue;
+    }
+#endif
     run_node(n);
   }
   return TSR_OK;
@@ -482,6 +511,9 @@ static tsr_status_code ex_execute(tsr_bk_prepared prepared, tsr_bk_queue queue, 
 static void ex_release_prepared(tsr_bk_prepared prepared) {
   if (!prepared) return;
   free(prepared->owned);
+#if EXAMPLE_BUG == BUG_STALE_PACKED_X
+  for (int i = 0; i < 64; ++i) free(prepared->packed_x[i]);
+#endif
   free(prepared);
 }
 
