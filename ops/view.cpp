@@ -71,6 +71,12 @@ Result<TensorDesc> infer_view(const InferCall& c) {
       return invalid_arg("[{}] negative dim or stride: ne {}, nb [{}, {}, {}, {}]", c.name, shape_str(v),
                          v.nb[0], v.nb[1], v.nb[2], v.nb[3]);
   if (offset < 0) return invalid_arg("[{}] negative byte offset {}", c.name, offset);
+  // The minimum alignment tessera_backend.h promises backends (tsr_tensor_ref):
+  // an element's size, 2 bytes for block formats.
+  const int64_t align = t->block_size == 1 ? t->block_bytes : 2;
+  if (offset % align != 0 || v.nb[1] % align != 0 || v.nb[2] % align != 0 || v.nb[3] % align != 0)
+    return invalid_arg("[{}] {} view: byte offset {} and strides [{}, {}, {}] must be multiples of {}",
+                       c.name, t->name, offset, v.nb[1], v.nb[2], v.nb[3], align);
   if (v.ne[0] % t->block_size != 0)
     return invalid_arg("[{}] {} dim 0 = {} is not a multiple of the block size {}", c.name, t->name, v.ne[0],
                        t->block_size);

@@ -179,6 +179,22 @@ TEST(Infer, view_inside_input_gives_its_offset_and_out_of_range_is_rejected) {
               HasSubstr("negative byte offset"));
 }
 
+TEST(Infer, view_below_the_documented_minimum_alignment_is_rejected) {
+  // tessera_backend.h promises backends offsets and strides that are
+  // multiples of the element size (2 bytes for block formats).
+  const TensorDesc x = desc_of(TSR_DTYPE_F32, {8, 4});
+  EXPECT_EQ(infer_error(TSR_OP_VIEW, {x}, params({4, 2, 0, 0, 32, 0, 0, 6})),
+            "[view] f32 view: byte offset 6 and strides [32, 64, 64] must be multiples of 4");
+  EXPECT_THAT(infer_error(TSR_OP_VIEW, {x}, params({4, 2, 0, 0, 30, 0, 0, 0})), HasSubstr("multiples of 4"));
+  int64_t offset = -1;
+  infer_ok(TSR_OP_VIEW, {x}, params({4, 2, 0, 0, 32, 0, 0, 4}), &offset);  // one element in: legal
+  EXPECT_EQ(offset, 4);
+  const TensorDesc q = desc_of(TSR_DTYPE_Q4_0, {64, 2});  // 18-byte blocks
+  infer_ok(TSR_OP_VIEW, {q}, params({32, 2, 0, 0, 36, 0, 0, 18}), &offset);
+  EXPECT_EQ(offset, 18);
+  EXPECT_THAT(infer_error(TSR_OP_VIEW, {q}, params({32, 1, 0, 0, 36, 0, 0, 9})), HasSubstr("multiples of 2"));
+}
+
 TEST(Infer, permute_moves_dims_and_rejects_a_non_permutation) {
   const TensorDesc x = desc_of(TSR_DTYPE_F16, {8, 4, 3});
   const TensorDesc p = infer_ok(TSR_OP_PERMUTE, {x}, params({0, 2, 1, 3}));

@@ -62,6 +62,13 @@ std::vector<Case> attention_cases() {
         iparams({1, 1}), {7, 50});
     add("noncausal_step_len9_of_40_scale", {q(32, 2, 3), k(32, 2, 40), v(32, 2, 40)},
         iparams({0, 0}, {0.05f}), {9});
+    // An explicit scale on the causal path (Gemma's query_pre_attn_scalar):
+    // a kernel that reads fp[0] only when non-causal, or always uses
+    // 1/sqrt(D), fails these.
+    add("causal_scale_0.3_gqa2_step_len20_of_32", {q(64, 4, 3), k(64, 2, 32), v(64, 2, 32), pos(3, 20)},
+        iparams({1, 0}, {0.3f}), {20});
+    add("causal_scale_1_decode_len17_of_32", {q(32, 2, 1), k(32, 2, 32), v(32, 2, 32), pos(1, 17)},
+        iparams({1, 0}, {1.0f}), {17});
     // D = 256 (Gemma-class heads) with 8 query heads per kv head: more rows
     // than one GPU block holds at that width.
     add("causal_gqa8_D256_prefill_6_of_40", {q(256, 8, 6), k(256, 1, 40), v(256, 1, 40), pos(6, 40)},

@@ -34,6 +34,12 @@ void norm_family_cases(std::vector<Case>& out, int32_t op, int32_t dt) {
     b.add(fmt::format("odd_293x5_{}", mag.name), {act("x", dt, {293, 5}, mag.scale)}, eps);
   b.add("size1_row_1x7", {act("x", dt, {1, 7})}, eps);
   b.add("rows_3d_64x3x2_eps0", {act("x", dt, {64, 3, 2})}, iparams({}, {0.0f}));
+  // eps as the model file gives it: a kernel with eps built in (1e-5) fails
+  // these. 1e-6 only shows on tiny rows (mean x^2 ~1e-8); 1e-2 and 0.5 on
+  // rows of unit scale (a 0.5% and a 20% change).
+  b.add("eps_1e-6_tiny_96x4", {act("x", dt, {96, 4}, 1e-4f)}, iparams({}, {1e-6f}));
+  b.add("eps_1e-2_96x4", {act("x", dt, {96, 4})}, iparams({}, {1e-2f}));
+  b.add("eps_0.5_96x4", {act("x", dt, {96, 4})}, iparams({}, {0.5f}));
   {
     Operand x = act("x", dt, {5, 100});
     x.views.push_back(permute(1, 0));
@@ -58,6 +64,12 @@ void rope_cases(std::vector<Case>& out, int32_t dt) {
         iparams({64, TSR_ROPE_NEOX}, {500000.0f, 0.25f}));
   b.add("single_token_single_head", {act("x", dt, {64, 1, 1}), pos(1)},
         iparams({64, TSR_ROPE_NORMAL}, {base}));
+  // Qwen-style base 1e6 with a partial rotation and a context-extension
+  // freq_scale: each parameter changes every rotated pair's angle.
+  b.add("normal_base1e6_nrot48_of_64_freq_scale_0.125", {act("x", dt, {64, 2, 4}), pos(4)},
+        iparams({48, TSR_ROPE_NORMAL}, {1000000.0f, 0.125f}));
+  b.add("neox_base500_freq_scale_4", {act("x", dt, {32, 2, 4}), pos(4)},
+        iparams({32, TSR_ROPE_NEOX}, {500.0f, 4.0f}));
   {
     // Llama 3's rope_freqs: per-pair factors dividing the angles (values
     // 2..~6 here, as its long-wavelength pairs have), base 5e5.

@@ -7,9 +7,15 @@
 // pass through view ops (permute, view) so the node sees strided inputs, then
 // feed exactly one compute node whose output is compared with
 // ops::reference run on host memory with the descriptors the node sees.
+// Subgraph cases (below) go past what core's planner produces: in-place
+// outputs, strided and offset outputs, minimum-alignment offsets and
+// multi-node blocks run several times, built on the backend's table directly.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -71,16 +77,89 @@ struct Operand {
   std::vector<ViewOp> views;
 };
 
+struct Subgraph;
+
 struct Case {
-  int32_t op = TSR_OP_NONE;
-  std::string row;     // matrix row: "add", "matmul x=f16", "cpy from f32"
-  int32_t column = 0;  // matrix column: the dtype the row varies
-  std::string name;    // "odd_288x7_transposed_x"
+  int32_t op = TSR_OP_NONE;  // the node under test; TSR_OP_NONE for a multi-node block
+  std::string row;           // matrix row: "add", "matmul x=f16", "cpy from f32"
+  int32_t column = 0;        // matrix column: the dtype the row varies
+  std::string name;          // "odd_288x7_transposed_x"
   std::vector<Operand> inputs;
   tsr_op_params params{};
   std::vector<int64_t> step;  // step parameters passed to execute
   uint32_t seed = 0;          // filled in by all_cases() from the case's identity
+  // Set for cases that place every tensor themselves and call the backend's
+  // table directly (subgraph cases below); inputs/params/step are then unused.
+  std::shared_ptr<const Subgraph> subgraph;
 };
+
+// ---- subgraph cases (cases_subgraph*.cpp, runner_subgraph.cpp) -------------
+//
+// What core's planner happens to produce today (contiguous outputs at
+// 256-byte offsets, a fresh node array per model) is narrower than what the
+// ABI allows, so a backend can pass the graph cases above and still break on
+// a legal subgraph. These cases build the tsr_subgraph themselves: buffers
+// allocated through the backend's table, tensors at chosen offsets with chosen
+// strides, outputs aliasing input 0, several nodes prepared once and executed
+// several times with new data and new step values. The same nodes run on host
+// copies of the buffers through ops::reference, and every checked buffer is
+// compared whole after every execution (so writes outside an output count).
+
+// A tensor placed by the case: which buffer, byte offset, layout.
+struct Placed {
+  int32_t buffer = 0;
+  uint64_t offset = 0;
+  tsr_tensor_desc desc{};
+};
+
+struct SubgraphNode {
+  int32_t op = TSR_OP_NONE;
+  std::string label;  // "q = matmul(wq, n)": names the node in failure reports
+  std::vector<Placed> inputs;
+  Placed output;
+  tsr_op_params params{};
+};
+
+// Writes a buffer's bytes before an execution, given that execution's step values.
+using BufferFill = std::function<void(std::mt19937& rng, const std::vector<int64_t>& step, uint8_t* bytes)>;
+
+struct SubgraphBuffer {
+  std::string name;
+  uint64_t size = 0;
+  uint32_t flags = TSR_BUFFER_ACTIVATIONS;
+  BufferFill fill;
+  bool refill = true;        // false: filled before the first execution only (KV cache, weights)
+  int32_t check_dtype = -1;  // >= 0: compared whole, read as this dtype, after every execution
+};
+
+struct Subgraph {
+  std::vector<SubgraphBuffer> buffers;
+  std::vector<SubgraphNode> nodes;
+  std::vector<std::vector<int64_t>> runs;  // the step values of each execution, in order
+  Tolerance tol;
+};
+
+// In-place aliasing, strided/offset outputs, minimum-alignment offsets
+// (single nodes) and multi-node blocks.
+std::vector<Case> subgraph_cases();
+std::vector<Case> block_cases();
+
+// Runs a subgraph case (run_case dispatches here when c.subgraph is set).
+struct CaseResult;
+CaseResult run_subgraph_case(Registry& registry, const std::string& device, const Case& c);
+
+// An operand's contiguous data from its fill (runner.cpp): desc and bytes.
+struct OperandData {
+  tsr_tensor_desc desc{};
+  std::vector<uint8_t> bytes;
+};
+Result<OperandData> make_operand_data(const Operand& o, std::mt19937& rng);
+// n_elements(d) values of contiguous bytes as floats (i32 values converted).
+std::vector<float> as_floats(const tsr_tensor_desc& d, const std::vector<uint8_t>& bytes);
+// "[4, 256, 1024]"
+std::string list_str(const int64_t* v, int n);
+// "; ip [1, 0]; fp [0.125]" for the non-zero trailing-trimmed parameters.
+std::string params_str(const tsr_op_params& p);
 
 // Every case, in matrix order. Seeds are a hash of op, row, column and name,
 // so a case keeps its data when others are added.

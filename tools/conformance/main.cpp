@@ -31,12 +31,13 @@ using namespace tsr;
 using namespace tsr::conformance;
 
 constexpr const char* kUsage =
-    "usage: tessera-conformance [--device NAME] [--plugin PATH]... [--op NAME] [--verbose] [--list]\n"
-    "                           [--json PATH] [--expect-all-unsupported]\n"
+    "usage: tessera-conformance [--device NAME] [--plugin PATH]... [--op NAME] [--case TEXT] [--verbose]\n"
+    "                           [--list] [--json PATH] [--expect-all-unsupported]\n"
     "                           [--model FILE.gguf [--prompt TEXT] [--greedy N]]\n"
     "  --device NAME   device to certify (\"cpu\", \"cpu:0\", a plugin's name); default cpu\n"
     "  --plugin PATH   load a backend plugin (repeatable)\n"
     "  --op NAME       only the cases of this op (\"matmul\")\n"
+    "  --case TEXT     only the cases whose name contains TEXT (\"inplace_\", \"block_\")\n"
     "  --verbose       one line per case, not only failures\n"
     "  --list          list the cases and their tolerances, run nothing\n"
     "  --json PATH     write the device, its props and every case result\n"
@@ -51,7 +52,7 @@ constexpr const char* kUsage =
 struct Args {
   std::string device = "cpu";
   std::vector<std::string> plugins;
-  std::string op, json, model, prompt;
+  std::string op, case_text, json, model, prompt;
   int64_t greedy = 16;
   bool verbose = false, list = false, expect_all_unsupported = false;
 };
@@ -75,6 +76,8 @@ bool parse(int argc, char** argv, Args* a) {
       a->plugins.push_back(plugin);
     } else if (s == "--op") {
       if (!value(&a->op)) return false;
+    } else if (s == "--case") {
+      if (!value(&a->case_text)) return false;
     } else if (s == "--json") {
       if (!value(&a->json)) return false;
     } else if (s == "--model") {
@@ -122,6 +125,14 @@ int main(int argc, char** argv) {
     if (cases.empty()) {
       std::fprintf(stderr, "tessera-conformance: no cases for op '%s' (view ops are exercised as inputs)\n",
                    args.op.c_str());
+      return 2;
+    }
+  }
+  if (!args.case_text.empty()) {
+    std::erase_if(cases, [&](const Case& c) { return c.name.find(args.case_text) == std::string::npos; });
+    if (cases.empty()) {
+      std::fprintf(stderr, "tessera-conformance: no case name contains '%s' (--list shows them)\n",
+                   args.case_text.c_str());
       return 2;
     }
   }

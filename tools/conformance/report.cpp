@@ -118,10 +118,10 @@ std::string results_json(const std::string& device, const tsr_device_props& prop
         "\"nmse\": {}, \"max_abs_err\": {}, \"max_err_index\": {}, \"first_mismatch\": {}, "
         "\"tol_nmse\": {}, \"exact\": {}, \"seconds\": {}, \"message\": \"{}\", "
         "\"first_mismatch_at\": \"{}\", \"node\": \"{}\"}}",
-        ops::op_name(c.op), json_escape(c.row), dtype_name(c.column), json_escape(c.name),
-        outcome_name(r.outcome), json_number(r.cmp.nmse), json_number(r.cmp.max_abs_err), r.cmp.max_err_index,
-        r.cmp.first_mismatch, json_number(r.tol.nmse), r.tol.exact ? "true" : "false", json_number(r.seconds),
-        json_escape(r.message), r.first_mismatch_at, json_escape(r.detail));
+        c.op == TSR_OP_NONE ? "subgraph" : ops::op_name(c.op), json_escape(c.row), dtype_name(c.column),
+        json_escape(c.name), outcome_name(r.outcome), json_number(r.cmp.nmse), json_number(r.cmp.max_abs_err),
+        r.cmp.max_err_index, r.cmp.first_mismatch, json_number(r.tol.nmse), r.tol.exact ? "true" : "false",
+        json_number(r.seconds), json_escape(r.message), r.first_mismatch_at, json_escape(r.detail));
   }
   s += "\n  ]\n}\n";
   return s;

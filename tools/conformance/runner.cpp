@@ -21,14 +21,13 @@
 namespace tsr::conformance {
 namespace {
 
-struct HostData {
-  TensorDesc desc{};
-  std::vector<uint8_t> bytes;
-};
+using HostData = OperandData;
+
+}  // namespace
 
 // Generates an operand's contiguous data: floats drawn in f32 and converted
 // with the dtype's from_float, or the integer fills.
-Result<HostData> make_data(const Operand& o, std::mt19937& rng) {
+Result<OperandData> make_operand_data(const Operand& o, std::mt19937& rng) {
   HostData h;
   auto d = make_desc(o.dtype, static_cast<int32_t>(o.ne.size()), o.ne.data());
   if (!d.is_ok()) return make_error(d.status().code(), "operand '{}': {}", o.name, d.status().message());
@@ -110,6 +109,22 @@ std::string list_str(const int64_t* v, int n) {
   return s + "]";
 }
 
+std::string params_str(const tsr_op_params& p) {
+  std::string s;
+  int ni = TSR_MAX_IPARAMS, nf = TSR_MAX_FPARAMS;
+  while (ni > 0 && p.i[ni - 1] == 0) --ni;
+  while (nf > 0 && p.f[nf - 1] == 0.0f) --nf;
+  if (ni > 0) s += "; ip " + list_str(p.i, ni);
+  if (nf > 0) {
+    s += "; fp [";
+    for (int i = 0; i < nf; ++i) s += fmt::format("{}{:g}", i ? ", " : "", p.f[i]);
+    s += "]";
+  }
+  return s;
+}
+
+namespace {
+
 // "q f32 [64, 4, 5] nb [4, 256, 1024] +0; ... -> f32 [64, 4, 5]; ip [1, 0, 16]; fp [0.125]; step [150]":
 // what a vendor needs to reproduce a failing case without reading the suite.
 std::string describe_node(const Case& c, const std::vector<TensorDesc>& in, const Graph& g,
@@ -120,16 +135,7 @@ std::string describe_node(const Case& c, const std::vector<TensorDesc>& in, cons
     s += fmt::format("{}{} {} nb {} +{}", i ? "; " : "", c.inputs[i].name, desc_str(d),
                      list_str(d.nb, std::max(1, d.rank)), g.value(operands[i]).root_offset);
   }
-  s += " -> " + desc_str(out);
-  int ni = TSR_MAX_IPARAMS, nf = TSR_MAX_FPARAMS;
-  while (ni > 0 && c.params.i[ni - 1] == 0) --ni;
-  while (nf > 0 && c.params.f[nf - 1] == 0.0f) --nf;
-  if (ni > 0) s += "; ip " + list_str(c.params.i, ni);
-  if (nf > 0) {
-    s += "; fp [";
-    for (int i = 0; i < nf; ++i) s += fmt::format("{}{:g}", i ? ", " : "", c.params.f[i]);
-    s += "]";
-  }
+  s += " -> " + desc_str(out) + params_str(c.params);
   if (!c.step.empty()) s += "; step " + list_str(c.step.data(), static_cast<int>(c.step.size()));
   return s;
 }
@@ -154,6 +160,7 @@ CaseResult fail(CaseResult r, std::string msg) {
 }  // namespace
 
 CaseResult run_case(Registry& registry, const std::string& device, const Case& c) {
+  if (c.subgraph) return run_subgraph_case(registry, device, c);
   const auto t0 = std::chrono::steady_clock::now();
   CaseResult r;
   r.c = &c;
@@ -163,7 +170,7 @@ CaseResult run_case(Registry& registry, const std::string& device, const Case& c
   // Data for every operand; kept alive for the model (weights are borrowed).
   std::vector<HostData> data;
   for (const Operand& o : c.inputs) {
-    auto h = make_data(o, rng);
+    auto h = make_operand_data(o, rng);
     if (!h.is_ok()) return fail(r, "[case] " + h.status().message());
     data.push_back(std::move(h.value()));
   }

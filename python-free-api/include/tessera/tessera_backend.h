@@ -93,7 +93,22 @@ enum {
 };
 
 /* A tensor inside a buffer: byte offset plus layout (strides may describe a
- * view: transposed, sliced, broadcast). */
+ * view: transposed, sliced, broadcast).
+ *
+ * Layout rules for every input AND output of a node:
+ * - Alignment: offset and every nb[] are multiples of the dtype's element
+ *   size (f32/i32: 4 bytes, f16/bf16: 2, i8: 1) and, for block formats, of
+ *   2 bytes (blocks are read as 16-bit words). That is the only promise:
+ *   views (a column slice, one head of a fused projection, a KV-cache row)
+ *   put tensors at any such offset. Buffers themselves are 64-byte aligned
+ *   and core's planner places activations at 256-byte offsets, but a kernel
+ *   may not assume either for a tensor. The conformance suite runs tensors
+ *   one element past a 64-byte boundary (its min_align_* cases).
+ * - Outputs may be strided: an output's nb[] can leave gaps (padded rows, a
+ *   slice of a larger tensor) and its bytes outside the described elements
+ *   must stay untouched. Core's planner binds contiguous outputs today; a
+ *   backend that cannot honour an output's strides refuses the node in
+ *   supports_op, which sees them (conformance: strided_out_* cases). */
 typedef struct tsr_tensor_ref {
   tsr_bk_buffer buffer;
   uint64_t offset;
@@ -120,10 +135,16 @@ typedef struct tsr_subgraph_node {
  * swiglu) core may bind the output to exactly the memory and layout of input
  * 0 (in-place reuse planned by the memory planner); backends must handle it.
  * No other aliasing between a node's inputs and its output is ever planned,
- * except set_rows, whose output is input 0 by definition. */
+ * except set_rows, whose output is input 0 by definition. Inputs may overlap
+ * each other (two views of one fused projection). Conformance: inplace_*. */
 
 /* Nodes in execution order. Buffers referenced stay alive and at the same
- * addresses until release_prepared. */
+ * addresses until release_prepared. The tsr_subgraph and its nodes array
+ * belong to core and are valid only during the prepare call: a backend copies
+ * what it needs (the conformance suite zeroes the array right after prepare).
+ * A prepared subgraph is executed many times; between executions core
+ * rewrites input data and step values, so nothing computed from them may be
+ * cached across executions. */
 typedef struct tsr_subgraph {
   uint32_t struct_size;
   int32_t n_nodes;
