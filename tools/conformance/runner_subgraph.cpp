@@ -7,9 +7,9 @@
 #include <chrono>
 #include <cstring>
 
+#include "ops/op_schema.h"
 #include "tessera/kit/dtype.h"
 #include "tessera/kit/tensor.h"
-#include "ops/op_schema.h"
 #include "tools/conformance/conformance.h"
 #include "tools/conformance/subgraph_layout.h"
 
