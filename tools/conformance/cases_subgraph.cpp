@@ -12,8 +12,8 @@
 // Each runs twice with new data, so a result cached from the first run fails.
 #include <fmt/format.h>
 
-#include "tessera/kit/dtype.h"
 #include "ops/op_schema.h"
+#include "tessera/kit/dtype.h"
 #include "tools/conformance/conformance.h"
 #include "tools/conformance/subgraph_layout.h"
 
