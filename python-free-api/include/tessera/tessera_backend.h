@@ -21,7 +21,10 @@
  * Output parameters (out_*) are written only on success. No C++ exception may
  * cross this interface.
  *
- * Threading: core serialises calls on one instance; a backend need not lock.
+ * Threading: core serialises calls on one instance (each context has its
+ * own instance and a lock its calls take); a backend need not lock its
+ * instance's state. Two contexts may call their two instances from two
+ * threads at once: state shared between instances needs a lock of its own.
  * Ownership: every handle returned by a create/alloc/open call is released by
  * the matching destroy/free/close call, which accepts NULL.
  */
