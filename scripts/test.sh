@@ -51,7 +51,10 @@ section "tests (ASan + UBSan)"
 # loader has unloaded by exit, so LeakSanitizer cannot attribute (or
 # suppress) it: the leak-checked run keeps Vulkan off, and the Vulkan tests
 # run under ASan and UBSan without leak detection.
-TESSERA_VULKAN_DISABLE=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+# Leaks inside other vendors' libraries are listed, with why, in
+# scripts/lsan-suppressions.txt.
+TESSERA_VULKAN_DISABLE=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  LSAN_OPTIONS="suppressions=$PWD/scripts/lsan-suppressions.txt:print_suppressions=0" UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 900 -LE "install|model|vulkan|deps"
 section "Vulkan tests (ASan + UBSan, no leak check)"
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
