@@ -113,6 +113,6 @@ Status encode(Encoder& enc, const tsr_subgraph_node& n) {
 
 }  // namespace
 
-extern const OpKernel kAttention{supports, encode};
+const OpKernel Kernels::attention{supports, encode};
 
 }  // namespace tsr::gpu

@@ -16,7 +16,7 @@ bool supports(const Caps&, const tsr_node_desc& n, std::string& reason) {
 
 Status encode(Encoder& enc, const tsr_subgraph_node& n) {
   Launch l = node_launch(n, "tsr_elementwise");
-  const uint64_t count = n_elements(n.desc.output);
+  const uint64_t count = element_count(n.desc.output);
   l.args.ku[0] = n.desc.op;
   l.args.ku[1] = static_cast<int64_t>(count);
   l.block = kBlock;
@@ -26,6 +26,6 @@ Status encode(Encoder& enc, const tsr_subgraph_node& n) {
 
 }  // namespace
 
-extern const OpKernel kElementwise{supports, encode};
+const OpKernel Kernels::elementwise{supports, encode};
 
 }  // namespace tsr::gpu

@@ -20,13 +20,13 @@ namespace {
 // tsr_matmul_tile_<name>): the dtype's name, for every float and block
 // format the kernels are built for; empty when none is.
 std::string_view weight_name(int32_t dt) {
-  return is_float_dtype(dt) || gpu_block_dtype(dt) ? dtype_name(dt) : std::string_view{};
+  return is_float_dtype(dt) || ops::is_weight_block_dtype(dt) ? dtype_name(dt) : std::string_view{};
 }
 
 int64_t unit_bytes(int32_t dt) { return dtype_traits(dt)->block_bytes; }
 
 bool supports(const Caps&, const tsr_node_desc& n, std::string& reason) {
-  if (!ops::matmul_supported(n, reason, gpu_block_dtype)) return false;
+  if (!ops::matmul_supported(n, reason, ops::is_weight_block_dtype)) return false;
   const tsr_tensor_desc& o = n.output;
   const uint64_t tiles = ceil_div(o.ne[0], mm::kTileM) * ceil_div(o.ne[1], mm::kTileN);
   if (tiles > 0x7fffffffu || ceil_div(o.ne[0], mm::kVecWarps) > 0x7fffffffu) {
@@ -100,7 +100,7 @@ Status encode(Encoder& enc, const tsr_subgraph_node& n) {
   const tsr_tensor_desc& w = n.inputs[0].desc;
   const tsr_tensor_desc& x = n.inputs[1].desc;
   const tsr_tensor_desc& o = n.output.desc;
-  if (n_elements(o) == 0) return Status::ok();
+  if (element_count(o) == 0) return Status::ok();
   Launch l = node_launch(n, "");
   if (enc.caps().gemm) {
     if (std::optional<GemmDesc> g = gemm_desc(n, l)) {
@@ -130,6 +130,6 @@ Status encode(Encoder& enc, const tsr_subgraph_node& n) {
 
 }  // namespace
 
-extern const OpKernel kMatmul{supports, encode};
+const OpKernel Kernels::matmul{supports, encode};
 
 }  // namespace tsr::gpu

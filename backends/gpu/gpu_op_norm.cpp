@@ -62,7 +62,7 @@ Status encode_rope(Encoder& enc, const tsr_subgraph_node& node) {
 
 }  // namespace
 
-extern const OpKernel kNorm{supports_norm, encode_norm};
-extern const OpKernel kRope{supports_rope, encode_rope};
+const OpKernel Kernels::norm{supports_norm, encode_norm};
+const OpKernel Kernels::rope{supports_rope, encode_rope};
 
 }  // namespace tsr::gpu

@@ -33,6 +33,6 @@ Status encode(Encoder& enc, const tsr_subgraph_node& n) {
 
 }  // namespace
 
-extern const OpKernel kSoftmax{supports, encode};
+const OpKernel Kernels::softmax{supports, encode};
 
 }  // namespace tsr::gpu

@@ -15,8 +15,10 @@
 
 #include "gpu/kernel_args.h"
 #include "gpu_driver.h"
+#include "tessera/kit/op_families.h"
 #include "tessera/kit/op_support.h"
 #include "tessera/kit/status.h"
+#include "tessera/kit/tensor.h"
 #include "tessera/tessera_backend.h"
 
 namespace tsr::gpu {
@@ -51,28 +53,15 @@ class Encoder {
 // and output (device addresses with offsets applied), ip and fp copied.
 Launch node_launch(const tsr_subgraph_node& n, std::string_view kernel);
 
-struct OpKernel {
-  // True when the device runs the node exactly as tsr_op documents it; else
-  // false with a short reason.
-  bool (*supports)(const Caps& caps, const tsr_node_desc& node, std::string& reason);
-  // Adds the node's launches. Called only for supported nodes.
-  Status (*encode)(Encoder& enc, const tsr_subgraph_node& node);
+// One encoder per op family (gpu_op_<family>.cpp); kit::find_kernel picks it.
+struct Kernels {
+  using Kernel = kit::OpKernel<Caps, Encoder>;
+  static const Kernel data, argmax, elementwise, matmul, norm, rope, softmax, attention;
 };
-
-// The encoder for op, or nullptr when there is none.
-const OpKernel* op_kernel(int32_t op);
+using OpKernel = Kernels::Kernel;
 
 // ---- helpers shared by the encoders ----
 using ops::is_float_dtype;  // f32, f16, bf16
-// The block formats the kernels read (matmul weights, get_rows tables, cpy
-// to float and block copies): q8_0, q4_0, q4_1, q5_0, q5_1, q2_K..q6_K, as
-// kernels/gpu/block_formats.h lists them. The ops:: contract checks take it.
-bool gpu_block_dtype(int32_t dt);
-// The block formats the kernels also write (cpy and set_rows from floats):
-// q8_0, q4_0, q4_1 (kernels/gpu/copy.cu).
-inline bool gpu_quantizable_dtype(int32_t dt) { return ops::is_block_dtype(dt); }
-uint64_t n_elements(const tsr_tensor_desc& d);
-constexpr uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 // A 1-D grid of n_blocks blocks spread over x and y (y past 2^22 - 1 blocks,
 // so x times any block size fits 32 bits).
 Dim3 flat_grid(uint64_t n_blocks);

@@ -116,18 +116,14 @@ class PrepEncoder final : public Encoder {
   int32_t op_ = 0;
 };
 
-bool supports_node(const Caps& caps, const tsr_node_desc& n, std::string& reason) {
-  const OpKernel* k = op_kernel(n.op);
-  if (!k) {
-    reason = fmt::format("{} has no GPU kernel", op_name(n.op));
-    return false;
-  }
-  if (n.n_inputs < 0 || n.n_inputs > TSR_MAX_INPUTS) {
-    reason = fmt::format("{} inputs", n.n_inputs);
-    return false;
-  }
-  return k->supports(caps, n, reason);
+}  // namespace
+
+bool supports_on_device(tsr_bk_device device, const tsr_node_desc& n, std::string& reason) {
+  const OpKernel* k = kit::kernel_for<Kernels>(n.op, "GPU", reason);
+  return k && k->supports(impl(device)->d->caps, n, reason);
 }
+
+namespace {
 
 Status run_launch(Prepared& p, const Resolved& r, Stream s) {
   if (r.l.gemm) return p.d->drv->gemm(*r.l.gemm, s);
@@ -151,11 +147,11 @@ Status capture(Prepared& p) {
   return Status::ok();
 }
 
-Status prepare_impl(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_prepared* out_prepared) {
-  if (!device || !graph || !out_prepared) return invalid_arg("[prepare] null argument");
-  if (graph->n_nodes < 0 || (graph->n_nodes > 0 && !graph->nodes))
-    return invalid_arg("[prepare] {} nodes with node array {}", graph->n_nodes,
-                       graph->nodes ? "set" : "null");
+uint64_t buffer_size(tsr_bk_buffer b) { return impl(b)->size; }
+
+}  // namespace
+
+Status prepare_graph(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_prepared* out_prepared) {
   DeviceState& d = *impl(device)->d;
   TSR_RETURN_IF_ERROR(d.bind());
   auto prep = std::make_unique<Prepared>();
@@ -169,35 +165,9 @@ Status prepare_impl(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_prep
   TSR_RETURN_IF_ERROR(d.drv->event_create(&p.step_copied));
 
   PrepEncoder enc(p);
-  for (int i = 0; i < graph->n_nodes; ++i) {
-    const tsr_subgraph_node& sn = graph->nodes[i];
-    std::string reason;
-    if (!supports_node(d.caps, sn.desc, reason))
-      return make_error(TSR_ERR_UNSUPPORTED, "[prepare] node {} ({}): {}", i, op_name(sn.desc.op), reason);
-    for (int j = 0; j < sn.desc.n_inputs; ++j)
-      if (!sn.inputs[j].buffer && n_elements(sn.desc.inputs[j]) > 0)
-        return invalid_arg("[prepare] node {} ({}): input {} has no buffer", i, op_name(sn.desc.op), j);
-    if (!sn.output.buffer)
-      return invalid_arg("[prepare] node {} ({}): output has no buffer", i, op_name(sn.desc.op));
-    for (int j = 0; j < sn.desc.n_inputs; ++j) {
-      const tsr_tensor_ref& r = sn.inputs[j];
-      if (!r.buffer) continue;
-      const int64_t span = n_bytes_spanned(r.desc);
-      const uint64_t size = impl(r.buffer)->size;
-      if (span < 0 || r.offset > size || static_cast<uint64_t>(span) > size - r.offset)
-        return invalid_arg("[prepare] node {} ({}): input {} {} at offset {} spans {} bytes, buffer has {}",
-                           i, op_name(sn.desc.op), j, desc_str(r.desc), r.offset, span, size);
-    }
-    const int64_t out_span = n_bytes_spanned(sn.output.desc);
-    const uint64_t out_size = impl(sn.output.buffer)->size;
-    if (out_span < 0 || sn.output.offset > out_size ||
-        static_cast<uint64_t>(out_span) > out_size - sn.output.offset)
-      return invalid_arg("[prepare] node {} ({}): output {} at offset {} spans {} bytes, buffer has {}", i,
-                         op_name(sn.desc.op), desc_str(sn.output.desc), sn.output.offset, out_span, out_size);
-    if (n_elements(sn.desc.output) == 0) continue;
-    enc.set_node(i, sn.desc.op);
-    TSR_RETURN_IF_ERROR(op_kernel(sn.desc.op)->encode(enc, sn));
-  }
+  TSR_RETURN_IF_ERROR(kit::encode_nodes<Kernels>(
+      *graph, buffer_size, enc,
+      [&](const tsr_node_desc& n, std::string& why) { return supports_on_device(device, n, why); }));
   TSR_RETURN_IF_ERROR(d.drv->stream_sync(d.capture));
   if (profiling_on()) {
     p.marks.resize(p.launches.size() + 1);
@@ -208,6 +178,8 @@ Status prepare_impl(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_prep
   *out_prepared = handle(prep.release());
   return Status::ok();
 }
+
+namespace {
 
 std::string launch_name(const Resolved& r) { return r.l.gemm ? "gemm (vendor library)" : r.l.kernel; }
 
@@ -225,15 +197,15 @@ void collect_profile(Prepared& p) {
   p.times.end_run();
 }
 
-Status execute_impl(tsr_bk_prepared prepared, tsr_bk_queue queue, const tsr_step_params* params) {
-  if (!prepared || !queue) return invalid_arg("[execute] null argument");
+}  // namespace
+
+Status execute_graph(tsr_bk_prepared prepared, tsr_bk_queue queue, const tsr_step_params* params) {
   Prepared& p = *impl(prepared);
   Driver& drv = *p.d->drv;
   const Stream s = impl(queue)->s;
   TSR_RETURN_IF_ERROR(p.d->bind());
+  TSR_RETURN_IF_ERROR(kit::check_step_params(params, kMaxStepValues, INT64_MIN, INT64_MAX));
   if (params && params->n_values > 0) {
-    if (params->n_values > kMaxStepValues || !params->values)
-      return invalid_arg("[execute] {} step values (at most {})", params->n_values, kMaxStepValues);
     // The previous run's copy reads step_host: wait until it has.
     if (p.step_pending) TSR_RETURN_IF_ERROR(drv.event_sync(p.step_copied));
     std::memcpy(p.step_host, params->values, static_cast<size_t>(params->n_values) * sizeof(int64_t));
@@ -254,6 +226,8 @@ Status execute_impl(tsr_bk_prepared prepared, tsr_bk_queue queue, const tsr_step
   p.timing_pending = timed;
   return Status::ok();
 }
+
+namespace {
 
 void print_profile(const Prepared& p) { p.times.print("gpu", p.d->info.name, p.launches.size(), "launches"); }
 
@@ -277,28 +251,6 @@ Launch node_launch(const tsr_subgraph_node& n, std::string_view kernel) {
   return l;
 }
 
-int32_t supports_op(tsr_bk_device device, const tsr_node_desc* node, char* reason, size_t reason_len) {
-  return guarded_supports(reason, reason_len, [&](std::string& why) {
-    if (!device || !node) {
-      why = "null argument";
-      return false;
-    }
-    return supports_node(impl(device)->d->caps, *node, why);
-  });
-}
-
-tsr_status_code prepare(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_prepared* out_prepared,
-                        tsr_error* err) {
-  return guarded("prepare", err, [&] { return prepare_impl(device, graph, out_prepared); });
-}
-
-tsr_status_code execute(tsr_bk_prepared prepared, tsr_bk_queue queue, const tsr_step_params* params,
-                        tsr_error* err) {
-  return guarded("execute", err, [&] { return execute_impl(prepared, queue, params); });
-}
-
-void release_prepared(tsr_bk_prepared prepared) { delete impl(prepared); }
-
 }  // namespace tsr::gpu
 
 tsr::gpu::Prepared::~Prepared() {
@@ -319,3 +271,5 @@ tsr::gpu::Prepared::~Prepared() {
   d->pool->free(gemm_workspace, gemm_workspace_reserved);
   for (const auto& [ptr, reserved] : scratch) d->pool->free(ptr, reserved);
 }
+
+void tsr::gpu::release_prepared(tsr_bk_prepared prepared) { delete impl(prepared); }

@@ -148,56 +148,18 @@ const char* instance_note(tsr_bk_instance instance) {
 
 tsr_status_code device_open(tsr_bk_instance instance, int32_t index, tsr_bk_device* out_device,
                             tsr_error* err) {
-  return guarded("device_open", err, [&]() -> Status {
-    if (!instance || !out_device) return invalid_arg("[device_open] null argument");
-    if (index < 0 || index >= device_count(instance))
-      return make_error(TSR_ERR_NOT_FOUND, "[device_open] device {} out of range [0, {})", index,
-                        device_count(instance));
-    auto dev = std::make_unique<Device>();
-    TSR_RETURN_IF_ERROR(open_device(impl(instance), index, &dev->d));
-    *out_device = handle(dev.release());
-    return Status::ok();
-  });
+  return kit::open_entry<Device>("vulkan", instance, index, device_count(instance), out_device, err,
+                                 [&](Device& dev) { return open_device(impl(instance), index, &dev.d); });
 }
 
 void device_close(tsr_bk_device device) { delete impl(device); }
 
-tsr_status_code props(tsr_bk_device device, tsr_device_props* out, tsr_error* err) {
-  return guarded("device_props", err, [&]() -> Status {
-    if (!device || !out) return invalid_arg("[device_props] null argument");
-    return device_props(*impl(device)->d, out);
-  });
+tsr_status_code device_props(tsr_bk_device device, tsr_device_props* out, tsr_error* err) {
+  return kit::props_entry(device, out, err, [&] { return fill_props(*impl(device)->d, out); });
 }
 
-const tsr_backend_iface kIface = {
-    .struct_size = sizeof(tsr_backend_iface),
-    .abi_version = TSR_BACKEND_ABI_VERSION,
-    .name = "vulkan",
-    .create = create,
-    .destroy = destroy,
-    .device_count = device_count,
-    .device_open = device_open,
-    .device_close = device_close,
-    .device_props = props,
-    .buffer_alloc = buffer_alloc,
-    .buffer_free = buffer_free,
-    .buffer_host_ptr = buffer_host_ptr,
-    .buffer_write = buffer_write,
-    .buffer_read = buffer_read,
-    .queue_create = queue_create,
-    .queue_destroy = queue_destroy,
-    .queue_finish = queue_finish,
-    .event_create = event_create,
-    .event_destroy = event_destroy,
-    .event_record = event_record,
-    .event_wait = event_wait,
-    .supports_op = supports_op,
-    .prepare = prepare,
-    .execute = execute,
-    .release_prepared = release_prepared,
-    .buffer_wrap_host = nullptr,  // weights are uploaded once into device memory
-    .instance_note = instance_note,
-};
+// buffer_wrap_host: none, weights are uploaded once into device memory.
+const tsr_backend_iface kIface = TSR_KIT_BACKEND_IFACE("vulkan", create, nullptr, instance_note);
 
 }  // namespace
 }  // namespace tsr::vk

@@ -209,7 +209,7 @@ Status open_device(Instance* inst, int32_t index, std::unique_ptr<DeviceState>* 
   return Status::ok();
 }
 
-Status device_props(const DeviceState& d, tsr_device_props* out) {
+Status fill_props(const DeviceState& d, tsr_device_props* out) {
   const size_t size = std::min<size_t>(out->struct_size, sizeof(tsr_device_props));
   tsr_device_props p{};
   p.struct_size = out->struct_size;

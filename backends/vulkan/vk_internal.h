@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tessera/kit/abi_guard.h"
+#include "tessera/kit/backend_glue.h"
 #include "tessera/kit/status.h"
 #include "vk_kernels.h"
 #include "vk_loader.h"
@@ -136,45 +137,11 @@ struct Event {
   DeviceState* dev = nullptr;
 };
 
-// The ABI's opaque handles are these types. They live in this namespace (not
-// as the global tsr_bk_*_s structs) so two backends linked into one library
-// never define the same type twice.
 struct Prepared;
-inline Instance* impl(tsr_bk_instance h) { return reinterpret_cast<Instance*>(h); }
-inline Device* impl(tsr_bk_device h) { return reinterpret_cast<Device*>(h); }
-inline Buffer* impl(tsr_bk_buffer h) { return reinterpret_cast<Buffer*>(h); }
-inline Queue* impl(tsr_bk_queue h) { return reinterpret_cast<Queue*>(h); }
-inline Event* impl(tsr_bk_event h) { return reinterpret_cast<Event*>(h); }
-inline Prepared* impl(tsr_bk_prepared h) { return reinterpret_cast<Prepared*>(h); }
-inline tsr_bk_instance handle(Instance* p) { return reinterpret_cast<tsr_bk_instance>(p); }
-inline tsr_bk_device handle(Device* p) { return reinterpret_cast<tsr_bk_device>(p); }
-inline tsr_bk_buffer handle(Buffer* p) { return reinterpret_cast<tsr_bk_buffer>(p); }
-inline tsr_bk_queue handle(Queue* p) { return reinterpret_cast<tsr_bk_queue>(p); }
-inline tsr_bk_event handle(Event* p) { return reinterpret_cast<tsr_bk_event>(p); }
-inline tsr_bk_prepared handle(Prepared* p) { return reinterpret_cast<tsr_bk_prepared>(p); }
+TSR_KIT_HANDLE_CASTS(Instance, Device, Buffer, Queue, Event, Prepared)
 
-tsr_status_code buffer_alloc(tsr_bk_device device, uint64_t size, uint32_t flags, tsr_bk_buffer* out_buffer,
-                             tsr_error* err);
-void buffer_free(tsr_bk_buffer buffer);
-void* buffer_host_ptr(tsr_bk_buffer buffer);
-tsr_status_code buffer_write(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t offset, const void* src,
-                             uint64_t size, tsr_error* err);
-tsr_status_code buffer_read(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t offset, void* dst,
-                            uint64_t size, tsr_error* err);
-tsr_status_code queue_create(tsr_bk_device device, tsr_bk_queue* out_queue, tsr_error* err);
-void queue_destroy(tsr_bk_queue queue);
-tsr_status_code queue_finish(tsr_bk_queue queue, tsr_error* err);
-tsr_status_code event_create(tsr_bk_device device, tsr_bk_event* out_event, tsr_error* err);
-void event_destroy(tsr_bk_event event);
-tsr_status_code event_record(tsr_bk_queue queue, tsr_bk_event event, tsr_error* err);
-tsr_status_code event_wait(tsr_bk_event event, tsr_error* err);
-int32_t supports_op(tsr_bk_device device, const tsr_node_desc* node, char* reason, size_t reason_len);
-tsr_status_code prepare(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_prepared* out_prepared,
-                        tsr_error* err);
-tsr_status_code execute(tsr_bk_prepared prepared, tsr_bk_queue queue, const tsr_step_params* params,
-                        tsr_error* err);
-void release_prepared(tsr_bk_prepared prepared);
+TSR_KIT_DECLARE_ENTRIES()
 Status open_device(Instance* inst, int32_t index, std::unique_ptr<DeviceState>* out);
-Status device_props(const DeviceState& d, tsr_device_props* out);
+Status fill_props(const DeviceState& d, tsr_device_props* out);
 
 }  // namespace tsr::vk

@@ -12,14 +12,6 @@
 
 namespace tsr::vk {
 
-bool vk_block_dtype(int32_t dt) {
-  // What read_chunk in kernels/vulkan/blocks.glsl decodes.
-  constexpr int32_t kRead[] = {TSR_DTYPE_Q8_0, TSR_DTYPE_Q4_0, TSR_DTYPE_Q4_1, TSR_DTYPE_Q5_0,
-                               TSR_DTYPE_Q5_1, TSR_DTYPE_Q2_K, TSR_DTYPE_Q3_K, TSR_DTYPE_Q4_K,
-                               TSR_DTYPE_Q5_K, TSR_DTYPE_Q6_K};
-  return std::find(std::begin(kRead), std::end(kRead), dt) != std::end(kRead);
-}
-
 void ParamBlock::set_fp(int k, float v) { std::memcpy(&u[100 + k], &v, 4); }
 
 Status Recorder::add_flat(Dispatch d, uint64_t n_groups) {
@@ -56,12 +48,6 @@ bool fits_binding(const DeviceCaps& caps, const tsr_tensor_desc& d, const char* 
     return false;
   }
   return true;
-}
-
-uint64_t n_elements(const tsr_tensor_desc& d) {
-  uint64_t n = 1;
-  for (int i = 0; i < TSR_MAX_DIMS; ++i) n *= static_cast<uint64_t>(std::max<int64_t>(d.ne[i], 0));
-  return n;
 }
 
 }  // namespace tsr::vk

@@ -14,8 +14,10 @@
 #include <string>
 #include <string_view>
 
+#include "tessera/kit/op_families.h"
 #include "tessera/kit/op_support.h"
 #include "tessera/kit/status.h"
+#include "tessera/kit/tensor.h"
 #include "tessera/tessera_backend.h"
 
 namespace tsr::vk {
@@ -75,35 +77,20 @@ class Recorder {
   Status add_flat(Dispatch d, uint64_t n_groups);
 };
 
+// The op families' encoders, found by kit::find_kernel<Kernels>(op).
+struct Kernels {
+  using Kernel = kit::OpKernel<DeviceCaps, Recorder>;
+  static const Kernel data, argmax, elementwise, matmul, norm, rope, softmax, attention;
+};
+using OpKernel = Kernels::Kernel;
+
 // A dispatch for node n running `kernel`: slots from the node's inputs and
 // output, ip (as int32) and fp copied.
 Dispatch node_dispatch(const tsr_subgraph_node& n, std::string_view kernel);
 
-struct OpKernel {
-  // True when the device runs the node exactly as tsr_op documents it; else
-  // false with a short reason.
-  bool (*supports)(const DeviceCaps& caps, const tsr_node_desc& node, std::string& reason);
-  // Records the node's dispatches. Called only for supported nodes.
-  Status (*encode)(Recorder& rec, const tsr_subgraph_node& node);
-};
-
-// The encoder for op, or nullptr when the backend has none.
-const OpKernel* op_kernel(int32_t op);
-
 // ---- helpers shared by the encoders (vk_kernels.cpp) ----
 using ops::is_float_dtype;  // f32, f16, bf16
-// The block formats the kernels read (matmul weights, get_rows tables, cpy to
-// float and block copies): q8_0, q4_0, q4_1, q5_0, q5_1, q2_K..q6_K, as
-// kernels/vulkan/blocks.glsl lists them. The ops:: contract checks take it.
-bool vk_block_dtype(int32_t dt);
-// The block formats the kernels also write (cpy and set_rows from floats):
-// q8_0, q4_0, q4_1 (quantize_block in kernels/vulkan/copy.comp).
-inline bool vk_quantizable_dtype(int32_t dt) { return ops::is_block_dtype(dt); }
 // False (with reason) when the tensor's span does not fit one binding.
 bool fits_binding(const DeviceCaps& caps, const tsr_tensor_desc& d, const char* what, std::string& reason);
-// Number of elements (ne product).
-uint64_t n_elements(const tsr_tensor_desc& d);
-// ceil(a / b)
-constexpr uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
 }  // namespace tsr::vk

@@ -86,7 +86,7 @@ bool supports_attention(const DeviceCaps& caps, const tsr_node_desc& n, std::str
     return false;
   }
   if (n.params.i[0] != 0 && !fits_binding(caps, n.inputs[3], "pos", reason)) return false;
-  if (n_elements(q) > std::numeric_limits<uint32_t>::max()) {
+  if (element_count(q) > std::numeric_limits<uint32_t>::max()) {
     reason = fmt::format("q {} has more than 2^32 elements", shape_str(q));
     return false;
   }
@@ -114,6 +114,6 @@ Status encode_attention(Recorder& rec, const tsr_subgraph_node& node) {
 
 }  // namespace
 
-extern const OpKernel kAttention{supports_attention, encode_attention};
+const OpKernel Kernels::attention{supports_attention, encode_attention};
 
 }  // namespace tsr::vk

@@ -17,13 +17,13 @@ bool supports(const DeviceCaps&, const tsr_node_desc& n, std::string& reason) {
 Status encode(Recorder& rec, const tsr_subgraph_node& n) {
   Dispatch d = node_dispatch(n, "elementwise");
   d.spec[0] = static_cast<uint32_t>(n.desc.op);
-  const uint64_t count = n_elements(n.desc.output);
+  const uint64_t count = element_count(n.desc.output);
   d.p.set_ku(0, static_cast<uint32_t>(count));
   return rec.add_flat(d, ceil_div(count, kGroup));
 }
 
 }  // namespace
 
-extern const OpKernel kElementwise{supports, encode};
+const OpKernel Kernels::elementwise{supports, encode};
 
 }  // namespace tsr::vk

@@ -114,11 +114,11 @@ uint64_t binding_limit(const DeviceCaps& caps) {
 }
 
 bool supports(const DeviceCaps& caps, const tsr_node_desc& node, std::string& reason) {
-  if (!ops::matmul_supported(node, reason, vk_block_dtype)) return false;
+  if (!ops::matmul_supported(node, reason, ops::is_weight_block_dtype)) return false;
   const tsr_tensor_desc& w = node.inputs[0];
   const tsr_tensor_desc& x = node.inputs[1];
   const tsr_tensor_desc& o = node.output;
-  if (n_elements(o) == 0) return true;  // nothing to compute, nothing dispatched
+  if (element_count(o) == 0) return true;  // nothing to compute, nothing dispatched
   if (w.ne[0] <= 0) {
     reason = "K = 0 (the kernels bind w and x, which are empty)";
     return false;
@@ -203,7 +203,7 @@ Status record_row_chunks(Recorder& rec, const tsr_subgraph_node& node, const Pie
 
 Status encode(Recorder& rec, const tsr_subgraph_node& node) {
   const Piece all{node.inputs[0], node.inputs[1], node.output};
-  if (n_elements(all.o.desc) == 0) return Status::ok();
+  if (element_count(all.o.desc) == 0) return Status::ok();
   const tsr_tensor_desc& w = all.w.desc;
   if (span_bytes(w) <= binding_limit(rec.caps()) || w.ne[2] * w.ne[3] == 1)
     return record_row_chunks(rec, node, all);
@@ -227,6 +227,6 @@ Status encode(Recorder& rec, const tsr_subgraph_node& node) {
 
 }  // namespace
 
-extern const OpKernel kMatmul{supports, encode};
+const OpKernel Kernels::matmul{supports, encode};
 
 }  // namespace tsr::vk

@@ -51,7 +51,7 @@ uint64_t n_rows(const tsr_tensor_desc& d) {
 
 // The kernels index elements and rows with 32-bit integers.
 bool counts_fit(const tsr_tensor_desc& d, const char* what, std::string& reason) {
-  if (n_elements(d) <= std::numeric_limits<uint32_t>::max()) return true;
+  if (element_count(d) <= std::numeric_limits<uint32_t>::max()) return true;
   reason = fmt::format("{} {} has more than 2^32 elements", what, shape_str(d));
   return false;
 }
@@ -130,8 +130,8 @@ Status encode_rope(Recorder& rec, const tsr_subgraph_node& node) {
 
 }  // namespace
 
-extern const OpKernel kNorm{supports_norm, encode_norm};
-extern const OpKernel kSoftmax{supports_softmax, encode_softmax};
-extern const OpKernel kRope{supports_rope, encode_rope};
+const OpKernel Kernels::norm{supports_norm, encode_norm};
+const OpKernel Kernels::softmax{supports_softmax, encode_softmax};
+const OpKernel Kernels::rope{supports_rope, encode_rope};
 
 }  // namespace tsr::vk

@@ -121,16 +121,12 @@ class PrepRecorder final : public Recorder {
   int32_t op_ = 0;
 };
 
-bool supports_node(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
-  const OpKernel* k = op_kernel(n.op);
-  if (!k) {
-    reason = fmt::format("{} has no Vulkan kernel", op_name(n.op));
-    return false;
-  }
-  if (n.n_inputs < 0 || n.n_inputs > TSR_MAX_INPUTS) {
-    reason = fmt::format("{} inputs", n.n_inputs);
-    return false;
-  }
+}  // namespace
+
+bool supports_on_device(tsr_bk_device device, const tsr_node_desc& n, std::string& reason) {
+  const OpKernel* k = kit::kernel_for<Kernels>(n.op, "Vulkan", reason);
+  if (!k) return false;
+  const DeviceCaps& caps = impl(device)->d->caps;
   // matmul splits a weight larger than one binding into row chunks itself.
   for (int i = 0; i < n.n_inputs; ++i)
     if (!(n.op == TSR_OP_MATMUL && i == 0) &&
@@ -139,6 +135,8 @@ bool supports_node(const DeviceCaps& caps, const tsr_node_desc& n, std::string& 
   if (!fits_binding(caps, n.output, "output", reason)) return false;
   return k->supports(caps, n, reason);
 }
+
+namespace {
 
 bool profiling_on() {
   const char* v = std::getenv("TESSERA_VULKAN_PROFILE");
@@ -259,33 +257,24 @@ Status record(Prepared& p) {
   return d.check(fn.vkEndCommandBuffer(p.cb), "vkEndCommandBuffer");
 }
 
-Status prepare_impl(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_prepared* out_prepared) {
-  if (!device || !graph || !out_prepared) return invalid_arg("[prepare] null argument");
-  if (graph->n_nodes < 0 || (graph->n_nodes > 0 && !graph->nodes))
-    return invalid_arg("[prepare] {} nodes with node array {}", graph->n_nodes,
-                       graph->nodes ? "set" : "null");
+uint64_t buffer_size(tsr_bk_buffer b) { return impl(b)->a.size; }
+
+}  // namespace
+
+Status prepare_graph(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_prepared* out_prepared) {
   DeviceState& d = *impl(device)->d;
   auto prep = std::make_unique<Prepared>();
   prep->d = &d;
   PrepRecorder rec(d, prep->dispatches);
-  for (int i = 0; i < graph->n_nodes; ++i) {
-    const tsr_subgraph_node& sn = graph->nodes[i];
-    std::string reason;
-    if (!supports_node(d.caps, sn.desc, reason))
-      return make_error(TSR_ERR_UNSUPPORTED, "[prepare] node {} ({}): {}", i, op_name(sn.desc.op), reason);
-    for (int j = 0; j < sn.desc.n_inputs; ++j)
-      if (!sn.inputs[j].buffer && n_elements(sn.desc.inputs[j]) > 0)
-        return invalid_arg("[prepare] node {} ({}): input {} has no buffer", i, op_name(sn.desc.op), j);
-    if (!sn.output.buffer)
-      return invalid_arg("[prepare] node {} ({}): output has no buffer", i, op_name(sn.desc.op));
-    if (n_elements(sn.desc.output) == 0) continue;
-    rec.set_node(i, sn.desc.op);
-    TSR_RETURN_IF_ERROR(op_kernel(sn.desc.op)->encode(rec, sn));
-  }
+  TSR_RETURN_IF_ERROR(kit::encode_nodes<Kernels>(
+      *graph, buffer_size, rec,
+      [&](const tsr_node_desc& n, std::string& why) { return supports_on_device(device, n, why); }));
   TSR_RETURN_IF_ERROR(record(*prep));
   *out_prepared = handle(prep.release());
   return Status::ok();
 }
+
+namespace {
 
 // Adds the finished run's timestamps to the per-kernel totals.
 void collect_profile(Prepared& p) {
@@ -311,23 +300,17 @@ Status finish_run(Prepared& p) {
   return Status::ok();
 }
 
-Status execute_impl(tsr_bk_prepared prepared, tsr_bk_queue queue, const tsr_step_params* params) {
-  if (!prepared || !queue) return invalid_arg("[execute] null argument");
+}  // namespace
+
+Status execute_graph(tsr_bk_prepared prepared, tsr_bk_queue queue, const tsr_step_params* params) {
   Prepared& p = *impl(prepared);
   DeviceState& d = *p.d;
   // The previous run of this command buffer reads the step buffer: wait for it.
   TSR_RETURN_IF_ERROR(finish_run(p));
   auto* step = static_cast<int32_t*>(p.step.host());
-  if (params && params->n_values > 0) {
-    if (params->n_values > kMaxStepValues || !params->values)
-      return invalid_arg("[execute] {} step values (at most {})", params->n_values, kMaxStepValues);
-    for (int i = 0; i < params->n_values; ++i) {
-      const int64_t v = params->values[i];
-      if (v < INT32_MIN || v > INT32_MAX)
-        return invalid_arg("[execute] step value {} is {}, past int32", i, v);
-      step[i] = static_cast<int32_t>(v);
-    }
-  }
+  // The kernels read step values as int32 (GLSL without int64).
+  TSR_RETURN_IF_ERROR(kit::check_step_params(params, kMaxStepValues, INT32_MIN, INT32_MAX));
+  for (int i = 0; params && i < params->n_values; ++i) step[i] = static_cast<int32_t>(params->values[i]);
   VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
   si.commandBufferCount = 1;
   si.pCommandBuffers = &p.cb;
@@ -338,33 +321,13 @@ Status execute_impl(tsr_bk_prepared prepared, tsr_bk_queue queue, const tsr_step
   return Status::ok();
 }
 
+namespace {
+
 void print_profile(const Prepared& p) {
   p.profile.print("vulkan", p.d->props.deviceName, p.dispatches.size(), "dispatches");
 }
 
 }  // namespace
-
-int32_t supports_op(tsr_bk_device device, const tsr_node_desc* node, char* reason, size_t reason_len) {
-  return guarded_supports(reason, reason_len, [&](std::string& why) {
-    if (!device || !node) {
-      why = "null argument";
-      return false;
-    }
-    return supports_node(impl(device)->d->caps, *node, why);
-  });
-}
-
-tsr_status_code prepare(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_prepared* out_prepared,
-                        tsr_error* err) {
-  return guarded("prepare", err, [&] { return prepare_impl(device, graph, out_prepared); });
-}
-
-tsr_status_code execute(tsr_bk_prepared prepared, tsr_bk_queue queue, const tsr_step_params* params,
-                        tsr_error* err) {
-  return guarded("execute", err, [&] { return execute_impl(prepared, queue, params); });
-}
-
-void release_prepared(tsr_bk_prepared prepared) { delete impl(prepared); }
 
 }  // namespace tsr::vk
 
@@ -381,3 +344,5 @@ tsr::vk::Prepared::~Prepared() {
   d->free_buffer(params);
   d->free_buffer(step);
 }
+
+void tsr::vk::release_prepared(tsr_bk_prepared prepared) { delete impl(prepared); }

@@ -2,6 +2,7 @@
 
 #include "cpu/kernels.h"
 #include "tessera/kit/dtype.h"
+#include "tessera/kit/op_families.h"
 #include "tessera/kit/tensor.h"
 
 namespace tsr::cpu {
@@ -88,40 +89,29 @@ bool supports_node(const tsr_node_desc& n, std::string& reason) {
   for (int i = 0; i < n.n_inputs; ++i)
     if (!check_desc(n.inputs[i], fmt::format("input {}", i).c_str(), reason)) return false;
   if (!check_desc(n.output, "output", reason)) return false;
-  switch (n.op) {
-    case TSR_OP_GET_ROWS:
-    case TSR_OP_SET_ROWS:
-      return supports_rows(n, reason);
-    case TSR_OP_MATMUL:
-      return supports_matmul(n, reason);
-    case TSR_OP_ADD:
-    case TSR_OP_SUB:
-    case TSR_OP_MUL:
-    case TSR_OP_DIV:
-    case TSR_OP_SCALE:
-    case TSR_OP_SILU:
-    case TSR_OP_GELU:
-    case TSR_OP_SWIGLU:
-    case TSR_OP_SOFTCAP:
-    case TSR_OP_GEGLU:
-      return supports_elementwise(n, reason);
-    case TSR_OP_RMS_NORM:
-    case TSR_OP_LAYER_NORM:
-      return supports_norm(n, reason);
-    case TSR_OP_ROPE:
-      return supports_rope(n, reason);
-    case TSR_OP_SOFTMAX:
-      return supports_softmax(n, reason);
-    case TSR_OP_ATTENTION:
-      return supports_attention(n, reason);
-    case TSR_OP_CPY:
-    case TSR_OP_CONCAT:
-    case TSR_OP_ARGMAX:
+  switch (kit::op_family(n.op)) {
+    case kit::OpFamily::data:
+      return n.op == TSR_OP_GET_ROWS || n.op == TSR_OP_SET_ROWS ? supports_rows(n, reason)
+                                                                : supports_copy(n, reason);
+    case kit::OpFamily::argmax:
       return supports_copy(n, reason);
-    default:
-      reason = fmt::format("op id {} not implemented", n.op);
-      return false;
+    case kit::OpFamily::matmul:
+      return supports_matmul(n, reason);
+    case kit::OpFamily::elementwise:
+      return supports_elementwise(n, reason);
+    case kit::OpFamily::norm:
+      return supports_norm(n, reason);
+    case kit::OpFamily::rope:
+      return supports_rope(n, reason);
+    case kit::OpFamily::softmax:
+      return supports_softmax(n, reason);
+    case kit::OpFamily::attention:
+      return supports_attention(n, reason);
+    case kit::OpFamily::none:
+      break;
   }
+  reason = fmt::format("op id {} not implemented", n.op);
+  return false;
 }
 
 Status plan_node(NodePlan& p) {

@@ -46,6 +46,24 @@ bool is_block_dtype(int32_t dt) {
   return dt == TSR_DTYPE_Q8_0 || dt == TSR_DTYPE_Q4_0 || dt == TSR_DTYPE_Q4_1;
 }
 
+bool is_weight_block_dtype(int32_t dt) {
+  switch (dt) {
+    case TSR_DTYPE_Q8_0:
+    case TSR_DTYPE_Q4_0:
+    case TSR_DTYPE_Q4_1:
+    case TSR_DTYPE_Q5_0:
+    case TSR_DTYPE_Q5_1:
+    case TSR_DTYPE_Q2_K:
+    case TSR_DTYPE_Q3_K:
+    case TSR_DTYPE_Q4_K:
+    case TSR_DTYPE_Q5_K:
+    case TSR_DTYPE_Q6_K:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool elementwise_supported(const tsr_node_desc& n, std::string& reason) {
   const bool binary =
       n.op != TSR_OP_SCALE && n.op != TSR_OP_SILU && n.op != TSR_OP_GELU && n.op != TSR_OP_SOFTCAP;

@@ -44,6 +44,12 @@ Result<TensorDesc> make_desc(int32_t dtype, std::initializer_list<int64_t> ne) {
 
 int64_t n_elements(const TensorDesc& d) { return d.ne[0] * d.ne[1] * d.ne[2] * d.ne[3]; }
 
+uint64_t element_count(const TensorDesc& d) {
+  uint64_t n = 1;
+  for (int i = 0; i < TSR_MAX_DIMS; ++i) n *= static_cast<uint64_t>(d.ne[i] > 0 ? d.ne[i] : 0);
+  return n;
+}
+
 int64_t n_bytes_spanned(const TensorDesc& d) {
   const DtypeTraits* t = dtype_traits(d.dtype);
   if (!t) return 0;

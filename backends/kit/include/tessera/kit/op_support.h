@@ -15,6 +15,9 @@ namespace tsr::ops {
 
 bool is_float_dtype(int32_t dt);  // f32, f16, bf16
 bool is_block_dtype(int32_t dt);  // q8_0, q4_0, q4_1
+// The GGUF block formats of model weights: q8_0, q4_0, q4_1, q5_0, q5_1,
+// q2_K..q6_K (not q8_K, which only holds activations).
+bool is_weight_block_dtype(int32_t dt);
 
 // Which block formats a backend has kernels for: the checks below that read
 // or write blocks take it (default is_block_dtype), so a backend that adds

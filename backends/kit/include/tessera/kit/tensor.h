@@ -21,6 +21,11 @@ Result<TensorDesc> make_desc(int32_t dtype, int32_t rank, const int64_t* ne);
 Result<TensorDesc> make_desc(int32_t dtype, std::initializer_list<int64_t> ne);
 
 int64_t n_elements(const TensorDesc& d);
+// The element count as a launch size: unsigned, 0 when any dim is negative
+// or 0.
+uint64_t element_count(const TensorDesc& d);
+// ceil(a / b), b > 0: blocks of b covering a.
+constexpr uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 // Bytes spanned from the first to one past the last element (views included).
 int64_t n_bytes_spanned(const TensorDesc& d);
 // Bytes of the contiguous layout of the same shape and dtype.
