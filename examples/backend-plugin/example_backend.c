@@ -17,7 +17,8 @@
  *   - errors are status codes with a message starting with the operation.
  *
  * Ops: add, mul (numpy-style broadcasting), scale, silu, rms_norm, matmul
- * (f32 weights, batch broadcasting). Execution is synchronous on the calling
+ * (f32 weights, batch broadcasting), rope (normal and neox, partial
+ * rotation, without freq_factors). Execution is synchronous on the calling
  * thread, so queues and events have nothing to wait for.
  *
  * EXAMPLE_BUG selects a deliberately broken variant, built only by Tessera's
@@ -42,6 +43,7 @@
 #define BUG_ALIGNED_OFFSETS 4   /* output offsets rounded down to 64 bytes */
 #define BUG_KEEPS_NODES 5       /* prepare keeps core's node pointer instead of a copy */
 #define BUG_STALE_PACKED_X 6    /* matmul packs x once per prepared graph and reuses it */
+#define BUG_ROPE_SCALE_NEOX 7   /* rope applies freq_scale on the neox path only */
 
 #ifndef EXAMPLE_NAME
 #define EXAMPLE_NAME "example"
@@ -127,7 +129,7 @@ static tsr_status_code ex_device_props(tsr_bk_device device, tsr_device_props* o
   out_props->host_visible = 1;
   if (size >= offsetof(tsr_device_props, details) + sizeof(out_props->details))
     snprintf(out_props->details, sizeof(out_props->details),
-             "ops: add mul scale silu rms_norm matmul (f32)\n");
+             "ops: add mul scale silu rms_norm matmul rope (f32)\n");
   return TSR_OK;
 }
 
@@ -253,6 +255,8 @@ static const char* op_label(int32_t op) {
       return "rms_norm";
     case TSR_OP_MATMUL:
       return "matmul";
+    case TSR_OP_ROPE:
+      return "rope";
     default:
       return NULL;
   }
@@ -271,12 +275,17 @@ static int32_t ex_supports_op(tsr_bk_device device, const tsr_node_desc* node, c
   (void)device;
   const char* why = NULL;
   if (!op_label(node->op)) {
-    why = "op not implemented (example: add mul scale silu rms_norm matmul)";
+    why = "op not implemented (example: add mul scale silu rms_norm matmul rope)";
   } else if (!f32_desc(&node->output)) {
     why = "f32 only";
+  } else if (node->op == TSR_OP_ROPE && node->n_inputs != 2) {
+    why = "rope with freq_factors (input 2) not implemented";
   } else {
-    for (int i = 0; i < node->n_inputs; ++i)
-      if (!f32_desc(&node->inputs[i])) why = "f32 only";
+    for (int i = 0; i < node->n_inputs; ++i) {
+      /* rope's positions are i32; everything else is f32. */
+      const int is_pos = node->op == TSR_OP_ROPE && i == 1;
+      if (is_pos ? node->inputs[i].dtype != TSR_DTYPE_I32 : !f32_desc(&node->inputs[i])) why = "f32 only";
+    }
   }
   if (why && reason && reason_len) snprintf(reason, reason_len, "%s", why);
   return why == NULL;
@@ -388,6 +397,37 @@ static void run_matmul(const tsr_tensor_ref* wr, const View* x, const View* o) {
         }
 }
 
+/* rope(x [head_dim, n_head, n_tokens], pos i32 [n_tokens]) as tessera_types.h
+ * defines it: pair i of the first n_rot dims turns by
+ * pos * freq_scale * freq_base^(-2i / n_rot); the other dims pass through. */
+static void run_rope(const tsr_op_params* p, const View* x, const tsr_tensor_ref* pos_ref, const View* o) {
+  const int64_t n_rot = p->i[0];
+  const int neox = p->i[1] == TSR_ROPE_NEOX;
+  const double base = p->f[0];
+#if EXAMPLE_BUG == BUG_ROPE_SCALE_NEOX
+  /* Broken: the scale is applied where the neox path computes its angles
+   * and forgotten on the normal path. */
+  const double scale = neox && p->f[1] != 0.0f ? p->f[1] : 1.0;
+#else
+  const double scale = p->f[1] == 0.0f ? 1.0 : p->f[1];
+#endif
+  const View pos = make_view(pos_ref);
+  for (int64_t i3 = 0; i3 < o->ne[3]; ++i3)
+    for (int64_t t = 0; t < o->ne[2]; ++t) {
+      const double at_pos = *(const int32_t*)(pos.base + t * pos.nb[0]);
+      for (int64_t h = 0; h < o->ne[1]; ++h) {
+        for (int64_t d = n_rot; d < o->ne[0]; ++d) *at(o, d, h, t, i3) = *at(x, d, h, t, i3);
+        for (int64_t i = 0; i < n_rot / 2; ++i) {
+          const double theta = at_pos * scale * pow(base, -2.0 * (double)i / (double)n_rot);
+          const int64_t j0 = neox ? i : 2 * i, j1 = neox ? i + n_rot / 2 : 2 * i + 1;
+          const double x0 = *at(x, j0, h, t, i3), x1 = *at(x, j1, h, t, i3);
+          *at(o, j0, h, t, i3) = (float)(x0 * cos(theta) - x1 * sin(theta));
+          *at(o, j1, h, t, i3) = (float)(x0 * sin(theta) + x1 * cos(theta));
+        }
+      }
+    }
+}
+
 static void run_node(const tsr_subgraph_node* n) {
   const View o = output_view(&n->output);
   const View a = make_view(&n->inputs[0]);
@@ -410,6 +450,9 @@ static void run_node(const tsr_subgraph_node* n) {
       run_matmul(&n->inputs[0], &x, &o);
       break;
     }
+    case TSR_OP_ROPE:
+      run_rope(&n->desc.params, &a, &n->inputs[1], &o);
+      break;
   }
 }
 

@@ -1,13 +1,20 @@
 // A vendor's view of the installed backend kit: descriptor helpers, f16
-// conversion, the op table, the op-contract checks and the exception guard,
-// built against the installed headers and static library only.
+// conversion, the op table, the op-contract checks, the exception guard and
+// the backend glue (op families, copy plans, argument checks), built against
+// the installed headers and static library only.
+#include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "tessera/kit/abi_guard.h"
+#include "tessera/kit/backend_glue.h"
+#include "tessera/kit/copy_plan.h"
 #include "tessera/kit/dtype.h"
 #include "tessera/kit/half.h"
+#include "tessera/kit/op_families.h"
 #include "tessera/kit/op_info.h"
 #include "tessera/kit/op_support.h"
 #include "tessera/kit/tensor.h"
@@ -42,6 +49,21 @@ int main() {
       tsr::guarded("consumer", &err, []() -> tsr::Status { throw std::runtime_error("boom"); });
   if (code != TSR_ERR_INTERNAL || std::string(err.message) != "[consumer] internal error: boom")
     return fail(std::string("guarded gave ") + err.message);
+
+  if (tsr::kit::op_family(TSR_OP_GEGLU) != tsr::kit::OpFamily::elementwise) return fail("geglu's family");
+  tsr_subgraph_node cpy{};
+  cpy.desc = node;
+  cpy.desc.op = TSR_OP_CPY;
+  cpy.desc.n_inputs = 1;
+  cpy.inputs[0].desc = cpy.output.desc = d.value();
+  const tsr::kit::CopyFormats formats{tsr::ops::is_weight_block_dtype, tsr::ops::is_block_dtype};
+  const std::vector<tsr::kit::CopyStep> steps = tsr::kit::copy_steps(cpy, formats);
+  if (steps.size() != 1 || steps[0].units != 24 || steps[0].mode != tsr::kit::CopyMode::raw)
+    return fail("copy plan of an f16 [8, 3] cpy");
+  int64_t too_big = int64_t{1} << 40;
+  const tsr_step_params step{.n_values = 1, .values = &too_big};
+  if (tsr::kit::check_step_params(&step, 16, INT32_MIN, INT32_MAX).is_ok())
+    return fail("2^40 as an int32 step");
 
   std::printf("kit consumer: ok (%s)\n", tsr::desc_str(d.value()).c_str());
   return 0;
