@@ -16,6 +16,7 @@ install(FILES
           ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera_backend.h
           ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera_gguf.h
           ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera_llm.h
+          ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera_llm.hpp
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tessera)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/backends/kit/include/tessera/kit DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tessera)
 # The null backend as a plugin: the template a vendor's build can load.

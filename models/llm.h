@@ -29,6 +29,7 @@
 #include "models/decoder.h"
 #include "models/sampling.h"
 #include "models/tokenizer.h"
+#include "tessera/tessera_llm.h"
 
 namespace tessera::models {
 
@@ -45,6 +46,7 @@ struct GenerateStats {
   int32_t n_prompt = 0, n_generated = 0;
   int32_t n_decode_steps = 0;  // single-token evals timed by decode_seconds
   double prefill_seconds = 0.0, decode_seconds = 0.0;
+  tsr_llm_finish_reason finish = TSR_LLM_FINISH_LENGTH;
 };
 
 class LlmSession;
@@ -113,6 +115,8 @@ class LlmSession {
 
   // Forgets the KV cache, the history and restores the sampler's seed.
   void reset();
+  // Keeps the first n_keep tokens of the cache and history; drops the logits.
+  void truncate(int64_t n_keep);
   // Feeds tokens in steps of n_batch. Keeps the logits of every token when
   // all_logits, else only the last one's.
   void eval(std::span<const int32_t> tokens, bool all_logits);
@@ -151,6 +155,8 @@ class LlmBatch {
   int32_t n_seq() const { return static_cast<int32_t>(n_past_.size()); }
   // Forgets sequence seq's cache and logits; -1: every sequence.
   void reset(int32_t seq);
+  // Keeps the first n_keep tokens of sequence seq's cache; drops its logits.
+  void truncate(int32_t seq, int64_t n_keep);
   // tokens[s] are fed to sequence s (may be empty). Steps of at most n_batch
   // tokens per sequence; a shorter sequence is padded to the step's longest.
   // Checks everything before running anything.

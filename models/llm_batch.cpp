@@ -38,6 +38,20 @@ void LlmBatch::reset(int32_t seq) {
   }
 }
 
+void LlmBatch::truncate(int32_t seq, int64_t n_keep) {
+  if (seq < 0 || seq >= n_seq())
+    throw Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_batch_truncate] sequence " + std::to_string(seq) +
+                                              " is outside [0, " + std::to_string(n_seq()) + ")");
+  if (n_keep < 0 || n_keep > n_past_[seq])
+    throw Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_batch_truncate] sequence " + std::to_string(seq) +
+                                              ": n_keep " + std::to_string(n_keep) +
+                                              " is outside [0, n_past = " + std::to_string(n_past_[seq]) +
+                                              "]");
+  // As for sessions: rows past n_past are never read, the next eval overwrites them.
+  n_past_[seq] = n_keep;
+  logits_[seq].clear();
+}
+
 std::span<const float> LlmBatch::logits(int32_t seq) const {
   if (seq < 0 || seq >= n_seq())
     throw Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_batch_logits] sequence " + std::to_string(seq) +

@@ -38,6 +38,18 @@ void LlmSession::reset() {
   model_.reset_cache(model_.state_prefix(slot_));
 }
 
+void LlmSession::truncate(int64_t n_keep) {
+  if (n_keep < 0 || n_keep > n_past_)
+    throw Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_session_truncate] n_keep " + std::to_string(n_keep) +
+                                              " is outside [0, n_past = " + std::to_string(n_past_) + "]");
+  // Rows past n_past are never read (attention's valid length) and the next
+  // eval writes over them: nothing in the cache needs to change.
+  n_past_ = n_keep;
+  history_.resize(static_cast<size_t>(n_keep));
+  logits_.clear();
+  logit_rows_ = 0;
+}
+
 void LlmSession::eval(std::span<const int32_t> tokens, bool all_logits) {
   const int64_t n = static_cast<int64_t>(tokens.size());
   const int64_t n_ctx = model_.n_ctx(), n_vocab = model_.hp_.n_vocab;
@@ -92,7 +104,9 @@ GenerateStats LlmSession::generate(std::span<const int32_t> prompt, int32_t max_
                     " tokens (after n_past = " + std::to_string(n_past_) +
                     ") does not fit n_ctx = " + std::to_string(n_ctx));
   if (prompt.empty() && logit_rows_ == 0)
-    throw Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_generate] empty prompt and nothing evaluated before");
+    throw Error(TSR_ERR_INVALID_ARGUMENT,
+                "[tsr_llm_generate] empty prompt and no logits to continue from (nothing evaluated since the "
+                "session was created, reset or truncated)");
   auto t0 = std::chrono::steady_clock::now();
   if (!prompt.empty()) eval(prompt, false);
   st.prefill_seconds = seconds_since(t0);
@@ -101,10 +115,14 @@ GenerateStats LlmSession::generate(std::span<const int32_t> prompt, int32_t max_
   int32_t n_decoded = 0;  // decode steps run: what decode_seconds measures
   t0 = std::chrono::steady_clock::now();
   double callback_seconds = 0.0;
+  st.finish = TSR_LLM_FINISH_LENGTH;  // unless the loop ends early
   for (int32_t i = 0; i < max_new; ++i) {
     const std::span<const float> last(logits_.data() + (logit_rows_ - 1) * n_vocab, n_vocab);
     const int32_t tok = sampler_.sample(last, history_);
-    if (!sampler_.params().ignore_eos && model_.is_end_of_generation(tok)) break;
+    if (!sampler_.params().ignore_eos && model_.is_end_of_generation(tok)) {
+      st.finish = TSR_LLM_FINISH_END_TOKEN;
+      break;
+    }
     ++st.n_generated;
     const auto tc = std::chrono::steady_clock::now();
     const std::string piece = model_.has_tokenizer() ? model_.tokenizer().token_to_piece(tok) : std::string();
@@ -112,11 +130,17 @@ GenerateStats LlmSession::generate(std::span<const int32_t> prompt, int32_t max_
     callback_seconds += seconds_since(tc);
     // The token goes into the cache even when it is the last one, so that a
     // later eval or generate continues after it.
-    if (n_past_ >= n_ctx) break;
+    if (n_past_ >= n_ctx) {
+      st.finish = TSR_LLM_FINISH_CONTEXT_FULL;
+      break;
+    }
     const int32_t one[1] = {tok};
     eval(one, false);
     ++n_decoded;
-    if (stop) break;
+    if (stop) {
+      st.finish = TSR_LLM_FINISH_CALLBACK;
+      break;
+    }
   }
   st.decode_seconds = seconds_since(t0) - callback_seconds;
   st.n_decode_steps = n_decoded;

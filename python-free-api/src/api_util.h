@@ -37,6 +37,9 @@ tsr_status_code guarded(const char* where, F&& f) {
   try {
     const tsr::Status s = f();
     if (!s.is_ok()) return fail(s);
+    // A success leaves no message behind, not even one from a lookup that
+    // failed inside this call (an optional GGUF key, say).
+    last_error().clear();
     return TSR_OK;
   } catch (const std::bad_alloc&) {
     return fail(TSR_ERR_OUT_OF_MEMORY, fmt::format("[{}] out of host memory", where));

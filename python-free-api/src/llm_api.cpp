@@ -298,6 +298,38 @@ TSR_API tsr_status_code tsr_llm_session_logits(const tsr_llm_session* s, const f
   });
 }
 
+TSR_API tsr_status_code tsr_llm_session_n_past(const tsr_llm_session* s, int32_t* out_n_past) {
+  return run("tsr_llm_session_n_past", [&] {
+    if (!s || !out_n_past)
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT,
+                           "[tsr_llm_session_n_past] session and out_n_past must not be null");
+    *out_n_past = static_cast<int32_t>(s->impl->n_past());
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_session_truncate(tsr_llm_session* s, int32_t n_keep) {
+  return run("tsr_llm_session_truncate", [&] {
+    if (!s) throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_session_truncate] session is null");
+    auto lock = tsr::lock_context(s->ctx);
+    s->impl->truncate(n_keep);
+  });
+}
+
+TSR_API const char* tsr_llm_finish_reason_name(int32_t reason) {
+  switch (reason) {
+    case TSR_LLM_FINISH_LENGTH:
+      return "length";
+    case TSR_LLM_FINISH_END_TOKEN:
+      return "end_token";
+    case TSR_LLM_FINISH_CONTEXT_FULL:
+      return "context_full";
+    case TSR_LLM_FINISH_CALLBACK:
+      return "callback";
+    default:
+      return "unknown";
+  }
+}
+
 TSR_API tsr_status_code tsr_llm_generate(tsr_llm_session* s, const int32_t* prompt, int32_t n_prompt,
                                          int32_t max_new, tsr_llm_token_fn on_token, void* user,
                                          tsr_llm_stats* out_stats) {
@@ -320,6 +352,7 @@ TSR_API tsr_status_code tsr_llm_generate(tsr_llm_session* s, const int32_t* prom
       r.decode_seconds = st.decode_seconds;
       r.prefill_tokens_per_second = st.prefill_seconds > 0 ? st.n_prompt / st.prefill_seconds : 0.0;
       r.decode_tokens_per_second = st.decode_seconds > 0 ? st.n_decode_steps / st.decode_seconds : 0.0;
+      r.finish_reason = st.finish;
       versioned_out(r, out_stats);
     }
   });
@@ -395,6 +428,14 @@ TSR_API tsr_status_code tsr_llm_batch_n_past(const tsr_llm_batch* b, int32_t seq
                                                          std::to_string(seq) + " is outside [0, " +
                                                          std::to_string(b->impl->n_seq()) + ")");
     *out_n_past = static_cast<int32_t>(b->impl->n_past(seq));
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_batch_truncate(tsr_llm_batch* b, int32_t seq, int32_t n_keep) {
+  return run("tsr_llm_batch_truncate", [&] {
+    if (!b) throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_batch_truncate] batch is null");
+    auto lock = tsr::lock_context(b->ctx);
+    b->impl->truncate(seq, n_keep);
   });
 }
 

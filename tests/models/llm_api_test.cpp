@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -226,6 +227,119 @@ TEST_F(LlmApi, generate_with_a_seed_is_reproducible) {
   tsr_llm_session* s4 = session(m, sp);
   ASSERT_EQ(tsr_llm_generate(s4, kPrompt.data(), n, 20, collect, &r4, nullptr), TSR_OK);
   EXPECT_NE(r1.tokens, r4.tokens);
+}
+
+int32_t session_n_past(const tsr_llm_session* s) {
+  int32_t n = -1;
+  EXPECT_EQ(tsr_llm_session_n_past(s, &n), TSR_OK) << tsr_last_error();
+  return n;
+}
+
+// Rolling back to the prompt minus its last token and feeding that token again
+// regenerates the same tokens, penalties included: the repetition history is
+// cut with the cache (a history that kept the first generation's tokens
+// would penalise them the second time).
+TEST_F(LlmApi, truncate_then_regenerate_gives_the_same_tokens) {
+  tsr_llm* m = load();
+  ASSERT_NE(m, nullptr);
+  tsr_llm_sampling sp{sizeof sp};
+  sp.repeat_penalty = 1.5f;
+  sp.repeat_last_n = 64;
+  const int32_t n = static_cast<int32_t>(kPrompt.size());
+  tsr_llm_session* s = session(m, sp);
+  Collected first, again, tail;
+  tsr_llm_stats st{sizeof st};
+  ASSERT_EQ(tsr_llm_generate(s, kPrompt.data(), n, 8, collect, &first, &st), TSR_OK) << tsr_last_error();
+  ASSERT_EQ(first.tokens.size(), 8u);
+  EXPECT_EQ(st.finish_reason, TSR_LLM_FINISH_LENGTH);
+  EXPECT_EQ(session_n_past(s), n + 8);
+
+  ASSERT_EQ(tsr_llm_session_truncate(s, n - 1), TSR_OK) << tsr_last_error();
+  EXPECT_EQ(session_n_past(s), n - 1);
+  ASSERT_EQ(tsr_llm_generate(s, &kPrompt.back(), 1, 8, collect, &again, nullptr), TSR_OK) << tsr_last_error();
+  EXPECT_EQ(again.tokens, first.tokens);
+
+  // Back to the middle of the generated text: the rest follows again.
+  ASSERT_EQ(tsr_llm_session_truncate(s, n + 2), TSR_OK) << tsr_last_error();
+  ASSERT_EQ(tsr_llm_generate(s, &first.tokens[2], 1, 5, collect, &tail, nullptr), TSR_OK) << tsr_last_error();
+  EXPECT_EQ(tail.tokens, std::vector<int32_t>(first.tokens.begin() + 3, first.tokens.end()));
+}
+
+TEST_F(LlmApi, truncate_past_the_cache_or_generating_without_logits_is_refused) {
+  tsr_llm* m = load();
+  ASSERT_NE(m, nullptr);
+  tsr_llm_session* s = session(m);
+  ASSERT_EQ(tsr_llm_session_eval(s, kPrompt.data(), 5, 0), TSR_OK) << tsr_last_error();
+  EXPECT_EQ(tsr_llm_session_truncate(s, 6), TSR_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tsr_last_error()).find("n_keep 6 is outside [0, n_past = 5]"), std::string::npos)
+      << tsr_last_error();
+  EXPECT_EQ(tsr_llm_session_truncate(s, -1), TSR_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(session_n_past(s), 5);
+  ASSERT_EQ(tsr_llm_session_truncate(s, 3), TSR_OK);
+  EXPECT_EQ(tsr_llm_generate(s, nullptr, 0, 4, nullptr, nullptr, nullptr), TSR_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tsr_last_error()).find("truncated"), std::string::npos) << tsr_last_error();
+}
+
+int32_t stop_at_second(int32_t token, const char*, int32_t, void* user) {
+  auto* c = static_cast<Collected*>(user);
+  c->tokens.push_back(token);
+  return c->tokens.size() == 2 ? 1 : 0;
+}
+
+TEST_F(LlmApi, generation_says_why_it_stopped) {
+  const int32_t n = static_cast<int32_t>(kPrompt.size());
+  tsr_llm* m = load();
+  ASSERT_NE(m, nullptr);
+  tsr_llm_stats st{sizeof st};
+  Collected r;
+  ASSERT_EQ(tsr_llm_generate(session(m), kPrompt.data(), n, 3, collect, &r, &st), TSR_OK) << tsr_last_error();
+  EXPECT_EQ(st.finish_reason, TSR_LLM_FINISH_LENGTH);
+  EXPECT_EQ(st.n_generated, 3);
+
+  Collected two;
+  tsr_llm_session* s = session(m);
+  ASSERT_EQ(tsr_llm_generate(s, kPrompt.data(), n, 10, stop_at_second, &two, &st), TSR_OK)
+      << tsr_last_error();
+  EXPECT_EQ(st.finish_reason, TSR_LLM_FINISH_CALLBACK);
+  EXPECT_EQ(two.tokens.size(), 2u);
+  EXPECT_EQ(session_n_past(s), n + 2);  // the stopping token is in the cache
+
+  tsr_llm* small = load(16);
+  ASSERT_NE(small, nullptr);
+  Collected full;
+  tsr_llm_session* f = session(small);
+  ASSERT_EQ(tsr_llm_generate(f, kPrompt.data(), n, 100, collect, &full, &st), TSR_OK) << tsr_last_error();
+  EXPECT_EQ(st.finish_reason, TSR_LLM_FINISH_CONTEXT_FULL);
+  EXPECT_EQ(session_n_past(f), 16);
+  EXPECT_EQ(st.n_generated, 16 - n + 1);  // the last one did not fit
+}
+
+// A stats struct from before finish_reason existed is written only up to
+// its own size.
+TEST_F(LlmApi, stats_of_an_older_caller_are_written_to_its_size_only) {
+  tsr_llm* m = load();
+  ASSERT_NE(m, nullptr);
+  struct {
+    tsr_llm_stats st;
+    int32_t guard;
+  } old{};
+  old.st.struct_size = offsetof(tsr_llm_stats, finish_reason);
+  old.st.finish_reason = -7;
+  ASSERT_EQ(tsr_llm_generate(session(m), kPrompt.data(), 4, 2, nullptr, nullptr, &old.st), TSR_OK)
+      << tsr_last_error();
+  EXPECT_EQ(old.st.n_generated, 2);
+  EXPECT_EQ(old.st.finish_reason, -7);
+}
+
+TEST_F(LlmApi, a_successful_call_leaves_no_error_message) {
+  // A failure sets the message; the next successful call clears it, even a
+  // load that looked up optional keys the file does not have.
+  tsr_llm* bad = nullptr;
+  EXPECT_NE(tsr_llm_load(ctx_, "/nonexistent/model.gguf", nullptr, &bad), TSR_OK);
+  EXPECT_STRNE(tsr_last_error(), "");
+  tsr_llm* m = load();
+  ASSERT_NE(m, nullptr);
+  EXPECT_STREQ(tsr_last_error(), "");
 }
 
 TEST_F(LlmApi, greedy_generation_follows_the_argmax) {

@@ -186,4 +186,31 @@ TEST_F(LlmBatch, bad_input_names_the_sequence_and_values) {
       << tsr_last_error();
 }
 
+// Truncating one sequence rolls it back alone: it then continues as a session
+// fed only its kept tokens would, and the other sequence is untouched.
+TEST_F(LlmBatch, truncate_rolls_one_sequence_back) {
+  tsr_llm* m = load(64, 0);
+  ASSERT_NE(m, nullptr);
+  tsr_llm_batch* b = batch(m, 2);
+  ASSERT_NE(b, nullptr);
+  ASSERT_EQ(eval(b, {kPrompts[0], kPrompts[1]}), TSR_OK) << tsr_last_error();
+  const std::vector<float> other = logits(b, 1);
+  ASSERT_EQ(tsr_llm_batch_truncate(b, 0, 5), TSR_OK) << tsr_last_error();
+  EXPECT_EQ(n_past(b, 0), 5);
+  EXPECT_EQ(n_past(b, 1), static_cast<int32_t>(kPrompts[1].size()));
+  const float* p = nullptr;
+  EXPECT_NE(tsr_llm_batch_logits(b, 0, &p), TSR_OK);  // dropped until the next eval
+  EXPECT_LT(rel_diff(logits(b, 1), other), 1e-6);
+
+  const std::vector<int32_t> next = {42};
+  ASSERT_EQ(eval(b, {next, {}}), TSR_OK) << tsr_last_error();
+  const std::vector<int32_t> kept(kPrompts[0].begin(), kPrompts[0].begin() + 5);
+  EXPECT_LT(rel_diff(logits(b, 0), session_logits(m, {kept, next})), 1e-5);
+
+  EXPECT_EQ(tsr_llm_batch_truncate(b, 0, 7), TSR_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tsr_last_error()).find("n_keep 7 is outside [0, n_past = 6]"), std::string::npos)
+      << tsr_last_error();
+  EXPECT_EQ(tsr_llm_batch_truncate(b, 2, 0), TSR_ERR_INVALID_ARGUMENT);
+}
+
 }  // namespace

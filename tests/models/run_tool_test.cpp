@@ -135,4 +135,23 @@ TEST_F(RunTool, exit_codes) {
   EXPECT_EQ(run("-m " + path_ + " -p hello -n 3 --seed 1").code, 0);
 }
 
+// Where generation ends is said: finish_reason in the JSON, and a message on
+// stderr when the context filled (the run still succeeds: the text so far is
+// the output).
+TEST_F(RunTool, finish_reason_and_a_full_context_message) {
+  const std::string err = path_ + ".stderr";
+  Result r = run("-m " + path_ + " --prompt-tokens 5,72,101,108 -n 3 --temp 0 --json", err);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("\"finish_reason\": \"length\""), std::string::npos) << r.out;
+
+  r = run("-m " + path_ + " --prompt-tokens 5,72,101,108 -n 100 --ctx 12 --temp 0 --ignore-eos --json", err);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("\"finish_reason\": \"context_full\""), std::string::npos) << r.out;
+  std::ifstream f(err);
+  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("the context is full (n_ctx 12): generation stopped after 9 tokens"), std::string::npos)
+      << text;
+  std::remove(err.c_str());
+}
+
 }  // namespace

@@ -430,6 +430,7 @@ int main(int argc, char** argv) {
                   st.prefill_tokens_per_second, st.n_generated, st.decode_seconds);
       std::printf("\"decode_tokens_per_second\": %.3f, \"peak_rss_mib\": %.1f, \"placement\": \"%s\", ",
                   st.decode_tokens_per_second, peak_mib, json_escape(summary).c_str());
+      std::printf("\"finish_reason\": \"%s\", ", tsr_llm_finish_reason_name(st.finish_reason));
       std::printf("\"prompt_tokens\": [");
       for (size_t i = 0; i < prompt.size(); ++i) std::printf("%s%d", i ? ", " : "", prompt[i]);
       std::printf("], \"tokens\": [");
@@ -439,6 +440,11 @@ int main(int argc, char** argv) {
       std::printf("\n");
       std::fflush(stdout);
     }
+    if (st.finish_reason == TSR_LLM_FINISH_CONTEXT_FULL)
+      std::fprintf(stderr,
+                   "tessera-run: the context is full (n_ctx %d): generation stopped after %d tokens; --ctx N "
+                   "allows a longer one\n",
+                   info.n_ctx, st.n_generated);
     std::fprintf(stderr, "load:     %.3f s (%s, %d layers, n_ctx %d)\n", load_seconds, info.architecture,
                  info.n_layer, info.n_ctx);
     std::fprintf(stderr, "prefill:  %d tokens in %.3f s, %.1f tokens/s\n", st.n_prompt, st.prefill_seconds,

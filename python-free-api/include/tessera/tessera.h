@@ -67,8 +67,9 @@ typedef int32_t tsr_tensor;
 
 /* "0.1.0" */
 TSR_API const char* tsr_version(void);
-/* Message of the last failed call on this thread; "" if none. Owned by the
- * library, valid until the next call on this thread. */
+/* Message of the last failed call on this thread; "" after a call that
+ * returned TSR_OK (and before any call). Owned by the library, valid until
+ * the next call on this thread. */
 TSR_API const char* tsr_last_error(void);
 /* "invalid argument", ... */
 TSR_API const char* tsr_status_name(tsr_status_code code);

@@ -17,6 +17,19 @@
  *
  * Ownership: the model borrows the context (destroy models first); a session
  * or batch borrows its model. Errors as in tessera.h (status + tsr_last_error()).
+ *
+ * Threading (the rule of tessera.h, per object):
+ *   tsr_llm          shared freely: tokenize, token_to_piece, the chat
+ *                    templates, get_info, placement and
+ *                    is_end_of_generation read what load built and take no
+ *                    lock; free it after every call on it and on its
+ *                    sessions and batches has returned.
+ *   tsr_llm_session  one thread at a time; sessions of one model (or of
+ *   tsr_llm_batch    models of one context) run on different threads at once,
+ *                    their evals serialised on the context's lock.
+ * tests/api/threads_test.cpp runs these under ThreadSanitizer: sessions of
+ * one model generating on two threads, two models of one context, a batch
+ * stepping while another thread tokenizes.
  */
 #ifndef TESSERA_LLM_H
 #define TESSERA_LLM_H
@@ -130,20 +143,45 @@ TSR_API tsr_status_code tsr_llm_session_eval(tsr_llm_session* s, const int32_t* 
 /* Logits kept by the last eval: *out_rows rows of n_vocab floats. Owned by the session. */
 TSR_API tsr_status_code tsr_llm_session_logits(const tsr_llm_session* s, const float** out_logits,
                                                int32_t* out_rows);
+/* Tokens in the session's KV cache: the position the next token fed takes. */
+TSR_API tsr_status_code tsr_llm_session_n_past(const tsr_llm_session* s, int32_t* out_n_past);
+/* Keeps the first n_keep tokens of the session's cache and forgets the rest
+ * (a rollback: text past a stop string, a rejected speculative draft, an
+ * edited turn). 0 <= n_keep <= n_past, else TSR_ERR_INVALID_ARGUMENT naming
+ * both. Generating after truncating gives exactly what a session fed only
+ * those n_keep tokens would give: the repetition penalty's history is cut
+ * too. The kept logits are dropped (they may be a forgotten token's), so
+ * feed at least one token (tsr_llm_session_eval or a prompt) before
+ * tsr_llm_generate; the sampler's random state is not rewound. */
+TSR_API tsr_status_code tsr_llm_session_truncate(tsr_llm_session* s, int32_t n_keep);
 
 /* Returns non-zero to stop. piece is the token's bytes (not NUL-terminated). */
 typedef int32_t (*tsr_llm_token_fn)(int32_t token, const char* piece, int32_t piece_len, void* user);
+
+/* Why tsr_llm_generate stopped. */
+typedef enum tsr_llm_finish_reason {
+  TSR_LLM_FINISH_LENGTH = 1,       /* max_new tokens were generated */
+  TSR_LLM_FINISH_END_TOKEN = 2,    /* the model sampled an end-of-generation token (not passed to on_token) */
+  TSR_LLM_FINISH_CONTEXT_FULL = 3, /* the cache holds n_ctx tokens: the last token generated is not in it */
+  TSR_LLM_FINISH_CALLBACK = 4      /* on_token returned non-zero (its token is in the cache) */
+} tsr_llm_finish_reason;
+
+/* "length", "end_token", "context_full", "callback"; "unknown" for any other
+ * value. Static storage, never NULL. */
+TSR_API const char* tsr_llm_finish_reason_name(int32_t reason);
 
 typedef struct tsr_llm_stats {
   uint32_t struct_size;
   int32_t n_prompt, n_generated;
   double prefill_seconds, decode_seconds;
   double prefill_tokens_per_second, decode_tokens_per_second;
+  int32_t finish_reason; /* tsr_llm_finish_reason */
 } tsr_llm_stats;
 
 /* Evaluates the prompt, then samples up to max_new tokens, calling on_token
- * for each; stops at end-of-generation tokens or when on_token returns
- * non-zero. stats may be NULL. */
+ * for each; stops at end-of-generation tokens, when on_token returns
+ * non-zero or when the context is full, and says which in
+ * stats->finish_reason. stats may be NULL. */
 TSR_API tsr_status_code tsr_llm_generate(tsr_llm_session* s, const int32_t* prompt, int32_t n_prompt,
                                          int32_t max_new, tsr_llm_token_fn on_token, void* user,
                                          tsr_llm_stats* out_stats);
@@ -194,6 +232,9 @@ TSR_API tsr_status_code tsr_llm_batch_eval(tsr_llm_batch* b, const int32_t* cons
 TSR_API tsr_status_code tsr_llm_batch_logits(const tsr_llm_batch* b, int32_t seq, const float** out_logits);
 /* Tokens in sequence seq's cache. */
 TSR_API tsr_status_code tsr_llm_batch_n_past(const tsr_llm_batch* b, int32_t seq, int32_t* out_n_past);
+/* Keeps the first n_keep tokens of sequence seq's cache, as
+ * tsr_llm_session_truncate does; its logits are dropped until its next eval. */
+TSR_API tsr_status_code tsr_llm_batch_truncate(tsr_llm_batch* b, int32_t seq, int32_t n_keep);
 
 #ifdef __cplusplus
 }

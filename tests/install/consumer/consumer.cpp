@@ -1,6 +1,7 @@
 // The header-only C++ wrapper against the installed library.
 #include <cstdio>
 #include <tessera/tessera.hpp>
+#include <tessera/tessera_llm.hpp>  // installed and self-contained (compiled, not run here)
 
 int main() {
   try {
