@@ -54,6 +54,59 @@ Result<tsr_bk_buffer> SharedStates::acquire(const std::string& name, const Tenso
   return b;
 }
 
+Result<TensorDesc> SharedStates::desc(const std::string& name) const {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) return make_error(TSR_ERR_NOT_FOUND, "[state] no shared state named '{}'", name);
+  return it->second.desc;
+}
+
+Result<const SharedStates::Entry*> SharedStates::find_range(const char* op, const std::string& name,
+                                                            uint64_t offset, uint64_t size) const {
+  auto it = entries_.find(name);
+  if (it == entries_.end())
+    return make_error(TSR_ERR_NOT_FOUND, "[state] {} '{}': no shared state of that name", op, name);
+  const uint64_t bytes = static_cast<uint64_t>(n_bytes_contiguous(it->second.desc));
+  if (offset > bytes || size > bytes - offset)
+    return invalid_arg("[state] {} '{}': {} bytes at offset {} pass the end of its {} bytes ({})", op, name,
+                       size, offset, bytes, desc_str(it->second.desc));
+  return &it->second;
+}
+
+template <typename F>
+Status SharedStates::copy(const char* op, const std::string& name, uint64_t offset, uint64_t size,
+                          F&& fn) const {
+  Result<const Entry*> found = find_range(op, name, offset, size);
+  if (!found.is_ok()) return found.status();
+  if (size == 0) return {};
+  const Entry& e = *found.value();
+  const tsr_backend_iface& bk = e.device->backend->iface();
+  tsr_bk_queue q = nullptr;
+  tsr_error err{};
+  if (bk.queue_create(e.device->handle, &q, &err) != TSR_OK)
+    return make_error(TSR_ERR_DEVICE, "[state] {} '{}': {}", op, name, backend_error(err, "queue_create"));
+  Status st;
+  if (fn(bk, q, e.buffer, &err) != TSR_OK)
+    st = make_error(TSR_ERR_DEVICE, "[state] {} '{}': {}", op, name, backend_error(err, op));
+  else if (bk.queue_finish(q, &err) != TSR_OK)
+    st = make_error(TSR_ERR_DEVICE, "[state] {} '{}': {}", op, name, backend_error(err, "queue_finish"));
+  bk.queue_destroy(q);
+  return st;
+}
+
+Status SharedStates::read(const std::string& name, uint64_t offset, void* dst, uint64_t size) const {
+  return copy("read", name, offset, size,
+              [&](const tsr_backend_iface& bk, tsr_bk_queue q, tsr_bk_buffer b, tsr_error* err) {
+                return bk.buffer_read(q, b, offset, dst, size, err);
+              });
+}
+
+Status SharedStates::write(const std::string& name, uint64_t offset, const void* src, uint64_t size) {
+  return copy("write", name, offset, size,
+              [&](const tsr_backend_iface& bk, tsr_bk_queue q, tsr_bk_buffer b, tsr_error* err) {
+                return bk.buffer_write(q, b, offset, src, size, err);
+              });
+}
+
 Status SharedStates::reset(const std::string& name) {
   for (auto& [n, e] : entries_) {
     if (!name.empty() && n != name) continue;

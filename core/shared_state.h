@@ -26,6 +26,13 @@ class SharedStates {
                                 tsr_bk_queue queue);
   // Zeroes the named state (all of them when name is empty).
   Status reset(const std::string& name);
+  // Copies bytes [offset, offset + size) of the named state's contiguous
+  // layout out to dst / in from src, finished when they return. Fail naming
+  // the state when it does not exist or the range passes its end.
+  Status read(const std::string& name, uint64_t offset, void* dst, uint64_t size) const;
+  Status write(const std::string& name, uint64_t offset, const void* src, uint64_t size);
+  // The named state's descriptor; TSR_ERR_NOT_FOUND when there is none.
+  Result<TensorDesc> desc(const std::string& name) const;
   size_t size() const { return entries_.size(); }
 
  private:
@@ -34,6 +41,14 @@ class SharedStates {
     const Device* device;
     tsr_bk_buffer buffer;
   };
+  // The entry of name whose contiguous bytes include [offset, offset + size).
+  Result<const Entry*> find_range(const char* op, const std::string& name, uint64_t offset,
+                                  uint64_t size) const;
+  // Checks the range, then runs fn(bk, queue, buffer, err) -> tsr_status_code
+  // on a new queue of the state's device and finishes the queue.
+  template <typename F>
+  Status copy(const char* op, const std::string& name, uint64_t offset, uint64_t size, F&& fn) const;
+
   std::map<std::string, Entry> entries_;
 };
 

@@ -32,6 +32,7 @@ std::unique_ptr<Llm> Llm::load(tsr_context* ctx, const std::string& path, const 
   try {
     m->hp_ = read_decoder_hparams(f);
     m->weights_ = find_decoder_weights(f, m->hp_);
+    m->fingerprint_ = model_fingerprint(m->hp_, m->weights_);
     int64_t index;
     if (tsr_gguf_find_key(f, "tokenizer.ggml.model", &index) == TSR_OK)
       m->tokenizer_ = Tokenizer::from_gguf(f);

@@ -51,6 +51,9 @@ struct GenerateStats {
 
 class LlmSession;
 
+// FNV-1a over the hyperparameters and samples of the weights (llm_state.cpp).
+uint64_t model_fingerprint(const DecoderHParams& hp, const DecoderWeights& w);
+
 class Llm {
  public:
   // Opens path, reads the model and compiles the decode step (which checks
@@ -68,6 +71,10 @@ class Llm {
   const Tokenizer& tokenizer() const;
   bool has_tokenizer() const { return tokenizer_ != nullptr; }
   bool is_end_of_generation(int32_t token) const;
+  // Identifies the model a saved session state belongs to: the
+  // hyperparameters and samples of the weights' bytes (so a fine-tune of the
+  // same architecture differs).
+  uint64_t fingerprint() const { return fingerprint_; }
 
  private:
   friend class LlmSession;
@@ -102,6 +109,7 @@ class Llm {
   LlmOptions options_;
   int64_t n_ctx_ = 0;
   uint64_t id_ = 0;
+  uint64_t fingerprint_ = 0;
   std::string placement_;
   std::vector<std::unique_ptr<Slot>> slots_;
 };
@@ -115,6 +123,16 @@ class LlmSession {
 
   // Forgets the KV cache, the history and restores the sampler's seed.
   void reset();
+  // The session's state (llm_state.cpp): the cache up to n_past, the tokens
+  // fed, the last logits row and the sampler's generator, in a versioned
+  // layout tagged with the model's fingerprint.
+  std::vector<uint8_t> save_state() const;
+  // Replaces the session's state with one save_state wrote for this model;
+  // throws naming the field, the values and the model mismatch, and leaves
+  // the session as it was when the bytes are refused.
+  void load_state(std::span<const uint8_t> bytes);
+  // The largest state this session can save (bounds a state file's size).
+  uint64_t max_state_bytes() const;
   // Keeps the first n_keep tokens of the cache and history; drops the logits.
   void truncate(int64_t n_keep);
   // Feeds tokens in steps of n_batch. Keeps the logits of every token when

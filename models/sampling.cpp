@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <unordered_set>
 
 namespace tessera::models {
@@ -41,6 +42,21 @@ void apply_repeat_penalty(std::span<float> logits, std::span<const int32_t> hist
 }
 
 Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) {}
+
+std::string Sampler::rng_state() const {
+  std::ostringstream out;
+  out << rng_;
+  return out.str();
+}
+
+bool Sampler::set_rng_state(const std::string& text) {
+  std::istringstream in(text);
+  std::mt19937_64 r;
+  in >> r;
+  if (in.fail()) return false;
+  rng_ = r;
+  return true;
+}
 
 std::vector<Candidate> Sampler::candidates(std::span<const float> logits_in,
                                            std::span<const int32_t> history) const {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <random>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace tessera::models {
@@ -46,6 +47,9 @@ class Sampler {
   int32_t sample(std::span<const float> logits, std::span<const int32_t> history);
   // Restores the generator to its seed.
   void reset() { rng_.seed(params_.seed); }
+  // The generator's state as text, and back (false when text is not one).
+  std::string rng_state() const;
+  bool set_rng_state(const std::string& text);
   const SamplingParams& params() const { return params_; }
 
  private:

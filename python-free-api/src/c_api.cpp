@@ -264,6 +264,26 @@ TSR_API tsr_status_code tsr_context_reset_shared_state(tsr_context* ctx, const c
   });
 }
 
+TSR_API tsr_status_code tsr_context_read_shared_state(tsr_context* ctx, const char* name, uint64_t offset,
+                                                      void* dst, uint64_t size) {
+  return guarded("read_shared_state", [&]() -> tsr::Status {
+    if (!ctx || !name || (!dst && size > 0))
+      return null_arg("read_shared_state", !ctx ? "ctx" : !name ? "name" : "dst");
+    auto lock = tsr::lock_context(ctx);
+    return ctx->shared_states->read(name, offset, dst, size);
+  });
+}
+
+TSR_API tsr_status_code tsr_context_write_shared_state(tsr_context* ctx, const char* name, uint64_t offset,
+                                                       const void* src, uint64_t size) {
+  return guarded("write_shared_state", [&]() -> tsr::Status {
+    if (!ctx || !name || (!src && size > 0))
+      return null_arg("write_shared_state", !ctx ? "ctx" : !name ? "name" : "src");
+    auto lock = tsr::lock_context(ctx);
+    return ctx->shared_states->write(name, offset, src, size);
+  });
+}
+
 TSR_API tsr_status_code tsr_graph_op(tsr_graph* g, int32_t op, const tsr_tensor* inputs, int32_t n_inputs,
                                      const tsr_op_params* params, tsr_tensor* out_tensor) {
   return guarded("graph_op", [&]() -> tsr::Status {

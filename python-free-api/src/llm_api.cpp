@@ -2,6 +2,8 @@
 // everything; tessera::Error keeps its status code and message, anything
 // else becomes a code through api_util.h's `guarded`.
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -312,6 +314,87 @@ TSR_API tsr_status_code tsr_llm_session_truncate(tsr_llm_session* s, int32_t n_k
     if (!s) throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_session_truncate] session is null");
     auto lock = tsr::lock_context(s->ctx);
     s->impl->truncate(n_keep);
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_session_save_state(const tsr_llm_session* s, void* buf, uint64_t capacity,
+                                                   uint64_t* out_size) {
+  return run("tsr_llm_session_save_state", [&] {
+    if (!s || !out_size || (!buf && capacity > 0))
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT,
+                           "[tsr_llm_session_save_state] session and out_size must not be null, nor buf when "
+                           "capacity > 0");
+    auto lock = tsr::lock_context(s->ctx);
+    const std::vector<uint8_t> state = s->impl->save_state();
+    *out_size = state.size();
+    if (state.size() > capacity) {
+      if (capacity == 0 && !buf) return;  // a size query
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_session_save_state] the state needs " +
+                                                         std::to_string(state.size()) +
+                                                         " bytes, capacity is " + std::to_string(capacity));
+    }
+    std::memcpy(buf, state.data(), state.size());
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_session_load_state(tsr_llm_session* s, const void* buf, uint64_t size) {
+  return run("tsr_llm_session_load_state", [&] {
+    if (!s || (!buf && size > 0))
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_session_load_state] session or buf is null");
+    auto lock = tsr::lock_context(s->ctx);
+    s->impl->load_state(std::span<const uint8_t>(static_cast<const uint8_t*>(buf), size));
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_session_save_file(const tsr_llm_session* s, const char* path) {
+  return run("tsr_llm_session_save_file", [&] {
+    if (!s || !path)
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_session_save_file] session or path is null");
+    auto lock = tsr::lock_context(s->ctx);
+    const std::vector<uint8_t> state = s->impl->save_state();
+    // Written beside the target and renamed: a failed save leaves no half file.
+    const std::string tmp = std::string(path) + ".tmp";
+    FILE* f = std::fopen(tmp.c_str(), "wb");
+    const bool ok = f && std::fwrite(state.data(), 1, state.size(), f) == state.size();
+    const bool closed = f && std::fclose(f) == 0;
+    if (!ok || !closed || std::rename(tmp.c_str(), path) != 0) {
+      const std::string why = std::strerror(errno);
+      std::remove(tmp.c_str());
+      throw tessera::Error(TSR_ERR_IO,
+                           "[tsr_llm_session_save_file] cannot write " + std::string(path) + ": " + why);
+    }
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_session_load_file(tsr_llm_session* s, const char* path) {
+  return run("tsr_llm_session_load_file", [&] {
+    if (!s || !path)
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_session_load_file] session or path is null");
+    auto lock = tsr::lock_context(s->ctx);
+    FILE* f = std::fopen(path, "rb");
+    if (!f)
+      throw tessera::Error(TSR_ERR_IO, "[tsr_llm_session_load_file] cannot open " + std::string(path) + ": " +
+                                           std::strerror(errno));
+    std::unique_ptr<FILE, int (*)(FILE*)> closer(f, std::fclose);
+    const uint64_t limit = s->impl->max_state_bytes();
+    std::vector<uint8_t> bytes;
+    uint8_t chunk[1 << 16];
+    size_t n;
+    while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) {
+      if (bytes.size() + n > limit)
+        throw tessera::Error(TSR_ERR_INVALID_ARGUMENT,
+                             "[tsr_llm_session_load_file] " + std::string(path) +
+                                 " is larger than the largest state of this session (" +
+                                 std::to_string(limit) + " bytes)");
+      bytes.insert(bytes.end(), chunk, chunk + n);
+    }
+    if (std::ferror(f))
+      throw tessera::Error(TSR_ERR_IO, "[tsr_llm_session_load_file] cannot read " + std::string(path));
+    try {
+      s->impl->load_state(bytes);
+    } catch (const tessera::Error& e) {
+      throw tessera::Error(e.code(), std::string(e.what()) + " (in " + path + ")");
+    }
   });
 }
 

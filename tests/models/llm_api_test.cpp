@@ -10,38 +10,13 @@
 #include <vector>
 
 #include "tessera/tessera_llm.h"
+#include "tests/models/llm_test_fixture.h"
 #include "tests/models/tiny_llama.h"
 
 namespace {
 
-class LlmApi : public ::testing::Test {
+class LlmApi : public tessera::test::TinyLlmTest {
  protected:
-  void SetUp() override {
-    ASSERT_EQ(tsr_context_create(nullptr, &ctx_), TSR_OK) << tsr_last_error();
-    path_ = ::testing::TempDir() + "tiny_llama_" + std::to_string(::getpid()) + ".gguf";
-    ASSERT_TRUE(tessera::test::write_tiny_llama(path_));
-  }
-  void TearDown() override {
-    for (tsr_llm_session* s : sessions_) tsr_llm_session_free(s);
-    for (tsr_llm* m : models_) tsr_llm_free(m);
-    tsr_context_destroy(ctx_);
-    std::remove(path_.c_str());
-  }
-  tsr_llm* load(int32_t n_ctx = 0, int32_t n_batch = 0, const std::string& path = "") {
-    tsr_llm_options o{sizeof o};
-    o.n_ctx = n_ctx;
-    o.n_batch = n_batch;
-    tsr_llm* m = nullptr;
-    EXPECT_EQ(tsr_llm_load(ctx_, (path.empty() ? path_ : path).c_str(), &o, &m), TSR_OK) << tsr_last_error();
-    if (m) models_.push_back(m);
-    return m;
-  }
-  tsr_llm_session* session(tsr_llm* m, tsr_llm_sampling sp = {sizeof(tsr_llm_sampling)}) {
-    tsr_llm_session* s = nullptr;
-    EXPECT_EQ(tsr_llm_session_create(m, &sp, &s), TSR_OK) << tsr_last_error();
-    if (s) sessions_.push_back(s);
-    return s;
-  }
   static std::vector<float> rows(const tsr_llm_session* s, int32_t n_vocab, int32_t* n_rows = nullptr) {
     const float* p = nullptr;
     int32_t r = 0;
@@ -63,11 +38,6 @@ class LlmApi : public ::testing::Test {
     EXPECT_EQ(tsr_llm_get_info(m, &info), TSR_OK);
     return info.n_vocab;
   }
-
-  tsr_context* ctx_ = nullptr;
-  std::string path_;
-  std::vector<tsr_llm*> models_;
-  std::vector<tsr_llm_session*> sessions_;
 };
 
 const std::vector<int32_t> kPrompt = {5, 72, 101, 108, 258, 111, 32, 87, 111, 259, 100, 33, 7};

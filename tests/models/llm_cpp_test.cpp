@@ -63,6 +63,18 @@ TEST_F(LlmCpp, generate_truncate_and_stats) {
   });
   EXPECT_EQ(again, first);
 
+  // A state saved here and loaded into a new session continues alike.
+  s.truncate(static_cast<int32_t>(kPrompt.size()));
+  s.eval(std::span<const int32_t>(&first[0], 1));
+  tessera::LlmSession restored(llm);
+  restored.load_state(s.save_state());
+  EXPECT_EQ(restored.n_past(), s.n_past());
+  std::vector<int32_t> a, b;
+  s.generate({}, 4, [&](int32_t tok, std::string_view) { return a.push_back(tok), false; });
+  restored.generate({}, 4, [&](int32_t tok, std::string_view) { return b.push_back(tok), false; });
+  EXPECT_EQ(a, std::vector<int32_t>(first.begin() + 1, first.begin() + 5));
+  EXPECT_EQ(b, a);
+
   try {
     s.truncate(1000);
     ADD_FAILURE() << "truncate past n_past did not throw";

@@ -148,6 +148,15 @@ TSR_API tsr_status_code tsr_graph_shared_state(tsr_graph* g, const char* name, i
                                                const int64_t* ne, tsr_tensor* out_tensor);
 /* Zeroes the shared state called name, or all of them when name is NULL. */
 TSR_API tsr_status_code tsr_context_reset_shared_state(tsr_context* ctx, const char* name);
+/* Copies bytes [offset, offset + size) of the shared state called name (its
+ * contiguous layout, as declared) to dst, or from src into it; finished on
+ * return. A state exists once a model declaring it was compiled: otherwise
+ * TSR_ERR_NOT_FOUND; a range past its end fails naming both sizes. This is
+ * how a KV cache is saved, restored or copied to another sequence. */
+TSR_API tsr_status_code tsr_context_read_shared_state(tsr_context* ctx, const char* name, uint64_t offset,
+                                                      void* dst, uint64_t size);
+TSR_API tsr_status_code tsr_context_write_shared_state(tsr_context* ctx, const char* name, uint64_t offset,
+                                                       const void* src, uint64_t size);
 /* Adds a node; params may be NULL (all zero). Shape and dtype are inferred at
  * once; a bad node fails here with the op and shapes in the message. */
 TSR_API tsr_status_code tsr_graph_op(tsr_graph* g, int32_t op, const tsr_tensor* inputs, int32_t n_inputs,

@@ -155,6 +155,26 @@ TSR_API tsr_status_code tsr_llm_session_n_past(const tsr_llm_session* s, int32_t
  * tsr_llm_generate; the sampler's random state is not rewound. */
 TSR_API tsr_status_code tsr_llm_session_truncate(tsr_llm_session* s, int32_t n_keep);
 
+/* A session's state: its KV cache up to n_past, the tokens fed, the last
+ * token's logits and the sampler's random state, in a versioned layout
+ * tagged with the model's fingerprint (its hyperparameters and samples of
+ * its weights). Restoring it into a session of the same model file, in this
+ * process or another, continues exactly where the saved one was (the
+ * restoring session keeps its own sampling settings). Save writes at most
+ * capacity bytes to buf; *out_size is the state's full size (larger than
+ * capacity: TSR_ERR_INVALID_ARGUMENT, nothing written; buf may be NULL with
+ * capacity 0 to ask the size). Load refuses, naming the field and values, a
+ * state of another model, version, KV type or vocabulary, or one longer than
+ * the session's n_ctx, and leaves the session unchanged then. */
+TSR_API tsr_status_code tsr_llm_session_save_state(const tsr_llm_session* s, void* buf, uint64_t capacity,
+                                                   uint64_t* out_size);
+TSR_API tsr_status_code tsr_llm_session_load_state(tsr_llm_session* s, const void* buf, uint64_t size);
+/* The same through a file (written whole, or not at all on failure; a file
+ * larger than the largest state this session can hold is refused before it
+ * is read). */
+TSR_API tsr_status_code tsr_llm_session_save_file(const tsr_llm_session* s, const char* path);
+TSR_API tsr_status_code tsr_llm_session_load_file(tsr_llm_session* s, const char* path);
+
 /* Returns non-zero to stop. piece is the token's bytes (not NUL-terminated). */
 typedef int32_t (*tsr_llm_token_fn)(int32_t token, const char* piece, int32_t piece_len, void* user);
 

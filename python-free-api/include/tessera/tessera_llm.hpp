@@ -13,6 +13,7 @@
 //   });
 #pragma once
 
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <span>
@@ -126,6 +127,20 @@ class LlmSession {
     return n;
   }
   void truncate(int32_t n_keep) { check(tsr_llm_session_truncate(get(), n_keep)); }
+
+  // The session's state (see tsr_llm_session_save_state) and back.
+  std::vector<uint8_t> save_state() const {
+    uint64_t size = 0;
+    check(tsr_llm_session_save_state(get(), nullptr, 0, &size));
+    std::vector<uint8_t> bytes(size);
+    check(tsr_llm_session_save_state(get(), bytes.data(), bytes.size(), &size));
+    return bytes;
+  }
+  void load_state(std::span<const uint8_t> bytes) {
+    check(tsr_llm_session_load_state(get(), bytes.data(), bytes.size()));
+  }
+  void save_file(const std::string& path) const { check(tsr_llm_session_save_file(get(), path.c_str())); }
+  void load_file(const std::string& path) { check(tsr_llm_session_load_file(get(), path.c_str())); }
 
   // on_token(token, piece) returns true to stop. Exceptions thrown by
   // on_token stop generation and are rethrown here (they never cross the C
