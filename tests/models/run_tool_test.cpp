@@ -154,4 +154,43 @@ TEST_F(RunTool, finish_reason_and_a_full_context_message) {
   std::remove(err.c_str());
 }
 
+TEST_F(RunTool, flags_files_and_unlimited_length) {
+  const std::string err = path_ + ".stderr";
+  auto stderr_text = [&] {
+    std::ifstream f(err);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  };
+  // An unknown flag is called unknown, also as the last argument.
+  EXPECT_EQ(run("-m " + path_ + " -p hi --verbose", err).code, 2);
+  EXPECT_NE(stderr_text().find("unknown option --verbose"), std::string::npos) << stderr_text();
+  EXPECT_EQ(run("-m " + path_ + " -p hi -n", err).code, 2);
+  EXPECT_NE(stderr_text().find("-n needs a value"), std::string::npos) << stderr_text();
+  // --system has nowhere to go without a chat template.
+  EXPECT_EQ(run("-m " + path_ + " -p hi --system be-brief", err).code, 2);
+  EXPECT_NE(stderr_text().find("--system needs --chat"), std::string::npos) << stderr_text();
+  // -f FILE gives what -p gives with the file's text.
+  const std::string prompt = path_ + ".prompt";
+  std::ofstream(prompt) << "hello world";
+  const Result from_p = run("-m " + path_ + " -p 'hello world' -n 5 --temp 0 --json");
+  const Result from_f = run("-m " + path_ + " -f " + prompt + " -n 5 --temp 0 --json");
+  ASSERT_EQ(from_f.code, 0) << from_f.out;
+  auto tokens = [](const std::string& json) { return json.substr(json.find("\"tokens\"")); };
+  EXPECT_EQ(tokens(from_f.out), tokens(from_p.out));
+  EXPECT_EQ(run("-m " + path_ + " -f /nonexistent/prompt.txt", err).code, 1);
+  EXPECT_NE(stderr_text().find("/nonexistent/prompt.txt"), std::string::npos) << stderr_text();
+  std::remove(prompt.c_str());
+  // -n -1 runs until the context is full.
+  const Result unlimited =
+      run("-m " + path_ + " --prompt-tokens 5,72,101 -n -1 --ctx 20 --temp 0 --ignore-eos --json");
+  ASSERT_EQ(unlimited.code, 0) << unlimited.out;
+  EXPECT_NE(unlimited.out.find("\"finish_reason\": \"context_full\""), std::string::npos) << unlimited.out;
+  EXPECT_NE(unlimited.out.find("\"n_generated\": 18"), std::string::npos) << unlimited.out;
+  // --version names the tool, the library version and the commit.
+  const Result version = run("--version");
+  EXPECT_EQ(version.code, 0);
+  EXPECT_EQ(version.out.find("tessera-run 0."), 0u) << version.out;
+  EXPECT_NE(version.out.find("(commit "), std::string::npos) << version.out;
+  std::remove(err.c_str());
+}
+
 }  // namespace

@@ -15,6 +15,8 @@
 #include <thread>
 
 #include "tools/bench/bench.h"
+#include "tools/bench/bench_git.h"
+#include "tools/common/cli.h"
 
 namespace tessera_bench {
 
@@ -113,6 +115,8 @@ std::string join_command_line(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (tessera_tools::version_asked(argc, argv))
+    return tessera_tools::print_version("tessera-bench", TSR_BENCH_GIT_COMMIT);
   if (argc < 2) {
     usage(stderr);
     return 2;

@@ -1,5 +1,6 @@
 // Small helpers the command-line tools share: strict number parsing for
-// flags and JSON string escaping for their machine-readable output.
+// flags, JSON string escaping for their machine-readable output, and
+// --version.
 #pragma once
 
 #include <cerrno>
@@ -9,7 +10,22 @@
 #include <string>
 #include <string_view>
 
+#include "tessera/tessera.h"
+
 namespace tessera_tools {
+
+// True when --version is among the arguments (it wins over every other).
+inline bool version_asked(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--version") return true;
+  return false;
+}
+
+// "tessera-run 0.1.0 (commit 1a2b3c4)" on stdout; returns exit code 0.
+inline int print_version(const char* tool, const char* commit) {
+  std::printf("%s %s (commit %s)\n", tool, tsr_version(), commit);
+  return 0;
+}
 
 // Whole string is a base-10 integer in [lo, hi].
 inline bool parse_int(const char* s, int64_t lo, int64_t hi, int64_t* out) {

@@ -23,6 +23,7 @@
 #include "tools/common/cli.h"
 #include "tools/conformance/certificate.h"
 #include "tools/conformance/conformance.h"
+#include "tools/conformance/conformance_git.h"
 #include "tools/conformance/model_gate.h"
 
 namespace {
@@ -111,6 +112,8 @@ bool parse(int argc, char** argv, Args* a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (tessera_tools::version_asked(argc, argv))
+    return tessera_tools::print_version("tessera-conformance", TSR_CONFORMANCE_GIT_COMMIT);
   Args args;
   if (!parse(argc, argv, &args)) return 2;
 

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "models/transformer_block.h"
+#include "tools/common/cli.h"
+#include "tools/demo/demo_git.h"
 
 namespace {
 
@@ -33,6 +35,8 @@ bool parse_int(const char* s, int64_t lo, int64_t hi, int64_t* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (tessera_tools::version_asked(argc, argv))
+    return tessera_tools::print_version("tessera-demo", TSR_DEMO_GIT_COMMIT);
   std::vector<std::string> devices;
   bool strict = false;
   int64_t tokens = 32, layers = 2, threads = 0, runs = 10;

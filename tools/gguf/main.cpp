@@ -10,6 +10,8 @@
 #include <string>
 
 #include "tessera/tessera_gguf.h"
+#include "tools/common/cli.h"
+#include "tools/gguf/gguf_git.h"
 
 namespace {
 
@@ -122,6 +124,8 @@ void print_tensors(const tsr_gguf* f) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (tessera_tools::version_asked(argc, argv))
+    return tessera_tools::print_version("tessera-gguf", TSR_GGUF_GIT_COMMIT);
   const char* path = nullptr;
   bool metadata = false, tensors = false;
   for (int i = 1; i < argc; ++i) {

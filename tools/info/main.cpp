@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "tessera/tessera.h"
+#include "tools/common/cli.h"
+#include "tools/info/info_git.h"
 
 static const char* type_name(int32_t t) {
   switch (t) {
@@ -22,6 +24,8 @@ static const char* type_name(int32_t t) {
 }
 
 int main(int argc, char** argv) {
+  if (tessera_tools::version_asked(argc, argv))
+    return tessera_tools::print_version("tessera-info", TSR_INFO_GIT_COMMIT);
   std::vector<const char*> plugins;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--plugin") == 0 && i + 1 < argc) {

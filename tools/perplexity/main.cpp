@@ -25,6 +25,7 @@
 #include "tessera/tessera.h"
 #include "tessera/tessera_llm.h"
 #include "tools/common/cli.h"
+#include "tools/perplexity/perplexity_git.h"
 #include "tools/perplexity/reference_file.h"
 #include "tools/perplexity/scoring.h"
 
@@ -275,6 +276,8 @@ int run(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (tessera_tools::version_asked(argc, argv))
+    return tessera_tools::print_version("tessera-perplexity", TSR_PERPLEXITY_GIT_COMMIT);
   Args a;
   if (const int rc = parse_args(argc, argv, &a)) return rc;
   return run(a);

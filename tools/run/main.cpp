@@ -24,6 +24,9 @@
 #include "tessera/tessera.h"
 #include "tessera/tessera_llm.h"
 #include "tools/common/cli.h"
+#include "tools/run/chat.h"
+#include "tools/run/interactive.h"
+#include "tools/run/run_git.h"
 
 namespace {
 
@@ -34,12 +37,17 @@ using tessera_tools::parse_int;
 void usage(FILE* f) {
   std::fprintf(
       f,
-      "usage: tessera-run -m MODEL (-p PROMPT | --prompt-tokens 1,2,3) [-n N] [--chat] [--system TEXT]\n"
+      "usage: tessera-run -m MODEL (-p PROMPT | -f FILE | --prompt-tokens 1,2,3 | -i) [-n N] [--chat]\n"
+      "                   [--system TEXT]\n"
       "                   [--chat-template NAME] [--device NAME]... [--threads T] [--seed S] [--temp T]\n"
       "                   [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--repeat-last-n N]\n"
       "                   [--ctx N] [--batch N] [--ignore-eos] [--json] [--dump-logits FILE]\n"
       "                   [--plugin PATH]...\n"
-      "  -n N               tokens to generate (default 128)\n"
+      "  -n N               tokens to generate (default 128); -1: until an end token or a full context\n"
+      "  -f FILE            the prompt is the file's text\n"
+      "  -i, --interactive  a conversation: one user message per line on stdin, replies on stdout; the\n"
+      "                     chat template is applied per turn and the KV cache kept across turns\n"
+      "  --version          print the version and the commit this tool was built from\n"
       "  --chat             apply the model's chat template to the prompt (with --system): the file's\n"
       "                     tokenizer.chat_template, else its architecture's (gemma3, qwen2, qwen3)\n"
       "  --chat-template NAME\n"
@@ -60,7 +68,7 @@ void usage(FILE* f) {
 
 struct Args {
   std::string model, prompt, system, dump_logits, chat_template;
-  bool has_prompt = false, chat = false, json = false, strict = false, placement = false;
+  bool has_prompt = false, chat = false, json = false, strict = false, placement = false, interactive = false;
   bool no_transfer_cost = false;
   std::vector<std::string> devices, plugins;
   std::vector<int32_t> prompt_tokens;
@@ -82,6 +90,51 @@ bool parse_tokens(const std::string& s, std::vector<int32_t>* out) {
     i = j + 1;
   }
   return !out->empty();
+}
+
+// The options followed by a value.
+bool takes_value(const std::string& k) {
+  static const char* const kValued[] = {"-m",
+                                        "--model",
+                                        "-p",
+                                        "--prompt",
+                                        "-f",
+                                        "--file",
+                                        "--system",
+                                        "--chat-template",
+                                        "--device",
+                                        "--plugin",
+                                        "--dump-logits",
+                                        "--prompt-tokens",
+                                        "-n",
+                                        "--n-predict",
+                                        "--threads",
+                                        "-t",
+                                        "--ctx",
+                                        "-c",
+                                        "--batch",
+                                        "-b",
+                                        "--top-k",
+                                        "--repeat-last-n",
+                                        "--seed",
+                                        "-s",
+                                        "--temp",
+                                        "--top-p",
+                                        "--min-p",
+                                        "--repeat-penalty"};
+  return std::find(std::begin(kValued), std::end(kValued), k) != std::end(kValued);
+}
+
+bool read_file(const char* path, std::string* out) {
+  FILE* f = std::fopen(path, "rb");
+  if (!f) return false;
+  char buf[1 << 16];
+  size_t n;
+  out->clear();
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out->append(buf, n);
+  const bool ok = !std::ferror(f);
+  std::fclose(f);
+  return ok;
 }
 
 // Returns 0 on success, else the exit code (2: usage).
@@ -116,6 +169,15 @@ int parse_args(int argc, char** argv, Args* a) {
       a->ignore_eos = true;
       continue;
     }
+    if (k == "-i" || k == "--interactive") {
+      a->interactive = true;
+      continue;
+    }
+    if (!takes_value(k)) {
+      std::fprintf(stderr, "tessera-run: unknown option %s\n", k.c_str());
+      usage(stderr);
+      return 2;
+    }
     if (i + 1 >= argc) {
       std::fprintf(stderr, "tessera-run: %s needs a value\n", k.c_str());
       return 2;
@@ -126,6 +188,13 @@ int parse_args(int argc, char** argv, Args* a) {
       a->model = v;
     } else if (k == "-p" || k == "--prompt") {
       a->prompt = v;
+      a->has_prompt = true;
+    } else if (k == "-f" || k == "--file") {
+      ok = read_file(v, &a->prompt);
+      if (!ok) {
+        std::fprintf(stderr, "tessera-run: cannot read prompt file '%s': %s\n", v, std::strerror(errno));
+        return 1;
+      }
       a->has_prompt = true;
     } else if (k == "--system") {
       a->system = v;
@@ -142,7 +211,7 @@ int parse_args(int argc, char** argv, Args* a) {
       ok = parse_tokens(v, &a->prompt_tokens);
       a->has_prompt_tokens = true;
     } else if (k == "-n" || k == "--n-predict") {
-      ok = parse_int(v, 0, 1 << 30, &a->n_predict);
+      ok = parse_int(v, -1, 1 << 30, &a->n_predict);
     } else if (k == "--threads" || k == "-t") {
       ok = parse_int(v, 0, 4096, &a->threads);
     } else if (k == "--ctx" || k == "-c") {
@@ -166,10 +235,6 @@ int parse_args(int argc, char** argv, Args* a) {
       ok = parse_double(v, 0.0, 1.0, &a->min_p);
     } else if (k == "--repeat-penalty") {
       ok = parse_double(v, 0.0, 100.0, &a->repeat_penalty);
-    } else {
-      std::fprintf(stderr, "tessera-run: unknown option %s\n", k.c_str());
-      usage(stderr);
-      return 2;
     }
     if (!ok) {
       std::fprintf(stderr, "tessera-run: bad value '%s' for %s\n", v, k.c_str());
@@ -181,9 +246,25 @@ int parse_args(int argc, char** argv, Args* a) {
     usage(stderr);
     return 2;
   }
+  if (a->interactive) {
+    if (a->has_prompt || a->has_prompt_tokens || a->json || !a->dump_logits.empty()) {
+      std::fprintf(stderr,
+                   "tessera-run: -i reads its prompts from stdin: no -p, -f, --prompt-tokens, --json or "
+                   "--dump-logits with it\n");
+      return 2;
+    }
+    a->chat = true;  // every turn goes through the chat template
+    return 0;
+  }
   if (a->has_prompt == a->has_prompt_tokens) {
-    std::fprintf(stderr, "tessera-run: give exactly one of -p PROMPT and --prompt-tokens\n");
+    std::fprintf(stderr, "tessera-run: give exactly one of -p PROMPT, -f FILE and --prompt-tokens (or -i)\n");
     usage(stderr);
+    return 2;
+  }
+  if (!a->system.empty() && !a->chat) {
+    std::fprintf(stderr,
+                 "tessera-run: --system needs --chat (or --chat-template, or -i): without a chat "
+                 "template there is nowhere to put it\n");
     return 2;
   }
   if (a->chat && a->has_prompt_tokens) {
@@ -209,25 +290,6 @@ size_t utf8_len(const std::string& s, size_t i) {
   for (size_t k = 1; k < n; ++k)
     if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
   return n;
-}
-
-// JSON string body. Generated bytes need not be valid UTF-8 (a token may end
-// mid-character); invalid bytes become U+FFFD so the output stays valid JSON.
-struct Output {
-  bool stream = true;
-  std::vector<int32_t> tokens;
-  std::string text;
-};
-
-int32_t on_token(int32_t token, const char* piece, int32_t n, void* user) {
-  auto* o = static_cast<Output*>(user);
-  o->tokens.push_back(token);
-  o->text.append(piece, n);
-  if (o->stream) {
-    std::fwrite(piece, 1, n, stdout);
-    std::fflush(stdout);
-  }
-  return 0;
 }
 
 int fail(const char* what) {
@@ -258,6 +320,8 @@ void auto_devices(tsr_context* ctx, std::vector<std::string>* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (tessera_tools::version_asked(argc, argv))
+    return tessera_tools::print_version("tessera-run", TSR_RUN_GIT_COMMIT);
   Args a;
   if (const int rc = parse_args(argc, argv, &a)) return rc;
   if (FILE* f = std::fopen(a.model.c_str(), "rb")) {
@@ -311,8 +375,11 @@ int main(int argc, char** argv) {
 
   int rc = 0;
   tsr_llm_session* session = nullptr;
-  Output out;
+  tessera_run::Output out;
   out.stream = !a.json;
+  // -1: as many as the context holds (generation stops when it is full).
+  const int32_t max_new = a.n_predict < 0 ? INT32_MAX : static_cast<int32_t>(a.n_predict);
+  bool interactive_done = false;
   tsr_llm_stats st{sizeof st};
   std::vector<int32_t> prompt = a.prompt_tokens;
   double prefill_seconds = 0.0;
@@ -320,39 +387,18 @@ int main(int argc, char** argv) {
     if (a.has_prompt) {
       std::string text = a.prompt;
       if (a.chat) {
-        std::vector<const char*> roles, contents;
-        if (!a.system.empty()) {
-          roles.push_back("system");
-          contents.push_back(a.system.c_str());
-        }
-        roles.push_back("user");
-        contents.push_back(a.prompt.c_str());
-        int32_t n = 0;
-        std::vector<char> buf(a.prompt.size() + a.system.size() + 4096);
-        const char* name = a.chat_template.empty() ? nullptr : a.chat_template.c_str();
-        tsr_status_code s = tsr_llm_apply_chat_template_named(
-            model, name, roles.data(), contents.data(), static_cast<int32_t>(roles.size()), 1, buf.data(),
-            static_cast<int32_t>(buf.size()), &n);
-        if (s == TSR_ERR_INVALID_ARGUMENT && n + 1 > static_cast<int32_t>(buf.size())) {
-          buf.resize(n + 1);
-          s = tsr_llm_apply_chat_template_named(model, name, roles.data(), contents.data(),
-                                                static_cast<int32_t>(roles.size()), 1, buf.data(),
-                                                static_cast<int32_t>(buf.size()), &n);
-        }
-        if (s != TSR_OK) {
-          rc = fail("chat template");
+        std::vector<tessera_run::Message> messages;
+        if (!a.system.empty()) messages.push_back({"system", a.system});
+        messages.push_back({"user", a.prompt});
+        if (!tessera_run::render_chat(model, a.chat_template, messages, &text)) {
+          rc = 1;
           break;
         }
-        text.assign(buf.data(), n);
       }
-      int32_t n = 0;
-      prompt.resize(text.size() + 8);
-      if (tsr_llm_tokenize(model, text.data(), static_cast<int64_t>(text.size()), 1, a.chat ? 1 : 0,
-                           prompt.data(), static_cast<int32_t>(prompt.size()), &n) != TSR_OK) {
-        rc = fail("tokenize");
+      if (!tessera_run::tokenize(model, text, a.chat, &prompt)) {
+        rc = 1;
         break;
       }
-      prompt.resize(n);
     }
     tsr_llm_sampling sp{sizeof sp};
     sp.temperature = static_cast<float>(a.temp);
@@ -365,6 +411,15 @@ int main(int argc, char** argv) {
     sp.ignore_eos = a.ignore_eos ? 1 : 0;
     if (tsr_llm_session_create(model, &sp, &session) != TSR_OK) {
       rc = fail("session");
+      break;
+    }
+    if (a.interactive) {
+      tessera_run::InteractiveOptions io;
+      io.system = a.system;
+      io.chat_template = a.chat_template;
+      io.max_new = max_new;
+      rc = tessera_run::run_interactive(model, session, io);
+      interactive_done = true;
       break;
     }
     const int32_t n_prompt = static_cast<int32_t>(prompt.size());
@@ -387,22 +442,21 @@ int main(int argc, char** argv) {
         rc = 1;
         break;
       }
-      if (tsr_llm_generate(session, nullptr, 0, static_cast<int32_t>(a.n_predict), on_token, &out, &st) !=
-          TSR_OK) {
+      if (tsr_llm_generate(session, nullptr, 0, max_new, tessera_run::on_token, &out, &st) != TSR_OK) {
         rc = fail("generate");
         break;
       }
       st.n_prompt = n_prompt;
       st.prefill_seconds = prefill_seconds;
       st.prefill_tokens_per_second = prefill_seconds > 0 ? n_prompt / prefill_seconds : 0.0;
-    } else if (tsr_llm_generate(session, prompt.data(), n_prompt, static_cast<int32_t>(a.n_predict), on_token,
-                                &out, &st) != TSR_OK) {
+    } else if (tsr_llm_generate(session, prompt.data(), n_prompt, max_new, tessera_run::on_token, &out,
+                                &st) != TSR_OK) {
       rc = fail("generate");
       break;
     }
   } while (false);
 
-  if (rc == 0) {
+  if (rc == 0 && !interactive_done) {
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
     const double peak_mib = static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is KiB on Linux
