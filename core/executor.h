@@ -64,6 +64,13 @@ class CompiledModel {
   // size must equal the input's contiguous byte size.
   Status set_input(ValueId v, const void* data, int64_t size);
   Status execute(const int64_t* step_params, int32_t n_step_params);
+  // should_abort(user), called on the executing thread between segments and
+  // passed to backends (tsr_step_params) to call between nodes; non-zero
+  // makes execute fail with TSR_ERR_ABORTED. nullptr: never.
+  void set_abort(int32_t (*should_abort)(void*), void* user) {
+    should_abort_ = should_abort;
+    abort_user_ = user;
+  }
   // Outputs, states and inputs can be read; size must equal the contiguous byte size.
   Status get_output(ValueId v, void* dst, int64_t size);
 
@@ -82,6 +89,8 @@ class CompiledModel {
   std::unique_ptr<Impl> impl_;
   std::string report_;
   ModelStats stats_;
+  int32_t (*should_abort_)(void*) = nullptr;
+  void* abort_user_ = nullptr;
 };
 
 }  // namespace tsr

@@ -34,9 +34,14 @@ Status CompiledModel::execute(const int64_t* step_params, int32_t n_step_params)
   const auto t0 = std::chrono::steady_clock::now();
   Impl& im = *impl_;
   const auto& devs = registry_.devices();
-  const tsr_step_params params{sizeof(tsr_step_params), n_step_params, step_params};
+  const tsr_step_params params{sizeof(tsr_step_params), n_step_params, step_params, should_abort_,
+                               abort_user_};
   tsr_error err{};
-  for (Segment& s : im.segments) {
+  for (size_t si = 0; si < im.segments.size(); ++si) {
+    Segment& s = im.segments[si];
+    if (should_abort_ && should_abort_(abort_user_))
+      return make_error(TSR_ERR_ABORTED, "[execute] aborted by the caller before segment {} of {}", si,
+                        im.segments.size());
     for (int32_t ti : s.transfers_before) {
       const Transfer& t = im.transfers[ti];
       DeviceState* src = im.device_state(t.from);
@@ -67,9 +72,9 @@ Status CompiledModel::execute(const int64_t* step_params, int32_t n_step_params)
                           backend_error(err, "buffer_write"));
     }
     DeviceState* ds = im.device_state(s.device);
-    if (ds->iface->execute(s.prepared, ds->queue, &params, &err) != TSR_OK)
-      return make_error(TSR_ERR_DEVICE, "[execute] {}: {}", devs[s.device].name,
-                        backend_error(err, "execute"));
+    if (const tsr_status_code rc = ds->iface->execute(s.prepared, ds->queue, &params, &err); rc != TSR_OK)
+      return make_error(rc == TSR_ERR_ABORTED ? TSR_ERR_ABORTED : TSR_ERR_DEVICE, "[execute] {}: {}",
+                        devs[s.device].name, backend_error(err, "execute"));
   }
   for (DeviceState& ds : im.devices) {
     if (ds.iface->queue_finish(ds.queue, &err) != TSR_OK)

@@ -16,6 +16,9 @@ std::unique_ptr<Llm> Llm::load(tsr_context* ctx, const std::string& path, const 
                                               ", n_batch = " + std::to_string(options.n_batch) +
                                               " are out of range");
   const auto progress = [&](float f) {
+    if (options.should_abort && options.should_abort())
+      throw Error(TSR_ERR_ABORTED, "[tsr_llm_load] aborted by the caller at " +
+                                       std::to_string(static_cast<int>(f * 100.0f)) + "% (" + path + ")");
     if (options.progress) options.progress(std::clamp(f, 0.0f, 1.0f));
   };
   progress(0.0f);
@@ -50,7 +53,8 @@ std::unique_ptr<Llm> Llm::load(tsr_context* ctx, const std::string& path, const 
   const Step& s = m->step(slot, 1, 1, false, [&](float f) { progress(0.05f + 0.45f * f); });
   m->release_slot(slot);
   m->placement_ = s.model->placement();
-  m->options_.progress = nullptr;  // the caller's callback is not kept past load
+  m->options_.progress = nullptr;  // the caller's callbacks are not kept past load
+  m->options_.should_abort = nullptr;
   progress(1.0f);
   return m;
 }

@@ -40,6 +40,12 @@ struct LlmOptions {
   tsr_dtype kv_dtype = TSR_DTYPE_F16;  // f16 or f32
   int64_t n_batch = 256;               // max tokens per prefill step
   std::function<void(float)> progress;
+  std::function<bool()> should_abort;  // asked at every progress point of load
+};
+
+struct SessionCallbacks {
+  std::function<bool()> should_abort;
+  std::function<void(int64_t done, int64_t total)> prefill_progress;
 };
 
 struct GenerateStats {
@@ -135,6 +141,7 @@ class LlmSession {
   uint64_t max_state_bytes() const;
   // Keeps the first n_keep tokens of the cache and history; drops the logits.
   void truncate(int64_t n_keep);
+  void set_callbacks(SessionCallbacks callbacks) { callbacks_ = std::move(callbacks); }
   // Feeds tokens in steps of n_batch. Keeps the logits of every token when
   // all_logits, else only the last one's.
   void eval(std::span<const int32_t> tokens, bool all_logits);
@@ -156,6 +163,8 @@ class LlmSession {
   std::vector<int32_t> history_;  // every token fed, for the repetition penalty
   std::vector<float> logits_;     // logit_rows_ x n_vocab
   int32_t logit_rows_ = 0;
+  SessionCallbacks callbacks_;
+  bool abort_requested() const { return callbacks_.should_abort && callbacks_.should_abort(); }
 };
 
 // Several independent sequences evaluated together: each step is one compiled

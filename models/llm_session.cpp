@@ -24,7 +24,13 @@ LlmSession::LlmSession(Llm& model, const SamplingParams& sampling)
   }
 }
 
-LlmSession::~LlmSession() { model_.release_slot(slot_); }
+LlmSession::~LlmSession() {
+  // The slot's steps outlive this session (the next one reuses them): none
+  // may keep calling into it.
+  for (auto& [key, step] : model_.slots_[slot_]->steps)
+    (void)tsr_model_set_abort_callback(step.model->get(), nullptr, nullptr);
+  model_.release_slot(slot_);
+}
 
 void LlmSession::reset() {
   n_past_ = 0;
@@ -69,16 +75,36 @@ void LlmSession::eval(std::span<const int32_t> tokens, bool all_logits) {
   logit_rows_ = 0;
   const int64_t n_batch = model_.options_.n_batch;
   std::vector<int32_t> pos;
+  // The model asks the session between the nodes it runs (the CPU backend
+  // does), so a long step stops within a node's time.
+  auto node_abort = [](void* self) -> int32_t {
+    return static_cast<LlmSession*>(self)->abort_requested() ? 1 : 0;
+  };
+  auto aborted = [&](int64_t done) {
+    logits_.clear();
+    logit_rows_ = 0;
+    return Error(TSR_ERR_ABORTED, "[tsr_llm_session_eval] aborted by the caller after " +
+                                      std::to_string(done) + " of " + std::to_string(n) + " tokens (n_past " +
+                                      std::to_string(n_past_) + ")");
+  };
   for (int64_t done = 0; done < n;) {
+    if (abort_requested()) throw aborted(done);
     const int64_t T = std::min(n_batch, n - done);
     const bool last = done + T == n;
     Llm::Step& s = model_.step(slot_, 1, T, all_logits);
+    check(
+        tsr_model_set_abort_callback(s.model->get(), callbacks_.should_abort ? +node_abort : nullptr, this));
     pos.resize(T);
     std::iota(pos.begin(), pos.end(), static_cast<int32_t>(n_past_));
     check(tsr_model_set_input(s.model->get(), s.io.tokens, tokens.data() + done, T * sizeof(int32_t)));
     check(tsr_model_set_input(s.model->get(), s.io.pos, pos.data(), T * sizeof(int32_t)));
     const int64_t kv_len = n_past_ + T;
-    check(tsr_model_execute(s.model->get(), &kv_len, 1));
+    try {
+      check(tsr_model_execute(s.model->get(), &kv_len, 1));
+    } catch (const Error& e) {
+      if (e.code() == TSR_ERR_ABORTED) throw aborted(done);
+      throw;
+    }
     // Logits are read where they are kept: every chunk's rows with
     // all_logits, otherwise the last chunk's last row only.
     if (all_logits || last) {
@@ -90,6 +116,7 @@ void LlmSession::eval(std::span<const int32_t> tokens, bool all_logits) {
     n_past_ += T;
     done += T;
     history_.insert(history_.end(), tokens.begin() + (done - T), tokens.begin() + done);
+    if (callbacks_.prefill_progress && n > 1) callbacks_.prefill_progress(done, n);
   }
 }
 
@@ -135,7 +162,13 @@ GenerateStats LlmSession::generate(std::span<const int32_t> prompt, int32_t max_
       break;
     }
     const int32_t one[1] = {tok};
-    eval(one, false);
+    try {
+      eval(one, false);
+    } catch (const Error& e) {
+      if (e.code() != TSR_ERR_ABORTED) throw;
+      st.finish = TSR_LLM_FINISH_ABORTED;
+      break;
+    }
     ++n_decoded;
     if (stop) {
       st.finish = TSR_LLM_FINISH_CALLBACK;

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "cpu_internal.h"
+#include "tessera/kit/backend_glue.h"
 #include "tessera/kit/op_info.h"
 #include "tessera/kit/tensor.h"
 
@@ -118,12 +119,22 @@ tsr_status_code execute(tsr_bk_prepared prepared, tsr_bk_queue queue, const tsr_
     ctx.pool = prepared->device->instance->pool.get();
     ctx.step = params;
     Profile* prof = prepared->profile.get();
+    const size_t n = prepared->plans.size();
+    // A node of a prefill step takes milliseconds: asking between nodes
+    // stops a long step promptly for one indirect call per node.
+    auto aborted = [&](size_t i) {
+      return make_error(TSR_ERR_ABORTED, "[execute] aborted by the caller before node {} of {}", i, n);
+    };
     if (!prof) {
-      for (const NodePlan& p : prepared->plans) TSR_RETURN_IF_ERROR(p.run(p, ctx));
+      for (size_t i = 0; i < n; ++i) {
+        if (kit::abort_requested(params)) return aborted(i);
+        TSR_RETURN_IF_ERROR(prepared->plans[i].run(prepared->plans[i], ctx));
+      }
       return Status::ok();
     }
     const int64_t t0 = now_ns();
-    for (size_t i = 0; i < prepared->plans.size(); ++i) {
+    for (size_t i = 0; i < n; ++i) {
+      if (kit::abort_requested(params)) return aborted(i);
       const int64_t t = now_ns();
       TSR_RETURN_IF_ERROR(prepared->plans[i].run(prepared->plans[i], ctx));
       prof->add_node(i, now_ns() - t);

@@ -373,6 +373,16 @@ TSR_API tsr_status_code tsr_model_execute(tsr_model* m, const int64_t* step_para
   });
 }
 
+TSR_API tsr_status_code tsr_model_set_abort_callback(tsr_model* m, int32_t (*should_abort)(void* user),
+                                                     void* user) {
+  return guarded("set_abort_callback", [&]() -> tsr::Status {
+    if (!m) return null_arg("set_abort_callback", "model");
+    auto lock = tsr::lock_context(m->ctx);
+    m->model->set_abort(should_abort, user);
+    return {};
+  });
+}
+
 TSR_API tsr_status_code tsr_model_get_output(tsr_model* m, tsr_tensor t, void* dst, uint64_t size) {
   return guarded("get_output", [&]() -> tsr::Status {
     if (!m) return null_arg("get_output", "model");

@@ -92,6 +92,7 @@ TSR_API tsr_status_code tsr_llm_load(tsr_context* ctx, const char* path, const t
     lo.kv_dtype = o.kv_type == TSR_LLM_KV_F32 ? TSR_DTYPE_F32 : TSR_DTYPE_F16;
     lo.n_batch = o.n_batch > 0 ? o.n_batch : 256;
     if (o.progress) lo.progress = [&o](float f) { o.progress(f, o.progress_user); };
+    if (o.should_abort) lo.should_abort = [&o] { return o.should_abort(o.abort_user) != 0; };
     auto m = std::make_unique<tsr_llm>();
     m->ctx = ctx;
     auto lock = tsr::lock_context(ctx);
@@ -300,6 +301,23 @@ TSR_API tsr_status_code tsr_llm_session_logits(const tsr_llm_session* s, const f
   });
 }
 
+TSR_API tsr_status_code tsr_llm_session_set_callbacks(tsr_llm_session* s,
+                                                      const tsr_llm_callbacks* callbacks) {
+  return run("tsr_llm_session_set_callbacks", [&] {
+    if (!s) throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_session_set_callbacks] session is null");
+    const tsr_llm_callbacks cb = versioned_in(callbacks);
+    tessera::models::SessionCallbacks c;
+    if (callbacks && cb.should_abort)
+      c.should_abort = [f = cb.should_abort, u = cb.user] { return f(u) != 0; };
+    if (callbacks && cb.prefill_progress)
+      c.prefill_progress = [f = cb.prefill_progress, u = cb.user](int64_t done, int64_t total) {
+        f(static_cast<int32_t>(done), static_cast<int32_t>(total), u);
+      };
+    auto lock = tsr::lock_context(s->ctx);
+    s->impl->set_callbacks(std::move(c));
+  });
+}
+
 TSR_API tsr_status_code tsr_llm_session_n_past(const tsr_llm_session* s, int32_t* out_n_past) {
   return run("tsr_llm_session_n_past", [&] {
     if (!s || !out_n_past)
@@ -408,6 +426,8 @@ TSR_API const char* tsr_llm_finish_reason_name(int32_t reason) {
       return "context_full";
     case TSR_LLM_FINISH_CALLBACK:
       return "callback";
+    case TSR_LLM_FINISH_ABORTED:
+      return "aborted";
     default:
       return "unknown";
   }

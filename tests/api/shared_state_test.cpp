@@ -3,6 +3,7 @@
 // KV cache); a mismatched declaration is refused.
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 #include "tessera/tessera.hpp"
@@ -65,6 +66,38 @@ TEST(SharedState, a_name_is_declared_once_per_graph) {
   g.shared_state("kv", TSR_DTYPE_F32, {4});
   EXPECT_THROW(g.shared_state("kv", TSR_DTYPE_F32, {4}), tessera::Error);
   EXPECT_NE(std::string(tsr_last_error()).find("declared twice"), std::string::npos);
+}
+
+// The bytes of a state can be read and written from outside a model (how a
+// session's KV cache is saved and restored): what is written is what the
+// model reads, and a range past the end or an unknown name is refused.
+TEST(SharedState, bytes_are_read_and_written_by_name) {
+  tessera::Context ctx(1);
+  tessera::Graph r(ctx);
+  auto cache = r.shared_state("kv.bytes", TSR_DTYPE_F32, {4, 2});
+  auto out = r.contiguous(cache);
+  r.output(out);
+  tessera::Model m(ctx, r, {"cpu"}, true);
+
+  const std::vector<float> row = {1.5f, -2.0f, 3.25f, 4.0f};
+  ASSERT_EQ(tsr_context_write_shared_state(ctx.get(), "kv.bytes", 16, row.data(), 16), TSR_OK)
+      << tsr_last_error();
+  m.execute();
+  const std::vector<float> got = m.output<float>(out, 8);
+  EXPECT_EQ(std::vector<float>(got.begin(), got.begin() + 4), std::vector<float>(4, 0.0f));
+  EXPECT_EQ(std::vector<float>(got.begin() + 4, got.end()), row);
+  std::vector<float> back(4);
+  ASSERT_EQ(tsr_context_read_shared_state(ctx.get(), "kv.bytes", 16, back.data(), 16), TSR_OK)
+      << tsr_last_error();
+  EXPECT_EQ(back, row);
+
+  EXPECT_EQ(tsr_context_read_shared_state(ctx.get(), "kv.bytes", 20, back.data(), 16),
+            TSR_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tsr_last_error()).find("16 bytes at offset 20 pass the end of its 32 bytes"),
+            std::string::npos)
+      << tsr_last_error();
+  EXPECT_EQ(tsr_context_write_shared_state(ctx.get(), "kv.none", 0, row.data(), 4), TSR_ERR_NOT_FOUND);
+  EXPECT_NE(std::string(tsr_last_error()).find("kv.none"), std::string::npos) << tsr_last_error();
 }
 
 }  // namespace

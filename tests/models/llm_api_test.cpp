@@ -4,9 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <cstddef>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tessera/tessera_llm.h"
@@ -310,6 +314,95 @@ TEST_F(LlmApi, a_successful_call_leaves_no_error_message) {
   tsr_llm* m = load();
   ASSERT_NE(m, nullptr);
   EXPECT_STREQ(tsr_last_error(), "");
+}
+
+// A second thread asks a long prefill to stop once its first step is in:
+// the eval returns ABORTED with that step's tokens cached, and the session
+// goes on from there to the same logits as one fed everything at once.
+TEST_F(LlmApi, a_prefill_is_aborted_from_another_thread_and_the_session_goes_on) {
+  tsr_llm* m = load(512, 8);  // 8 tokens per prefill step
+  ASSERT_NE(m, nullptr);
+  const int32_t V = n_vocab(m);
+  struct Shared {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool first_step = false;
+    std::atomic<bool> stop{false};
+  } sh;
+  tsr_llm_callbacks cb{sizeof cb};
+  cb.should_abort = [](void* u) -> int32_t { return static_cast<Shared*>(u)->stop.load() ? 1 : 0; };
+  cb.prefill_progress = [](int32_t, int32_t, void* u) {
+    // The first step is done: hand over to the other thread and wait until
+    // it has asked to stop, so the request lands mid-prefill every time.
+    auto* sh = static_cast<Shared*>(u);
+    std::unique_lock<std::mutex> lk(sh->mu);
+    if (sh->first_step) return;
+    sh->first_step = true;
+    sh->cv.notify_all();
+    sh->cv.wait(lk, [&] { return sh->stop.load(); });
+  };
+  cb.user = &sh;
+  tsr_llm_session* s = session(m);
+  ASSERT_EQ(tsr_llm_session_set_callbacks(s, &cb), TSR_OK) << tsr_last_error();
+  std::vector<int32_t> prompt(200);
+  for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = static_cast<int32_t>(3 + (i * 37) % 250);
+  std::thread stopper([&] {
+    std::unique_lock<std::mutex> lk(sh.mu);
+    sh.cv.wait(lk, [&] { return sh.first_step; });
+    sh.stop = true;
+    sh.cv.notify_all();
+  });
+  EXPECT_EQ(tsr_llm_session_eval(s, prompt.data(), 200, 0), TSR_ERR_ABORTED);
+  stopper.join();
+  EXPECT_NE(std::string(tsr_last_error()).find("aborted by the caller after 8 of 200 tokens"),
+            std::string::npos)
+      << tsr_last_error();
+  EXPECT_EQ(session_n_past(s), 8);
+  EXPECT_EQ(tsr_llm_generate(s, nullptr, 0, 1, nullptr, nullptr, nullptr),
+            TSR_ERR_INVALID_ARGUMENT);  // no logits
+
+  ASSERT_EQ(tsr_llm_session_set_callbacks(s, nullptr), TSR_OK);
+  ASSERT_EQ(tsr_llm_session_eval(s, prompt.data() + 8, 192, 0), TSR_OK) << tsr_last_error();
+  tsr_llm_session* whole = session(m);
+  ASSERT_EQ(tsr_llm_session_eval(whole, prompt.data(), 200, 0), TSR_OK) << tsr_last_error();
+  const std::vector<float> a = rows(s, V), b = rows(whole, V);
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_LT(rel_diff(a.data(), b.data(), a.size()), 1e-5);
+}
+
+// Aborted while decoding, generate ends normally with the tokens so far.
+TEST_F(LlmApi, an_abort_while_decoding_ends_generation_as_aborted) {
+  tsr_llm* m = load();
+  ASSERT_NE(m, nullptr);
+  struct Stop {
+    int tokens = 0;
+  } stop;
+  tsr_llm_callbacks cb{sizeof cb};
+  cb.should_abort = [](void* u) -> int32_t { return static_cast<Stop*>(u)->tokens >= 3 ? 1 : 0; };
+  cb.user = &stop;
+  tsr_llm_session* s = session(m);
+  ASSERT_EQ(tsr_llm_session_set_callbacks(s, &cb), TSR_OK);
+  auto count = [](int32_t, const char*, int32_t, void* u) -> int32_t {
+    ++static_cast<Stop*>(u)->tokens;
+    return 0;
+  };
+  tsr_llm_stats st{sizeof st};
+  const int32_t n = static_cast<int32_t>(kPrompt.size());
+  ASSERT_EQ(tsr_llm_generate(s, kPrompt.data(), n, 20, count, &stop, &st), TSR_OK) << tsr_last_error();
+  EXPECT_EQ(st.finish_reason, TSR_LLM_FINISH_ABORTED);
+  EXPECT_STREQ(tsr_llm_finish_reason_name(st.finish_reason), "aborted");
+  EXPECT_EQ(st.n_generated, 3);
+  EXPECT_EQ(session_n_past(s), n + 2);  // the third token was given out, not cached
+}
+
+TEST_F(LlmApi, load_can_be_aborted) {
+  tsr_llm_options o{sizeof o};
+  o.should_abort = [](void*) -> int32_t { return 1; };
+  tsr_llm* m = nullptr;
+  EXPECT_EQ(tsr_llm_load(ctx_, path_.c_str(), &o, &m), TSR_ERR_ABORTED);
+  EXPECT_EQ(m, nullptr);
+  EXPECT_NE(std::string(tsr_last_error()).find("aborted by the caller"), std::string::npos)
+      << tsr_last_error();
 }
 
 TEST_F(LlmApi, greedy_generation_follows_the_argmax) {

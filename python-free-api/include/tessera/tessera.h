@@ -198,6 +198,14 @@ TSR_API tsr_status_code tsr_model_set_input(tsr_model* m, tsr_tensor t, const vo
 /* Runs the graph. step_params are the per-step values ops refer to by index
  * (e.g. the KV length for attention); may be NULL when n is 0. */
 TSR_API tsr_status_code tsr_model_execute(tsr_model* m, const int64_t* step_params, int32_t n_step_params);
+/* should_abort(user) is called on the thread running tsr_model_execute,
+ * between device segments and, by backends that support it (the CPU backend
+ * does), between nodes; when it returns non-zero, execute stops and returns
+ * TSR_ERR_ABORTED, leaving the outputs and states the run was writing
+ * undefined. To stop a run from another thread, have should_abort read a
+ * flag that thread sets. NULL removes it. */
+TSR_API tsr_status_code tsr_model_set_abort_callback(tsr_model* m, int32_t (*should_abort)(void* user),
+                                                     void* user);
 /* Copies an output (or a state) in its contiguous layout into dst. */
 TSR_API tsr_status_code tsr_model_get_output(tsr_model* m, tsr_tensor t, void* dst, uint64_t size);
 

@@ -155,11 +155,21 @@ typedef struct tsr_subgraph {
 } tsr_subgraph;
 
 /* Values that change between executions of one prepared subgraph (kv length,
- * token count, ...). Ops refer to them by index (see TSR_OP_ATTENTION). */
+ * token count, ...). Ops refer to them by index (see TSR_OP_ATTENTION).
+ *
+ * should_abort (present when struct_size covers it; may be NULL) is the
+ * caller's request to stop a long run: a backend may call
+ * should_abort(abort_user) between the nodes it executes and, when it
+ * returns non-zero, return TSR_ERR_ABORTED at once; the subgraph's outputs
+ * are then undefined. It is called on the thread that called execute. Core
+ * asks it between subgraphs too, so a backend that never calls it is still
+ * correct, only slower to stop. */
 typedef struct tsr_step_params {
   uint32_t struct_size;
   int32_t n_values;
   const int64_t* values;
+  int32_t (*should_abort)(void* abort_user);
+  void* abort_user;
 } tsr_step_params;
 
 typedef struct tsr_backend_iface {

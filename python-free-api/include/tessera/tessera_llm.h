@@ -57,6 +57,11 @@ typedef struct tsr_llm_options {
   /* Called while loading and uploading weights with a fraction in [0, 1]. */
   void (*progress)(float fraction, void* user);
   void* progress_user;
+  /* Asked between the weights as they are bound (with progress); non-zero
+   * makes tsr_llm_load return TSR_ERR_ABORTED. Compiling for the devices,
+   * once the weights are bound, is not interrupted. */
+  int32_t (*should_abort)(void* user);
+  void* abort_user;
 } tsr_llm_options;
 
 TSR_API tsr_status_code tsr_llm_load(tsr_context* ctx, const char* path, const tsr_llm_options* options,
@@ -143,6 +148,25 @@ TSR_API tsr_status_code tsr_llm_session_eval(tsr_llm_session* s, const int32_t* 
 /* Logits kept by the last eval: *out_rows rows of n_vocab floats. Owned by the session. */
 TSR_API tsr_status_code tsr_llm_session_logits(const tsr_llm_session* s, const float** out_logits,
                                                int32_t* out_rows);
+/* Callbacks of a session's evaluation (tsr_llm_session_eval, tsr_llm_generate).
+ * should_abort is asked before every prefill and decode step and, during a
+ * step, between the nodes the CPU backend runs (tsr_model_set_abort_callback),
+ * on the evaluating thread: to stop from another thread, return a flag that
+ * thread sets. When it returns non-zero, an eval or the prompt of a generate
+ * returns TSR_ERR_ABORTED, keeping in the cache the tokens of the steps that
+ * completed (tsr_llm_session_n_past says how many) and no logits; a generate
+ * that is decoding returns TSR_OK with finish_reason TSR_LLM_FINISH_ABORTED
+ * (the last token given to on_token may then be missing from the cache).
+ * prefill_progress(done, total, user) follows each prefill step: done of
+ * total tokens of this call are in the cache. NULL callbacks clears them. */
+typedef struct tsr_llm_callbacks {
+  uint32_t struct_size;
+  int32_t (*should_abort)(void* user);
+  void (*prefill_progress)(int32_t done, int32_t total, void* user);
+  void* user;
+} tsr_llm_callbacks;
+TSR_API tsr_status_code tsr_llm_session_set_callbacks(tsr_llm_session* s, const tsr_llm_callbacks* callbacks);
+
 /* Tokens in the session's KV cache: the position the next token fed takes. */
 TSR_API tsr_status_code tsr_llm_session_n_past(const tsr_llm_session* s, int32_t* out_n_past);
 /* Keeps the first n_keep tokens of the session's cache and forgets the rest
@@ -183,10 +207,11 @@ typedef enum tsr_llm_finish_reason {
   TSR_LLM_FINISH_LENGTH = 1,       /* max_new tokens were generated */
   TSR_LLM_FINISH_END_TOKEN = 2,    /* the model sampled an end-of-generation token (not passed to on_token) */
   TSR_LLM_FINISH_CONTEXT_FULL = 3, /* the cache holds n_ctx tokens: the last token generated is not in it */
-  TSR_LLM_FINISH_CALLBACK = 4      /* on_token returned non-zero (its token is in the cache) */
+  TSR_LLM_FINISH_CALLBACK = 4,     /* on_token returned non-zero (its token is in the cache) */
+  TSR_LLM_FINISH_ABORTED = 5       /* the session's should_abort asked to stop while decoding */
 } tsr_llm_finish_reason;
 
-/* "length", "end_token", "context_full", "callback"; "unknown" for any other
+/* "length", "end_token", "context_full", "callback", "aborted"; "unknown" for any other
  * value. Static storage, never NULL. */
 TSR_API const char* tsr_llm_finish_reason_name(int32_t reason);
 

@@ -33,7 +33,8 @@ typedef enum tsr_status_code {
   TSR_ERR_ABI_MISMATCH = 5, /* plugin built against another ABI */
   TSR_ERR_IO = 6,           /* file or dlopen failure */
   TSR_ERR_DEVICE = 7,       /* the device or driver reported a failure */
-  TSR_ERR_INTERNAL = 8      /* a bug in Tessera: please report it */
+  TSR_ERR_INTERNAL = 8,     /* a bug in Tessera: please report it */
+  TSR_ERR_ABORTED = 9       /* the caller's abort callback asked to stop */
 } tsr_status_code;
 
 /* Data types. The numeric values are GGUF's tensor type ids, so a GGUF tensor

@@ -29,6 +29,7 @@
 // the namespace where the macro stands.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -67,6 +68,14 @@ Status check_node(int i, const tsr_subgraph_node& node, BufferSize size, Support
 // n_values not negative, each within [min, max] (a device whose kernels read
 // 32-bit step values refuses larger ones here rather than wrapping them).
 Status check_step_params(const tsr_step_params* params, int max_values, int64_t min, int64_t max);
+
+// True when the caller asked execute to stop (tsr_step_params.should_abort,
+// read only when the core that built params has the field).
+inline bool abort_requested(const tsr_step_params* params) {
+  constexpr size_t need = offsetof(tsr_step_params, abort_user) + sizeof(void*);
+  return params && params->struct_size >= need && params->should_abort &&
+         params->should_abort(params->abort_user) != 0;
+}
 
 // supports_op: null arguments are answered "no", exceptions "no" with
 // "internal error"; Supports gives the answer and the reason.
