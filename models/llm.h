@@ -105,6 +105,10 @@ class Llm {
   std::string seq_state_prefix(int slot, int64_t seq) const;
   // Zeroes the KV cache states under prefix that exist.
   void reset_cache(const std::string& prefix);
+  // Copies the first n_tokens rows of every layer's K and V from the states
+  // under prefix `from` to those under `to` (llm_state.cpp).
+  void copy_cache_rows(const std::string& from, const std::string& to, int64_t n_tokens) const;
+  uint64_t kv_row_bytes() const;
 
   tsr_context* ctx_ = nullptr;
   Handle<tsr_gguf, tsr_gguf_close> file_;
@@ -142,12 +146,20 @@ class LlmSession {
   // Keeps the first n_keep tokens of the cache and history; drops the logits.
   void truncate(int64_t n_keep);
   void set_callbacks(SessionCallbacks callbacks) { callbacks_ = std::move(callbacks); }
+  void set_logit_bias(std::vector<std::pair<int32_t, float>> bias) {
+    sampler_.set_logit_bias(std::move(bias));
+  }
+  void set_stop_strings(std::vector<std::string> stops) { stops_ = std::move(stops); }
+  // Replaces this session's cache and history with the first n tokens of
+  // src's (a session of the same model); drops the logits.
+  void copy_prefix_from(const LlmSession& src, int64_t n);
   // Feeds tokens in steps of n_batch. Keeps the logits of every token when
   // all_logits, else only the last one's.
   void eval(std::span<const int32_t> tokens, bool all_logits);
   std::span<const float> logits() const { return logits_; }
   int32_t logit_rows() const { return logit_rows_; }
   int64_t n_past() const { return n_past_; }
+  int64_t n_vocab() const { return model_.hp_.n_vocab; }
 
   // Evaluates prompt, then samples up to max_new tokens, calling on_token
   // (which returns true to stop) for each; stops at end of generation or when
@@ -164,6 +176,7 @@ class LlmSession {
   std::vector<float> logits_;     // logit_rows_ x n_vocab
   int32_t logit_rows_ = 0;
   SessionCallbacks callbacks_;
+  std::vector<std::string> stops_;  // generate ends when its text contains one
   bool abort_requested() const { return callbacks_.should_abort && callbacks_.should_abort(); }
 };
 
@@ -184,6 +197,8 @@ class LlmBatch {
   void reset(int32_t seq);
   // Keeps the first n_keep tokens of sequence seq's cache; drops its logits.
   void truncate(int32_t seq, int64_t n_keep);
+  // Replaces sequence dst's cache with the first n tokens of sequence src's.
+  void copy_prefix(int32_t src, int32_t dst, int64_t n);
   // tokens[s] are fed to sequence s (may be empty). Steps of at most n_batch
   // tokens per sequence; a shorter sequence is padded to the step's longest.
   // Checks everything before running anything.

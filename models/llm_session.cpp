@@ -143,6 +143,7 @@ GenerateStats LlmSession::generate(std::span<const int32_t> prompt, int32_t max_
   t0 = std::chrono::steady_clock::now();
   double callback_seconds = 0.0;
   st.finish = TSR_LLM_FINISH_LENGTH;  // unless the loop ends early
+  std::string text;                   // generated so far, when stop strings are set
   for (int32_t i = 0; i < max_new; ++i) {
     const std::span<const float> last(logits_.data() + (logit_rows_ - 1) * n_vocab, n_vocab);
     const int32_t tok = sampler_.sample(last, history_);
@@ -155,6 +156,17 @@ GenerateStats LlmSession::generate(std::span<const int32_t> prompt, int32_t max_
     const std::string piece = model_.has_tokenizer() ? model_.tokenizer().token_to_piece(tok) : std::string();
     const bool stop = on_token && on_token(tok, piece);
     callback_seconds += seconds_since(tc);
+    // A stop string may end inside this piece; only the last piece plus the
+    // longest stop string's length of earlier text can hold a new match.
+    bool stop_string = false;
+    if (!stops_.empty()) {
+      text += piece;
+      for (const std::string& s : stops_)
+        if (!s.empty() &&
+            text.find(s, text.size() > piece.size() + s.size() ? text.size() - piece.size() - s.size() : 0) !=
+                std::string::npos)
+          stop_string = true;
+    }
     // The token goes into the cache even when it is the last one, so that a
     // later eval or generate continues after it.
     if (n_past_ >= n_ctx) {
@@ -170,8 +182,8 @@ GenerateStats LlmSession::generate(std::span<const int32_t> prompt, int32_t max_
       break;
     }
     ++n_decoded;
-    if (stop) {
-      st.finish = TSR_LLM_FINISH_CALLBACK;
+    if (stop || stop_string) {
+      st.finish = stop ? TSR_LLM_FINISH_CALLBACK : TSR_LLM_FINISH_STOP_STRING;
       break;
     }
   }

@@ -60,7 +60,7 @@ bool Sampler::set_rng_state(const std::string& text) {
 
 std::vector<Candidate> Sampler::candidates(std::span<const float> logits_in,
                                            std::span<const int32_t> history) const {
-  if (params_.temperature <= 0.0f && !penalty_applies(params_.repeat_penalty, history) &&
+  if (params_.temperature <= 0.0f && !penalty_applies(params_.repeat_penalty, history) && bias_.empty() &&
       !logits_in.empty()) {
     // Greedy without a penalty reads the logits in place: no copy of a
     // vocabulary-sized row per token.
@@ -68,6 +68,8 @@ std::vector<Candidate> Sampler::candidates(std::span<const float> logits_in,
     return {{static_cast<int32_t>(it - logits_in.begin()), *it, 1.0f}};
   }
   std::vector<float> logits(logits_in.begin(), logits_in.end());
+  for (const auto& [id, b] : bias_)
+    if (id >= 0 && static_cast<size_t>(id) < logits.size()) logits[id] += b;
   apply_repeat_penalty(logits, history, params_.repeat_penalty, params_.repeat_last_n);
   std::vector<Candidate> c;
   if (logits.empty()) return c;

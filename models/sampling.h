@@ -8,6 +8,7 @@
 #include <random>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tessera::models {
@@ -47,6 +48,10 @@ class Sampler {
   int32_t sample(std::span<const float> logits, std::span<const int32_t> history);
   // Restores the generator to its seed.
   void reset() { rng_.seed(params_.seed); }
+  // Added to a token's logit before everything else (llama.cpp's order);
+  // -infinity bans the token. Replaces the previous bias; ids outside the
+  // vocabulary of a given row are ignored there.
+  void set_logit_bias(std::vector<std::pair<int32_t, float>> bias) { bias_ = std::move(bias); }
   // The generator's state as text, and back (false when text is not one).
   std::string rng_state() const;
   bool set_rng_state(const std::string& text);
@@ -55,6 +60,7 @@ class Sampler {
  private:
   SamplingParams params_;
   std::mt19937_64 rng_;
+  std::vector<std::pair<int32_t, float>> bias_;
 };
 
 }  // namespace tessera::models

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/llm.h"
+#include "models/stop_strings.h"
 #include "python-free-api/src/api_util.h"
 #include "python-free-api/src/c_api_internal.h"
 #include "tessera/tessera_llm.h"
@@ -24,6 +25,13 @@ struct tsr_llm_s {
 struct tsr_llm_session_s {
   tsr_context* ctx = nullptr;
   std::unique_ptr<tessera::models::LlmSession> impl;
+};
+struct tsr_llm_sampler_s {
+  std::unique_ptr<tessera::models::Sampler> impl;
+};
+struct tsr_llm_stop_matcher_s {
+  std::unique_ptr<tessera::models::StopMatcher> impl;
+  std::string out;  // what the last feed or flush returned
 };
 struct tsr_llm_batch_s {
   tsr_context* ctx = nullptr;
@@ -63,6 +71,21 @@ void versioned_out(const T& v, T* out) {
   const uint32_t size = out->struct_size;
   std::memcpy(out, &v, n);
   out->struct_size = size ? size : sizeof(T);
+}
+
+// The C sampling settings as the models layer takes them (0 means "off"
+// where the C struct says so).
+tessera::models::SamplingParams sampling_params(const tsr_llm_sampling& in) {
+  tessera::models::SamplingParams p;
+  p.temperature = in.temperature;
+  p.top_k = in.top_k;
+  p.top_p = in.top_p > 0.0f ? in.top_p : 1.0f;
+  p.min_p = in.min_p;
+  p.repeat_penalty = in.repeat_penalty > 0.0f ? in.repeat_penalty : 1.0f;
+  p.repeat_last_n = in.repeat_last_n;
+  p.ignore_eos = in.ignore_eos != 0;
+  p.seed = in.seed;
+  return p;
 }
 
 tsr::Status too_small(const char* where, int64_t need, int32_t capacity) {
@@ -246,16 +269,7 @@ TSR_API tsr_status_code tsr_llm_session_create(tsr_llm* model, const tsr_llm_sam
     if (!model || !out_session)
       throw tessera::Error(TSR_ERR_INVALID_ARGUMENT,
                            "[tsr_llm_session_create] model and out_session must not be null");
-    const tsr_llm_sampling in = versioned_in(sampling);
-    tessera::models::SamplingParams p;
-    p.temperature = in.temperature;
-    p.top_k = in.top_k;
-    p.top_p = in.top_p > 0.0f ? in.top_p : 1.0f;
-    p.min_p = in.min_p;
-    p.repeat_penalty = in.repeat_penalty > 0.0f ? in.repeat_penalty : 1.0f;
-    p.repeat_last_n = in.repeat_last_n;
-    p.ignore_eos = in.ignore_eos != 0;
-    p.seed = in.seed;
+    const tessera::models::SamplingParams p = sampling_params(versioned_in(sampling));
     auto s = std::make_unique<tsr_llm_session>();
     s->ctx = model->ctx;
     auto lock = tsr::lock_context(model->ctx);
@@ -315,6 +329,163 @@ TSR_API tsr_status_code tsr_llm_session_set_callbacks(tsr_llm_session* s,
       };
     auto lock = tsr::lock_context(s->ctx);
     s->impl->set_callbacks(std::move(c));
+  });
+}
+
+namespace {
+
+// (token, bias) pairs from the C arrays; ids checked against n_vocab when
+// it is known (> 0).
+std::vector<std::pair<int32_t, float>> bias_pairs(const char* where, const int32_t* tokens, const float* bias,
+                                                  int32_t n, int64_t n_vocab) {
+  if (n < 0 || (n > 0 && (!tokens || !bias)))
+    throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, std::string("[") + where + "] " + std::to_string(n) +
+                                                       " biases with tokens or bias null");
+  std::vector<std::pair<int32_t, float>> out;
+  for (int32_t i = 0; i < n; ++i) {
+    if (tokens[i] < 0 || (n_vocab > 0 && tokens[i] >= n_vocab))
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT,
+                           std::string("[") + where + "] token " + std::to_string(i) + " is " +
+                               std::to_string(tokens[i]) + ", outside the vocabulary [0, " +
+                               std::to_string(n_vocab) + ")");
+    out.emplace_back(tokens[i], bias[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+namespace {
+
+std::vector<std::string> string_list(const char* where, const char* const* strings, int32_t n) {
+  if (n < 0 || (n > 0 && !strings))
+    throw tessera::Error(TSR_ERR_INVALID_ARGUMENT,
+                         std::string("[") + where + "] " + std::to_string(n) + " strings with a null array");
+  std::vector<std::string> out;
+  for (int32_t i = 0; i < n; ++i) {
+    if (!strings[i])
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT,
+                           std::string("[") + where + "] string " + std::to_string(i) + " is null");
+    out.emplace_back(strings[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+TSR_API tsr_status_code tsr_llm_session_set_stop_strings(tsr_llm_session* s, const char* const* strings,
+                                                         int32_t n) {
+  return run("tsr_llm_session_set_stop_strings", [&] {
+    if (!s)
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_session_set_stop_strings] session is null");
+    s->impl->set_stop_strings(string_list("tsr_llm_session_set_stop_strings", strings, n));
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_stop_matcher_create(const char* const* strings, int32_t n,
+                                                    tsr_llm_stop_matcher** out_matcher) {
+  return run("tsr_llm_stop_matcher_create", [&] {
+    if (!out_matcher)
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_stop_matcher_create] out_matcher is null");
+    auto m = std::make_unique<tsr_llm_stop_matcher>();
+    m->impl = std::make_unique<tessera::models::StopMatcher>(
+        string_list("tsr_llm_stop_matcher_create", strings, n));
+    *out_matcher = m.release();
+  });
+}
+
+TSR_API void tsr_llm_stop_matcher_free(tsr_llm_stop_matcher* m) { delete m; }
+
+TSR_API tsr_status_code tsr_llm_stop_matcher_feed(tsr_llm_stop_matcher* m, const char* piece, int32_t len,
+                                                  const char** out_text, int32_t* out_len,
+                                                  int32_t* out_stopped) {
+  return run("tsr_llm_stop_matcher_feed", [&] {
+    if (!m || (!piece && len > 0) || len < 0 || !out_text || !out_len || !out_stopped)
+      throw tessera::Error(
+          TSR_ERR_INVALID_ARGUMENT,
+          "[tsr_llm_stop_matcher_feed] null matcher, piece or output, or len " + std::to_string(len));
+    bool stopped = false;
+    m->out = m->impl->feed(std::string_view(piece ? piece : "", static_cast<size_t>(len)), &stopped);
+    *out_text = m->out.c_str();
+    *out_len = static_cast<int32_t>(m->out.size());
+    *out_stopped = stopped ? 1 : 0;
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_stop_matcher_flush(tsr_llm_stop_matcher* m, const char** out_text,
+                                                   int32_t* out_len) {
+  return run("tsr_llm_stop_matcher_flush", [&] {
+    if (!m || !out_text || !out_len)
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_stop_matcher_flush] null matcher or output");
+    m->out = m->impl->flush();
+    *out_text = m->out.c_str();
+    *out_len = static_cast<int32_t>(m->out.size());
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_session_copy_prefix(const tsr_llm_session* src, tsr_llm_session* dst,
+                                                    int32_t n) {
+  return run("tsr_llm_session_copy_prefix", [&] {
+    if (!src || !dst)
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_session_copy_prefix] a session is null");
+    auto lock = tsr::lock_context(dst->ctx);
+    dst->impl->copy_prefix_from(*src->impl, n);
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_session_set_logit_bias(tsr_llm_session* s, const int32_t* tokens,
+                                                       const float* bias, int32_t n) {
+  return run("tsr_llm_session_set_logit_bias", [&] {
+    if (!s)
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_session_set_logit_bias] session is null");
+    s->impl->set_logit_bias(
+        bias_pairs("tsr_llm_session_set_logit_bias", tokens, bias, n, s->impl->n_vocab()));
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_sampler_create(const tsr_llm_sampling* sampling,
+                                               tsr_llm_sampler** out_sampler) {
+  return run("tsr_llm_sampler_create", [&] {
+    if (!out_sampler)
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_sampler_create] out_sampler is null");
+    auto s = std::make_unique<tsr_llm_sampler>();
+    s->impl = std::make_unique<tessera::models::Sampler>(sampling_params(versioned_in(sampling)));
+    *out_sampler = s.release();
+  });
+}
+
+TSR_API void tsr_llm_sampler_free(tsr_llm_sampler* sampler) { delete sampler; }
+
+TSR_API tsr_status_code tsr_llm_sampler_set_logit_bias(tsr_llm_sampler* sampler, const int32_t* tokens,
+                                                       const float* bias, int32_t n) {
+  return run("tsr_llm_sampler_set_logit_bias", [&] {
+    if (!sampler)
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_sampler_set_logit_bias] sampler is null");
+    sampler->impl->set_logit_bias(bias_pairs("tsr_llm_sampler_set_logit_bias", tokens, bias, n, 0));
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_sampler_sample(tsr_llm_sampler* sampler, const float* logits, int32_t n_vocab,
+                                               const int32_t* history, int32_t n_history,
+                                               int32_t* out_token) {
+  return run("tsr_llm_sampler_sample", [&] {
+    if (!sampler || !logits || !out_token || n_vocab <= 0 || n_history < 0 || (n_history > 0 && !history))
+      throw tessera::Error(
+          TSR_ERR_INVALID_ARGUMENT,
+          "[tsr_llm_sampler_sample] null sampler, logits, history or out_token, or n_vocab " +
+              std::to_string(n_vocab) + " / n_history " + std::to_string(n_history) + " out of range");
+    const int32_t t =
+        sampler->impl->sample(std::span<const float>(logits, static_cast<size_t>(n_vocab)),
+                              std::span<const int32_t>(history, static_cast<size_t>(n_history)));
+    if (t < 0) throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_sampler_sample] no token to draw");
+    *out_token = t;
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_sampler_reset(tsr_llm_sampler* sampler) {
+  return run("tsr_llm_sampler_reset", [&] {
+    if (!sampler) throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_sampler_reset] sampler is null");
+    sampler->impl->reset();
   });
 }
 
@@ -428,6 +599,8 @@ TSR_API const char* tsr_llm_finish_reason_name(int32_t reason) {
       return "callback";
     case TSR_LLM_FINISH_ABORTED:
       return "aborted";
+    case TSR_LLM_FINISH_STOP_STRING:
+      return "stop_string";
     default:
       return "unknown";
   }
@@ -531,6 +704,14 @@ TSR_API tsr_status_code tsr_llm_batch_n_past(const tsr_llm_batch* b, int32_t seq
                                                          std::to_string(seq) + " is outside [0, " +
                                                          std::to_string(b->impl->n_seq()) + ")");
     *out_n_past = static_cast<int32_t>(b->impl->n_past(seq));
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_batch_copy_prefix(tsr_llm_batch* b, int32_t src, int32_t dst, int32_t n) {
+  return run("tsr_llm_batch_copy_prefix", [&] {
+    if (!b) throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_batch_copy_prefix] batch is null");
+    auto lock = tsr::lock_context(b->ctx);
+    b->impl->copy_prefix(src, dst, n);
   });
 }
 

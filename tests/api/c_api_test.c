@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tessera/tessera.h"
+#include "tessera/tessera_llm.h" /* the LLM header compiles as C11 too */
 
 static int failures = 0;
 static int checks = 0;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tessera/tessera_llm.h"
+#include "tests/models/llm_test_fixture.h"
 #include "tests/models/tiny_llama.h"
 
 namespace {
@@ -80,15 +81,8 @@ class LlmBatch : public ::testing::Test {
     EXPECT_EQ(tsr_llm_batch_n_past(b, seq, &n), TSR_OK) << tsr_last_error();
     return n;
   }
-  // Max |a - b| over max |a|.
   static double rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
-    if (a.size() != b.size() || a.empty()) return 1e30;
-    double d = 0.0, m = 0.0;
-    for (size_t i = 0; i < a.size(); ++i) {
-      d = std::max(d, static_cast<double>(std::fabs(a[i] - b[i])));
-      m = std::max(m, static_cast<double>(std::fabs(a[i])));
-    }
-    return d / std::max(m, 1e-30);
+    return tessera::test::rel_diff(a, b);
   }
 
   static constexpr int32_t kVocab = 261;  // the tiny model's
@@ -211,6 +205,25 @@ TEST_F(LlmBatch, truncate_rolls_one_sequence_back) {
   EXPECT_NE(std::string(tsr_last_error()).find("n_keep 7 is outside [0, n_past = 6]"), std::string::npos)
       << tsr_last_error();
   EXPECT_EQ(tsr_llm_batch_truncate(b, 2, 0), TSR_ERR_INVALID_ARGUMENT);
+}
+
+// A prompt prefilled once in sequence 0 serves sequence 1 too: after the
+// copy, sequence 1 continues as a session fed that prefix would.
+TEST_F(LlmBatch, a_copied_prefix_serves_another_sequence) {
+  tsr_llm* m = load(64, 0);
+  ASSERT_NE(m, nullptr);
+  tsr_llm_batch* b = batch(m, 2);
+  ASSERT_NE(b, nullptr);
+  ASSERT_EQ(eval(b, {kPrompts[0], {}}), TSR_OK) << tsr_last_error();
+  ASSERT_EQ(tsr_llm_batch_copy_prefix(b, 0, 1, 9), TSR_OK) << tsr_last_error();
+  EXPECT_EQ(n_past(b, 1), 9);
+  EXPECT_EQ(n_past(b, 0), static_cast<int32_t>(kPrompts[0].size()));
+  const std::vector<int32_t> next = {77, 78};
+  ASSERT_EQ(eval(b, {{}, next}), TSR_OK) << tsr_last_error();
+  const std::vector<int32_t> prefix(kPrompts[0].begin(), kPrompts[0].begin() + 9);
+  EXPECT_LT(rel_diff(logits(b, 1), session_logits(m, {prefix, next})), 1e-5);
+  EXPECT_EQ(tsr_llm_batch_copy_prefix(b, 1, 0, 12), TSR_ERR_INVALID_ARGUMENT);  // sequence 1 holds 11
+  EXPECT_EQ(tsr_llm_batch_copy_prefix(b, 0, 2, 1), TSR_ERR_INVALID_ARGUMENT);
 }
 
 }  // namespace

@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "tessera/tessera_llm.hpp"
+#include "tests/models/llm_test_fixture.h"
 #include "tests/models/tiny_llama.h"
 
 namespace {
@@ -102,6 +104,26 @@ TEST_F(LlmCpp, a_callback_exception_stops_generation_and_is_rethrown) {
   EXPECT_EQ(st.n_generated, 2);
 }
 
+TEST_F(LlmCpp, callbacks_stop_a_prefill) {
+  tessera::Context ctx;
+  tessera::LlmOptions o;
+  o.n_batch = 4;
+  tessera::Llm llm(ctx, path_, o);
+  tessera::LlmSession s(llm);
+  int steps = 0;
+  s.set_callbacks([&] { return steps >= 2; }, [&](int32_t, int32_t) { ++steps; });
+  try {
+    s.eval(kPrompt);
+    ADD_FAILURE() << "the eval was not aborted";
+  } catch (const tessera::Error& e) {
+    EXPECT_EQ(e.code(), TSR_ERR_ABORTED) << e.what();
+  }
+  EXPECT_EQ(s.n_past(), 8);  // two steps of 4
+  s.set_callbacks({});
+  s.eval(std::span<const int32_t>(kPrompt).subspan(8));
+  EXPECT_EQ(s.n_past(), static_cast<int32_t>(kPrompt.size()));
+}
+
 TEST_F(LlmCpp, batch_logits_equal_a_session) {
   tessera::Context ctx;
   tessera::Llm llm(ctx, path_);
@@ -112,13 +134,10 @@ TEST_F(LlmCpp, batch_logits_equal_a_session) {
   tessera::LlmSession s(llm);
   s.eval(other);
   const std::span<const float> want = s.logits(), got = b.logits(1);
-  ASSERT_EQ(want.size(), got.size());
-  double diff = 0.0, scale = 0.0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    diff = std::max(diff, static_cast<double>(std::fabs(want[i] - got[i])));
-    scale = std::max(scale, static_cast<double>(std::fabs(want[i])));
-  }
-  EXPECT_LT(diff / scale, 1e-5);
+  EXPECT_LT(tessera::test::rel_diff(want, got), 1e-5);
+  // A sampler on a batch sequence's logits: greedy is the argmax.
+  tessera::LlmSampler greedy;
+  EXPECT_EQ(greedy.sample(got), static_cast<int32_t>(std::max_element(got.begin(), got.end()) - got.begin()));
   EXPECT_THROW(b.eval({kPrompt}), tessera::Error);  // one list for two sequences
   b.truncate(0, 4);
   EXPECT_EQ(b.n_past(0), 4);

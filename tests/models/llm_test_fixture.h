@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -13,6 +16,17 @@
 #include "tests/models/tiny_llama.h"
 
 namespace tessera::test {
+
+// Max |a - b| over max |a|; 1e30 when the sizes differ or a is empty.
+inline double rel_diff(std::span<const float> a, std::span<const float> b) {
+  if (a.size() != b.size() || a.empty()) return 1e30;
+  double d = 0.0, m = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    d = std::max(d, static_cast<double>(std::fabs(a[i] - b[i])));
+    m = std::max(m, static_cast<double>(std::fabs(a[i])));
+  }
+  return d / std::max(m, 1e-30);
+}
 
 class TinyLlmTest : public ::testing::Test {
  protected:

@@ -179,6 +179,45 @@ TSR_API tsr_status_code tsr_llm_session_n_past(const tsr_llm_session* s, int32_t
  * tsr_llm_generate; the sampler's random state is not rewound. */
 TSR_API tsr_status_code tsr_llm_session_truncate(tsr_llm_session* s, int32_t n_keep);
 
+/* Strings that end tsr_llm_generate when the text it generates contains one
+ * (TSR_LLM_FINISH_STOP_STRING); copied; n 0 clears them. To show streamed
+ * text without the stop string, pass the pieces through a
+ * tsr_llm_stop_matcher with the same strings. */
+TSR_API tsr_status_code tsr_llm_session_set_stop_strings(tsr_llm_session* s, const char* const* strings,
+                                                         int32_t n);
+
+/* Stop strings over streamed text, for a caller that shows tokens as they
+ * come: text is released once it can no longer begin a stop string, so a stop
+ * string split across tokens is never shown. feed appends a piece and sets
+ * *out_text / *out_len to the text now safe to show (owned by the matcher,
+ * valid until its next call) and *out_stopped to 1 when a stop string
+ * completed (the text given then ends just before it; feed nothing more).
+ * flush gives the text held back when the stream ended without a stop.
+ * One thread at a time per matcher. */
+typedef struct tsr_llm_stop_matcher_s tsr_llm_stop_matcher;
+TSR_API tsr_status_code tsr_llm_stop_matcher_create(const char* const* strings, int32_t n,
+                                                    tsr_llm_stop_matcher** out_matcher);
+TSR_API void tsr_llm_stop_matcher_free(tsr_llm_stop_matcher* m); /* accepts NULL */
+TSR_API tsr_status_code tsr_llm_stop_matcher_feed(tsr_llm_stop_matcher* m, const char* piece, int32_t len,
+                                                  const char** out_text, int32_t* out_len,
+                                                  int32_t* out_stopped);
+TSR_API tsr_status_code tsr_llm_stop_matcher_flush(tsr_llm_stop_matcher* m, const char** out_text,
+                                                   int32_t* out_len);
+
+/* Replaces dst's cache and history with the first n tokens of src's, a
+ * session of the same model (prefix caching: a system prompt or a shared
+ * document evaluated once, then continued by several sessions; parallel
+ * sampling from one prompt). 0 <= n <= src's n_past, else
+ * TSR_ERR_INVALID_ARGUMENT naming both. dst's logits are dropped: feed it a
+ * token before generating. */
+TSR_API tsr_status_code tsr_llm_session_copy_prefix(const tsr_llm_session* src, tsr_llm_session* dst,
+                                                    int32_t n);
+/* Added to these tokens' logits before the session's sampler runs (after
+ * this call, until the next; n 0 clears it); -INFINITY bans a token. Token
+ * ids outside the vocabulary fail naming the id. */
+TSR_API tsr_status_code tsr_llm_session_set_logit_bias(tsr_llm_session* s, const int32_t* tokens,
+                                                       const float* bias, int32_t n);
+
 /* A session's state: its KV cache up to n_past, the tokens fed, the last
  * token's logits and the sampler's random state, in a versioned layout
  * tagged with the model's fingerprint (its hyperparameters and samples of
@@ -208,10 +247,12 @@ typedef enum tsr_llm_finish_reason {
   TSR_LLM_FINISH_END_TOKEN = 2,    /* the model sampled an end-of-generation token (not passed to on_token) */
   TSR_LLM_FINISH_CONTEXT_FULL = 3, /* the cache holds n_ctx tokens: the last token generated is not in it */
   TSR_LLM_FINISH_CALLBACK = 4,     /* on_token returned non-zero (its token is in the cache) */
-  TSR_LLM_FINISH_ABORTED = 5       /* the session's should_abort asked to stop while decoding */
+  TSR_LLM_FINISH_ABORTED = 5,      /* the session's should_abort asked to stop while decoding */
+  TSR_LLM_FINISH_STOP_STRING = 6   /* the text generated contains one of the session's stop strings
+                                      (its last token was passed to on_token and is in the cache) */
 } tsr_llm_finish_reason;
 
-/* "length", "end_token", "context_full", "callback", "aborted"; "unknown" for any other
+/* "length", "end_token", "context_full", "callback", "aborted", "stop_string"; "unknown" for any other
  * value. Static storage, never NULL. */
 TSR_API const char* tsr_llm_finish_reason_name(int32_t reason);
 
@@ -280,6 +321,28 @@ TSR_API tsr_status_code tsr_llm_batch_n_past(const tsr_llm_batch* b, int32_t seq
 /* Keeps the first n_keep tokens of sequence seq's cache, as
  * tsr_llm_session_truncate does; its logits are dropped until its next eval. */
 TSR_API tsr_status_code tsr_llm_batch_truncate(tsr_llm_batch* b, int32_t seq, int32_t n_keep);
+/* Replaces sequence dst's cache with the first n tokens of sequence src's
+ * (a shared prompt prefilled once for several requests); dst's logits are
+ * dropped until its next eval. */
+TSR_API tsr_status_code tsr_llm_batch_copy_prefix(tsr_llm_batch* b, int32_t src, int32_t dst, int32_t n);
+
+/* A sampler on any row of logits: a session's, a batch sequence's, or the
+ * caller's own. The same settings as a session (tsr_llm_sampling, with its
+ * seed), plus a logit bias. One thread at a time per sampler. */
+typedef struct tsr_llm_sampler_s tsr_llm_sampler;
+TSR_API tsr_status_code tsr_llm_sampler_create(const tsr_llm_sampling* sampling,
+                                               tsr_llm_sampler** out_sampler);
+TSR_API void tsr_llm_sampler_free(tsr_llm_sampler* sampler); /* accepts NULL */
+/* As tsr_llm_session_set_logit_bias (ids are checked against each row's n_vocab when sampling). */
+TSR_API tsr_status_code tsr_llm_sampler_set_logit_bias(tsr_llm_sampler* sampler, const int32_t* tokens,
+                                                       const float* bias, int32_t n);
+/* Draws a token from n_vocab logits (not modified), with history (the
+ * tokens so far, for the repetition penalty; may be NULL when n_history is
+ * 0). Advances the random generator unless greedy. */
+TSR_API tsr_status_code tsr_llm_sampler_sample(tsr_llm_sampler* sampler, const float* logits, int32_t n_vocab,
+                                               const int32_t* history, int32_t n_history, int32_t* out_token);
+/* Back to the seed. */
+TSR_API tsr_status_code tsr_llm_sampler_reset(tsr_llm_sampler* sampler);
 
 #ifdef __cplusplus
 }

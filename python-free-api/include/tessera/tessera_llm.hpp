@@ -141,6 +141,41 @@ class LlmSession {
   }
   void save_file(const std::string& path) const { check(tsr_llm_session_save_file(get(), path.c_str())); }
   void load_file(const std::string& path) { check(tsr_llm_session_load_file(get(), path.c_str())); }
+  // This session's cache becomes the first n tokens of src's.
+  void copy_prefix_from(const LlmSession& src, int32_t n) {
+    check(tsr_llm_session_copy_prefix(src.get(), get(), n));
+  }
+  void set_logit_bias(std::span<const int32_t> tokens, std::span<const float> bias) {
+    if (tokens.size() != bias.size())
+      throw Error(TSR_ERR_INVALID_ARGUMENT, "[tessera::LlmSession::set_logit_bias] " +
+                                                std::to_string(tokens.size()) + " tokens, " +
+                                                std::to_string(bias.size()) + " biases");
+    check(tsr_llm_session_set_logit_bias(get(), tokens.data(), bias.data(),
+                                         static_cast<int32_t>(tokens.size())));
+  }
+  void set_stop_strings(const std::vector<std::string>& stops) {
+    std::vector<const char*> p;
+    for (const auto& s : stops) p.push_back(s.c_str());
+    check(tsr_llm_session_set_stop_strings(get(), p.data(), static_cast<int32_t>(p.size())));
+  }
+  // should_abort is asked on the evaluating thread (see tsr_llm_callbacks);
+  // both may be empty. The functions live in the session object, which
+  // must then not be moved while an eval runs.
+  void set_callbacks(std::function<bool()> should_abort,
+                     std::function<void(int32_t done, int32_t total)> prefill_progress = {}) {
+    abort_ = std::move(should_abort);
+    progress_ = std::move(prefill_progress);
+    tsr_llm_callbacks cb{};
+    cb.struct_size = sizeof(cb);
+    if (abort_)
+      cb.should_abort = [](void* u) -> int32_t { return static_cast<LlmSession*>(u)->abort_() ? 1 : 0; };
+    if (progress_)
+      cb.prefill_progress = [](int32_t done, int32_t total, void* u) {
+        static_cast<LlmSession*>(u)->progress_(done, total);
+      };
+    cb.user = this;
+    check(tsr_llm_session_set_callbacks(get(), &cb));
+  }
 
   // on_token(token, piece) returns true to stop. Exceptions thrown by
   // on_token stop generation and are rethrown here (they never cross the C
@@ -172,6 +207,37 @@ class LlmSession {
  private:
   Handle<tsr_llm_session, tsr_llm_session_free> h_;
   int32_t n_vocab_ = 0;
+  std::function<bool()> abort_;
+  std::function<void(int32_t, int32_t)> progress_;
+};
+
+// A sampler on any logits (tsr_llm_sampler).
+class LlmSampler {
+ public:
+  explicit LlmSampler(tsr_llm_sampling sampling = {sizeof(tsr_llm_sampling)}) {
+    sampling.struct_size = sizeof(sampling);
+    tsr_llm_sampler* s = nullptr;
+    check(tsr_llm_sampler_create(&sampling, &s));
+    h_ = Handle<tsr_llm_sampler, tsr_llm_sampler_free>(s);
+  }
+  int32_t sample(std::span<const float> logits, std::span<const int32_t> history = {}) {
+    int32_t t = -1;
+    check(tsr_llm_sampler_sample(h_.get(), logits.data(), static_cast<int32_t>(logits.size()), history.data(),
+                                 static_cast<int32_t>(history.size()), &t));
+    return t;
+  }
+  void set_logit_bias(std::span<const int32_t> tokens, std::span<const float> bias) {
+    if (tokens.size() != bias.size())
+      throw Error(TSR_ERR_INVALID_ARGUMENT, "[tessera::LlmSampler::set_logit_bias] " +
+                                                std::to_string(tokens.size()) + " tokens, " +
+                                                std::to_string(bias.size()) + " biases");
+    check(tsr_llm_sampler_set_logit_bias(h_.get(), tokens.data(), bias.data(),
+                                         static_cast<int32_t>(tokens.size())));
+  }
+  void reset() { check(tsr_llm_sampler_reset(h_.get())); }
+
+ private:
+  Handle<tsr_llm_sampler, tsr_llm_sampler_free> h_;
 };
 
 class LlmBatch {
@@ -210,6 +276,9 @@ class LlmBatch {
   }
   void reset(int32_t seq) { check(tsr_llm_batch_reset(get(), seq)); }
   void truncate(int32_t seq, int32_t n_keep) { check(tsr_llm_batch_truncate(get(), seq, n_keep)); }
+  void copy_prefix(int32_t src, int32_t dst, int32_t n) {
+    check(tsr_llm_batch_copy_prefix(get(), src, dst, n));
+  }
 
  private:
   Handle<tsr_llm_batch, tsr_llm_batch_free> h_;
