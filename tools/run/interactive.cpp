@@ -29,6 +29,10 @@ int run_interactive(tsr_llm* model, tsr_llm_session* session, const InteractiveO
     std::vector<int32_t> tokens;
     if (!render_chat(model, options.chat_template, messages, &text) || !tokenize(model, text, true, &tokens))
       return 1;
+    if (tokens.empty()) {
+      std::fprintf(stderr, "tessera-run: the chat template rendered no tokens\n");
+      return 1;
+    }
     // The rendering of the earlier turns is what the cache holds, up to
     // where a template renders an old turn differently once a new one
     // follows (an end-of-turn token after the reply): keep the common
