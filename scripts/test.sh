@@ -14,6 +14,7 @@ section() { echo "== [$(($(date +%s) - start)) s] $*"; }
 scripts/install-deps.sh
 section "model and oracle packages"
 python3 -m pip install -q -r tests/oracle/requirements.txt
+python3 -m pip install -q -r tests/server/requirements.txt
 TESSERA_SMOLLM2=$(scripts/fetch-model.sh smollm2)
 export TESSERA_SMOLLM2
 
