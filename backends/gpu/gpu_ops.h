@@ -56,7 +56,7 @@ Launch node_launch(const tsr_subgraph_node& n, std::string_view kernel);
 // One encoder per op family (gpu_op_<family>.cpp); kit::find_kernel picks it.
 struct Kernels {
   using Kernel = kit::OpKernel<Caps, Encoder>;
-  static const Kernel data, argmax, elementwise, matmul, norm, rope, softmax, attention;
+  static const Kernel data, argmax, elementwise, matmul, norm, rope, softmax, attention, paged_attention;
 };
 using OpKernel = Kernels::Kernel;
 

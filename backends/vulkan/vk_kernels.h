@@ -80,7 +80,7 @@ class Recorder {
 // The op families' encoders, found by kit::find_kernel<Kernels>(op).
 struct Kernels {
   using Kernel = kit::OpKernel<DeviceCaps, Recorder>;
-  static const Kernel data, argmax, elementwise, matmul, norm, rope, softmax, attention;
+  static const Kernel data, argmax, elementwise, matmul, norm, rope, softmax, attention, paged_attention;
 };
 using OpKernel = Kernels::Kernel;
 

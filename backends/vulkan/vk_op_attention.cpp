@@ -7,6 +7,11 @@
 // only the rows inside it are read. Head dim, heads per workgroup and
 // workgroup size are specialization constants (q and the accumulators live
 // in registers).
+//
+// paged_attention runs the same shader built with PAGED: each token's
+// logical rows are mapped through its sequence's row of the block table to
+// pool rows, and the token's sequence, position and table come from input
+// tensors; everything else (workgroups, specialization, combine) is shared.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -74,27 +79,48 @@ bool f16_words(const DeviceCaps& caps, const tsr_tensor_ref& t) {
          d.nb[1] % 4 == 0 && d.nb[2] % 4 == 0 && caps.storage_align % 4 == 0;
 }
 
-bool supports_attention(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
-  if (!ops::attention_supported(n, kMaxHeadDim, kStepValues, reason, /*sliding_window=*/true)) return false;
+// The device limits both ops share: shared memory and invocations of the
+// workgroup, q's element count (32-bit indices), and q, k, v and the output
+// each within one binding.
+bool fits_device(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
   const tsr_tensor_desc& q = n.inputs[0];
   const tsr_tensor_desc& k = n.inputs[1];
-  const tsr_tensor_desc& v = n.inputs[2];
-  const tsr_tensor_desc& o = n.output;
   if (const uint32_t wg = group_size(caps), need = shared_bytes(caps, heads_per_group(q, k), q.ne[0], wg);
       caps.max_shared_bytes < need || caps.max_invocations < wg) {
     reason = fmt::format("needs {} bytes of shared memory and {} invocations per workgroup", need, wg);
     return false;
   }
-  if (n.params.i[0] != 0 && !fits_binding(caps, n.inputs[3], "pos", reason)) return false;
   if (element_count(q) > std::numeric_limits<uint32_t>::max()) {
     reason = fmt::format("q {} has more than 2^32 elements", shape_str(q));
     return false;
   }
   return fits_binding(caps, q, "q", reason) && fits_binding(caps, k, "k", reason) &&
-         fits_binding(caps, v, "v", reason) && fits_binding(caps, o, "output", reason);
+         fits_binding(caps, n.inputs[2], "v", reason) && fits_binding(caps, n.output, "output", reason);
 }
 
-Status encode_attention(Recorder& rec, const tsr_subgraph_node& node) {
+bool supports_attention(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
+  if (!ops::attention_supported(n, kMaxHeadDim, kStepValues, reason, /*sliding_window=*/true)) return false;
+  if (n.params.i[0] != 0 && !fits_binding(caps, n.inputs[3], "pos", reason)) return false;
+  return fits_device(caps, n, reason);
+}
+
+bool supports_paged_attention(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
+  if (!ops::paged_attention_supported(n, kMaxHeadDim, reason)) return false;
+  // The shader clamps a position to the table's max_blocks * bs logical rows
+  // in 32-bit ints.
+  const int64_t bs = n.params.i[0], max_blocks = n.inputs[5].ne[0];
+  if (max_blocks > std::numeric_limits<int32_t>::max() / bs) {
+    reason = fmt::format("block table of {} blocks of {} rows exceeds 2^31 positions", max_blocks, bs);
+    return false;
+  }
+  return fits_binding(caps, n.inputs[3], "pos", reason) && fits_binding(caps, n.inputs[4], "seq", reason) &&
+         fits_binding(caps, n.inputs[5], "block_table", reason) && fits_device(caps, n, reason);
+}
+
+// One workgroup per (token, kv head, chunk of heads) of `kernel` (the shared
+// memory variant) or `kernel`_sg (the subgroup one).
+Status encode(Recorder& rec, const tsr_subgraph_node& node, std::string_view kernel,
+              std::string_view kernel_sg) {
   const tsr_tensor_desc& q = node.desc.inputs[0];
   const tsr_tensor_desc& k = node.desc.inputs[1];
   const int64_t heads = heads_per_group(q, k);
@@ -102,7 +128,7 @@ Status encode_attention(Recorder& rec, const tsr_subgraph_node& node) {
   const DeviceCaps& caps = rec.caps();
   const bool sg = subgroup_combine(caps);
   const uint32_t wg = group_size(caps);
-  Dispatch d = node_dispatch(node, sg ? "attention_sg" : "attention");
+  Dispatch d = node_dispatch(node, sg ? kernel_sg : kernel);
   const uint32_t flags = (f16_words(caps, node.inputs[1]) ? 1u : 0u) |
                          (f16_words(caps, node.inputs[2]) ? 2u : 0u) | (sg ? subgroups(caps, wg) << 2 : 0u);
   d.spec = {static_cast<uint32_t>(heads), static_cast<uint32_t>(q.ne[0]), wg, flags};
@@ -112,8 +138,17 @@ Status encode_attention(Recorder& rec, const tsr_subgraph_node& node) {
   return rec.add_flat(d, static_cast<uint64_t>(q.ne[2]) * static_cast<uint64_t>(k.ne[1]) * chunks);
 }
 
+Status encode_attention(Recorder& rec, const tsr_subgraph_node& node) {
+  return encode(rec, node, "attention", "attention_sg");
+}
+
+Status encode_paged_attention(Recorder& rec, const tsr_subgraph_node& node) {
+  return encode(rec, node, "paged_attention", "paged_attention_sg");
+}
+
 }  // namespace
 
 const OpKernel Kernels::attention{supports_attention, encode_attention};
+const OpKernel Kernels::paged_attention{supports_paged_attention, encode_paged_attention};
 
 }  // namespace tsr::vk

@@ -18,6 +18,12 @@
 // KU(0) workgroups per kv head (head chunks).
 // The kv length is read here on every execution, so one recorded graph
 // serves every step.
+//
+// PAGED (paged_attention): k and v are a pool of blocks of ip[0] rows, slot
+// 4 seq i32 [n_tokens], slot 5 block_table i32 [max_blocks, n_rows]; token t
+// is always causal and walks the logical rows of its sequence, each mapped
+// to its pool row by kv_row() below. That mapping and the visible range are
+// all that differ: the walk, the softmax and the combine are one body.
 #include "common.glsl"
 
 // Specialization: heads per workgroup, head dim (the register arrays are
@@ -57,6 +63,18 @@ vec2 load_pair(uint t, uint row, uint p, uint nb0, bool words) {
   return vec2(load_float(t, dt, row + d * nb0), d + 1u < D ? load_float(t, dt, row + (d + 1u) * nb0) : 0.0);
 }
 
+#ifdef PAGED
+// The pool row of logical row j of sequence s (j inside the table's
+// max_blocks * bs rows, s inside its n_rows), or -1 when the table names a
+// block outside the pool's kv_size / bs blocks.
+int kv_row(uint j, uint s) {
+  const uint bs = uint(IP(0));
+  const int b = int(t32[5].w[elem_byte(5, j / bs, s, 0, 0) >> 2]);
+  if (b < 0 || uint(b) >= TNE(1).z / bs) return -1;
+  return int(uint(b) * bs + j % bs);
+}
+#endif
+
 void main() {
   const uint g = flat_group();
   if (g >= N_GROUPS) return;
@@ -71,9 +89,23 @@ void main() {
 
   // Visible kv rows first .. n_vis-1 (uniform over the workgroup: all its
   // queries are one token's, so they share one position and one window).
-  int len = IP(1) >= 0 ? clamp(STEP(IP(1)), 0, kv_size) : kv_size;
   int first = 0;
-  if (IP(0) != 0) {
+#ifdef PAGED
+  // The device cannot report bad integer inputs, so they are clamped here
+  // and in kv_row: a seq outside the table's rows sees nothing, a position
+  // past the table's max_blocks * bs rows (a product the encoder keeps below
+  // 2^31) is cut to it, so the table is read only at [j / bs, seq] inside
+  // it. The output of such a token is unspecified; no read leaves k, v or
+  // the table.
+  const int s = int(t32[4].w[elem_byte(4, t, 0, 0, 0) >> 2]);
+  const bool seq_ok = s >= 0 && s < int(TNE(5).y);
+  int len = seq_ok ? int(TNE(5).x) * IP(0) : 0;
+  const bool causal = true;
+#else
+  int len = IP(1) >= 0 ? clamp(STEP(IP(1)), 0, kv_size) : kv_size;
+  const bool causal = IP(0) != 0;
+#endif
+  if (causal) {
     const int p = int(t32[3].w[elem_byte(3, t, 0, 0, 0) >> 2]);
     len = clamp(p + 1, 0, len);
     // A sliding window starts the walk at p - W + 1 rather than masking the
@@ -110,7 +142,13 @@ void main() {
     [[unroll]] for (uint p = 0; p < NP; ++p) acc[h][p] = vec2(0.0);
   }
   for (uint j = uint(first) + tid; j < n_vis; j += WG) {
-    const uint krow = kb + j * knb2;
+#ifdef PAGED
+    const int row = kv_row(j, uint(s));
+    if (row < 0) continue;  // a block id outside the pool: the row is skipped
+#else
+    const uint row = j;
+#endif
+    const uint krow = kb + uint(row) * knb2;
     float s[HB];
     [[unroll]] for (uint h = 0; h < HB; ++h) s[h] = 0.0;
     [[unroll]] for (uint p = 0; p < NP; ++p) {
@@ -126,7 +164,7 @@ void main() {
       l[h] = l[h] * corr[h] + w[h];
       m[h] = m_new;
     }
-    const uint vrow = vb + j * vnb2;
+    const uint vrow = vb + uint(row) * vnb2;
     [[unroll]] for (uint p = 0; p < NP; ++p) {
       const vec2 vv = load_pair(2, vrow, p, vnb0, v_words);
       [[unroll]] for (uint h = 0; h < HB; ++h) acc[h][p] = acc[h][p] * corr[h] + w[h] * vv;

@@ -129,13 +129,12 @@ bool rope_supported(const tsr_node_desc& n, std::string& reason, bool freq_facto
   return true;
 }
 
-bool attention_supported(const tsr_node_desc& n, int64_t max_head_dim, int64_t n_step_values,
-                         std::string& reason, bool sliding_window) {
-  if (n.params.i[2] != 0 && !sliding_window) return fail(reason, "sliding window (ip[2])");
-  if (n.params.i[2] < 0 || (n.params.i[2] > 0 && n.params.i[0] == 0))
-    return fail(reason, fmt::format("sliding window {} must be >= 0 and causal", n.params.i[2]));
-  if (n.n_inputs != 3 && n.n_inputs != 4)
-    return fail(reason, fmt::format("{} inputs, expected q, k, v and an optional pos", n.n_inputs));
+namespace {
+
+// q float, k and v f32/f16 of one shape [D, n_kv_head, kv_size], n_head a
+// multiple of n_kv_head, head dim 1..max_head_dim, output f32 of q's shape:
+// what attention and paged_attention kernels both read and write.
+bool qkv_supported(const tsr_node_desc& n, int64_t max_head_dim, std::string& reason) {
   const tsr_tensor_desc& q = n.inputs[0];
   const tsr_tensor_desc& k = n.inputs[1];
   const tsr_tensor_desc& v = n.inputs[2];
@@ -151,17 +150,52 @@ bool attention_supported(const tsr_node_desc& n, int64_t max_head_dim, int64_t n
                                     shape_str(q), shape_str(k), shape_str(v)));
   if (q.ne[0] < 1 || q.ne[0] > max_head_dim)
     return fail(reason, fmt::format("head dim {} outside 1..{}", q.ne[0], max_head_dim));
+  if (o.dtype != TSR_DTYPE_F32 || !same_shape(o, q))
+    return fail(reason, fmt::format("output {} is not f32 of q's shape {}", desc_str(o), shape_str(q)));
+  return true;
+}
+
+// An i32 vector of n elements (pos, seq).
+bool is_i32_vector(const tsr_tensor_desc& d, int64_t n) {
+  return d.dtype == TSR_DTYPE_I32 && d.ne[0] == n && d.ne[1] * d.ne[2] * d.ne[3] == 1;
+}
+
+}  // namespace
+
+bool attention_supported(const tsr_node_desc& n, int64_t max_head_dim, int64_t n_step_values,
+                         std::string& reason, bool sliding_window) {
+  if (n.params.i[2] != 0 && !sliding_window) return fail(reason, "sliding window (ip[2])");
+  if (n.params.i[2] < 0 || (n.params.i[2] > 0 && n.params.i[0] == 0))
+    return fail(reason, fmt::format("sliding window {} must be >= 0 and causal", n.params.i[2]));
+  if (n.n_inputs != 3 && n.n_inputs != 4)
+    return fail(reason, fmt::format("{} inputs, expected q, k, v and an optional pos", n.n_inputs));
+  if (!qkv_supported(n, max_head_dim, reason)) return false;
   if (n.params.i[1] >= n_step_values)
     return fail(reason, fmt::format("kv length step value {} >= {} (the kernel sees {} step values)",
                                     n.params.i[1], n_step_values, n_step_values));
-  if (n.params.i[0] != 0) {
-    const tsr_tensor_desc& pos = n.inputs[3];
-    if (n.n_inputs != 4 || pos.dtype != TSR_DTYPE_I32 || pos.ne[0] != q.ne[2] ||
-        pos.ne[1] * pos.ne[2] * pos.ne[3] != 1)
-      return fail(reason, "causal attention needs pos i32 [n_tokens]");
-  }
-  if (o.dtype != TSR_DTYPE_F32 || !same_shape(o, q))
-    return fail(reason, fmt::format("output {} is not f32 of q's shape {}", desc_str(o), shape_str(q)));
+  if (n.params.i[0] != 0 && (n.n_inputs != 4 || !is_i32_vector(n.inputs[3], n.inputs[0].ne[2])))
+    return fail(reason, "causal attention needs pos i32 [n_tokens]");
+  return true;
+}
+
+bool paged_attention_supported(const tsr_node_desc& n, int64_t max_head_dim, std::string& reason) {
+  if (n.n_inputs != 6)
+    return fail(reason, fmt::format("{} inputs, expected q, k, v, pos, seq and block_table", n.n_inputs));
+  if (!qkv_supported(n, max_head_dim, reason)) return false;
+  const int64_t n_tokens = n.inputs[0].ne[2], pool_rows = n.inputs[1].ne[2], bs = n.params.i[0];
+  if (bs < 1 || pool_rows % bs != 0)
+    return fail(reason,
+                fmt::format("block size {} must be >= 1 and divide the pool's {} rows", bs, pool_rows));
+  if (n.params.i[1] != 0) return fail(reason, fmt::format("ip[1] = {} is reserved (0)", n.params.i[1]));
+  if (n.params.i[2] < 0) return fail(reason, fmt::format("sliding window {} must be >= 0", n.params.i[2]));
+  if (!is_i32_vector(n.inputs[3], n_tokens) || !is_i32_vector(n.inputs[4], n_tokens))
+    return fail(reason, fmt::format("pos {} and seq {} must be i32 [n_tokens = {}]", desc_str(n.inputs[3]),
+                                    desc_str(n.inputs[4]), n_tokens));
+  const tsr_tensor_desc& table = n.inputs[5];
+  if (table.dtype != TSR_DTYPE_I32 || table.ne[0] < 1 || table.ne[1] < 1 || table.ne[2] * table.ne[3] != 1)
+    return fail(reason, fmt::format("block_table {} is not i32 [max_blocks, n_rows]", desc_str(table)));
+  for (int i = 3; i < 6; ++i)
+    if (!strides_aligned(n.inputs[i], 4)) return fail(reason, "pos, seq or block_table strides not 4-byte");
   return true;
 }
 

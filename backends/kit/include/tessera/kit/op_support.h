@@ -37,6 +37,11 @@ bool rope_supported(const tsr_node_desc& n, std::string& reason, bool freq_facto
 // window is refused otherwise).
 bool attention_supported(const tsr_node_desc& n, int64_t max_head_dim, int64_t n_step_values,
                          std::string& reason, bool sliding_window = false);
+// q, k, v and the output as attention's (head dims 1..max_head_dim), pos and
+// seq i32 [n_tokens], block_table i32 [max_blocks, n_rows], the block size
+// ip[0] dividing the pool's rows, ip[1] 0, a window ip[2] >= 0. The integer
+// inputs' values are the kernel's to guard (they live in device memory).
+bool paged_attention_supported(const tsr_node_desc& n, int64_t max_head_dim, std::string& reason);
 // Weights f32/f16/bf16 or blocks (whole and contiguous in dim 0), x
 // f32/f16/bf16, every stride a multiple of its element (block: 2 bytes, the
 // kernels read blocks as 16-bit words).
