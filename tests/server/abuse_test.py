@@ -4,6 +4,8 @@ the field and the value, and the server goes on serving: malformed JSON,
 wrong types, bad values, an unknown model, an oversized body, a prompt past
 the context, unknown routes. Also a generation that fills the context ends
 with finish_reason "length"."""
+import json
+import random
 import socket
 
 import server_util as su
@@ -42,6 +44,11 @@ def main() -> None:
         expect_error(srv, "POST", CHAT, {"messages": MSG, "max_tokens": -5}, 400, param="max_tokens",
                      mentions=["-5"])
         expect_error(srv, "POST", CHAT, {"messages": MSG, "max_tokens": 2.5}, 400, param="max_tokens")
+        expect_error(srv, "POST", CHAT, {"messages": MSG, "max_tokens": 1e30}, 400, param="max_tokens")
+        expect_error(srv, "POST", CHAT, {"messages": MSG, "max_tokens": 2**70}, 400, param="max_tokens")
+        # 20,000 nested arrays (40 kB): refused before parsing, not a stack overflow.
+        expect_error(srv, "POST", CHAT, '{"messages": [' + "[" * 20000 + "]" * 20000 + "]}", 400,
+                     code="invalid_json", mentions=["levels deep"])
         expect_error(srv, "POST", CHAT, {"messages": MSG, "max_completion_tokens": -1}, 400,
                      param="max_completion_tokens")
         expect_error(srv, "POST", CHAT, {"messages": "hi"}, 400, param="messages", mentions=['"hi"'])
@@ -83,6 +90,28 @@ def main() -> None:
         expect_error(srv, "GET", CHAT, None, 404, code="unknown_url")
         expect_error(srv, "GET", "/v1/models/gpt-4o", None, 404, code="model_not_found")
 
+        # Mutated requests (fixed seed): every field replaced by values of
+        # other types, and truncated bodies. Each gets 200 or a JSON 4xx; none
+        # takes the server down.
+        rng = random.Random(1234)
+        base = {"model": srv.alias, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 2,
+                "temperature": 0, "top_p": 1, "seed": 1, "stop": ["x"], "stream": False}
+        odd = [None, True, -1, 0, 2**63, -2**63 - 1, 1e308, -0.0, "", "x" * 300, [], [None], {}, {"a": [1]},
+               "\u0000", "\ud800", [[[]]], "8"]
+        statuses = set()
+        for k in range(200):
+            body = dict(base)
+            for key in rng.sample(sorted(base), rng.randint(1, 3)):
+                body[key] = rng.choice(odd)
+            text = json.dumps(body)
+            if k % 5 == 0:
+                text = text[: rng.randint(0, len(text) - 1)]
+            status, reply, _ = srv.request("POST", rng.choice([CHAT, "/v1/completions"]), text)
+            statuses.add(status)
+            if status != 200 and "error" not in json.loads(reply):
+                su.fail(f"{text!r} -> {status} without a JSON error: {reply[:200]!r}")
+        su.check(statuses <= {200, 400, 404}, f"200 mutated requests answered with {sorted(statuses)}, each as JSON")
+
         # Bytes that are not an HTTP request at all: the connection is answered or closed, nothing more.
         with socket.create_connection((srv.host, srv.port), timeout=10) as s:
             s.sendall(b"\x00\xff garbage \r\n\r\n")
@@ -96,8 +125,9 @@ def main() -> None:
                  and u["total_tokens"] == N_CTX + 1,
                  f"a generation that fills n_ctx {N_CTX} ends with 'length' after {u.get('completion_tokens')} "
                  "tokens (the last one sampled from the full context)")
-        status, r = srv.post(CHAT, {"model": srv.alias, "messages": MSG, "max_tokens": 8, "temperature": 0})
-        su.check(status == 200 and r["choices"][0]["message"]["content"], "a valid request is still served")
+        status, r = srv.post(CHAT, {"model": srv.alias, "messages": MSG, "max_tokens": 8.0, "temperature": 0})
+        su.check(status == 200 and r["choices"][0]["message"]["content"] and r["usage"]["completion_tokens"] <= 8,
+                 "a valid request is still served (max_tokens 8.0 is the integer 8)")
         status, text, _ = srv.request("GET", "/health")
         su.check(status == 200, "/health is still ok")
         m = srv.metrics()

@@ -1,5 +1,6 @@
 #include "tools/server/request.h"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -15,6 +16,33 @@ namespace {
 // here behaves the same there.
 constexpr size_t kMaxStop = 4;
 constexpr int64_t kMaxTokensLimit = 1 << 30;
+// Deeper JSON is refused before parsing: nlohmann's serializer recurses per
+// level, and a 1 MiB body of brackets overflowed the stack of the thread
+// that quoted it in an error message. OpenAI's requests nest a few levels.
+constexpr int kMaxDepth = 128;
+
+// Whether body nests arrays and objects deeper than kMaxDepth (brackets
+// inside strings do not count).
+bool too_deep(const std::string& body) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;  // the escaped character cannot end the string
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
 
 const char* type_word(const json& v) {
   switch (v.type()) {
@@ -71,12 +99,16 @@ class Reader {
     if (error || !v) return !error;
     const std::string expected = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
     int64_t x = 0;
-    if (v->is_number_integer() && !(v->is_number_unsigned() && v->get<uint64_t>() > INT64_MAX)) {
+    if (v->is_number_unsigned()) {
+      if (v->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return fail_value(key, *v, expected);
+      x = static_cast<int64_t>(v->get<uint64_t>());
+    } else if (v->is_number_integer()) {
       x = v->get<int64_t>();
-    } else if (v->is_number_float() &&
-               v->get<double>() == static_cast<double>(static_cast<int64_t>(v->get<double>())) &&
-               v->get<double>() > -9e18 && v->get<double>() < 9e18) {
-      x = static_cast<int64_t>(v->get<double>());  // 8.0 is the integer 8, as JSON has it
+    } else if (v->is_number_float()) {
+      // 8.0 is the integer 8, as JSON has it; 8.5 and 1e30 are no integer we take.
+      const double d = v->get<double>();
+      if (!(d >= -9.0e18 && d <= 9.0e18) || d != std::floor(d)) return fail_value(key, *v, expected);
+      x = static_cast<int64_t>(d);
     } else {
       return fail_value(key, *v, expected);
     }
@@ -289,6 +321,11 @@ bool read_model(Reader& r, const std::string& alias) {
 std::optional<ApiError> parse_request(Endpoint endpoint, const std::string& body,
                                       const std::string& model_alias, ParsedRequest* out) {
   const std::string op = endpoint_op(endpoint);
+  if (too_deep(body))
+    return bad_request("",
+                       "[" + op + "] the body nests arrays and objects more than " +
+                           std::to_string(kMaxDepth) + " levels deep",
+                       "invalid_json");
   json j;
   try {
     j = json::parse(body);

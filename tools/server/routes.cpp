@@ -1,6 +1,7 @@
 #include "tools/server/routes.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <random>
@@ -116,6 +117,13 @@ void handle_generation(const ServerContext& ctx, Endpoint endpoint, const httpli
 
 std::string describe_body_limit(const httplib::Request& req, int64_t max_body) {
   const std::string len = req.get_header_value("Content-Length");
+  // httplib parses a form-encoded body (curl -d without a Content-Type sends
+  // one) into parameters and refuses one past its own, smaller limit.
+  const bool form = req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0;
+  if (form && !len.empty() && std::strtoll(len.c_str(), nullptr, 10) <= max_body)
+    return "[http] the request body is " + len +
+           " bytes sent as application/x-www-form-urlencoded, which is limited to 8192 bytes; send it with "
+           "Content-Type: application/json";
   return "[http] the request body is " +
          (len.empty() ? std::string("larger than the limit") : len + " bytes") +
          "; this server takes at most " + std::to_string(max_body) + " bytes (--max-body)";
