@@ -5,6 +5,7 @@ several concurrency levels, timing each token as it arrives.
 
     loadgen.py --url http://127.0.0.1:8080 --concurrency 1,4,16 --requests 32 --max-tokens 64 \\
                [--endpoint chat|completions] [--prompt TEXT] [--time-limit 600] [--json out.json]
+               [--extra '{"cache_prompt": false}']
 
 For each level, `concurrency` client threads share `requests` requests
 (after an unmeasured warm-up round of one short request per thread, so graph
@@ -182,10 +183,18 @@ def main() -> None:
     p.add_argument("--time-limit", type=float, default=600.0, help="seconds; no request starts after it")
     p.add_argument("--no-warmup", action="store_true")
     p.add_argument("--label", default="", help="a name for this run in the JSON (e.g. the server)")
+    p.add_argument("--extra", default="{}",
+                   help="a JSON object merged into every request body (a server's own fields)")
     p.add_argument("--json", default=None, help="also write the JSON here")
     a = p.parse_args()
     if a.max_tokens < 1 or a.requests < 1 or a.time_limit <= 0:
         sys.exit("loadgen: --max-tokens, --requests and --time-limit must be positive")
+    try:
+        extra = json.loads(a.extra)
+    except ValueError as e:
+        sys.exit(f"loadgen: --extra {a.extra!r}: not JSON ({e})")
+    if not isinstance(extra, dict):
+        sys.exit(f"loadgen: --extra {a.extra!r}: expected a JSON object")
     try:
         levels = [int(x) for x in a.concurrency.split(",")]
     except ValueError:
@@ -215,6 +224,7 @@ def main() -> None:
             b["messages"] = [{"role": "user", "content": a.prompt}]
         else:
             b["prompt"] = a.prompt
+        b.update(extra)
         return json.dumps(b).encode()
 
     rows = []
@@ -240,7 +250,7 @@ def main() -> None:
         print(f"{r['concurrency']:>4} {r['requests']:>5} {r['failed']:>4} {r['generated_tokens']:>7} "
               f"{fmt(r['tokens_per_second']):>8} {fmt(r['ttft_p50_ms']):>9} {fmt(r['ttft_p99_ms']):>9} "
               f"{fmt(r['itl_p50_ms']):>8} {fmt(r['itl_p99_ms']):>8}")
-    out = {"label": a.label, "url": a.url, "model": model, "endpoint": a.endpoint, "prompt": a.prompt,
+    out = {"label": a.label, "url": a.url, "model": model, "endpoint": a.endpoint, "prompt": a.prompt, "extra": extra,
            "max_tokens": a.max_tokens, "temperature": a.temperature, "levels": rows}
     text = json.dumps(out, indent=2)
     print(text)
