@@ -82,34 +82,53 @@ DecoderHParams read_decoder_hparams(const tsr_gguf* file);
 // does not compute with.
 DecoderWeights find_decoder_weights(const tsr_gguf* file, const DecoderHParams& hp);
 
+// A batch step over a paged KV cache: every layer's K and V live in one pool
+// of fixed-size blocks shared by the batch's sequences, and a block table
+// maps each sequence's logical rows to pool blocks (TSR_OP_PAGED_ATTENTION).
+struct PagedKvLayout {
+  std::string prefix;        // pools are the shared states <prefix>blk.<l>.k / .v
+  int64_t block_size = 16;   // rows per block
+  int64_t pool_blocks = 0;   // blocks in the pool
+  int64_t max_blocks = 0;    // block table entries per sequence
+  int64_t table_rows = 0;    // block table rows (sequences)
+  int64_t n_logit_rows = 1;  // tokens whose logits the step returns (the `last` input)
+};
+
 struct DecoderGraphOptions {
-  int64_t n_tokens = 1;                // tokens per sequence
-  int64_t n_ctx = 2048;                // KV cache rows
+  int64_t n_tokens = 1;                // tokens per step
+  int64_t n_ctx = 2048;                // KV cache rows (one sequence)
   tsr_dtype kv_dtype = TSR_DTYPE_F16;  // KV cache element type
-  bool all_logits = false;             // logits of every token, else only the last one's (n_seq 1 only)
-  // One per sequence: shared-state names <prefix>blk.<l>.k / .v. Their count
-  // is the number of sequences n_seq.
-  std::vector<std::string> state_prefixes;
+  bool all_logits = false;             // logits of every token, else only the last one's (one sequence)
+  // One sequence: its cache is the shared states <state_prefix>blk.<l>.k / .v.
+  std::string state_prefix;
+  // Set: a paged batch step instead (state_prefix, n_ctx and all_logits unused).
+  const PagedKvLayout* paged = nullptr;
 };
 
 struct DecoderGraph {
-  tsr_tensor tokens = -1;  // input i32 [n_tokens * n_seq], sequence s at [s * n_tokens, (s + 1) * n_tokens)
-  tsr_tensor pos = -1;     // input i32 [n_tokens * n_seq]: sequence s at n_past_s .. n_past_s + n_tokens - 1
-  tsr_tensor last = -1;    // input i32 [n_seq] when n_seq > 1: the column of each sequence's logits row
-  tsr_tensor logits = -1;  // output f32 [n_vocab, rows]: rows n_tokens with all_logits, else n_seq
+  tsr_tensor tokens = -1;  // input i32 [n_tokens]
+  tsr_tensor pos = -1;     // input i32 [n_tokens]: each token's position in its sequence
+  // Paged steps only:
+  tsr_tensor seq = -1;     // input i32 [n_tokens]: each token's block table row
+  tsr_tensor slots = -1;   // input i32 [n_tokens]: the pool row each token's K and V are written to
+  tsr_tensor table = -1;   // input i32 [max_blocks, table_rows]: the block table
+  tsr_tensor last = -1;    // input i32 [n_logit_rows]: the tokens whose logits are returned
+  tsr_tensor logits = -1;  // output f32 [n_vocab, n_logit_rows]
   int64_t n_logit_rows = 0;
 };
 
-// Builds one forward step over n_seq independent sequences of n_tokens tokens
-// each into g. Everything token-wise (embedding, norms, matmuls, FFN) runs on
-// all n_seq * n_tokens columns at once, so each weight is read once per step;
-// attention runs per sequence against its own cache. Step parameter s is
-// sequence s's valid KV length (n_past_s + tokens fed). The KV cache of
-// sequence s, layer l is the shared state <state_prefixes[s]>blk.<l>.k (and
-// .v), kv_dtype [head_dim * n_head_kv, n_ctx], so every graph built with the
-// same prefix in one context shares it. Without all_logits and with one
-// sequence the logits are the last column's; with several, the columns named
-// by the `last` input. progress (may be empty) gets the fraction of layers bound.
+// Builds one forward step into g. Everything token-wise (embedding, norms,
+// matmuls, FFN) runs on all n_tokens columns at once, so each weight is read
+// once per step.
+// One sequence: attention runs against the cache <state_prefix>blk.<l>.k
+// (and .v), kv_dtype [head_dim * n_head_kv, n_ctx], over its first n_past +
+// n_tokens rows (step parameter 0), so every graph built with the same prefix
+// in one context shares it; logits are the last token's, or every token's
+// with all_logits.
+// Paged: tokens of any sequences in any order; K and V are written to the
+// pool rows `slots` and attention reads each token's sequence through the
+// block table; logits are those of the tokens `last` names.
+// progress (may be empty) gets the fraction of layers bound.
 DecoderGraph build_decoder_graph(Graph& g, const DecoderHParams& hp, const DecoderWeights& w,
                                  const DecoderGraphOptions& o,
                                  const std::function<void(float)>& progress = {});

@@ -1,7 +1,7 @@
 // The blocks every decoder architecture is built from: weight binding, RMS
 // norm, the attention block (projections, optional biases and q/k norms,
 // RoPE, KV cache, attention per sequence, output projection, optional post
-// norm) and the gated FFN block. Shapes: N = n_seq * n_tokens columns.
+// norm) and the gated FFN block. Shapes: N = the step's tokens (columns).
 #pragma once
 
 #include <string>
@@ -19,13 +19,15 @@ tsr_tensor rms_norm_mul(Graph& g, tsr_tensor x, const GgufWeight& w, float eps);
 
 // What one step's attention needs besides the layer's weights.
 struct AttentionStep {
-  int64_t n_tokens = 1;  // T: tokens per sequence
-  int64_t n_ctx = 0;     // KV cache rows
+  int64_t n_tokens = 1;  // N: tokens of the step
+  int64_t n_ctx = 0;     // KV cache rows (one sequence)
   tsr_dtype kv_dtype = TSR_DTYPE_F16;
-  const std::vector<std::string>* prefixes;  // KV state name prefix per sequence (S of them)
-  tsr_tensor pos = -1;                       // i32 [S * T]
-  const std::vector<tsr_tensor>* seq_pos;    // i32 [T] per sequence (views of pos)
-  tsr_tensor rope_freqs = -1;                // f32 [n_rot / 2], or -1
+  std::string prefix;          // KV state name prefix (the sequence's cache, or the pools)
+  tsr_tensor pos = -1;         // i32 [N]
+  tsr_tensor rope_freqs = -1;  // f32 [n_rot / 2], or -1
+  // Paged steps (see PagedKvLayout):
+  const PagedKvLayout* paged = nullptr;
+  tsr_tensor seq = -1, slots = -1, table = -1;
 };
 
 // Attention block of layer l over h = the normed input f32 [n_embd, N];

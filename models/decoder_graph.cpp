@@ -9,27 +9,29 @@ namespace tessera::models {
 
 DecoderGraph build_decoder_graph(Graph& g, const DecoderHParams& hp, const DecoderWeights& w,
                                  const DecoderGraphOptions& o, const std::function<void(float)>& progress) {
-  const int64_t T = o.n_tokens;
-  const int64_t S = static_cast<int64_t>(o.state_prefixes.size()), N = S * T;
-  if (S < 1 || T < 1 || (o.all_logits && S > 1))
-    throw Error(TSR_ERR_INVALID_ARGUMENT, "[build_decoder_graph] n_seq " + std::to_string(S) + ", n_tokens " +
-                                              std::to_string(T) + ", all_logits " +
-                                              std::to_string(o.all_logits) + " is not a supported step");
+  const int64_t N = o.n_tokens;
+  if (N < 1 || (o.all_logits && o.paged))
+    throw Error(TSR_ERR_INVALID_ARGUMENT, "[build_decoder_graph] n_tokens " + std::to_string(N) +
+                                              ", all_logits " + std::to_string(o.all_logits) + ", paged " +
+                                              std::to_string(o.paged != nullptr) +
+                                              " is not a supported step");
   DecoderGraph out;
   out.tokens = g.input("tokens", TSR_DTYPE_I32, {N});  // i32 [N]
   out.pos = g.input("pos", TSR_DTYPE_I32, {N});        // i32 [N]
-  // Each sequence's positions, as attention and set_rows take them.
-  std::vector<tsr_tensor> seq_pos(S, out.pos);
-  if (S > 1)
-    for (int64_t s = 0; s < S; ++s)
-      seq_pos[s] = g.view(out.pos, {T}, {T * 4, T * 4, T * 4}, s * T * 4);  // i32 [T]
   AttentionStep st;
-  st.n_tokens = T;
+  st.n_tokens = N;
   st.n_ctx = o.n_ctx;
   st.kv_dtype = o.kv_dtype;
-  st.prefixes = &o.state_prefixes;
   st.pos = out.pos;
-  st.seq_pos = &seq_pos;
+  st.prefix = o.state_prefix;
+  if (o.paged) {
+    const PagedKvLayout& pl = *o.paged;
+    st.paged = o.paged;
+    st.prefix = pl.prefix;
+    out.seq = st.seq = g.input("seq", TSR_DTYPE_I32, {N});        // i32 [N]
+    out.slots = st.slots = g.input("slots", TSR_DTYPE_I32, {N});  // i32 [N]
+    out.table = st.table = g.input("block_table", TSR_DTYPE_I32, {pl.max_blocks, pl.table_rows});
+  }
   if (w.rope_freqs.present()) st.rope_freqs = bind(g, w.rope_freqs);  // f32 [n_rot / 2]
 
   // The tied output matrix is the embedding table: bind it once.
@@ -44,21 +46,20 @@ DecoderGraph build_decoder_graph(Graph& g, const DecoderHParams& hp, const Decod
     x = g.add(x, ffn_block(g, hp, L, h));                    // f32 [n_embd, N]
     if (progress) progress(static_cast<float>(l + 1) / static_cast<float>(hp.n_layer));
   }
-  // Without all_logits only the last token's row (per sequence) is projected:
-  // the output matmul is the largest of a small model, and a prompt needs one
-  // row. With several sequences, which column is last is known only at run
-  // time (they are padded to T), so the `last` input picks the columns.
+  // Without all_logits only the rows whose logits are wanted are projected:
+  // the output matmul is the largest of a small model, and a prompt needs
+  // one row (a paged step: one per sequence that ends its tokens here).
   if (o.all_logits) {
-    out.n_logit_rows = T;
-  } else if (S > 1) {
-    out.last = g.input("last", TSR_DTYPE_I32, {S});  // i32 [S]
-    x = g.get_rows(x, out.last);                     // f32 [n_embd, S]
-    out.n_logit_rows = S;
+    out.n_logit_rows = N;
+  } else if (o.paged) {
+    out.n_logit_rows = o.paged->n_logit_rows;
+    out.last = g.input("last", TSR_DTYPE_I32, {out.n_logit_rows});  // i32 [rows]
+    x = g.get_rows(x, out.last);                                    // f32 [n_embd, rows]
   } else {
     out.n_logit_rows = 1;
-    if (T > 1)
+    if (N > 1)
       x = g.view(x, {hp.n_embd, 1}, {hp.n_embd * 4, hp.n_embd * 4, hp.n_embd * 4},
-                 (T - 1) * hp.n_embd * 4);  // f32 [n_embd, 1]
+                 (N - 1) * hp.n_embd * 4);  // f32 [n_embd, 1]
   }
   const tsr_tensor h = rms_norm_mul(g, x, w.output_norm, hp.eps);          // f32 [n_embd, rows]
   out.logits = g.matmul(w.tied_output ? tok_embd : bind(g, w.output), h);  // f32 [n_vocab, rows]

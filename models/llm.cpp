@@ -50,7 +50,7 @@ std::unique_ptr<Llm> Llm::load(tsr_context* ctx, const std::string& path, const 
   // progress) and compiles (second half), which checks the devices; the
   // first session takes it over.
   const int slot = m->acquire_slot();
-  const Step& s = m->step(slot, 1, 1, false, [&](float f) { progress(0.05f + 0.45f * f); });
+  const Step& s = m->step(slot, 1, false, [&](float f) { progress(0.05f + 0.45f * f); });
   m->release_slot(slot);
   m->placement_ = s.model->placement();
   m->options_.progress = nullptr;  // the caller's callbacks are not kept past load
@@ -87,10 +87,6 @@ std::string Llm::state_prefix(int slot) const {
   return "llm" + std::to_string(id_) + ".s" + std::to_string(slot) + ".";
 }
 
-std::string Llm::seq_state_prefix(int slot, int64_t seq) const {
-  return state_prefix(slot) + "q" + std::to_string(seq) + ".";
-}
-
 void Llm::reset_cache(const std::string& prefix) {
   for (int64_t l = 0; l < hp_.n_layer; ++l)
     for (const char* kv : {"k", "v"}) {
@@ -100,12 +96,12 @@ void Llm::reset_cache(const std::string& prefix) {
     }
 }
 
-Llm::Step& Llm::step(int slot, int64_t n_seq, int64_t n_tokens, bool all_logits,
+Llm::Step& Llm::step(int slot, int64_t n_tokens, bool all_logits,
                      const std::function<void(float)>& progress) {
   // A single token's logits are the same either way.
   if (n_tokens == 1) all_logits = false;
   auto& steps = slots_[slot]->steps;
-  const auto key = std::make_tuple(n_seq, n_tokens, all_logits);
+  const auto key = std::make_tuple(n_tokens, all_logits);
   if (auto it = steps.find(key); it != steps.end()) return it->second;
 
   Graph g(ctx_);
@@ -113,15 +109,26 @@ Llm::Step& Llm::step(int slot, int64_t n_seq, int64_t n_tokens, bool all_logits,
   o.n_tokens = n_tokens;
   o.kv_dtype = options_.kv_dtype;
   o.all_logits = all_logits;
-  if (n_seq == 1) {
-    o.n_ctx = n_ctx_;
-    o.state_prefixes = {state_prefix(slot)};
-  } else {
-    o.n_ctx = n_ctx_ + 1;  // row n_ctx: where padding tokens write
-    for (int64_t s = 0; s < n_seq; ++s) o.state_prefixes.push_back(seq_state_prefix(slot, s));
-  }
+  o.n_ctx = n_ctx_;
+  o.state_prefix = state_prefix(slot);
   Step s;
   s.io = build_decoder_graph(g, hp_, weights_, o, progress);
+  s.model = std::make_unique<Model>(ctx_, g, options_.devices, Model::CompileFlags{options_.compile_flags});
+  return steps.emplace(key, std::move(s)).first->second;
+}
+
+Llm::Step& Llm::paged_step(int slot, const PagedKvLayout& layout, int64_t n_tokens) {
+  auto& steps = slots_[slot]->paged_steps;
+  const auto key = std::make_tuple(layout.prefix, n_tokens, layout.n_logit_rows);
+  if (auto it = steps.find(key); it != steps.end()) return it->second;
+
+  Graph g(ctx_);
+  DecoderGraphOptions o;
+  o.n_tokens = n_tokens;
+  o.kv_dtype = options_.kv_dtype;
+  o.paged = &layout;
+  Step s;
+  s.io = build_decoder_graph(g, hp_, weights_, o);
   s.model = std::make_unique<Model>(ctx_, g, options_.devices, Model::CompileFlags{options_.compile_flags});
   return steps.emplace(key, std::move(s)).first->second;
 }

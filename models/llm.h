@@ -9,10 +9,11 @@
 // session's slot, with its compiled steps and cache memory, goes to the next
 // session created (the context keeps shared states until it is destroyed).
 //
-// Batches: an LlmBatch holds a slot too; its sequence s keeps its cache in
-// "llm<model>.s<slot>.q<s>.blk.<l>.k/v" with one row more than n_ctx: row
-// n_ctx is where the padding tokens of a ragged step write (attention never
-// reads it). Its steps are cached per (n_seq, T) in the slot.
+// Batches: an LlmBatch holds a slot too; its sequences share a paged KV cache,
+// one pool per layer "llm<model>.s<slot>.paged<bs>x<blocks>.blk.<l>.k/v" (the
+// geometry in the name, so a slot reused by a batch of another geometry gets
+// pools of the right size). Its steps are cached per (pool, tokens, logit
+// rows) in the slot.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "models/decoder.h"
+#include "models/kv_blocks.h"
 #include "models/sampling.h"
 #include "models/tokenizer.h"
 #include "tessera/tessera_llm.h"
@@ -94,20 +96,25 @@ class Llm {
   };
   struct Slot {
     bool in_use = false;
-    std::map<std::tuple<int64_t, int64_t, bool>, Step> steps;  // (n_seq, n_tokens, all_logits)
+    std::map<std::tuple<int64_t, bool>, Step> steps;  // (n_tokens, all_logits): the session cache
+    std::map<std::tuple<std::string, int64_t, int64_t>, Step>
+        paged_steps;  // (pool prefix, tokens, logit rows)
   };
-  // n_seq 1: the session cache of the slot; more: the batch caches.
-  Step& step(int slot, int64_t n_seq, int64_t n_tokens, bool all_logits,
-             const std::function<void(float)>& progress = {});
+  // A step over the slot's session cache.
+  Step& step(int slot, int64_t n_tokens, bool all_logits, const std::function<void(float)>& progress = {});
+  // A batch step over the paged cache `layout` describes (layout.prefix
+  // names the pools, under the slot's prefix).
+  Step& paged_step(int slot, const PagedKvLayout& layout, int64_t n_tokens);
   int acquire_slot();
   void release_slot(int slot) { slots_[slot]->in_use = false; }
   std::string state_prefix(int slot) const;
-  std::string seq_state_prefix(int slot, int64_t seq) const;
   // Zeroes the KV cache states under prefix that exist.
   void reset_cache(const std::string& prefix);
-  // Copies the first n_tokens rows of every layer's K and V from the states
-  // under prefix `from` to those under `to` (llm_state.cpp).
-  void copy_cache_rows(const std::string& from, const std::string& to, int64_t n_tokens) const;
+  // Copies n rows of every layer's K and V from rows [from_row, from_row + n)
+  // of the states under prefix `from` to rows [to_row, ...) of those under
+  // `to` (llm_state.cpp), through host memory.
+  void copy_cache_rows(const std::string& from, int64_t from_row, const std::string& to, int64_t to_row,
+                       int64_t n) const;
   uint64_t kv_row_bytes() const;
 
   tsr_context* ctx_ = nullptr;
@@ -180,38 +187,65 @@ class LlmSession {
   bool abort_requested() const { return callbacks_.should_abort && callbacks_.should_abort(); }
 };
 
-// Several independent sequences evaluated together: each step is one compiled
-// graph over all of them (see build_decoder_graph), so the weights are read
-// once per step for the whole batch. Each sequence has its own KV cache and
-// position; a sequence given no tokens idles through the step. Sampling is
-// left to the caller (continuous batching schedules it per request).
+struct BatchOptions {
+  int32_t n_seq = 1;
+  int32_t block_size = 0;  // rows per KV block; 0: 16
+  int32_t n_blocks = 0;    // blocks in the pool; 0: every sequence's whole context
+};
+
+// Several independent sequences evaluated together (continuous batching): each
+// step is one compiled graph over a flat list of tokens from any of them (see
+// build_decoder_graph), so the weights are read once per step for the whole
+// batch and no sequence is padded to another's length. The sequences share
+// one paged KV cache: a sequence takes blocks from the pool as it grows and
+// gives them back when reset or truncated; copy_prefix shares blocks instead
+// of copying them, and a shared block is copied only when a sequence writes
+// into it. Sampling is left to the caller.
 class LlmBatch {
  public:
-  LlmBatch(Llm& model, int32_t n_seq);  // throws for n_seq < 1
+  // Throws naming the value for n_seq < 1, a block size outside [1, 4096] or
+  // a pool outside [1, 2^31 rows).
+  LlmBatch(Llm& model, const BatchOptions& options);
   ~LlmBatch();
   LlmBatch(const LlmBatch&) = delete;
   LlmBatch& operator=(const LlmBatch&) = delete;
 
   int32_t n_seq() const { return static_cast<int32_t>(n_past_.size()); }
-  // Forgets sequence seq's cache and logits; -1: every sequence.
+  // Forgets sequence seq's cache and logits (its blocks go back to the pool); -1: every sequence.
   void reset(int32_t seq);
   // Keeps the first n_keep tokens of sequence seq's cache; drops its logits.
   void truncate(int32_t seq, int64_t n_keep);
-  // Replaces sequence dst's cache with the first n tokens of sequence src's.
+  // Replaces sequence dst's cache with the first n tokens of sequence src's,
+  // sharing src's blocks.
   void copy_prefix(int32_t src, int32_t dst, int64_t n);
-  // tokens[s] are fed to sequence s (may be empty). Steps of at most n_batch
-  // tokens per sequence; a shorter sequence is padded to the step's longest.
-  // Checks everything before running anything.
+  // tokens[s] are fed to sequence s (may be empty), in steps of at most
+  // n_batch tokens in all. Checks everything, the free blocks included
+  // (TSR_ERR_OUT_OF_MEMORY naming what is missing), before running anything.
   void eval(std::span<const std::span<const int32_t>> tokens);
   // The logits of sequence seq's last evaluated token (empty before any).
   std::span<const float> logits(int32_t seq) const;
   int64_t n_past(int32_t seq) const { return n_past_[seq]; }
+  int32_t block_size() const { return static_cast<int32_t>(layout_.block_size); }
+  const KvBlockPool& blocks() const { return pool_; }
 
  private:
+  // Row `row` of the pool: block table entry row / bs of sequence seq.
+  int64_t pool_row(int32_t seq, int64_t row) const;
+  // Gives sequence seq the blocks rows [0, end) need, copying a shared last
+  // block first when its next write lands in it.
+  void make_room(int32_t seq, int64_t end);
+  // Blocks make_room(seq, end) would take.
+  int64_t blocks_needed(int32_t seq, int64_t end) const;
+  // Drops blocks past the first ceil(n / bs).
+  void keep_blocks(int32_t seq, int64_t n);
+
   Llm& model_;
   int slot_;
+  PagedKvLayout layout_;  // pool_blocks = pool_.n_blocks() + 1: the last one takes padding writes
+  KvBlockPool pool_;
   std::vector<int64_t> n_past_;
-  std::vector<std::vector<float>> logits_;  // per sequence: n_vocab or empty
+  std::vector<std::vector<int32_t>> tables_;  // per sequence: its blocks in order
+  std::vector<std::vector<float>> logits_;    // per sequence: n_vocab or empty
 };
 
 }  // namespace tessera::models

@@ -91,7 +91,7 @@ void LlmSession::eval(std::span<const int32_t> tokens, bool all_logits) {
     if (abort_requested()) throw aborted(done);
     const int64_t T = std::min(n_batch, n - done);
     const bool last = done + T == n;
-    Llm::Step& s = model_.step(slot_, 1, T, all_logits);
+    Llm::Step& s = model_.step(slot_, T, all_logits);
     check(
         tsr_model_set_abort_callback(s.model->get(), callbacks_.should_abort ? +node_abort : nullptr, this));
     pos.resize(T);

@@ -109,14 +109,17 @@ uint64_t Llm::kv_row_bytes() const {
   return static_cast<uint64_t>(hp_.head_dim * hp_.n_head_kv * kv_elt_bytes(options_.kv_dtype));
 }
 
-void Llm::copy_cache_rows(const std::string& from, const std::string& to, int64_t n_tokens) const {
-  const uint64_t bytes = static_cast<uint64_t>(n_tokens) * kv_row_bytes();
+void Llm::copy_cache_rows(const std::string& from, int64_t from_row, const std::string& to, int64_t to_row,
+                          int64_t n) const {
+  const uint64_t row = kv_row_bytes(), bytes = static_cast<uint64_t>(n) * row;
   std::vector<uint8_t> buf(bytes);
   for (int64_t l = 0; l < hp_.n_layer; ++l)
     for (const char* kv : {"k", "v"}) {
       const std::string layer = "blk." + std::to_string(l) + "." + kv;
-      check(tsr_context_read_shared_state(ctx_, (from + layer).c_str(), 0, buf.data(), bytes));
-      check(tsr_context_write_shared_state(ctx_, (to + layer).c_str(), 0, buf.data(), bytes));
+      check(tsr_context_read_shared_state(ctx_, (from + layer).c_str(), static_cast<uint64_t>(from_row) * row,
+                                          buf.data(), bytes));
+      check(tsr_context_write_shared_state(ctx_, (to + layer).c_str(), static_cast<uint64_t>(to_row) * row,
+                                           buf.data(), bytes));
     }
 }
 
@@ -130,31 +133,12 @@ void LlmSession::copy_prefix_from(const LlmSession& src, int64_t n) {
                     " is outside [0, the source's n_past = " + std::to_string(src.n_past_) + "]");
   if (&src == this) return truncate(n);
   // The decode step declares this slot's states: they exist before the copy.
-  model_.step(slot_, 1, 1, false);
-  model_.copy_cache_rows(model_.state_prefix(src.slot_), model_.state_prefix(slot_), n);
+  model_.step(slot_, 1, false);
+  model_.copy_cache_rows(model_.state_prefix(src.slot_), 0, model_.state_prefix(slot_), 0, n);
   n_past_ = n;
   history_.assign(src.history_.begin(), src.history_.begin() + n);
   logits_.clear();
   logit_rows_ = 0;
-}
-
-void LlmBatch::copy_prefix(int32_t src, int32_t dst, int64_t n) {
-  for (int32_t s : {src, dst})
-    if (s < 0 || s >= n_seq())
-      throw Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_batch_copy_prefix] sequence " + std::to_string(s) +
-                                                " is outside [0, " + std::to_string(n_seq()) + ")");
-  if (n < 0 || n > n_past_[src])
-    throw Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_batch_copy_prefix] n " + std::to_string(n) +
-                                              " is outside [0, sequence " + std::to_string(src) +
-                                              "'s n_past = " + std::to_string(n_past_[src]) + "]");
-  if (src != dst) {
-    const auto prefix = [&](int32_t s) {
-      return n_seq() == 1 ? model_.state_prefix(slot_) : model_.seq_state_prefix(slot_, s);
-    };
-    model_.copy_cache_rows(prefix(src), prefix(dst), n);
-  }
-  n_past_[dst] = n;
-  logits_[dst].clear();
 }
 
 uint64_t LlmSession::max_state_bytes() const {
@@ -251,7 +235,7 @@ void LlmSession::load_state(std::span<const uint8_t> bytes) {
 
   // Everything is checked: now the cache. The decode step declares this
   // slot's states, so they exist before they are written.
-  model_.step(slot_, 1, 1, false);
+  model_.step(slot_, 1, false);
   const std::string prefix = model_.state_prefix(slot_);
   for (int64_t l = 0; l < hp.n_layer; ++l)
     for (const char* kv : {"k", "v"}) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "ops/attention_ref.h"
 #include "ops/op_impl.h"
 #include "ops/ref_util.h"
 
@@ -13,24 +14,8 @@ namespace tsr::ops::impl {
 using namespace detail;
 
 Result<TensorDesc> infer_attention(const InferCall& c) {
+  TSR_RETURN_IF_ERROR(check_qkv(c));
   const TensorDesc& q = c.in[0];
-  const TensorDesc& k = c.in[1];
-  const TensorDesc& v = c.in[2];
-  TSR_RETURN_IF_ERROR(expect_float(c.name, "q", q));
-  for (const TensorDesc* d : {&k, &v})
-    if (d->dtype != TSR_DTYPE_F32 && d->dtype != TSR_DTYPE_F16)
-      return invalid_arg("[{}] {} must be f32 or f16, got {}", c.name, d == &k ? "k" : "v", desc_str(*d));
-  if (q.ne[3] != 1 || k.ne[3] != 1)
-    return invalid_arg(
-        "[{}] q [D, n_head, n_tokens, 1] and k [D, n_kv_head, kv_size, 1] expected, got q {}, k {}", c.name,
-        shape_str(q), shape_str(k));
-  if (q.ne[0] != k.ne[0])
-    return invalid_arg("[{}] head dims differ: q is {}, k is {}", c.name, shape_str(q), shape_str(k));
-  TSR_RETURN_IF_ERROR(expect_same_shape(c.name, "k", k, "v", v));
-  if (k.ne[1] == 0 || q.ne[1] % k.ne[1] != 0)
-    return invalid_arg("[{}] n_head {} is not a multiple of n_kv_head {}: q is {}, k is {}", c.name, q.ne[1],
-                       k.ne[1], shape_str(q), shape_str(k));
-  if (k.ne[2] == 0) return invalid_arg("[{}] kv_size is 0: k is {}", c.name, shape_str(k));
   const int64_t causal = c.p.i[0], step_index = c.p.i[1];
   if (causal != 0 && causal != 1)
     return invalid_arg("[{}] causal (ip[0]) must be 0 or 1, got {}", c.name, causal);
@@ -40,8 +25,6 @@ Result<TensorDesc> infer_attention(const InferCall& c) {
   if (window < 0 || (window > 0 && !causal))
     return invalid_arg("[{}] sliding window (ip[2]) = {} must be >= 0, and needs causal (ip[0] = {})", c.name,
                        window, causal);
-  if (!std::isfinite(c.p.f[0]))
-    return invalid_arg("[{}] scale (fp[0]) must be finite, got {}", c.name, c.p.f[0]);
   if (c.n == 4) {
     const TensorDesc& pos = c.in[3];
     TSR_RETURN_IF_ERROR(expect_dtype(c.name, "pos", pos, TSR_DTYPE_I32));
@@ -58,9 +41,8 @@ Result<TensorDesc> infer_attention(const InferCall& c) {
 Status ref_attention(const RefCall& c) {
   const TensorDesc& q = c.in_desc[0];
   const TensorDesc& k = c.in_desc[1];
-  const TensorDesc& v = c.in_desc[2];
   const int64_t D = q.ne[0], n_head = q.ne[1], n_tokens = q.ne[2];
-  const int64_t group = n_head / k.ne[1], kv_size = k.ne[2];
+  const int64_t kv_size = k.ne[2];
   const bool causal = c.p.i[0] != 0;
 
   int64_t kv_len = kv_size;
@@ -86,32 +68,16 @@ Status ref_attention(const RefCall& c) {
     }
   }
 
-  const double scale = c.p.f[0] == 0.0f ? 1.0 / std::sqrt(static_cast<double>(D)) : c.p.f[0];
-  std::vector<float> qr(D), kr(D), vr(D), orow(D);
-  std::vector<double> s(kv_len), acc(D);
-  for (int64_t t = 0; t < n_tokens; ++t)
+  std::vector<int64_t> rows;
+  std::vector<float> orow(D);
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    rows.clear();
+    for (int64_t j = first[t]; j < visible[t]; ++j) rows.push_back(j);
     for (int64_t h = 0; h < n_head; ++h) {
-      const int64_t kvh = h / group;
-      const int64_t j0 = first[t], n_vis = visible[t];
-      read_row(q, c.in[0], h, t, 0, qr.data());
-      double smax = -INFINITY;
-      for (int64_t j = j0; j < n_vis; ++j) {
-        read_row(k, c.in[1], kvh, j, 0, kr.data());
-        double dot = 0.0;
-        for (int64_t d = 0; d < D; ++d) dot += static_cast<double>(qr[d]) * kr[d];
-        s[j] = dot * scale;
-        smax = std::max(smax, s[j]);
-      }
-      double sum = 0.0;  // 0 only when no row is visible (pos past kv length): output zeros
-      for (int64_t j = j0; j < n_vis; ++j) sum += s[j] = std::exp(s[j] - smax);
-      std::fill(acc.begin(), acc.end(), 0.0);
-      for (int64_t j = j0; j < n_vis; ++j) {
-        read_row(v, c.in[2], kvh, j, 0, vr.data());
-        for (int64_t d = 0; d < D; ++d) acc[d] += s[j] / sum * vr[d];  // never reached with sum 0
-      }
-      for (int64_t d = 0; d < D; ++d) orow[d] = static_cast<float>(acc[d]);
+      attend_rows(c, t, h, rows, orow.data());
       write_row(c.out_desc, c.out, h, t, 0, orow.data());
     }
+  }
   return Status::ok();
 }
 

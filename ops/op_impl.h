@@ -63,6 +63,8 @@ Status ref_matmul(const RefCall& c);
 // attention.cpp
 Result<TensorDesc> infer_attention(const InferCall& c);
 Status ref_attention(const RefCall& c);
+Result<TensorDesc> infer_paged_attention(const InferCall& c);
+Status ref_paged_attention(const RefCall& c);
 // rows.cpp
 Result<TensorDesc> infer_get_rows(const InferCall& c);
 Status ref_get_rows(const RefCall& c);

@@ -25,31 +25,32 @@ struct OpFns {
 // Indexed by tsr_op, in the order of the kit's op_info table (which holds
 // each op's name and arity); entry 0 (TSR_OP_NONE) is "unknown".
 constexpr std::array<OpFns, TSR_OP_COUNT> kOps = {{
-    {nullptr, nullptr},                // none
-    {infer_get_rows, ref_get_rows},    // get_rows
-    {infer_matmul, ref_matmul},        // matmul
-    {infer_binary, ref_binary},        // add
-    {infer_binary, ref_binary},        // sub
-    {infer_binary, ref_binary},        // mul
-    {infer_binary, ref_binary},        // div
-    {infer_unary, ref_unary},          // scale
-    {infer_norm, ref_norm},            // rms_norm
-    {infer_norm, ref_norm},            // layer_norm
-    {infer_rope, ref_rope},            // rope
-    {infer_softmax, ref_softmax},      // softmax
-    {infer_unary, ref_unary},          // silu
-    {infer_unary, ref_unary},          // gelu
-    {infer_swiglu, ref_swiglu},        // swiglu
-    {infer_attention, ref_attention},  // attention
-    {infer_set_rows, ref_set_rows},    // set_rows
-    {infer_cpy, ref_cpy},              // cpy
-    {infer_reshape, ref_view_like},    // reshape
-    {infer_view, ref_view_like},       // view
-    {infer_permute, ref_view_like},    // permute
-    {infer_concat, ref_concat},        // concat
-    {infer_argmax, ref_argmax},        // argmax
-    {infer_softcap, ref_unary},        // softcap
-    {infer_swiglu, ref_swiglu},        // geglu
+    {nullptr, nullptr},                            // none
+    {infer_get_rows, ref_get_rows},                // get_rows
+    {infer_matmul, ref_matmul},                    // matmul
+    {infer_binary, ref_binary},                    // add
+    {infer_binary, ref_binary},                    // sub
+    {infer_binary, ref_binary},                    // mul
+    {infer_binary, ref_binary},                    // div
+    {infer_unary, ref_unary},                      // scale
+    {infer_norm, ref_norm},                        // rms_norm
+    {infer_norm, ref_norm},                        // layer_norm
+    {infer_rope, ref_rope},                        // rope
+    {infer_softmax, ref_softmax},                  // softmax
+    {infer_unary, ref_unary},                      // silu
+    {infer_unary, ref_unary},                      // gelu
+    {infer_swiglu, ref_swiglu},                    // swiglu
+    {infer_attention, ref_attention},              // attention
+    {infer_set_rows, ref_set_rows},                // set_rows
+    {infer_cpy, ref_cpy},                          // cpy
+    {infer_reshape, ref_view_like},                // reshape
+    {infer_view, ref_view_like},                   // view
+    {infer_permute, ref_view_like},                // permute
+    {infer_concat, ref_concat},                    // concat
+    {infer_argmax, ref_argmax},                    // argmax
+    {infer_softcap, ref_unary},                    // softcap
+    {infer_swiglu, ref_swiglu},                    // geglu
+    {infer_paged_attention, ref_paged_attention},  // paged_attention
 }};
 
 struct OpEntry {

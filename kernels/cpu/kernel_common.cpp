@@ -67,7 +67,7 @@ Status step_value(const ExecCtx& ctx, int64_t index, const char* op, int64_t* ou
 
 bool supports_node(const tsr_node_desc& n, std::string& reason) {
   const int n_in_expected[TSR_OP_COUNT] = {0, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, -1, 1,
-                                           1, 2, 4, 3, 1, 1, 1, 1, 2, 1, 1, 2};
+                                           1, 2, 4, 3, 1, 1, 1, 1, 2, 1, 1, 2,  6};
   if (n.op <= TSR_OP_NONE || n.op >= TSR_OP_COUNT) {
     reason = fmt::format("unknown op id {}", n.op);
     return false;
@@ -107,6 +107,8 @@ bool supports_node(const tsr_node_desc& n, std::string& reason) {
       return supports_softmax(n, reason);
     case kit::OpFamily::attention:
       return supports_attention(n, reason);
+    case kit::OpFamily::paged_attention:
+      return supports_paged_attention(n, reason);
     case kit::OpFamily::none:
       break;
   }
@@ -130,6 +132,8 @@ Status plan_node(NodePlan& p) {
       return plan_softmax(p);
     case TSR_OP_ATTENTION:
       return plan_attention(p);
+    case TSR_OP_PAGED_ATTENTION:
+      return plan_paged_attention(p);
     case TSR_OP_CPY:
     case TSR_OP_CONCAT:
     case TSR_OP_ARGMAX:

@@ -90,6 +90,10 @@ bool supports_softmax(const tsr_node_desc& n, std::string& reason);
 Status plan_softmax(NodePlan& plan);
 bool supports_attention(const tsr_node_desc& n, std::string& reason);
 Status plan_attention(NodePlan& plan);
+// The q/k/v/output checks attention and paged_attention share (attention.cpp).
+bool supports_attention_qkv(const tsr_node_desc& n, std::string& reason);
+bool supports_paged_attention(const tsr_node_desc& n, std::string& reason);
+Status plan_paged_attention(NodePlan& plan);
 bool supports_rows(const tsr_node_desc& n, std::string& reason);
 Status plan_rows(NodePlan& plan);
 bool supports_copy(const tsr_node_desc& n, std::string& reason);

@@ -634,16 +634,46 @@ TSR_API tsr_status_code tsr_llm_generate(tsr_llm_session* s, const int32_t* prom
   });
 }
 
-TSR_API tsr_status_code tsr_llm_batch_create(tsr_llm* model, int32_t n_seq, tsr_llm_batch** out_batch) {
+TSR_API tsr_status_code tsr_llm_batch_create_ex(tsr_llm* model, const tsr_llm_batch_options* options,
+                                                tsr_llm_batch** out_batch) {
   return run("tsr_llm_batch_create", [&] {
-    if (!model || !out_batch)
+    if (!model || !options || !out_batch)
       throw tessera::Error(TSR_ERR_INVALID_ARGUMENT,
-                           "[tsr_llm_batch_create] model and out_batch must not be null");
+                           "[tsr_llm_batch_create] model, options and out_batch must not be null");
+    const tsr_llm_batch_options o = versioned_in(options);
+    tessera::models::BatchOptions bo;
+    bo.n_seq = o.n_seq;
+    bo.block_size = o.kv_block_size;
+    bo.n_blocks = o.n_kv_blocks;
     auto b = std::make_unique<tsr_llm_batch>();
     b->ctx = model->ctx;
     auto lock = tsr::lock_context(model->ctx);
-    b->impl = std::make_unique<tessera::models::LlmBatch>(*model->impl, n_seq);
+    b->impl = std::make_unique<tessera::models::LlmBatch>(*model->impl, bo);
     *out_batch = b.release();
+  });
+}
+
+TSR_API tsr_status_code tsr_llm_batch_create(tsr_llm* model, int32_t n_seq, tsr_llm_batch** out_batch) {
+  tsr_llm_batch_options o{};
+  o.struct_size = sizeof o;
+  o.n_seq = n_seq;
+  return tsr_llm_batch_create_ex(model, &o, out_batch);
+}
+
+TSR_API tsr_status_code tsr_llm_batch_kv_usage(const tsr_llm_batch* b, tsr_llm_kv_usage* out_usage) {
+  return run("tsr_llm_batch_kv_usage", [&] {
+    if (!b || !out_usage)
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT,
+                           "[tsr_llm_batch_kv_usage] batch and out_usage must not be null");
+    auto lock = tsr::lock_context(b->ctx);
+    const tessera::models::KvBlockPool& pool = b->impl->blocks();
+    tsr_llm_kv_usage u{};
+    u.struct_size = sizeof u;
+    u.block_size = b->impl->block_size();
+    u.n_blocks = pool.n_blocks();
+    u.n_used = pool.n_used();
+    u.n_shared = pool.n_shared();
+    versioned_out(u, out_usage);
   });
 }
 

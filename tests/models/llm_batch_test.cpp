@@ -1,8 +1,9 @@
 // tsr_llm_batch on a tiny random llama GGUF: several sequences of different
 // lengths in one graph per step give the logits of separate sessions, in
-// prefill (ragged, padded; one step or several of n_batch) and in decode;
-// sequences stay independent through idling and reset; bad input names the
-// sequence and its values.
+// prefill (ragged; one step or several of n_batch) and in decode; sequences
+// stay independent through idling and reset; the paged KV cache hands out,
+// shares (copy on write) and takes back blocks, and a full pool is an error
+// that changes nothing; bad input names the sequence and its values.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -80,6 +81,21 @@ class LlmBatch : public ::testing::Test {
     int32_t n = -1;
     EXPECT_EQ(tsr_llm_batch_n_past(b, seq, &n), TSR_OK) << tsr_last_error();
     return n;
+  }
+  tsr_llm_batch* paged_batch(tsr_llm* m, int32_t n_seq, int32_t block_size, int32_t n_blocks) {
+    tsr_llm_batch_options o{sizeof o};
+    o.n_seq = n_seq;
+    o.kv_block_size = block_size;
+    o.n_kv_blocks = n_blocks;
+    tsr_llm_batch* b = nullptr;
+    EXPECT_EQ(tsr_llm_batch_create_ex(m, &o, &b), TSR_OK) << tsr_last_error();
+    if (b) batches_.push_back(b);
+    return b;
+  }
+  static tsr_llm_kv_usage usage(const tsr_llm_batch* b) {
+    tsr_llm_kv_usage u{sizeof u};
+    EXPECT_EQ(tsr_llm_batch_kv_usage(b, &u), TSR_OK) << tsr_last_error();
+    return u;
   }
   static double rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
     return tessera::test::rel_diff(a, b);
@@ -224,6 +240,83 @@ TEST_F(LlmBatch, a_copied_prefix_serves_another_sequence) {
   EXPECT_LT(rel_diff(logits(b, 1), session_logits(m, {prefix, next})), 1e-5);
   EXPECT_EQ(tsr_llm_batch_copy_prefix(b, 1, 0, 12), TSR_ERR_INVALID_ARGUMENT);  // sequence 1 holds 11
   EXPECT_EQ(tsr_llm_batch_copy_prefix(b, 0, 2, 1), TSR_ERR_INVALID_ARGUMENT);
+}
+
+// A pool of 6 blocks of 4 rows for 3 sequences: blocks are taken as
+// sequences grow, an eval that needs more than are free fails naming the
+// counts and changes nothing, and a reset gives blocks back for the next.
+TEST_F(LlmBatch, a_small_pool_bounds_the_cache_and_is_reused) {
+  tsr_llm* m = load(64, 0);
+  ASSERT_NE(m, nullptr);
+  tsr_llm_batch* b = paged_batch(m, 3, 4, 6);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(usage(b).n_blocks, 6);
+  EXPECT_EQ(usage(b).block_size, 4);
+  ASSERT_EQ(eval(b, {kPrompts[0], kPrompts[1], {}}), TSR_OK)
+      << tsr_last_error();  // 13 + 7 rows: 4 + 2 blocks
+  EXPECT_EQ(usage(b).n_used, 6);
+  ASSERT_EQ(eval(b, {{42}, {}, {}}), TSR_OK) << tsr_last_error();  // row 13 is in block 3
+  EXPECT_EQ(eval(b, {{43}, {}, kPrompts[2]}), TSR_ERR_OUT_OF_MEMORY);
+  const std::string msg = tsr_last_error();
+  EXPECT_NE(msg.find("needs 1 more blocks of 4 rows; 0 of 6 are free"), std::string::npos) << msg;
+  EXPECT_EQ(n_past(b, 0), 14);
+  EXPECT_EQ(n_past(b, 2), 0);
+  ASSERT_EQ(tsr_llm_batch_reset(b, 1), TSR_OK) << tsr_last_error();
+  EXPECT_EQ(usage(b).n_used, 4);
+  ASSERT_EQ(eval(b, {{43}, {}, kPrompts[2]}), TSR_OK) << tsr_last_error();
+  EXPECT_LT(rel_diff(session_logits(m, {kPrompts[2]}), logits(b, 2)), 1e-4);
+  EXPECT_LT(rel_diff(session_logits(m, {kPrompts[0], {42}, {43}}), logits(b, 0)), 1e-4);
+  EXPECT_EQ(usage(b).n_used, 5);
+}
+
+// copy_prefix shares whole blocks; the first write into a shared block
+// copies it, so both sequences go on as their own sessions would, in one
+// eval that also splits a prompt over steps of n_batch 4.
+TEST_F(LlmBatch, a_shared_prefix_is_copied_on_write) {
+  tsr_llm* m = load(64, 4);
+  ASSERT_NE(m, nullptr);
+  tsr_llm_batch* b = paged_batch(m, 3, 4, 0);
+  ASSERT_NE(b, nullptr);
+  ASSERT_EQ(eval(b, {kPrompts[0], {}, {}}), TSR_OK) << tsr_last_error();
+  const int32_t used = usage(b).n_used;
+  ASSERT_EQ(tsr_llm_batch_copy_prefix(b, 0, 1, 9), TSR_OK) << tsr_last_error();  // rows 0-8: blocks 0-2
+  EXPECT_EQ(usage(b).n_used, used);
+  EXPECT_EQ(usage(b).n_shared, 3);
+  const std::vector<int32_t> next = {77, 78};
+  ASSERT_EQ(eval(b, {{42}, next, kPrompts[1]}), TSR_OK) << tsr_last_error();
+  EXPECT_EQ(usage(b).n_shared, 2);  // block 2 (rows 8-11) copied for sequence 1
+  const std::vector<int32_t> prefix(kPrompts[0].begin(), kPrompts[0].begin() + 9);
+  EXPECT_LT(rel_diff(logits(b, 0), session_logits(m, {kPrompts[0], {42}})), 1e-5);
+  EXPECT_LT(rel_diff(logits(b, 1), session_logits(m, {prefix, next})), 1e-5);
+  EXPECT_LT(rel_diff(logits(b, 2), session_logits(m, {kPrompts[1]})), 1e-5);
+  // Sequence 0 rolled back into its shared blocks also copies before writing.
+  ASSERT_EQ(tsr_llm_batch_truncate(b, 0, 6), TSR_OK) << tsr_last_error();
+  ASSERT_EQ(eval(b, {{50}, {51}, {}}), TSR_OK) << tsr_last_error();
+  const std::vector<int32_t> six(kPrompts[0].begin(), kPrompts[0].begin() + 6);
+  EXPECT_LT(rel_diff(logits(b, 0), session_logits(m, {six, {50}})), 1e-5);
+  EXPECT_LT(rel_diff(logits(b, 1), session_logits(m, {prefix, next, {51}})), 1e-5);
+  ASSERT_EQ(tsr_llm_batch_reset(b, -1), TSR_OK) << tsr_last_error();
+  EXPECT_EQ(usage(b).n_used, 0);
+}
+
+TEST_F(LlmBatch, bad_pool_options_are_named) {
+  tsr_llm* m = load(16, 0);
+  ASSERT_NE(m, nullptr);
+  tsr_llm_batch_options o{sizeof o};
+  o.n_seq = 2;
+  tsr_llm_batch* b = nullptr;
+  o.kv_block_size = 5000;
+  EXPECT_EQ(tsr_llm_batch_create_ex(m, &o, &b), TSR_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tsr_last_error()).find("kv_block_size 5000 is outside [1, 4096]"), std::string::npos)
+      << tsr_last_error();
+  o.kv_block_size = 0;
+  o.n_kv_blocks = -3;
+  EXPECT_EQ(tsr_llm_batch_create_ex(m, &o, &b), TSR_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tsr_last_error()).find("n_kv_blocks -3 of 16 rows"), std::string::npos)
+      << tsr_last_error();
+  EXPECT_EQ(b, nullptr);
+  EXPECT_EQ(tsr_llm_batch_create_ex(m, nullptr, &b), TSR_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(tsr_llm_batch_kv_usage(nullptr, nullptr), TSR_ERR_INVALID_ARGUMENT);
 }
 
 }  // namespace

@@ -82,8 +82,8 @@ ViewOp strided(int32_t dtype, const std::vector<int64_t>& ne, const std::vector<
 
 std::vector<Case> all_cases() {
   std::vector<Case> all;
-  for (auto* family : {matmul_cases, elementwise_cases, norm_cases, attention_cases, data_cases,
-                       subgraph_cases, block_cases}) {
+  for (auto* family : {matmul_cases, elementwise_cases, norm_cases, attention_cases, paged_attention_cases,
+                       data_cases, subgraph_cases, block_cases}) {
     std::vector<Case> part = family();
     for (Case& c : part) all.push_back(std::move(c));
   }

@@ -168,6 +168,7 @@ std::vector<Case> matmul_cases();
 std::vector<Case> elementwise_cases();
 std::vector<Case> norm_cases();  // rms_norm, layer_norm, rope, softmax
 std::vector<Case> attention_cases();
+std::vector<Case> paged_attention_cases();
 std::vector<Case> data_cases();  // get_rows, set_rows, cpy, concat, argmax
 
 // The tolerance of a case: one table, per op and per precision (tolerance.cpp).

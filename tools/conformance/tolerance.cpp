@@ -131,6 +131,7 @@ Tolerance tolerance_for(const Case& c) {
                       "weights; a kernel may quantize x to q8_0 (NMSE ~2.3e-5), 4x margin");
       }
     case TSR_OP_ATTENTION:
+    case TSR_OP_PAGED_ATTENTION:
       if (p == 0) return nmse(1e-8, "f32 kv: two f32 reductions and an exp per score; ~1e-12 expected");
       return nmse(1e-5,
                   "f16 kv: a kernel may round q and the probabilities to f16 before the dot "

@@ -33,6 +33,8 @@ OpFamily op_family(int32_t op) {
       return OpFamily::softmax;
     case TSR_OP_ATTENTION:
       return OpFamily::attention;
+    case TSR_OP_PAGED_ATTENTION:
+      return OpFamily::paged_attention;
     default:
       return OpFamily::none;
   }

@@ -179,6 +179,17 @@ class Graph {
     p.i[2] = window;
     return op(TSR_OP_ATTENTION, {q, k, v, pos}, p);
   }
+  // Causal attention of a flat token batch over a paged KV pool (see
+  // TSR_OP_PAGED_ATTENTION): block_size rows per block.
+  tsr_tensor paged_attention(tsr_tensor q, tsr_tensor k_pool, tsr_tensor v_pool, tsr_tensor pos,
+                             tsr_tensor seq, tsr_tensor block_table, int64_t block_size, float scale = 0.0f,
+                             int64_t window = 0) {
+    tsr_op_params p{};
+    p.f[0] = scale;
+    p.i[0] = block_size;
+    p.i[2] = window;
+    return op(TSR_OP_PAGED_ATTENTION, {q, k_pool, v_pool, pos, seq, block_table}, p);
+  }
   tsr_tensor set_rows(tsr_tensor dst, tsr_tensor src, tsr_tensor idx) {
     return op(TSR_OP_SET_ROWS, {dst, src, idx});
   }

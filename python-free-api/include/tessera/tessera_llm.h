@@ -272,11 +272,12 @@ TSR_API tsr_status_code tsr_llm_generate(tsr_llm_session* s, const int32_t* prom
                                          int32_t max_new, tsr_llm_token_fn on_token, void* user,
                                          tsr_llm_stats* out_stats);
 
-/* A batch: n_seq independent sequences, each with its own KV cache and
- * position, evaluated together. Each eval step is ONE compiled graph over all
- * sequences: embedding, norms, every matmul and the FFN run over all tokens of
- * all sequences at once (each weight is read once per step for the whole
- * batch); attention runs per sequence against that sequence's cache.
+/* A batch: n_seq independent sequences, each with its own position, over
+ * one paged KV cache, evaluated together (continuous batching). Each eval
+ * step is ONE compiled graph over a flat list of tokens from any of the
+ * sequences: embedding, norms, every matmul and the FFN run over all of them
+ * at once (each weight is read once per step for the whole batch), and
+ * attention reads each token's own sequence through a block table.
  *
  * Meant for an inference engine: a sequence is a slot a request occupies.
  * Feed each active slot its tokens (a prompt, or one sampled token), leave idle
@@ -291,24 +292,56 @@ TSR_API tsr_status_code tsr_llm_generate(tsr_llm_session* s, const int32_t* prom
  *   const float* logits;                          // n_vocab floats
  *   tsr_llm_batch_logits(b, 1, &logits);
  *
- * Ragged steps are padded to the longest sequence of the step (padding costs
- * compute, never results), and prompts longer than n_batch go in steps of
- * n_batch tokens per sequence. Graphs are compiled on first use and cached per
- * (n_seq, tokens per step); a freed batch's slot, with its graphs and cache
- * memory, goes to the next session or batch created. A batch, like a session,
- * is used by one thread at a time. */
+ * Paged KV cache: the sequences take fixed-size blocks (kv_block_size rows
+ * of every layer's K and V) from a shared pool as they grow and give them
+ * back on reset and truncate, so a pool smaller than n_seq full contexts
+ * serves many short requests. copy_prefix shares the source's blocks (a
+ * prompt prefilled once for several requests); a shared block is copied only
+ * when a sequence writes into it (copy on write).
+ *
+ * An eval runs in steps of at most n_batch tokens in all (tsr_llm_options),
+ * the sequences with fewest tokens first, so decoding sequences are never
+ * held up by a long prompt in the same eval (chunked prefill). Step graphs
+ * are compiled on first use and cached per token count (rounded up to one of
+ * a few sizes; the padding costs compute, never results); a freed batch's
+ * slot, with its graphs and cache memory, goes to the next session or batch
+ * created. A batch, like a session, is used by one thread at a time. */
 typedef struct tsr_llm_batch_s tsr_llm_batch;
 
-/* n_seq >= 1, else TSR_ERR_INVALID_ARGUMENT naming the value. */
+typedef struct tsr_llm_batch_options {
+  uint32_t struct_size;
+  int32_t n_seq;         /* sequences (slots), >= 1 */
+  int32_t kv_block_size; /* rows per KV block, in [1, 4096]; 0 = 16 */
+  /* blocks in the pool; 0 = n_seq * ceil(n_ctx / kv_block_size), room for
+   * every sequence's whole context. Fewer bound the memory; an eval that
+   * needs more than are free fails with TSR_ERR_OUT_OF_MEMORY. */
+  int32_t n_kv_blocks;
+} tsr_llm_batch_options;
+
+/* Invalid values fail with TSR_ERR_INVALID_ARGUMENT naming them. */
+TSR_API tsr_status_code tsr_llm_batch_create_ex(tsr_llm* model, const tsr_llm_batch_options* options,
+                                                tsr_llm_batch** out_batch);
+/* tsr_llm_batch_create_ex with n_seq and the defaults. */
 TSR_API tsr_status_code tsr_llm_batch_create(tsr_llm* model, int32_t n_seq, tsr_llm_batch** out_batch);
 TSR_API void tsr_llm_batch_free(tsr_llm_batch* b); /* accepts NULL */
+
+typedef struct tsr_llm_kv_usage {
+  uint32_t struct_size;
+  int32_t block_size; /* rows per block */
+  int32_t n_blocks;   /* in the pool */
+  int32_t n_used;     /* held by at least one sequence */
+  int32_t n_shared;   /* held by more than one (shared prefixes) */
+} tsr_llm_kv_usage;
+/* The pool's state, e.g. for an engine's metrics or admission control. */
+TSR_API tsr_status_code tsr_llm_batch_kv_usage(const tsr_llm_batch* b, tsr_llm_kv_usage* out_usage);
 /* Forgets sequence seq's KV cache and logits; seq -1: every sequence. */
 TSR_API tsr_status_code tsr_llm_batch_reset(tsr_llm_batch* b, int32_t seq);
 /* tokens and n_tokens have n_seq entries: sequence s gets tokens[s][0 ..
  * n_tokens[s]) after its n_past (tokens[s] may be NULL when n_tokens[s] is 0).
  * At least one sequence must have tokens. Everything is checked before
  * anything runs; a sequence past n_ctx or a token outside the vocabulary fails
- * with TSR_ERR_INVALID_ARGUMENT naming the sequence index and the values, and
+ * with TSR_ERR_INVALID_ARGUMENT naming the sequence index and the values, too
+ * few free KV blocks with TSR_ERR_OUT_OF_MEMORY naming the counts, and either
  * leaves every sequence as it was. */
 TSR_API tsr_status_code tsr_llm_batch_eval(tsr_llm_batch* b, const int32_t* const* tokens,
                                            const int32_t* n_tokens);

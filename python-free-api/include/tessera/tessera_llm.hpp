@@ -242,11 +242,21 @@ class LlmSampler {
 
 class LlmBatch {
  public:
-  LlmBatch(const Llm& llm, int32_t n_seq) : n_seq_(n_seq) {
+  LlmBatch(const Llm& llm, int32_t n_seq) : LlmBatch(llm, options(n_seq)) {}
+  // n_seq and the paged KV cache's block size and pool (0: defaults).
+  LlmBatch(const Llm& llm, const tsr_llm_batch_options& o) : n_seq_(o.n_seq) {
     tsr_llm_batch* b = nullptr;
-    check(tsr_llm_batch_create(llm.get(), n_seq, &b));
+    check(tsr_llm_batch_create_ex(llm.get(), &o, &b));
     h_ = Handle<tsr_llm_batch, tsr_llm_batch_free>(b);
     n_vocab_ = llm.info().n_vocab;
+  }
+  static tsr_llm_batch_options options(int32_t n_seq, int32_t kv_block_size = 0, int32_t n_kv_blocks = 0) {
+    tsr_llm_batch_options o{};
+    o.struct_size = sizeof o;
+    o.n_seq = n_seq;
+    o.kv_block_size = kv_block_size;
+    o.n_kv_blocks = n_kv_blocks;
+    return o;
   }
   tsr_llm_batch* get() const { return h_.get(); }
   int32_t n_seq() const { return n_seq_; }
@@ -278,6 +288,12 @@ class LlmBatch {
   void truncate(int32_t seq, int32_t n_keep) { check(tsr_llm_batch_truncate(get(), seq, n_keep)); }
   void copy_prefix(int32_t src, int32_t dst, int32_t n) {
     check(tsr_llm_batch_copy_prefix(get(), src, dst, n));
+  }
+  tsr_llm_kv_usage kv_usage() const {
+    tsr_llm_kv_usage u{};
+    u.struct_size = sizeof u;
+    check(tsr_llm_batch_kv_usage(get(), &u));
+    return u;
   }
 
  private:

@@ -141,7 +141,24 @@ typedef enum tsr_op {
   TSR_OP_SOFTCAP = 23,
   /* geglu(gate, up) = gelu(gate) * up (tanh form as TSR_OP_GELU); same shapes. */
   TSR_OP_GEGLU = 24,
-  TSR_OP_COUNT = 25
+  /* paged_attention(q [D, n_head, N, 1], k [D, n_kv_head, P, 1],
+   *                 v [D, n_kv_head, P, 1], pos i32 [N], seq i32 [N],
+   *                 block_table i32 [B, n_rows])  -> f32 [D, n_head, N, 1].
+   * Causal attention over a flat batch of N tokens from several sequences
+   * whose KV rows live in fixed-size blocks of one shared pool (a paged KV
+   * cache): token t belongs to sequence row seq[t] of block_table and sits at
+   * position pos[t] >= 0; it sees its sequence's logical rows j <= pos[t]
+   * (with ip[2] = W > 0 only pos[t] - W < j), and logical row j is pool row
+   * block_table[j / ip[0], seq[t]] * ip[0] + j % ip[0].
+   * ip[0] block size (> 0, divides P); ip[1] reserved, 0; ip[2] sliding
+   * window W as for attention; fp[0] scale (0 -> 1/sqrt(D)). k, v f32 or f16,
+   * GQA as attention. Only the blocks a token's rows fall in are read.
+   * Bad values in the integer inputs (seq outside [0, n_rows), pos < 0 or
+   * >= B * ip[0], a block id outside [0, P / ip[0])) are run-time errors
+   * naming the token on the reference and the CPU backend; a device backend
+   * that cannot report them must still never read outside k and v. */
+  TSR_OP_PAGED_ATTENTION = 25,
+  TSR_OP_COUNT = 26
 } tsr_op;
 
 enum { TSR_ROPE_NORMAL = 0, TSR_ROPE_NEOX = 2 };

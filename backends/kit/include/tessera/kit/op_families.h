@@ -32,6 +32,7 @@ enum class OpFamily {
   rope,
   softmax,
   attention,
+  paged_attention,  // attention over a block-table KV pool: a kernel of its own
 };
 
 OpFamily op_family(int32_t op);
@@ -75,6 +76,9 @@ const typename K::Kernel* find_kernel(int32_t op) {
       break;
     case OpFamily::attention:
       if constexpr (requires { K::attention; }) return &K::attention;
+      break;
+    case OpFamily::paged_attention:
+      if constexpr (requires { K::paged_attention; }) return &K::paged_attention;
       break;
     case OpFamily::none:
       break;
