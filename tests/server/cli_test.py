@@ -23,6 +23,7 @@ def main() -> None:
                           (["-m", "x.gguf", "--queue", "-1"], "'-1' for --queue"),
                           (["-m", "x.gguf", "--max-body", "1k"], "'1k' for --max-body"),
                           (["-m", "x.gguf", "--ctx"], "--ctx needs a value"),
+                          (["-m", "x.gguf", "--kv-blocks", "-3"], "'-3' for --kv-blocks"),
                           (["--port", "8080"], "-m MODEL is required")]:
         rc, out, err = run(a.server, *argv)
         su.check(rc == 2 and mention in err, f"{' '.join(argv)} exits 2 saying {mention!r}")

@@ -8,7 +8,12 @@ counts every request; /health is ok afterwards.
 
 queue-full: --parallel 1 --queue 1 and several long requests at once: the
 ones past the slot and the queue get 503 with a JSON error, the accepted ones
-complete."""
+complete.
+
+kv-pressure: --parallel 4 over a KV pool of 8 blocks (16 rows each: room for
+two of these requests at a time): four requests at once all complete with
+the text each gives alone; prompts waited for memory (counted), and every
+block is free afterwards."""
 import argparse
 import concurrent.futures
 import json
@@ -101,13 +106,37 @@ def queue_full(server: str, model: str) -> None:
         su.check(status == 200, "once they are done a new request is served")
 
 
+def kv_pressure(server: str, model: str) -> None:
+    openai = su.openai_or_skip()
+    with su.Server(server, model, "--parallel", "4", "--kv-blocks", "8") as srv:
+        client = openai.OpenAI(base_url=srv.base + "/v1", api_key="unused", max_retries=0, timeout=280)
+        alone = [ask(client, srv.alias, i, False) for i in range(len(PROMPTS))]
+        m = srv.metrics()
+        su.check(su.metric(m, "tessera_kv_blocks_total") == 8 and su.metric(m, "tessera_kv_pool_full_total") == 0,
+                 "/metrics: a pool of 8 blocks, never full while requests came one at a time")
+        start = threading.Barrier(len(PROMPTS))
+
+        def one(i):
+            start.wait()
+            return ask(client, srv.alias, i, stream=i % 2 == 1)
+
+        with concurrent.futures.ThreadPoolExecutor(len(PROMPTS)) as pool:
+            results = list(pool.map(one, range(len(PROMPTS))))
+        su.check(results == alone, "four requests at once over 8 blocks each gave the text it gives alone")
+        m = srv.metrics()
+        su.check(su.metric(m, "tessera_kv_pool_full_total") > 0,
+                 f"prompts waited for KV memory ({su.metric(m, 'tessera_kv_pool_full_total'):.0f} full steps)")
+        su.check(su.metric(m, "tessera_kv_blocks_in_use") == 0 and su.metric(m, "tessera_active_slots") == 0,
+                 "afterwards every block and every slot is free")
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--server", required=True)
-    p.add_argument("case", choices=["concurrency", "queue-full"])
+    p.add_argument("case", choices=["concurrency", "queue-full", "kv-pressure"])
     a = p.parse_args()
     model = su.model_or_skip()
-    (concurrency if a.case == "concurrency" else queue_full)(a.server, model)
+    {"concurrency": concurrency, "queue-full": queue_full, "kv-pressure": kv_pressure}[a.case](a.server, model)
 
 
 if __name__ == "__main__":

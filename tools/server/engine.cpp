@@ -186,23 +186,31 @@ void Engine::step() {
 
   tsr_status_code st = eval(n, tokens);
   if (st == TSR_ERR_OUT_OF_MEMORY) {
-    // The shared KV pool has no free block and the eval changed nothing.
-    // Prompts wait (no new request starts until one ends) while the
-    // requests already decoding go on; if even they cannot, the youngest
-    // request gives its memory back.
+    // The shared KV pool has too few free blocks, and the eval changed
+    // nothing. No request starts until one ends (kv_full_), and this step
+    // retries with the decoding slots and the oldest prompt, then with the
+    // decoding slots alone.
     kv_full_ = true;
-    bool decoding = false;
-    for (int32_t s = 0; s < S; ++s) {
-      if (was_prefilling[s]) n[s] = 0;
-      decoding = decoding || n[s] > 0;
+    metrics_->count_kv_full();
+    const auto any = [&] { return std::any_of(n.begin(), n.end(), [](int32_t x) { return x > 0; }); };
+    if (prefill_order.size() > 1) {
+      for (size_t i = 1; i < prefill_order.size(); ++i) n[prefill_order[i]] = 0;
+      st = eval(n, tokens);
     }
-    if (decoding) st = eval(n, tokens);
-    if (!decoding || st == TSR_ERR_OUT_OF_MEMORY) {
+    if (st == TSR_ERR_OUT_OF_MEMORY && !prefill_order.empty()) {
+      n[prefill_order.front()] = 0;
+      st = any() ? eval(n, tokens) : TSR_ERR_OUT_OF_MEMORY;
+    }
+    if (st == TSR_ERR_OUT_OF_MEMORY) {
+      // Not even the decoding slots fit: the youngest request gives its
+      // memory back. It ends with what it has ("length"), or fails with 503
+      // before its first token.
       int32_t youngest = -1;
       for (int32_t s = 0; s < S; ++s)
         if (slots_[s].job && (youngest < 0 || slots_[s].admitted > slots_[youngest].admitted)) youngest = s;
-      if (slots_[youngest].prefilling())
-        fail(youngest, server_error("[engine] the KV cache is full: retry later", 503, "kv_cache_full"));
+      if (slots_[youngest].generated == 0)
+        fail(youngest,
+             server_error("[engine] the KV cache is full (--kv-blocks): retry later", 503, "kv_cache_full"));
       else
         finish(youngest, "length", true);
       return;

@@ -71,6 +71,11 @@ void Metrics::count_cancelled() {
   ++cancelled_;
 }
 
+void Metrics::count_kv_full() {
+  std::lock_guard<std::mutex> lk(mu_);
+  ++kv_full_;
+}
+
 void Metrics::observe_time_to_first_token(double seconds) {
   std::lock_guard<std::mutex> lk(mu_);
   ttft_.observe(seconds);
@@ -95,6 +100,10 @@ std::string Metrics::render(const Gauges& g) const {
   scalar("tessera_requests_cancelled_total", "counter",
          "Requests cancelled because their client disconnected before the end.",
          static_cast<double>(cancelled_), &out);
+  scalar(
+      "tessera_kv_pool_full_total", "counter",
+      "Steps that found too few free KV blocks, so that prompts waited (or a request gave its memory back).",
+      static_cast<double>(kv_full_), &out);
   scalar("tessera_queue_depth", "gauge", "Requests waiting for a free slot.", g.queue_depth, &out);
   scalar("tessera_active_slots", "gauge", "Slots (batch sequences) holding a request.", g.active_slots, &out);
   scalar("tessera_slots_total", "gauge", "Slots of the batch (--parallel).", g.slots, &out);

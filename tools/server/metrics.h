@@ -34,7 +34,7 @@ struct Gauges {
   int32_t active_slots = 0;  // slots generating (or prefilling)
   int32_t slots = 0;         // the batch's sequences (--parallel)
   int64_t kv_tokens = 0;     // tokens held in the KV caches of the active slots
-  // The shared KV pool, when the library reports one (kv_blocks_total > 0).
+  // The batch's shared KV pool (none when kv_blocks_total is 0).
   int64_t kv_blocks_in_use = 0, kv_blocks_total = 0;
 };
 
@@ -45,6 +45,7 @@ class Metrics {
   void count_request(const std::string& endpoint, int status);
   void count_tokens(int64_t prompt, int64_t generated);
   void count_cancelled();
+  void count_kv_full();
   void observe_time_to_first_token(double seconds);
   void observe_inter_token(double seconds);
   std::string render(const Gauges& g) const;
@@ -52,7 +53,7 @@ class Metrics {
  private:
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;
-  uint64_t prompt_tokens_ = 0, generated_tokens_ = 0, cancelled_ = 0;
+  uint64_t prompt_tokens_ = 0, generated_tokens_ = 0, cancelled_ = 0, kv_full_ = 0;
   Histogram ttft_, itl_;
 };
 
