@@ -25,7 +25,7 @@ scripts/check-format.sh
 # package that went missing fails the run instead of quietly dropping one
 # (a user's scripts/run.sh keeps AUTO). CUDA's toolkit is preinstalled, so
 # it stays AUTO. Vulkan tests fail, rather than skip, without a device.
-backends=(-DTESSERA_ONEDNN=ON -DTESSERA_VULKAN=ON -DTESSERA_HIP=ON)
+backends=(-DTESSERA_ONEDNN=ON -DTESSERA_VULKAN=ON -DTESSERA_HIP=ON -DTESSERA_SERVER=ON)
 export TESSERA_REQUIRE_VULKAN=1
 section "dependencies: every file configure uses comes from scripts/debian-packages.txt"
 python3 scripts/check-deps.py configure -- -DCMAKE_BUILD_TYPE=Release "${backends[@]}"
