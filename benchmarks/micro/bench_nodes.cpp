@@ -25,14 +25,17 @@ void BM_node_matmul(benchmark::State& st) {
 }
 BENCHMARK(BM_node_matmul)
     ->ArgNames({"dtype", "K", "M", "N"})
-    ->Args({TSR_DTYPE_Q4_1, 576, 1536, 1})   // decode ffn_up
-    ->Args({TSR_DTYPE_Q4_1, 1536, 576, 1})   // decode ffn_down
-    ->Args({TSR_DTYPE_Q8_0, 576, 49152, 1})  // decode lm_head (tied token_embd)
-    ->Args({TSR_DTYPE_Q4_1, 576, 1536, 4})   // short batches: integer dots below
-    ->Args({TSR_DTYPE_Q4_1, 576, 1536, 11})  // kGemmMinTokens (12), the f32 GEMM
-    ->Args({TSR_DTYPE_Q4_1, 576, 1536, 12})  // from there on
-    ->Args({TSR_DTYPE_Q4_1, 576, 1536, 16})
-    ->Args({TSR_DTYPE_Q4_1, 576, 1536, 128})  // prefill ffn_up
+    ->Args({TSR_DTYPE_Q4_1, 576, 1536, 1})    // decode ffn_up
+    ->Args({TSR_DTYPE_Q4_1, 1536, 576, 1})    // decode ffn_down
+    ->Args({TSR_DTYPE_Q8_0, 576, 49152, 1})   // decode lm_head (tied token_embd)
+    ->Args({TSR_DTYPE_Q4_1, 576, 1536, 4})    // short batches: integer dots below
+    ->Args({TSR_DTYPE_Q4_1, 576, 1536, 11})   // kGemmMinTokens (12), the f32 GEMM
+    ->Args({TSR_DTYPE_Q4_1, 576, 1536, 12})   // from there on
+    ->Args({TSR_DTYPE_Q4_1, 576, 1536, 16})   // a batch of 16 decoding sequences
+    ->Args({TSR_DTYPE_Q8_0, 576, 49152, 16})  // their logits
+    ->Args({TSR_DTYPE_Q4_1, 576, 1536, 32})
+    ->Args({TSR_DTYPE_Q4_1, 576, 1536, 64})
+    ->Args({TSR_DTYPE_Q4_1, 576, 1536, 128})  // prefill ffn_up; kOnednnMinTokens: oneDNN from here on
     ->Args({TSR_DTYPE_Q4_1, 576, 1536, 512})
     ->Args({TSR_DTYPE_F32, 1024, 1024, 1024})  // the f32 GEMM target (oneDNN)
     ->Unit(benchmark::kMicrosecond)

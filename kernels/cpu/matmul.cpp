@@ -35,6 +35,13 @@ constexpr int64_t kRowBlock = 16;  // weight rows per task: stay in L1/L2 while 
 // 576x1536, 2 threads): integer 108 us at 4 tokens and 320 us at 11; GEMM
 // 274 us at 8, 309 us at 12 and 316 us at 16.
 constexpr int64_t kGemmMinTokens = 12;
+// oneDNN's sgemm pays off only for long prefills: it dequantizes the whole
+// weight first, which our GEMM interleaves with its row blocks. Measured
+// (tessera-microbench BM_node_matmul, q4_1 576x1536, Intel Xeon 2 vCPU
+// AVX-512): ours 181 us at 16 tokens (oneDNN 536), 551 at 64 (779), 1049 at
+// 128 (1085), 4170 at 512 (2845). A batch of decoding sequences (16 tokens)
+// ran 3x slower through oneDNN.
+constexpr int64_t kOnednnMinTokens = 128;
 
 // Block weights with an integer dot kernel (quant_dot.h).
 bool is_quant(int32_t t) { return qdot_best(t) != nullptr; }
@@ -293,7 +300,7 @@ Status plan_matmul(NodePlan& p) {
   const auto& w = p.node.inputs[0];
   const auto& x = p.node.inputs[1];
   if (is_quant(w.dtype) && gemm_applies(p)) {
-    if (!plan_gemm_onednn(p)) plan_gemm(p);
+    if (!(s.N >= kOnednnMinTokens && plan_gemm_onednn(p))) plan_gemm(p);
     return Status::ok();
   }
   if (is_quant(w.dtype)) {
