@@ -83,6 +83,7 @@ Gauges Engine::gauges() const {
   g.slots = config_.slots;
   g.kv_tokens = kv_tokens_;
   g.kv_blocks_in_use = kv_blocks_in_use_;
+  g.kv_blocks_shared = kv_blocks_shared_;
   g.kv_blocks_total = kv_blocks_total_;
   return g;
 }
@@ -106,14 +107,88 @@ bool Engine::wait_for_work() {
   return !stopping_;
 }
 
-void Engine::admit() {
+namespace {
+
+size_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+  const size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
+// Below this many tokens a copied prefix saves less than it costs: one KV
+// block (the library's default block size) is the unit that is shared.
+constexpr size_t kMinSharedPrefix = 16;
+
+}  // namespace
+
+// The free slot for a prompt: the one whose kept cache shares most of it,
+// else the one keeping the least.
+int32_t Engine::free_slot_for(const std::vector<int32_t>& prompt) const {
+  int32_t best = -1;
+  size_t best_common = 0;
   for (int32_t s = 0; s < config_.slots; ++s) {
     if (slots_[s].job) continue;
+    const size_t c = common_prefix(slots_[s].cache, prompt);
+    if (best < 0 || c > best_common ||
+        (c == best_common && slots_[s].cache.size() < slots_[best].cache.size())) {
+      best = s;
+      best_common = c;
+    }
+  }
+  return best;
+}
+
+void Engine::reuse_prefix(int32_t s) {
+  Slot& sl = slots_[s];
+  const std::vector<int32_t>& prompt = sl.job->prompt;
+  // At least the prompt's last token is computed: its logits are needed.
+  const size_t limit = !config_.prompt_cache || prompt.empty() ? 0 : prompt.size() - 1;
+  int32_t src = s;
+  size_t best = std::min(common_prefix(sl.cache, prompt), limit);
+  for (int32_t o = 0; o < config_.slots; ++o) {
+    const size_t c = std::min(common_prefix(slots_[o].cache, prompt), limit);
+    if (o != s && c > best && c >= kMinSharedPrefix) {
+      src = o;
+      best = c;
+    }
+  }
+  const auto n = static_cast<int32_t>(best);
+  tsr_status_code st = TSR_OK;
+  if (src == s)
+    st = best > 0 ? tsr_llm_batch_truncate(batch_, s, n) : tsr_llm_batch_reset(batch_, s);
+  else
+    st = tsr_llm_batch_copy_prefix(batch_, src, s, n);
+  if (st != TSR_OK) {  // cannot happen for the values above; start from nothing then
+    tsr_llm_batch_reset(batch_, s);
+    best = 0;
+  }
+  sl.cache.assign(prompt.begin(), prompt.begin() + static_cast<std::ptrdiff_t>(best));
+  sl.fed = best;
+  if (best > 0) metrics_->count_prompt_cached(static_cast<int64_t>(best));
+}
+
+bool Engine::evict_free_caches() {
+  bool any = false;
+  for (int32_t s = 0; s < config_.slots; ++s) {
+    if (slots_[s].job || slots_[s].cache.empty()) continue;
+    tsr_llm_batch_reset(batch_, s);
+    slots_[s].cache.clear();
+    any = true;
+  }
+  return any;
+}
+
+void Engine::admit() {
+  for (;;) {
     std::shared_ptr<Job> job;
+    int32_t s = -1;
     {
       std::lock_guard<std::mutex> lk(mu_);
       if (active_ == 0) kv_full_ = false;  // nothing left to wait for
       if (kv_full_ || waiting_.empty()) return;
+      s = free_slot_for(waiting_.front()->prompt);
+      if (s < 0) return;
       job = std::move(waiting_.front());
       waiting_.pop_front();
       ++active_;
@@ -131,9 +206,8 @@ void Engine::admit() {
     } else if (!sl.text->init(sl.job->stop, &error)) {
       fail(s, bad_request("stop", "[engine] stop strings: " + error));
     } else {
-      continue;
+      reuse_prefix(s);
     }
-    --s;  // the slot is free again: offer it to the next waiting request
   }
 }
 
@@ -185,11 +259,13 @@ void Engine::step() {
   }
 
   tsr_status_code st = eval(n, tokens);
+  // The shared KV pool has too few free blocks, and the eval changed
+  // nothing. The caches free slots keep go first (they are only an
+  // optimisation); then no request starts until one ends (kv_full_), and
+  // this step retries with the decoding slots and the oldest prompt, then
+  // with the decoding slots alone.
+  if (st == TSR_ERR_OUT_OF_MEMORY && evict_free_caches()) st = eval(n, tokens);
   if (st == TSR_ERR_OUT_OF_MEMORY) {
-    // The shared KV pool has too few free blocks, and the eval changed
-    // nothing. No request starts until one ends (kv_full_), and this step
-    // retries with the decoding slots and the oldest prompt, then with the
-    // decoding slots alone.
     kv_full_ = true;
     metrics_->count_kv_full();
     const auto any = [&] { return std::any_of(n.begin(), n.end(), [](int32_t x) { return x > 0; }); };
@@ -225,6 +301,7 @@ void Engine::step() {
   for (int32_t s = 0; s < S; ++s) {
     if (n[s] == 0) continue;
     Slot& sl = slots_[s];
+    sl.cache.insert(sl.cache.end(), tokens[s], tokens[s] + n[s]);
     if (was_prefilling[s]) {
       sl.fed += static_cast<size_t>(n[s]);
       if (sl.prefilling()) continue;
@@ -324,11 +401,12 @@ void Engine::end(int32_t s, Outcome outcome) {
 }
 
 void Engine::release(int32_t s) {
-  // A failed reset leaves a cache the next request would continue from;
-  // reset only fails for a bad index, which s never is.
-  tsr_llm_batch_reset(batch_, s);
+  // The sequence keeps its cache (Slot::cache) for a later prompt; the next
+  // request in this slot truncates, replaces or resets it (reuse_prefix).
   tsr_llm_sampler_free(slots_[s].sampler);
+  std::vector<int32_t> cache = std::move(slots_[s].cache);
   slots_[s] = Slot{};
+  slots_[s].cache = std::move(cache);
   std::lock_guard<std::mutex> lk(mu_);
   --active_;
   kv_full_ = false;  // memory came back
@@ -355,6 +433,7 @@ void Engine::update_gauges() {
   std::lock_guard<std::mutex> lk(mu_);
   kv_tokens_ = u.tokens;
   kv_blocks_in_use_ = u.blocks_in_use;
+  kv_blocks_shared_ = u.blocks_shared;
   kv_blocks_total_ = u.blocks_total;
 }
 

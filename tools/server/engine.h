@@ -27,9 +27,10 @@
 namespace tessera_server {
 
 struct EngineConfig {
-  int32_t slots = 4;      // sequences of the batch
-  int32_t queue = 64;     // requests that may wait beyond the slots
-  int32_t kv_blocks = 0;  // shared KV pool size; 0: the library's default
+  int32_t slots = 4;         // sequences of the batch
+  int32_t queue = 64;        // requests that may wait beyond the slots
+  int32_t kv_blocks = 0;     // shared KV pool size; 0: the library's default
+  bool prompt_cache = true;  // reuse KV rows of a prompt's prefix a slot holds
 };
 
 class Engine {
@@ -63,6 +64,11 @@ class Engine {
     tsr_llm_sampler* sampler = nullptr;
     std::unique_ptr<TextStream> text;
     std::chrono::steady_clock::time_point last_token;
+    // The tokens whose K and V rows sequence s holds (its n_past of them).
+    // Kept when the request ends, so a later prompt that starts the same way
+    // (the next turn of a chat, a shared system prompt) takes those rows
+    // instead of computing them: the prompt cache.
+    std::vector<int32_t> cache;
     bool prefilling() const { return job && fed < job->prompt.size(); }
   };
 
@@ -70,6 +76,14 @@ class Engine {
   void run();
   bool wait_for_work();  // false: stopping
   void admit();
+  // Gives slot s the longest cached prefix of its prompt any slot holds
+  // (its own cache, or another's shared copy-on-write); resets it otherwise.
+  void reuse_prefix(int32_t s);
+  // The free slot a prompt should take (mu_ held; reads slots_ of the
+  // engine thread, which is the caller): -1 when none is free.
+  int32_t free_slot_for(const std::vector<int32_t>& prompt) const;
+  // Forgets the caches of free slots; true when one held blocks.
+  bool evict_free_caches();
   void drop_cancelled();
   void step();
   tsr_status_code eval(const std::vector<int32_t>& n_tokens, const std::vector<const int32_t*>& tokens);
@@ -97,7 +111,7 @@ class Engine {
   std::deque<std::shared_ptr<Job>> waiting_;
   int32_t active_ = 0;  // busy slots, for admission control and gauges
   bool stopping_ = false;
-  int64_t kv_tokens_ = 0, kv_blocks_in_use_ = 0, kv_blocks_total_ = 0;
+  int64_t kv_tokens_ = 0, kv_blocks_in_use_ = 0, kv_blocks_shared_ = 0, kv_blocks_total_ = 0;
   std::thread thread_;
 };
 

@@ -23,6 +23,7 @@ KvUsage read_kv_usage(const tsr_llm_batch* batch, int32_t n_seq) {
   tsr_llm_kv_usage k{sizeof k};
   if (tsr_llm_batch_kv_usage(batch, &k) == TSR_OK) {
     u.blocks_in_use = k.n_used;
+    u.blocks_shared = k.n_shared;
     u.blocks_total = k.n_blocks;
   }
   return u;

@@ -18,6 +18,7 @@ tsr_llm_batch* create_batch(tsr_llm* model, int32_t n_seq, int32_t kv_blocks, st
 struct KvUsage {
   int64_t tokens = 0;                           // tokens in the caches of all sequences
   int64_t blocks_in_use = 0, blocks_total = 0;  // the shared pool
+  int64_t blocks_shared = 0;                    // held by several slots (a shared prompt prefix)
 };
 
 // Called by the thread that owns the batch.

@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
 
   tessera_server::Metrics metrics;
   std::string error;
-  tessera_server::EngineConfig ec{o.parallel, o.queue, o.kv_blocks};
+  tessera_server::EngineConfig ec{o.parallel, o.queue, o.kv_blocks, o.prompt_cache};
   std::unique_ptr<tessera_server::Engine> engine =
       tessera_server::Engine::create(model.get(), ec, &metrics, &error);
   if (!engine) {

@@ -76,6 +76,11 @@ void Metrics::count_kv_full() {
   ++kv_full_;
 }
 
+void Metrics::count_prompt_cached(int64_t tokens) {
+  std::lock_guard<std::mutex> lk(mu_);
+  prompt_cached_ += static_cast<uint64_t>(tokens);
+}
+
 void Metrics::observe_time_to_first_token(double seconds) {
   std::lock_guard<std::mutex> lk(mu_);
   ttft_.observe(seconds);
@@ -95,6 +100,9 @@ std::string Metrics::render(const Gauges& g) const {
            "\"} " + std::to_string(n) + "\n";
   scalar("tessera_prompt_tokens_total", "counter", "Prompt tokens of the requests that were generated.",
          static_cast<double>(prompt_tokens_), &out);
+  scalar("tessera_prompt_tokens_cached_total", "counter",
+         "Prompt tokens whose KV rows were reused from a slot's cache (a shared prefix) instead of computed.",
+         static_cast<double>(prompt_cached_), &out);
   scalar("tessera_generated_tokens_total", "counter", "Tokens generated (sampled), over all requests.",
          static_cast<double>(generated_tokens_), &out);
   scalar("tessera_requests_cancelled_total", "counter",
@@ -107,11 +115,17 @@ std::string Metrics::render(const Gauges& g) const {
   scalar("tessera_queue_depth", "gauge", "Requests waiting for a free slot.", g.queue_depth, &out);
   scalar("tessera_active_slots", "gauge", "Slots (batch sequences) holding a request.", g.active_slots, &out);
   scalar("tessera_slots_total", "gauge", "Slots of the batch (--parallel).", g.slots, &out);
-  scalar("tessera_kv_tokens_in_use", "gauge", "Tokens held in the KV caches of the active slots.",
+  scalar("tessera_kv_tokens_in_use", "gauge",
+         "Tokens held in the KV caches of the slots (a free slot keeps its cache for a later prompt with the "
+         "same prefix).",
          static_cast<double>(g.kv_tokens), &out);
   if (g.kv_blocks_total > 0) {
     scalar("tessera_kv_blocks_in_use", "gauge", "Blocks of the shared KV cache pool in use.",
            static_cast<double>(g.kv_blocks_in_use), &out);
+    scalar(
+        "tessera_kv_blocks_shared", "gauge",
+        "Blocks of the KV cache pool held by more than one slot (a shared prompt prefix, copied on write).",
+        static_cast<double>(g.kv_blocks_shared), &out);
     scalar("tessera_kv_blocks_total", "gauge", "Blocks of the shared KV cache pool.",
            static_cast<double>(g.kv_blocks_total), &out);
   }

@@ -36,6 +36,7 @@ struct Gauges {
   int64_t kv_tokens = 0;     // tokens held in the KV caches of the active slots
   // The batch's shared KV pool (none when kv_blocks_total is 0).
   int64_t kv_blocks_in_use = 0, kv_blocks_total = 0;
+  int64_t kv_blocks_shared = 0;  // in use by more than one slot
 };
 
 class Metrics {
@@ -46,6 +47,8 @@ class Metrics {
   void count_tokens(int64_t prompt, int64_t generated);
   void count_cancelled();
   void count_kv_full();
+  // Prompt tokens a request took from a KV cache instead of computing them.
+  void count_prompt_cached(int64_t tokens);
   void observe_time_to_first_token(double seconds);
   void observe_inter_token(double seconds);
   std::string render(const Gauges& g) const;
@@ -53,7 +56,7 @@ class Metrics {
  private:
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;
-  uint64_t prompt_tokens_ = 0, generated_tokens_ = 0, cancelled_ = 0, kv_full_ = 0;
+  uint64_t prompt_tokens_ = 0, generated_tokens_ = 0, cancelled_ = 0, kv_full_ = 0, prompt_cached_ = 0;
   Histogram ttft_, itl_;
 };
 

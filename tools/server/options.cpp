@@ -16,7 +16,8 @@ void usage(FILE* f) {
   std::fprintf(
       f,
       "usage: tessera-server -m MODEL [--host H] [--port P] [--parallel N] [--queue N] [--max-body BYTES]\n"
-      "                      [--ctx N] [--kv-blocks N] [--alias NAME] [--device NAME]... [--plugin PATH]...\n"
+      "                      [--ctx N] [--kv-blocks N] [--no-prompt-cache] [--alias NAME] [--device NAME]... "
+      "[--plugin PATH]...\n"
       "                      [--threads T]\n"
       "An OpenAI-compatible HTTP server: POST /v1/chat/completions, POST /v1/completions (streaming as\n"
       "server-sent events with \"stream\": true), GET /v1/models, GET /health, GET /metrics (Prometheus).\n"
@@ -30,6 +31,9 @@ void usage(FILE* f) {
       "  --max-body BYTES   largest request body (default 1048576); larger ones get 413\n"
       "  --ctx N            context length of each sequence (default: the model's, at most 2048)\n"
       "  --kv-blocks N      blocks in the shared KV cache pool (default: the library's)\n"
+      "  --no-prompt-cache  compute every prompt whole; by default a prompt starting like one a\n"
+      "                     slot holds (a chat's earlier turns, a shared system prompt) reuses\n"
+      "                     its KV rows\n"
       "  --alias NAME       the model's name in the API (default: the file name without .gguf)\n"
       "  --device NAME      device in preference order (default cpu); repeatable; 'auto' = every\n"
       "                     GPU/accelerator present, then the CPU\n"
@@ -63,6 +67,10 @@ int parse_options(int argc, char** argv, ServerOptions* o) {
     if (k == "-h" || k == "--help") {
       usage(stdout);
       return 0;
+    }
+    if (k == "--no-prompt-cache") {
+      o->prompt_cache = false;
+      continue;
     }
     if (!takes_value(k)) {
       std::fprintf(stderr, "tessera-server: unknown option %s\n", k.c_str());

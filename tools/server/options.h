@@ -19,6 +19,7 @@ struct ServerOptions {
   int64_t max_body = 1 << 20;  // --max-body: bytes
   int32_t ctx = 0;             // --ctx: n_ctx per slot (0 = the library's default)
   int32_t kv_blocks = 0;       // --kv-blocks: KV pool size in blocks (0 = the library's default)
+  bool prompt_cache = true;    // --no-prompt-cache turns it off
 };
 
 // Parses argv into *out. Returns -1 when the server should run, else the exit
