@@ -8,7 +8,7 @@
 #   scripts/peer-llamacpp-server.sh [-m MODEL.gguf] [-t THREADS] [--parallel N] [--ctx N]
 #                                   [--concurrency 1,4,16] [--requests N] [--max-tokens N]
 #                                   [--time-limit S] [--out DIR] [--tessera-server PATH]
-#                                   [--jobs J] [--llama-prompt-cache] [--build-only]
+#                                   [--jobs J] [--prompt-cache] [--build-only]
 #
 #   -m MODEL          GGUF file (default: SmolLM2-135M-Instruct Q4_1, fetched by
 #                     scripts/fetch-model.sh when missing)
@@ -22,10 +22,11 @@
 #                     llamacpp.json and each server's log
 #   --tessera-server P  default: build/tools/server/tessera-server (a Release build)
 #   --jobs J          compile jobs for llama-server (default 1; the build runs at nice 19)
-#   --llama-prompt-cache  let llama-server reuse a slot's cached prompt: every
-#                     request here has the same prompt, so its prefill is then
-#                     skipped; tessera-server has no prompt cache, so by default
-#                     requests ask llama-server not to ("cache_prompt": false)
+#   --prompt-cache    let both servers reuse cached prompts: every request here
+#                     has the same prompt, so its prefill is then skipped. By
+#                     default neither does (tessera-server --no-prompt-cache,
+#                     llama-server requests "cache_prompt": false), so both
+#                     compute every prompt. (--llama-prompt-cache: the same.)
 #   --build-only      build llama-server and stop
 #
 # llama-server is built with CMake from the llama.cpp sources that the PyPI
@@ -52,7 +53,7 @@ die() {
   exit 1
 }
 log() { echo "peer-llamacpp-server: $*" >&2; }
-usage() { sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 peer_dir=${TESSERA_PEER_DIR:-$HOME/.cache/tessera/peer}
@@ -72,6 +73,7 @@ tessera=$root/build/tools/server/tessera-server
 jobs=1
 build_only=0
 llama_extra='{"cache_prompt": false}'
+tessera_cache=(--no-prompt-cache)
 
 
 need_value() { [[ $# -ge 2 && -n $2 ]] || die "option $1 needs a value (see --help)"; }
@@ -91,7 +93,7 @@ while [[ $# -gt 0 ]]; do
     --tessera-server) need_value "$@"; tessera=$2; shift 2 ;;
     --jobs) need_value "$@"; jobs=$2; shift 2 ;;
     --build-only) build_only=1; shift ;;
-    --llama-prompt-cache) llama_extra='{}'; shift ;;
+    --prompt-cache | --llama-prompt-cache) llama_extra='{}'; tessera_cache=(); shift ;;
     -h | --help) usage; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
@@ -218,7 +220,7 @@ EOF
 log "model $model, $threads threads, $parallel slots of $ctx tokens, levels $concurrency, $requests requests, max_tokens $max_tokens"
 port=$(free_port)
 serve_and_load tessera "$port" '{}' "$tessera" -m "$model" --host 127.0.0.1 --port "$port" --threads "$threads" \
-  --parallel "$parallel" --ctx "$ctx" --queue $((requests * 2))
+  --parallel "$parallel" --ctx "$ctx" --queue $((requests * 2)) "${tessera_cache[@]}"
 port=$(free_port)
 serve_and_load llamacpp "$port" "$llama_extra" "$server_bin" -m "$model" --host 127.0.0.1 --port "$port" -t "$threads" \
   -np "$parallel" -c $((ctx * parallel)) --no-webui
