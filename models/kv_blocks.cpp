@@ -1,6 +1,5 @@
 #include "models/kv_blocks.h"
 
-#include <algorithm>
 #include <cassert>
 
 namespace tessera::models {
@@ -8,10 +7,6 @@ namespace tessera::models {
 KvBlockPool::KvBlockPool(int32_t n_blocks) : refs_(n_blocks, 0) {
   free_.reserve(n_blocks);
   for (int32_t b = n_blocks - 1; b >= 0; --b) free_.push_back(b);  // block 0 is taken first
-}
-
-int32_t KvBlockPool::n_shared() const {
-  return static_cast<int32_t>(std::count_if(refs_.begin(), refs_.end(), [](int32_t r) { return r > 1; }));
 }
 
 int32_t KvBlockPool::take() {
@@ -24,12 +19,13 @@ int32_t KvBlockPool::take() {
 
 void KvBlockPool::share(int32_t block) {
   assert(refs_[block] > 0 && "sharing a free block");
-  ++refs_[block];
+  if (++refs_[block] == 2) ++n_shared_;
 }
 
 void KvBlockPool::release(int32_t block) {
   assert(refs_[block] > 0 && "releasing a free block");
   if (--refs_[block] == 0) free_.push_back(block);
+  if (refs_[block] == 1) --n_shared_;
 }
 
 void KvBlockPool::release_all(std::vector<int32_t>& table) {

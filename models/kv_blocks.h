@@ -18,8 +18,9 @@ class KvBlockPool {
   int32_t n_blocks() const { return static_cast<int32_t>(refs_.size()); }
   int32_t n_free() const { return static_cast<int32_t>(free_.size()); }
   int32_t n_used() const { return n_blocks() - n_free(); }
-  // Blocks listed by more than one table.
-  int32_t n_shared() const;
+  // Blocks listed by more than one table (kept as a count: engines read it
+  // every step for their metrics).
+  int32_t n_shared() const { return n_shared_; }
   int32_t refs(int32_t block) const { return refs_[block]; }
 
   // A free block with count 1. The caller checks n_free() first (asserted).
@@ -35,6 +36,7 @@ class KvBlockPool {
   std::vector<int32_t> refs_;
   // Last freed first: a block just released is likely still in cache.
   std::vector<int32_t> free_;
+  int32_t n_shared_ = 0;
 };
 
 }  // namespace tessera::models

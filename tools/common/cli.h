@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tessera/tessera.h"
 
@@ -79,6 +80,22 @@ inline std::string json_escape(std::string_view s) {
     }
   }
   return o;
+}
+
+// --device auto: every accelerator the context sees, discrete GPUs first,
+// then integrated GPUs and other accelerators, then the CPU. Devices of type
+// "other" (the null backend, test devices) are never picked automatically.
+inline void auto_devices(tsr_context* ctx, std::vector<std::string>* out) {
+  const int32_t order[] = {TSR_DEVICE_TYPE_GPU_DISCRETE, TSR_DEVICE_TYPE_GPU_INTEGRATED,
+                           TSR_DEVICE_TYPE_ACCELERATOR};
+  for (int32_t type : order) {
+    for (int32_t i = 0; i < tsr_device_count(ctx); ++i) {
+      tsr_device_info info{};
+      info.struct_size = sizeof info;
+      if (tsr_device_get_info(ctx, i, &info) == TSR_OK && info.props.type == type) out->push_back(info.name);
+    }
+  }
+  out->push_back("cpu");
 }
 
 }  // namespace tessera_tools

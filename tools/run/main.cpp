@@ -301,22 +301,6 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// "auto": every accelerator the context sees, discrete GPUs first, then
-// integrated GPUs and other accelerators, then the CPU. Devices of type
-// "other" (the null backend, test devices) are never picked automatically.
-void auto_devices(tsr_context* ctx, std::vector<std::string>* out) {
-  const int32_t order[] = {TSR_DEVICE_TYPE_GPU_DISCRETE, TSR_DEVICE_TYPE_GPU_INTEGRATED,
-                           TSR_DEVICE_TYPE_ACCELERATOR};
-  for (int32_t type : order) {
-    for (int32_t i = 0; i < tsr_device_count(ctx); ++i) {
-      tsr_device_info info{};
-      info.struct_size = sizeof info;
-      if (tsr_device_get_info(ctx, i, &info) == TSR_OK && info.props.type == type) out->push_back(info.name);
-    }
-  }
-  out->push_back("cpu");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -342,7 +326,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> names;
   for (const std::string& d : a.devices) {
     if (d == "auto") {
-      auto_devices(ctx, &names);
+      tessera_tools::auto_devices(ctx, &names);
     } else {
       names.push_back(d);
     }

@@ -58,21 +58,6 @@ int32_t signal_pending(void* flag) {
   return static_cast<std::atomic<bool>*>(flag)->load() ? 1 : 0;
 }
 
-// "auto": every accelerator the context sees, discrete GPUs first, then the
-// CPU, as tessera-run chooses them.
-void auto_devices(tsr_context* ctx, std::vector<std::string>* out) {
-  const int32_t order[] = {TSR_DEVICE_TYPE_GPU_DISCRETE, TSR_DEVICE_TYPE_GPU_INTEGRATED,
-                           TSR_DEVICE_TYPE_ACCELERATOR};
-  for (int32_t type : order) {
-    for (int32_t i = 0; i < tsr_device_count(ctx); ++i) {
-      tsr_device_info info{};
-      info.struct_size = sizeof info;
-      if (tsr_device_get_info(ctx, i, &info) == TSR_OK && info.props.type == type) out->push_back(info.name);
-    }
-  }
-  out->push_back("cpu");
-}
-
 struct ContextDeleter {
   void operator()(tsr_context* c) const { tsr_context_destroy(c); }
 };
@@ -120,7 +105,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> names;
   for (const std::string& d : o.devices) {
     if (d == "auto")
-      auto_devices(ctx.get(), &names);
+      tessera_tools::auto_devices(ctx.get(), &names);
     else
       names.push_back(d);
   }
