@@ -167,7 +167,7 @@ Status open_device(Instance* inst, int32_t index, std::unique_ptr<DeviceState>* 
   p2.pNext = &sg;
   fn.vkGetPhysicalDeviceProperties2(d->phys, &p2);
   const VkPhysicalDeviceLimits& lim = d->props.limits;
-  DeviceCaps& c = d->caps;
+  ComputeCaps& c = d->caps;
   c.max_storage_range = lim.maxStorageBufferRange;
   c.storage_align = std::max<uint64_t>(lim.minStorageBufferOffsetAlignment, 4);
   for (int i = 0; i < 3; ++i) c.max_groups[i] = lim.maxComputeWorkGroupCount[i];
@@ -240,7 +240,7 @@ Status fill_props(const DeviceState& d, tsr_device_props* out) {
     details += fmt::format("memory heap {}: {:.1f} GiB{}\n", i, h.size / double(1ull << 30),
                            local ? " device-local" : "");
   }
-  const DeviceCaps& c = d.caps;
+  const ComputeCaps& c = d.caps;
   details += fmt::format("subgroup size: {}\n", c.subgroup_size);
   details += fmt::format("fp16 arithmetic: {}; int8 arithmetic: {}; 16-bit storage: yes\n",
                          c.fp16_arith ? "yes" : "no", c.int8_arith ? "yes" : "no");

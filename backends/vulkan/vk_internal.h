@@ -12,11 +12,19 @@
 
 #include "tessera/kit/abi_guard.h"
 #include "tessera/kit/backend_glue.h"
+#include "tessera/kit/shader_dispatch.h"
 #include "tessera/kit/status.h"
-#include "vk_kernels.h"
 #include "vk_loader.h"
 
 namespace tsr::vk {
+
+// The op encoders are the kit's shader encoders (tessera/kit/shader_dispatch.h);
+// kernels/vulkan holds their GLSL kernels.
+using kit::shader::ComputeCaps;
+using kit::shader::Dispatch;
+using kit::shader::kSlots;
+using kit::shader::kSpecConstants;
+using kit::shader::SpecConstants;
 
 // One VkDeviceMemory block carved into buffers (first fit, coalescing free).
 struct MemoryBlock {
@@ -69,7 +77,7 @@ struct DeviceState {
   uint32_t queue_family = 0;
   VkPhysicalDeviceProperties props{};
   VkPhysicalDeviceMemoryProperties mem{};
-  DeviceCaps caps;
+  ComputeCaps caps;
   double timestamp_ns = 0;                     // per tick; 0 = no timestamps on this queue
   std::unique_ptr<BlockAllocator> device_mem;  // device-local
   std::unique_ptr<BlockAllocator> host_mem;    // host-visible, coherent

@@ -17,10 +17,8 @@
 namespace tsr::vk {
 namespace {
 
-constexpr uint64_t kParamBytes = sizeof(ParamBlock::u);  // 512
+constexpr uint64_t kParamBytes = sizeof(kit::shader::ParamBlock::u);  // 512
 constexpr int kMaxStepValues = 16;
-
-using ops::op_name;
 
 struct Bound {
   Dispatch d;
@@ -46,10 +44,10 @@ struct Prepared {
 namespace {
 
 // Binds one dispatch's tensors and fills their parameter rows.
-class PrepRecorder final : public Recorder {
+class PrepRecorder final : public kit::shader::Recorder {
  public:
   PrepRecorder(DeviceState& d, std::vector<Bound>& out) : d_(d), out_(out) {}
-  const DeviceCaps& caps() const override { return d_.caps; }
+  const ComputeCaps& caps() const override { return d_.caps; }
   void set_node(int node, int32_t op) {
     node_ = node;
     op_ = op;
@@ -65,56 +63,16 @@ class PrepRecorder final : public Recorder {
         b.slots[s] = {d_.dummy.buffer, 0, VK_WHOLE_SIZE};
         continue;
       }
-      TSR_RETURN_IF_ERROR(bind(r, s, &b.slots[s], &b.d.p));
+      kit::shader::Binding at;
+      TSR_RETURN_IF_ERROR(
+          kit::shader::bind_tensor(d_.caps, node_, op_, r, s, impl(r.buffer)->a.size, &b.d.p, &at));
+      b.slots[s] = {impl(r.buffer)->a.buffer, at.start, at.size};
     }
     out_.push_back(b);
     return Status::ok();
   }
 
  private:
-  Status bind(const tsr_tensor_ref& r, int slot, VkDescriptorBufferInfo* info, ParamBlock* p) const {
-    const tsr_tensor_desc& t = r.desc;
-    const char* what = slot == kOutSlot ? "output" : "input";
-    const DtypeTraits* tr = dtype_traits(t.dtype);
-    if (!tr)
-      return invalid_arg("[prepare] node {} ({}): {} has unknown dtype {}", node_, op_name(op_), what,
-                         t.dtype);
-    const int64_t span = n_bytes_spanned(t);
-    const uint64_t size = impl(r.buffer)->a.size;
-    if (span < 0 || r.offset > size || static_cast<uint64_t>(span) > size - r.offset)
-      return invalid_arg("[prepare] node {} ({}): {} {} at offset {} spans {} bytes, buffer has {}", node_,
-                         op_name(op_), what, desc_str(t), r.offset, span, size);
-    const uint64_t align = d_.caps.storage_align;
-    const uint64_t start = r.offset / align * align;
-    const uint64_t resid = r.offset - start;
-    const uint64_t range = std::max<uint64_t>(resid + static_cast<uint64_t>(span), 4);
-    if (range > d_.caps.max_storage_range)
-      return make_error(
-          TSR_ERR_UNSUPPORTED, "[prepare] node {} ({}): {} {} spans {} bytes; {} binds at most {}", node_,
-          op_name(op_), what, desc_str(t), range, d_.props.deviceName, d_.caps.max_storage_range);
-    // 32-bit loads need 4-byte aligned f32/i32 elements; everything else is
-    // read through 16-bit words.
-    const uint64_t es = (t.dtype == TSR_DTYPE_F32 || t.dtype == TSR_DTYPE_I32) ? 4 : 2;
-    bool aligned = resid % es == 0;
-    for (int i = 0; i < TSR_MAX_DIMS; ++i) aligned = aligned && (t.ne[i] <= 1 || t.nb[i] % es == 0);
-    if (!aligned)
-      return make_error(TSR_ERR_UNSUPPORTED,
-                        "[prepare] node {} ({}): {} {} at offset {} is not {}-byte aligned", node_,
-                        op_name(op_), what, desc_str(t), r.offset, es);
-    for (int i = 0; i < TSR_MAX_DIMS; ++i) {
-      if (t.ne[i] > UINT32_MAX || t.nb[i] < 0 || t.nb[i] > UINT32_MAX)
-        return make_error(TSR_ERR_UNSUPPORTED,
-                          "[prepare] node {} ({}): {} {} has dims or strides past 32 bits", node_,
-                          op_name(op_), what, desc_str(t));
-      p->u[static_cast<size_t>(12 * slot + i)] = static_cast<uint32_t>(t.ne[i]);
-      p->u[static_cast<size_t>(12 * slot + 4 + i)] = static_cast<uint32_t>(t.nb[i]);
-    }
-    p->u[static_cast<size_t>(12 * slot + 8)] = static_cast<uint32_t>(resid);
-    p->u[static_cast<size_t>(12 * slot + 9)] = static_cast<uint32_t>(t.dtype);
-    *info = {impl(r.buffer)->a.buffer, start, std::min<uint64_t>(range, size - start)};
-    return Status::ok();
-  }
-
   DeviceState& d_;
   std::vector<Bound>& out_;
   int node_ = 0;
@@ -124,15 +82,15 @@ class PrepRecorder final : public Recorder {
 }  // namespace
 
 bool supports_on_device(tsr_bk_device device, const tsr_node_desc& n, std::string& reason) {
-  const OpKernel* k = kit::kernel_for<Kernels>(n.op, "Vulkan", reason);
+  const kit::shader::OpKernel* k = kit::kernel_for<kit::shader::Kernels>(n.op, "Vulkan", reason);
   if (!k) return false;
-  const DeviceCaps& caps = impl(device)->d->caps;
+  const ComputeCaps& caps = impl(device)->d->caps;
   // matmul splits a weight larger than one binding into row chunks itself.
   for (int i = 0; i < n.n_inputs; ++i)
     if (!(n.op == TSR_OP_MATMUL && i == 0) &&
-        !fits_binding(caps, n.inputs[i], fmt::format("input {}", i).c_str(), reason))
+        !kit::shader::fits_binding(caps, n.inputs[i], fmt::format("input {}", i).c_str(), reason))
       return false;
-  if (!fits_binding(caps, n.output, "output", reason)) return false;
+  if (!kit::shader::fits_binding(caps, n.output, "output", reason)) return false;
   return k->supports(caps, n, reason);
 }
 
@@ -266,7 +224,7 @@ Status prepare_graph(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_pre
   auto prep = std::make_unique<Prepared>();
   prep->d = &d;
   PrepRecorder rec(d, prep->dispatches);
-  TSR_RETURN_IF_ERROR(kit::encode_nodes<Kernels>(
+  TSR_RETURN_IF_ERROR(kit::encode_nodes<kit::shader::Kernels>(
       *graph, buffer_size, rec,
       [&](const tsr_node_desc& n, std::string& why) { return supports_on_device(device, n, why); }));
   TSR_RETURN_IF_ERROR(record(*prep));

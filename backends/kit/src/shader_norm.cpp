@@ -1,5 +1,5 @@
-// Row-wise ops on Vulkan: rms_norm and layer_norm (kernels/vulkan/norm.comp),
-// softmax (softmax.comp) and rope (rope.comp). The row kernels run one
+// Row-wise ops: rms_norm and layer_norm (the norm kernel), softmax and rope
+// (kernels/vulkan/*.comp, kernels/opencl/*.cl). The row kernels run one
 // workgroup per row of dims 1..3; rope one invocation per rotated pair.
 // Every tensor may be a strided view in f32, f16 or bf16.
 #include <fmt/format.h>
@@ -12,18 +12,17 @@
 
 #include "tessera/kit/dtype.h"
 #include "tessera/kit/op_support.h"
+#include "tessera/kit/shader_dispatch.h"
 #include "tessera/kit/tensor.h"
-#include "vk_kernels.h"
-#include "vk_loader.h"  // VK_SUBGROUP_FEATURE_* for DeviceCaps::subgroup_ops
 
-namespace tsr::vk {
+namespace tsr::kit::shader {
 namespace {
 
-constexpr uint32_t kRopeGroup = 64;  // local_size_x of rope.comp
+constexpr uint32_t kRopeGroup = 64;  // local size of rope
 
 // Row kernels reduce with subgroup arithmetic where the device has it.
-bool subgroup_reduce(const DeviceCaps& caps) {
-  constexpr uint32_t kNeed = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+bool subgroup_reduce(const ComputeCaps& caps) {
+  constexpr uint32_t kNeed = kSubgroupBasic | kSubgroupArithmetic;
   return (caps.subgroup_ops & kNeed) == kNeed;
 }
 
@@ -33,7 +32,7 @@ bool subgroup_reduce(const DeviceCaps& caps) {
 // (subgroups under 16 lanes, e.g. lavapipe's 8) run a workgroup's subgroups
 // one after the other on one thread: one subgroup per row is fastest there
 // and, with subgroup arithmetic, needs no barrier.
-uint32_t row_group_size(const DeviceCaps& caps, int64_t n) {
+uint32_t row_group_size(const ComputeCaps& caps, int64_t n) {
   if (caps.subgroup_size > 0 && caps.subgroup_size < 16) return caps.subgroup_size;
   uint32_t wg = 32;
   while (wg < 128 && wg * 8 < n) wg *= 2;
@@ -41,7 +40,7 @@ uint32_t row_group_size(const DeviceCaps& caps, int64_t n) {
 }
 
 // Subgroups in a workgroup of wg invocations (spec constant NSG).
-uint32_t subgroups(const DeviceCaps& caps, uint32_t wg) {
+uint32_t subgroups(const ComputeCaps& caps, uint32_t wg) {
   return caps.subgroup_size > 0 ? static_cast<uint32_t>(ceil_div(wg, caps.subgroup_size)) : 0;
 }
 
@@ -57,20 +56,21 @@ bool counts_fit(const tsr_tensor_desc& d, const char* what, std::string& reason)
 }
 
 // x and the output (of x's shape) bindable, and indexable in 32 bits.
-bool fits_device(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
+bool fits_device(const ComputeCaps& caps, const tsr_node_desc& n, std::string& reason) {
   return counts_fit(n.inputs[0], "input", reason) && fits_binding(caps, n.inputs[0], "input", reason) &&
          fits_binding(caps, n.output, "output", reason);
 }
 
 // ---- rms_norm, layer_norm ----
 
-bool supports_norm(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
+bool supports_norm(const ComputeCaps& caps, const tsr_node_desc& n, std::string& reason) {
   return ops::norm_supported(n, reason) && fits_device(caps, n, reason);
 }
 
 Status encode_norm(Recorder& rec, const tsr_subgraph_node& node) {
-  Dispatch d = node_dispatch(node, subgroup_reduce(rec.caps()) ? "norm_sg" : "norm");
-  d.spec[0] = row_group_size(rec.caps(), node.desc.inputs[0].ne[0]);
+  const uint32_t wg = row_group_size(rec.caps(), node.desc.inputs[0].ne[0]);
+  Dispatch d = node_dispatch(node, subgroup_reduce(rec.caps()) ? "norm_sg" : "norm", wg);
+  d.spec[0] = wg;
   d.spec[1] = subgroups(rec.caps(), d.spec[0]);
   d.p.set_ku(0, node.desc.op == TSR_OP_LAYER_NORM ? 1 : 0);
   return rec.add_flat(d, n_rows(node.desc.inputs[0]));
@@ -78,14 +78,15 @@ Status encode_norm(Recorder& rec, const tsr_subgraph_node& node) {
 
 // ---- softmax ----
 
-bool supports_softmax(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
+bool supports_softmax(const ComputeCaps& caps, const tsr_node_desc& n, std::string& reason) {
   if (!ops::softmax_supported(n, reason) || !fits_device(caps, n, reason)) return false;
   return n.n_inputs == 1 || fits_binding(caps, n.inputs[1], "mask", reason);
 }
 
 Status encode_softmax(Recorder& rec, const tsr_subgraph_node& node) {
-  Dispatch d = node_dispatch(node, subgroup_reduce(rec.caps()) ? "softmax_sg" : "softmax");
-  d.spec[0] = row_group_size(rec.caps(), node.desc.inputs[0].ne[0]);
+  const uint32_t wg = row_group_size(rec.caps(), node.desc.inputs[0].ne[0]);
+  Dispatch d = node_dispatch(node, subgroup_reduce(rec.caps()) ? "softmax_sg" : "softmax", wg);
+  d.spec[0] = wg;
   d.spec[1] = subgroups(rec.caps(), d.spec[0]);
   d.p.set_ku(0, node.desc.n_inputs == 2 ? 1 : 0);
   return rec.add_flat(d, n_rows(node.desc.inputs[0]));
@@ -99,7 +100,7 @@ std::pair<float, float> split_double(double v) {
   return {hi, static_cast<float>(v - static_cast<double>(hi))};
 }
 
-bool supports_rope(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
+bool supports_rope(const ComputeCaps& caps, const tsr_node_desc& n, std::string& reason) {
   return ops::rope_supported(n, reason, /*freq_factors=*/true) && fits_device(caps, n, reason) &&
          fits_binding(caps, n.inputs[1], "pos", reason) &&
          (n.n_inputs < 3 || fits_binding(caps, n.inputs[2], "freq_factors", reason));
@@ -117,7 +118,7 @@ Status encode_rope(Recorder& rec, const tsr_subgraph_node& node) {
   const auto [c_hi, c_lo] =
       split_double(std::pow(static_cast<double>(node.desc.params.f[0]), -2.0 / static_cast<double>(n_rot)));
   const auto [g_hi, g_lo] = split_double(freq_scale / (2.0 * std::numbers::pi));
-  Dispatch d = node_dispatch(node, "rope");
+  Dispatch d = node_dispatch(node, "rope", kRopeGroup);
   d.p.set_ku(0, static_cast<uint32_t>(per_row));
   d.p.set_ku(1, static_cast<uint32_t>(items));
   d.p.set_ku(2, std::bit_cast<uint32_t>(c_hi));
@@ -134,4 +135,4 @@ const OpKernel Kernels::norm{supports_norm, encode_norm};
 const OpKernel Kernels::softmax{supports_softmax, encode_softmax};
 const OpKernel Kernels::rope{supports_rope, encode_rope};
 
-}  // namespace tsr::vk
+}  // namespace tsr::kit::shader

@@ -1,7 +1,7 @@
 // matmul encoder: matmul(w [K, M, B2w, B3w], x [K, N, B2, B3]) -> f32 [M, N, B2, B3].
 //
-// Kernels per weight dtype (kernels/vulkan/matmul_vec.comp and
-// matmul_tile.comp, variants in kernels_matmul.cmake):
+// Kernels per weight dtype (matmul_vec and matmul_tile in kernels/vulkan and
+// kernels/opencl, variants in their kernels_matmul.cmake):
 //   - matmul_vec_<w> when N <= kVecMaxN (decode): a workgroup of one subgroup
 //     splits K across its lanes for 16 weight rows and one x column, so the
 //     weight is streamed once per column;
@@ -13,7 +13,7 @@
 // kernels use neither shared-memory tiles nor workgroup barriers; the numbers
 // behind each choice are in the kernels' comments.
 // A weight larger than one storage binding (a big vocabulary projection on a
-// device with a 128 MiB maxStorageBufferRange) is cut into row chunks, one
+// device whose bindings span at most 128 MiB) is cut into row chunks, one
 // dispatch each, and, when it has batches, into one slice per weight batch.
 #include <fmt/format.h>
 
@@ -23,11 +23,10 @@
 
 #include "tessera/kit/dtype.h"
 #include "tessera/kit/op_support.h"
+#include "tessera/kit/shader_dispatch.h"
 #include "tessera/kit/tensor.h"
-#include "vk_kernels.h"
-#include "vk_loader.h"  // VK_SUBGROUP_FEATURE_* for DeviceCaps::subgroup_ops
 
-namespace tsr::vk {
+namespace tsr::kit::shader {
 namespace {
 
 // These mirror the kernels' compile-time shapes.
@@ -77,18 +76,18 @@ struct Plan {
   uint64_t cols = 0;       // x columns per workgroup
 };
 
-Plan plan_for(const DeviceCaps& caps, const tsr_tensor_desc& w, const tsr_tensor_desc& x) {
+Plan plan_for(const ComputeCaps& caps, const tsr_tensor_desc& w, const tsr_tensor_desc& x) {
   const WeightKernels* k = kernels_for(w.dtype);
   // matmul_vec synchronises with subgroupBarrier (basic subgroup operations,
   // which every Vulkan 1.1 device has in compute shaders; checked anyway).
-  if (x.ne[1] <= kVecMaxN && (caps.subgroup_ops & VK_SUBGROUP_FEATURE_BASIC_BIT) != 0) {
+  if (x.ne[1] <= kVecMaxN && (caps.subgroup_ops & kSubgroupBasic) != 0) {
     // One subgroup, 8..64 lanes: each lane takes whole 32-element blocks, so a
     // wider group only idles on short rows.
     uint32_t wg = 8;
     while (wg < 64 && wg < caps.subgroup_size && wg * 2 <= caps.max_invocations) wg *= 2;
     return {k->vec, wg, kVecRows, 1};
   }
-  const bool bcast = (caps.subgroup_ops & VK_SUBGROUP_FEATURE_BALLOT_BIT) != 0;
+  const bool bcast = (caps.subgroup_ops & kSubgroupBallot) != 0;
   return {bcast ? k->tile_bc : k->tile, kTileWorkgroup, kTileRowsPerLane * kTileWorkgroup, kTileCols};
 }
 
@@ -109,11 +108,11 @@ uint64_t span_bytes(const tsr_tensor_desc& d) { return static_cast<uint64_t>(n_b
 
 // The largest span a binding can take wherever the tensor starts: the recorder
 // binds from the offset aligned down to storage_align (as fits_binding counts).
-uint64_t binding_limit(const DeviceCaps& caps) {
+uint64_t binding_limit(const ComputeCaps& caps) {
   return caps.max_storage_range > caps.storage_align ? caps.max_storage_range - caps.storage_align : 0;
 }
 
-bool supports(const DeviceCaps& caps, const tsr_node_desc& node, std::string& reason) {
+bool supports(const ComputeCaps& caps, const tsr_node_desc& node, std::string& reason) {
   if (!ops::matmul_supported(node, reason, ops::is_weight_block_dtype)) return false;
   const tsr_tensor_desc& w = node.inputs[0];
   const tsr_tensor_desc& x = node.inputs[1];
@@ -126,7 +125,7 @@ bool supports(const DeviceCaps& caps, const tsr_node_desc& node, std::string& re
   if (!fits_binding(caps, x, "x", reason) || !fits_binding(caps, o, "output", reason)) return false;
   // w may be split into row chunks, but one row must fit a binding.
   if (row_extent(w) > binding_limit(caps)) {
-    reason = fmt::format("one weight row ({} bytes) exceeds maxStorageBufferRange ({})", row_extent(w),
+    reason = fmt::format("one weight row ({} bytes) exceeds the device's largest binding ({})", row_extent(w),
                          caps.max_storage_range);
     return false;
   }
@@ -160,7 +159,7 @@ Status record_piece(Recorder& rec, const tsr_subgraph_node& node, const Piece& p
   const tsr_tensor_desc& w = p.w.desc;
   const tsr_tensor_desc& x = p.x.desc;
   const Plan plan = plan_for(rec.caps(), w, x);
-  Dispatch d = node_dispatch(node, plan.kernel);
+  Dispatch d = node_dispatch(node, plan.kernel, plan.workgroup);
   d.spec[0] = plan.workgroup;
   d.t[0] = p.w;
   d.t[1] = p.x;
@@ -229,4 +228,4 @@ Status encode(Recorder& rec, const tsr_subgraph_node& node) {
 
 const OpKernel Kernels::matmul{supports, encode};
 
-}  // namespace tsr::vk
+}  // namespace tsr::kit::shader

@@ -1,21 +1,21 @@
 // add, sub, mul, div, scale, silu, gelu, softcap, swiglu, geglu:
-// kernels/vulkan/elementwise.comp with the op as a specialization constant.
+// the elementwise kernel with the op as a constant (spec[0]).
 #include <fmt/format.h>
 
 #include "tessera/kit/op_support.h"
-#include "vk_kernels.h"
+#include "tessera/kit/shader_dispatch.h"
 
-namespace tsr::vk {
+namespace tsr::kit::shader {
 namespace {
 
-constexpr uint64_t kGroup = 256;  // local_size_x of elementwise.comp
+constexpr uint32_t kGroup = 256;  // local size of elementwise
 
-bool supports(const DeviceCaps&, const tsr_node_desc& n, std::string& reason) {
+bool supports(const ComputeCaps&, const tsr_node_desc& n, std::string& reason) {
   return ops::elementwise_supported(n, reason);
 }
 
 Status encode(Recorder& rec, const tsr_subgraph_node& n) {
-  Dispatch d = node_dispatch(n, "elementwise");
+  Dispatch d = node_dispatch(n, "elementwise", kGroup);
   d.spec[0] = static_cast<uint32_t>(n.desc.op);
   const uint64_t count = element_count(n.desc.output);
   d.p.set_ku(0, static_cast<uint32_t>(count));
@@ -26,4 +26,4 @@ Status encode(Recorder& rec, const tsr_subgraph_node& n) {
 
 const OpKernel Kernels::elementwise{supports, encode};
 
-}  // namespace tsr::vk
+}  // namespace tsr::kit::shader

@@ -1,4 +1,4 @@
-// Fused attention on Vulkan (kernels/vulkan/attention.comp): one workgroup
+// Fused attention (the attention kernel of kernels/vulkan and kernels/opencl): one workgroup
 // per (token, kv head, chunk of the query heads sharing it); its invocations
 // split the visible kv rows, each with its own online softmax in f32, and
 // combine at the end. The kv length is read by the kernel from the step
@@ -20,15 +20,14 @@
 
 #include "tessera/kit/dtype.h"
 #include "tessera/kit/op_support.h"
+#include "tessera/kit/shader_dispatch.h"
 #include "tessera/kit/tensor.h"
-#include "vk_kernels.h"
-#include "vk_loader.h"  // VK_SUBGROUP_FEATURE_* for DeviceCaps::subgroup_ops
 
-namespace tsr::vk {
+namespace tsr::kit::shader {
 namespace {
 
 constexpr int64_t kMaxHeadDim = 256;
-constexpr int64_t kStepValues = 16;  // ints in the step parameter block (common.glsl)
+constexpr int64_t kStepValues = 16;  // ints in the step parameter block (STEP(k))
 // Each invocation keeps q and its accumulators for HB heads of D dims in
 // registers: HB * D <= kMaxRegFloats bounds HB.
 constexpr int64_t kMaxRegFloats = 256;
@@ -47,22 +46,22 @@ int64_t heads_per_group(const tsr_tensor_desc& q, const tsr_tensor_desc& k) {
 // the other on one thread, so more of them only add combine work and barrier
 // switches: one subgroup's worth is fastest there (SmolLM2 decode at kv 1024
 // on lavapipe: 8 invocations 2.3 ms, 32 3.2 ms, 128 6.3 ms).
-uint32_t group_size(const DeviceCaps& caps) { return caps.subgroup_size >= 16 ? 128 : 8; }
+uint32_t group_size(const ComputeCaps& caps) { return caps.subgroup_size >= 16 ? 128 : 8; }
 
 // The combine through subgroup reductions (attention_sg) where the device has
 // subgroup arithmetic, else through shared memory alone.
-bool subgroup_combine(const DeviceCaps& caps) {
-  constexpr uint32_t kNeed = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+bool subgroup_combine(const ComputeCaps& caps) {
+  constexpr uint32_t kNeed = kSubgroupBasic | kSubgroupArithmetic;
   return (caps.subgroup_ops & kNeed) == kNeed && caps.subgroup_size > 0;
 }
 
-// Subgroups in a workgroup of wg invocations (NSG of attention.comp).
-uint32_t subgroups(const DeviceCaps& caps, uint32_t wg) {
+// Subgroups in a workgroup of wg invocations (NSG of the attention kernel).
+uint32_t subgroups(const ComputeCaps& caps, uint32_t wg) {
   return static_cast<uint32_t>(ceil_div(wg, caps.subgroup_size));
 }
 
-// Shared memory of attention.comp: sg_s and part_s, or ml_s and acc_s.
-uint32_t shared_bytes(const DeviceCaps& caps, int64_t heads, int64_t head_dim, uint32_t wg) {
+// Shared memory of the attention kernel: sg_s and part_s, or ml_s and acc_s.
+uint32_t shared_bytes(const ComputeCaps& caps, int64_t heads, int64_t head_dim, uint32_t wg) {
   if (subgroup_combine(caps)) {
     const int64_t nsg = subgroups(caps, wg);
     return static_cast<uint32_t>((2 * heads * nsg + heads * (head_dim + 1) / 2 * 2 * nsg) * 4);
@@ -73,7 +72,7 @@ uint32_t shared_bytes(const DeviceCaps& caps, int64_t heads, int64_t head_dim, u
 
 // Rows of kv tensor t are contiguous f16 starting on 4-byte boundaries (the
 // binding starts at a multiple of storage_align, the tensor at ref.offset).
-bool f16_words(const DeviceCaps& caps, const tsr_tensor_ref& t) {
+bool f16_words(const ComputeCaps& caps, const tsr_tensor_ref& t) {
   const tsr_tensor_desc& d = t.desc;
   return d.dtype == TSR_DTYPE_F16 && d.nb[0] == 2 && d.ne[0] % 2 == 0 && t.offset % 4 == 0 &&
          d.nb[1] % 4 == 0 && d.nb[2] % 4 == 0 && caps.storage_align % 4 == 0;
@@ -82,7 +81,7 @@ bool f16_words(const DeviceCaps& caps, const tsr_tensor_ref& t) {
 // The device limits both ops share: shared memory and invocations of the
 // workgroup, q's element count (32-bit indices), and q, k, v and the output
 // each within one binding.
-bool fits_device(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
+bool fits_device(const ComputeCaps& caps, const tsr_node_desc& n, std::string& reason) {
   const tsr_tensor_desc& q = n.inputs[0];
   const tsr_tensor_desc& k = n.inputs[1];
   if (const uint32_t wg = group_size(caps), need = shared_bytes(caps, heads_per_group(q, k), q.ne[0], wg);
@@ -98,13 +97,13 @@ bool fits_device(const DeviceCaps& caps, const tsr_node_desc& n, std::string& re
          fits_binding(caps, n.inputs[2], "v", reason) && fits_binding(caps, n.output, "output", reason);
 }
 
-bool supports_attention(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
+bool supports_attention(const ComputeCaps& caps, const tsr_node_desc& n, std::string& reason) {
   if (!ops::attention_supported(n, kMaxHeadDim, kStepValues, reason, /*sliding_window=*/true)) return false;
   if (n.params.i[0] != 0 && !fits_binding(caps, n.inputs[3], "pos", reason)) return false;
   return fits_device(caps, n, reason);
 }
 
-bool supports_paged_attention(const DeviceCaps& caps, const tsr_node_desc& n, std::string& reason) {
+bool supports_paged_attention(const ComputeCaps& caps, const tsr_node_desc& n, std::string& reason) {
   if (!ops::paged_attention_supported(n, kMaxHeadDim, reason)) return false;
   // The shader clamps a position to the table's max_blocks * bs logical rows
   // in 32-bit ints.
@@ -125,10 +124,10 @@ Status encode(Recorder& rec, const tsr_subgraph_node& node, std::string_view ker
   const tsr_tensor_desc& k = node.desc.inputs[1];
   const int64_t heads = heads_per_group(q, k);
   const uint64_t chunks = ceil_div(static_cast<uint64_t>(q.ne[1] / k.ne[1]), static_cast<uint64_t>(heads));
-  const DeviceCaps& caps = rec.caps();
+  const ComputeCaps& caps = rec.caps();
   const bool sg = subgroup_combine(caps);
   const uint32_t wg = group_size(caps);
-  Dispatch d = node_dispatch(node, sg ? kernel_sg : kernel);
+  Dispatch d = node_dispatch(node, sg ? kernel_sg : kernel, wg);
   const uint32_t flags = (f16_words(caps, node.inputs[1]) ? 1u : 0u) |
                          (f16_words(caps, node.inputs[2]) ? 2u : 0u) | (sg ? subgroups(caps, wg) << 2 : 0u);
   d.spec = {static_cast<uint32_t>(heads), static_cast<uint32_t>(q.ne[0]), wg, flags};
@@ -151,4 +150,4 @@ Status encode_paged_attention(Recorder& rec, const tsr_subgraph_node& node) {
 const OpKernel Kernels::attention{supports_attention, encode_attention};
 const OpKernel Kernels::paged_attention{supports_paged_attention, encode_paged_attention};
 
-}  // namespace tsr::vk
+}  // namespace tsr::kit::shader
