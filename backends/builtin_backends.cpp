@@ -5,6 +5,9 @@
 #if defined(TESSERA_WITH_VULKAN)
 #include "backends/vulkan/vk_backend.h"
 #endif
+#if defined(TESSERA_WITH_OPENCL)
+#include "backends/opencl/cl_backend.h"
+#endif
 #if defined(TESSERA_WITH_CUDA)
 #include "backends/cuda/cuda_backend.h"
 #endif
@@ -19,6 +22,9 @@ std::vector<const tsr_backend_iface*> builtin_backends() {
     tsr_cpu_backend_iface(), tsr_null_backend_iface(),
 #if defined(TESSERA_WITH_VULKAN)
         tsr_vulkan_backend_iface(),
+#endif
+#if defined(TESSERA_WITH_OPENCL)
+        tsr_opencl_backend_iface(),
 #endif
 #if defined(TESSERA_WITH_CUDA)
         tsr_cuda_backend_iface(),

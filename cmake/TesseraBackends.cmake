@@ -74,13 +74,16 @@ else()
   tessera_backend_decide(VULKAN FALSE "Vulkan headers not found (apt-get install libvulkan-dev)" TRUE)
 endif()
 
+# OpenCL: only the headers are needed at build time; the ICD loader
+# (libOpenCL.so.1) is opened at run time and the kernels are built from
+# embedded OpenCL C by each device's driver.
 if(NOT TESSERA_OPENCL STREQUAL "OFF")
-  find_package(OpenCL QUIET)
+  find_path(TESSERA_OPENCL_INCLUDE_DIR CL/cl.h)
 endif()
-if(OpenCL_FOUND)
-  tessera_backend_decide(OPENCL TRUE "OpenCL ${OpenCL_VERSION_STRING} found" FALSE)
+if(TESSERA_OPENCL_INCLUDE_DIR)
+  tessera_backend_decide(OPENCL TRUE "OpenCL headers in ${TESSERA_OPENCL_INCLUDE_DIR}" TRUE)
 else()
-  tessera_backend_decide(OPENCL FALSE "OpenCL headers/ICD loader not found" FALSE)
+  tessera_backend_decide(OPENCL FALSE "OpenCL headers not found (apt-get install opencl-headers)" TRUE)
 endif()
 
 # CUDA and HIP: kernels/gpu is compiled offline (nvcc, hipcc) into images

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# gpu-check.sh [--device cuda:0|hip:0|vulkan:N] [--allow-cpu] [--out DIR] [--quick] [--build-only]
+# gpu-check.sh [--device cuda:0|hip:0|vulkan:N|opencl:N] [--allow-cpu] [--out DIR] [--quick] [--build-only]
 # On a machine with a GPU: builds Tessera (Release, into build-gpu/), then for
 # the device named (default: the first CUDA device, else HIP, else the first
-# Vulkan device that is not a CPU):
+# Vulkan device that is not a CPU, else the first such OpenCL device):
 #   1. tessera-conformance --device D (every op and dtype)
 #   2. SmolLM2 on D against the CPU backend (max abs logit error, 32 greedy
 #      tokens) and against the numpy oracle
@@ -13,8 +13,8 @@
 #   5. the llama.cpp peer on D, where a GPU build of llama-cpp-python is
 #      already installed (this script installs nothing from the network)
 # and prints one summary table; JSON and logs go to DIR (default
-# gpu-check-out/). --allow-cpu accepts a CPU Vulkan device (lavapipe) for a
-# dry run without a GPU; --quick skips the op benchmarks; --build-only stops
+# gpu-check-out/). --allow-cpu accepts a CPU Vulkan or OpenCL device
+# (lavapipe, PoCL) for a dry run without a GPU; --quick skips the op benchmarks; --build-only stops
 # after the build and the device listing (what a machine without a GPU can
 # check of this script). The model comes from
 # $TESSERA_SMOLLM2 or scripts/fetch-model.sh (cached).
@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --quick) quick=1; shift ;;
     --build-only) build_only=1; shift ;;
-    *) echo "usage: $0 [--device cuda:0|hip:0|vulkan:N] [--allow-cpu] [--out DIR] [--quick] [--build-only]" >&2
+    *) echo "usage: $0 [--device cuda:0|hip:0|vulkan:N|opencl:N] [--allow-cpu] [--out DIR] [--quick] [--build-only]" >&2
        exit 2 ;;
   esac
 done
@@ -55,9 +55,11 @@ if [ -z "$device" ]; then
   device=$(listed cuda | head -1)
   [ -n "$device" ] || device=$(listed hip | head -1)
   [ -n "$device" ] || device=$(grep -E '^  vulkan:[0-9]+ ' "$out/devices.txt" | grep -v '| cpu |' | awk '{print $1}' | head -1)
+  [ -n "$device" ] || device=$(grep -E '^  opencl:[0-9]+ ' "$out/devices.txt" | grep -v '| cpu |' | awk '{print $1}' | head -1)
   if [ -z "$device" ] && [ $allow_cpu = 1 ]; then device=$(listed vulkan | head -1); fi
+  if [ -z "$device" ] && [ $allow_cpu = 1 ]; then device=$(listed opencl | head -1); fi
 fi
-[ -n "$device" ] || { echo "no GPU listed (see the notes above); --allow-cpu for lavapipe"; exit 1; }
+[ -n "$device" ] || { echo "no GPU listed (see the notes above); --allow-cpu for lavapipe or PoCL"; exit 1; }
 grep -qE "^  $device " "$out/devices.txt" || { echo "$device is not listed"; exit 1; }
 backend=${device%%:*}
 name=$(grep -E "^  $device " "$out/devices.txt" | sed -E "s/^  $device +//; s/ \|.*//")

@@ -24,9 +24,9 @@ scripts/check-format.sh
 # The backends whose toolkits come from Debian are required here, so a
 # package that went missing fails the run instead of quietly dropping one
 # (a user's scripts/run.sh keeps AUTO). CUDA's toolkit is preinstalled, so
-# it stays AUTO. Vulkan tests fail, rather than skip, without a device.
-backends=(-DTESSERA_ONEDNN=ON -DTESSERA_VULKAN=ON -DTESSERA_HIP=ON -DTESSERA_SERVER=ON)
-export TESSERA_REQUIRE_VULKAN=1
+# it stays AUTO. Vulkan and OpenCL tests fail, rather than skip, without a device.
+backends=(-DTESSERA_ONEDNN=ON -DTESSERA_VULKAN=ON -DTESSERA_OPENCL=ON -DTESSERA_HIP=ON -DTESSERA_SERVER=ON)
+export TESSERA_REQUIRE_VULKAN=1 TESSERA_REQUIRE_OPENCL=1
 section "dependencies: every file configure uses comes from scripts/debian-packages.txt"
 python3 scripts/check-deps.py configure -- -DCMAKE_BUILD_TYPE=Release "${backends[@]}"
 
@@ -41,6 +41,9 @@ build/tools/conformance/tessera-conformance --device cpu
 section "conformance matrix, vulkan (lavapipe)"
 build/tools/tessera-info | grep -E '^  vulkan|^note: vulkan' || true
 build/tools/conformance/tessera-conformance --device vulkan
+section "conformance matrix, opencl (PoCL)"
+build/tools/tessera-info | grep -E '^  opencl|^note: opencl' || true
+build/tools/conformance/tessera-conformance --device opencl
 section "conformance matrix, CUDA/HIP kernels on the emulator (warp 32; ctest also runs warp 64 in reverse order)"
 build/tools/tessera-info | grep -E '^  (cuda|hip)|^note: (cuda|hip)' || true
 build/tools/conformance/tessera-conformance --plugin build/backends/gpuemu/libtessera_gpuemu.so --device gpuemu

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "tessera/kit/one_queue.h"
 #include "vk_internal.h"
 
 namespace tsr::vk {
@@ -219,51 +220,8 @@ tsr_status_code buffer_read(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t o
   });
 }
 
-tsr_status_code queue_create(tsr_bk_device device, tsr_bk_queue* out_queue, tsr_error* err) {
-  return guarded("queue_create", err, [&]() -> Status {
-    if (!device || !out_queue) return invalid_arg("[queue_create] null argument");
-    auto* q = new Queue();
-    q->dev = impl(device)->d.get();
-    *out_queue = handle(q);
-    return Status::ok();
-  });
-}
+Status wait_all(DeviceState& d) { return d.wait_idle(); }
 
-void queue_destroy(tsr_bk_queue queue) { delete impl(queue); }
-
-tsr_status_code queue_finish(tsr_bk_queue queue, tsr_error* err) {
-  return guarded("queue_finish", err, [&]() -> Status {
-    if (!queue) return invalid_arg("[queue_finish] null queue");
-    return impl(queue)->dev->wait_idle();
-  });
-}
-
-// Events: the device has one queue, so waiting for an event recorded on it
-// is waiting for the queue.
-tsr_status_code event_create(tsr_bk_device device, tsr_bk_event* out_event, tsr_error* err) {
-  return guarded("event_create", err, [&]() -> Status {
-    if (!device || !out_event) return invalid_arg("[event_create] null argument");
-    auto* e = new Event();
-    e->dev = impl(device)->d.get();
-    *out_event = handle(e);
-    return Status::ok();
-  });
-}
-
-void event_destroy(tsr_bk_event event) { delete impl(event); }
-
-tsr_status_code event_record(tsr_bk_queue queue, tsr_bk_event event, tsr_error* err) {
-  return guarded("event_record", err, [&]() -> Status {
-    if (!queue || !event) return invalid_arg("[event_record] null argument");
-    return Status::ok();
-  });
-}
-
-tsr_status_code event_wait(tsr_bk_event event, tsr_error* err) {
-  return guarded("event_wait", err, [&]() -> Status {
-    if (!event) return invalid_arg("[event_wait] null event");
-    return impl(event)->dev->wait_idle();
-  });
-}
+TSR_KIT_ONE_QUEUE_ENTRIES()
 
 }  // namespace tsr::vk

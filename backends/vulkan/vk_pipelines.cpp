@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "tessera/kit/cache_dir.h"
 #include "vk_embedded.h"
 #include "vk_internal.h"
 
@@ -41,21 +42,11 @@ Status make_pipeline_layout(DeviceState& d) {
 namespace {
 
 std::string cache_path(const DeviceState& d) {
-  const char* env = std::getenv("TESSERA_VULKAN_PIPELINE_CACHE");
-  if (env && std::string(env) == "off") return "";
-  if (env && *env) return env;
-  std::filesystem::path dir;
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
-    dir = x;
-  else if (const char* h = std::getenv("HOME"); h && *h)
-    dir = std::filesystem::path(h) / ".cache";
-  else
-    return "";
+  const std::string dir = kit::user_cache_dir("vulkan");
   std::string uuid;
   for (uint8_t c : d.props.pipelineCacheUUID) uuid += fmt::format("{:02x}", c);
-  return (dir / "tessera" / "vulkan" /
-          fmt::format("{:04x}-{:04x}-{}.bin", d.props.vendorID, d.props.deviceID, uuid))
-      .string();
+  const std::string file = fmt::format("{:04x}-{:04x}-{}.bin", d.props.vendorID, d.props.deviceID, uuid);
+  return kit::cache_location("TESSERA_VULKAN_PIPELINE_CACHE", dir.empty() ? "" : dir + "/" + file);
 }
 
 }  // namespace

@@ -82,16 +82,7 @@ class PrepRecorder final : public kit::shader::Recorder {
 }  // namespace
 
 bool supports_on_device(tsr_bk_device device, const tsr_node_desc& n, std::string& reason) {
-  const kit::shader::OpKernel* k = kit::kernel_for<kit::shader::Kernels>(n.op, "Vulkan", reason);
-  if (!k) return false;
-  const ComputeCaps& caps = impl(device)->d->caps;
-  // matmul splits a weight larger than one binding into row chunks itself.
-  for (int i = 0; i < n.n_inputs; ++i)
-    if (!(n.op == TSR_OP_MATMUL && i == 0) &&
-        !kit::shader::fits_binding(caps, n.inputs[i], fmt::format("input {}", i).c_str(), reason))
-      return false;
-  if (!kit::shader::fits_binding(caps, n.output, "output", reason)) return false;
-  return k->supports(caps, n, reason);
+  return kit::shader::supports(impl(device)->d->caps, n, "Vulkan", reason);
 }
 
 namespace {

@@ -95,4 +95,16 @@ Status bind_tensor(const ComputeCaps& caps, int node, int32_t op, const tsr_tens
   return Status::ok();
 }
 
+bool supports(const ComputeCaps& caps, const tsr_node_desc& n, std::string_view backend,
+              std::string& reason) {
+  const OpKernel* k = kit::kernel_for<Kernels>(n.op, backend, reason);
+  if (!k) return false;
+  for (int i = 0; i < n.n_inputs; ++i)
+    if (!(n.op == TSR_OP_MATMUL && i == 0) &&
+        !fits_binding(caps, n.inputs[i], fmt::format("input {}", i).c_str(), reason))
+      return false;
+  if (!fits_binding(caps, n.output, "output", reason)) return false;
+  return k->supports(caps, n, reason);
+}
+
 }  // namespace tsr::kit::shader

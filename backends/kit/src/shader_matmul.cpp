@@ -78,7 +78,10 @@ struct Plan {
 
 Plan plan_for(const ComputeCaps& caps, const tsr_tensor_desc& w, const tsr_tensor_desc& x) {
   const WeightKernels* k = kernels_for(w.dtype);
-  // matmul_vec synchronises with subgroupBarrier (basic subgroup operations,
+  // The OpenCL matmul_vec exchanges through a workgroup barrier, any size.
+  if (x.ne[1] <= kVecMaxN && caps.barrier_vec_workgroup > 0)
+    return {k->vec, caps.barrier_vec_workgroup, kVecRows, 1};
+  // The GLSL one synchronises with subgroupBarrier (basic subgroup operations,
   // which every Vulkan 1.1 device has in compute shaders; checked anyway).
   if (x.ne[1] <= kVecMaxN && (caps.subgroup_ops & kSubgroupBasic) != 0) {
     // One subgroup, 8..64 lanes: each lane takes whole 32-element blocks, so a

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tessera/tessera.hpp"
+#include "tests/backends/device_test_util.h"
 #if defined(TESSERA_TEST_CUDA)
 #include "backends/cuda/cuda_backend.h"
 #endif
@@ -20,14 +21,7 @@
 
 namespace {
 
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
-  ~ScopedEnv() { unsetenv(name_); }
-
- private:
-  const char* name_;
-};
+using tsr_test::ScopedEnv;
 
 struct Vendor {
   const char* name;

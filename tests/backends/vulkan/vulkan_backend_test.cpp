@@ -13,45 +13,17 @@
 #include "backends/vulkan/vk_backend.h"
 #include "tessera/kit/tensor.h"
 #include "tessera/tessera.hpp"
+#include "tests/backends/device_test_util.h"
 
 namespace {
 
 const tsr_backend_iface* vk() { return tsr_vulkan_backend_iface(); }
 
-// Sets an environment variable for the scope of a test.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
-  ~ScopedEnv() { unsetenv(name_); }
+using tsr_test::notes;
+using tsr_test::ScopedEnv;
 
- private:
-  const char* name_;
-};
-
-std::vector<std::string> notes(const tessera::Context& ctx) {
-  std::vector<std::string> v;
-  for (int32_t i = 0; i < tsr_context_note_count(ctx.get()); ++i)
-    v.emplace_back(tsr_context_note(ctx.get(), i));
-  return v;
-}
-
-bool has_vulkan_device(const tessera::Context& ctx) {
-  for (const auto& d : ctx.devices())
-    if (std::string(d.backend) == "vulkan") return true;
-  return false;
-}
-
-// Without a device a test is skipped, unless TESSERA_REQUIRE_VULKAN=1 (set
-// by scripts/test.sh, where lavapipe is installed): then it fails.
-bool vulkan_required() {
-  const char* v = std::getenv("TESSERA_REQUIRE_VULKAN");
-  return v && std::string(v) == "1";
-}
-#define TSR_NO_VULKAN_DEVICE(why)                                               \
-  do {                                                                          \
-    if (vulkan_required()) GTEST_FAIL() << "TESSERA_REQUIRE_VULKAN=1: " << why; \
-    GTEST_SKIP() << why;                                                        \
-  } while (0)
+bool has_vulkan_device(const tessera::Context& ctx) { return tsr_test::has_device_of(ctx, "vulkan"); }
+#define TSR_NO_VULKAN_DEVICE(why) TSR_NO_DEVICE("TESSERA_REQUIRE_VULKAN", why)
 
 TEST(VulkanBackend, MissingLoaderListsNoDevicesAndSaysWhy) {
   ScopedEnv env("TESSERA_VULKAN_LOADER", "/nonexistent/libvulkan.so.1");

@@ -57,6 +57,10 @@ struct ComputeCaps {
   // offset of element 0 (OpenCL); else it binds from the offset aligned down
   // to storage_align and passes the rest (Vulkan).
   bool binds_whole_buffers = false;
+  // > 0: the matrix-vector kernel exchanges partial sums through a workgroup
+  // barrier and runs this many work-items (OpenCL C 1.2, no subgroups);
+  // 0: it runs as one subgroup (needs kSubgroupBasic).
+  uint32_t barrier_vec_workgroup = 0;
 };
 
 // Tensor slots of a dispatch: inputs 0..5, output 6 (TOUT in the kernels).
@@ -128,6 +132,12 @@ using OpKernel = Kernels::Kernel;
 // workgroup: slots from the node's inputs and output, ip (as int32) and fp
 // copied.
 Dispatch node_dispatch(const tsr_subgraph_node& n, std::string_view kernel, uint32_t local_size);
+
+// supports_op of a shader backend named `backend` ("Vulkan"): the op has an
+// encoder, every tensor fits one binding (matmul cuts a larger weight into
+// row chunks itself) and the encoder takes the node on these caps.
+bool supports(const ComputeCaps& caps, const tsr_node_desc& node, std::string_view backend,
+              std::string& reason);
 
 // ---- helpers shared by the encoders (shader_dispatch.cpp) ----
 using ops::is_float_dtype;  // f32, f16, bf16

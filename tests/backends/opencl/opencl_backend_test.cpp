@@ -1,0 +1,236 @@
+// The OpenCL backend through its ABI table and through the C API: graceful
+// absence of a loader, device properties, bounds checks, kernels replayed
+// with new inputs, the program binary cache (written, reused, and rebuilt
+// when corrupt) and a failing kernel build reported with its build log.
+// Tests that need a device skip (with the reason) where none is present.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "backends/opencl/cl_backend.h"
+#include "tessera/kit/tensor.h"
+#include "tessera/tessera.hpp"
+#include "tests/backends/device_test_util.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const tsr_backend_iface* cl() { return tsr_opencl_backend_iface(); }
+
+using tsr_test::notes;
+using tsr_test::ScopedEnv;
+
+bool has_opencl_device(const tessera::Context& ctx) { return tsr_test::has_device_of(ctx, "opencl"); }
+#define TSR_NO_OPENCL_DEVICE(why) TSR_NO_DEVICE("TESSERA_REQUIRE_OPENCL", why)
+
+TEST(OpenclBackend, MissingLoaderListsNoDevicesAndSaysWhy) {
+  ScopedEnv env("TESSERA_OPENCL_LOADER", "/nonexistent/libOpenCL.so.1");
+  tessera::Context ctx;  // creating the context must not fail
+  EXPECT_FALSE(has_opencl_device(ctx));
+  bool found = false;
+  for (const auto& n : notes(ctx))
+    if (n.rfind("opencl: no devices (no OpenCL ICD loader", 0) == 0)
+      found = n.find("/nonexistent/") != std::string::npos;
+  EXPECT_TRUE(found) << "no note naming the missing loader";
+  int32_t index = -1;
+  EXPECT_NE(tsr_device_find(ctx.get(), "opencl:0", &index), TSR_OK);
+  EXPECT_NE(std::string(tsr_last_error()).find("opencl"), std::string::npos) << tsr_last_error();
+}
+
+TEST(OpenclBackend, DisabledByEnvironment) {
+  ScopedEnv env("TESSERA_OPENCL_DISABLE", "1");
+  tessera::Context ctx;
+  EXPECT_FALSE(has_opencl_device(ctx));
+  bool found = false;
+  for (const auto& n : notes(ctx)) found = found || n.find("TESSERA_OPENCL_DISABLE") != std::string::npos;
+  EXPECT_TRUE(found);
+}
+
+class OpenclDevice : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(cl()->create(nullptr, &inst_, &err_), TSR_OK) << err_.message;
+    if (cl()->device_count(inst_) == 0) {
+      const char* why = cl()->instance_note(inst_);
+      TSR_NO_OPENCL_DEVICE("no OpenCL device: " << (why ? why : "(no note)"));
+    }
+    ASSERT_EQ(cl()->device_open(inst_, 0, &dev_, &err_), TSR_OK) << err_.message;
+    ASSERT_EQ(cl()->queue_create(dev_, &queue_, &err_), TSR_OK) << err_.message;
+  }
+  void TearDown() override {
+    if (queue_) cl()->queue_destroy(queue_);
+    if (dev_) cl()->device_close(dev_);
+    if (inst_) cl()->destroy(inst_);
+  }
+  tsr_bk_instance inst_ = nullptr;
+  tsr_bk_device dev_ = nullptr;
+  tsr_bk_queue queue_ = nullptr;
+  tsr_error err_{};
+};
+
+TEST_F(OpenclDevice, PropsListPlatformAndFeatures) {
+  tsr_device_props p{};
+  p.struct_size = sizeof p;
+  ASSERT_EQ(cl()->device_props(dev_, &p, &err_), TSR_OK) << err_.message;
+  EXPECT_GT(std::strlen(p.name), 0u);
+  EXPECT_GT(p.memory_bytes, 0u);
+  EXPECT_EQ(std::string(p.driver).rfind("OpenCL ", 0), 0u) << p.driver;
+  const std::string details = p.details;
+  for (const char* key : {"platform: ", "compute units: ", "local memory: ", "subgroups: ",
+                          "fp16 arithmetic: ", "sub-buffer alignment: ", "program cache: "})
+    EXPECT_NE(details.find(key), std::string::npos) << key << " missing from: " << details;
+}
+
+TEST_F(OpenclDevice, TransfersOutsideABufferAreErrors) {
+  tsr_bk_buffer b = nullptr;
+  ASSERT_EQ(cl()->buffer_alloc(dev_, 256, TSR_BUFFER_ACTIVATIONS, &b, &err_), TSR_OK) << err_.message;
+  std::vector<char> host(512, 7), back(256, 0);
+  EXPECT_EQ(cl()->buffer_write(queue_, b, 0, host.data(), 256, &err_), TSR_OK) << err_.message;
+  EXPECT_EQ(cl()->buffer_read(queue_, b, 0, back.data(), 256, &err_), TSR_OK) << err_.message;
+  EXPECT_EQ(back, std::vector<char>(256, 7));
+  EXPECT_EQ(cl()->buffer_read(queue_, b, 200, host.data(), 100, &err_), TSR_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(
+      std::string(err_.message).find("[buffer_read] 100 bytes at offset 200 exceed the 256 byte buffer"),
+      std::string::npos)
+      << err_.message;
+  EXPECT_EQ(cl()->buffer_write(queue_, b, UINT64_MAX, host.data(), 2, &err_), TSR_ERR_INVALID_ARGUMENT);
+  cl()->buffer_free(b);
+}
+
+TEST_F(OpenclDevice, BufferPastTheDeviceLimitIsRefusedWithTheLimit) {
+  tsr_bk_buffer b = nullptr;
+  EXPECT_EQ(cl()->buffer_alloc(dev_, uint64_t{1} << 60, TSR_BUFFER_WEIGHTS, &b, &err_),
+            TSR_ERR_OUT_OF_MEMORY);
+  EXPECT_EQ(b, nullptr);
+  EXPECT_NE(std::string(err_.message).find("CL_DEVICE_MAX_MEM_ALLOC_SIZE"), std::string::npos)
+      << err_.message;
+}
+
+TEST_F(OpenclDevice, PrepareRefusesATensorPastItsBuffer) {
+  tsr_bk_buffer b = nullptr;
+  ASSERT_EQ(cl()->buffer_alloc(dev_, 64, TSR_BUFFER_ACTIVATIONS, &b, &err_), TSR_OK) << err_.message;
+  const tsr_tensor_desc d = tsr::make_desc(TSR_DTYPE_F32, {32}).value();  // 128 bytes
+  tsr_subgraph_node n{};
+  n.desc.struct_size = sizeof n.desc;
+  n.desc.op = TSR_OP_SILU;
+  n.desc.n_inputs = 1;
+  n.desc.inputs[0] = d;
+  n.desc.output = d;
+  n.inputs[0] = {b, 0, d};
+  n.output = {b, 0, d};
+  tsr_subgraph g{sizeof g, 1, &n};
+  tsr_bk_prepared p = nullptr;
+  EXPECT_EQ(cl()->prepare(dev_, &g, &p, &err_), TSR_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(err_.message).find("spans 128 bytes, buffer has 64"), std::string::npos)
+      << err_.message;
+  cl()->buffer_free(b);
+}
+
+// silu(w x) on the OpenCL device for three inputs, each checked against a
+// double-precision reference: the kernels are built and their arguments set
+// once at compile time, so every run must still read the new input.
+void run_matvec_silu(int steps) {
+  tessera::Context ctx;
+  if (!has_opencl_device(ctx)) TSR_NO_OPENCL_DEVICE("no OpenCL device");
+  tessera::Graph g(ctx);
+  const int64_t k = 64, m = 40;
+  std::vector<float> w(static_cast<size_t>(k * m));
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(static_cast<int>(i % 13) - 6) * 0.25f;
+  auto wt = g.weight("w", TSR_DTYPE_F32, {k, m}, w.data(), w.size() * 4);
+  auto x = g.input("x", TSR_DTYPE_F32, {k, 1});
+  auto y = g.silu(g.matmul(wt, x));
+  g.output(y);
+  tessera::Model model(ctx, g, {"opencl"}, /*strict=*/true);
+  for (int step = 0; step < steps; ++step) {
+    std::vector<float> xv(static_cast<size_t>(k));
+    for (int64_t i = 0; i < k; ++i)
+      xv[static_cast<size_t>(i)] = 0.01f * static_cast<float>((i * (step + 3)) % 17);
+    model.set_input(x, xv);
+    model.execute();
+    const auto out = model.output<float>(y, static_cast<size_t>(m));
+    for (int64_t j = 0; j < m; ++j) {
+      double acc = 0;
+      for (int64_t i = 0; i < k; ++i)
+        acc += double(w[static_cast<size_t>(j * k + i)]) * xv[static_cast<size_t>(i)];
+      const double ref = acc / (1.0 + std::exp(-acc));
+      ASSERT_NEAR(out[static_cast<size_t>(j)], ref, 1e-4 + 1e-4 * std::abs(ref))
+          << "step " << step << " row " << j;
+    }
+  }
+}
+
+TEST(OpenclModel, ReplayedKernelsSeeNewInputs) { run_matvec_silu(3); }
+
+std::vector<fs::path> cache_files(const fs::path& dir) {
+  std::vector<fs::path> v;
+  if (fs::exists(dir))
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.path().extension() == ".bin") v.push_back(e.path());
+  return v;
+}
+
+std::string read_all(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// The first run writes one binary per program; a cache whose files are
+// garbage, or whose binaries the driver cannot load, is rebuilt from source
+// (and rewritten), never used and never an error.
+TEST(OpenclModel, ProgramCacheIsWrittenAndCorruptEntriesAreRebuilt) {
+  const fs::path dir = fs::temp_directory_path() / ("tessera-opencl-cache-test-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  ScopedEnv env("TESSERA_OPENCL_CACHE", dir.c_str());
+  run_matvec_silu(1);
+  if (HasFatalFailure() || IsSkipped()) return;
+  const auto files = cache_files(dir);
+  ASSERT_GE(files.size(), 2u) << "matmul and silu programs expected in " << dir;
+  const std::string good = read_all(files[0]);
+  ASSERT_EQ(good.rfind("tessera-opencl-binary 1\n", 0), 0u);
+  // Wrong header on one file, right header with a garbage binary on the rest.
+  const size_t header = good.find('\n', good.find('\n') + 1) + 1;
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::ofstream f(files[i], std::ios::binary | std::ios::trunc);
+    if (i == 0)
+      f << "not a tessera cache file";
+    else
+      f << good.substr(0, header) << std::string(64, '\x5a');
+  }
+  run_matvec_silu(2);
+  if (HasFatalFailure()) return;
+  for (const auto& f : cache_files(dir))
+    EXPECT_EQ(read_all(f).rfind("tessera-opencl-binary 1\n", 0), 0u) << f << " was not rewritten";
+  fs::remove_all(dir);
+}
+
+// A kernel that does not compile fails compile with the kernel's name and
+// the build log's error lines, not a bare CL_BUILD_PROGRAM_FAILURE.
+TEST(OpenclModel, KernelBuildFailureReportsTheBuildLog) {
+  ScopedEnv cache("TESSERA_OPENCL_CACHE", "off");
+  ScopedEnv broken("TESSERA_OPENCL_BUILD_OPTIONS", "-Dget_group_id=(");
+  tessera::Context ctx;
+  if (!has_opencl_device(ctx)) TSR_NO_OPENCL_DEVICE("no OpenCL device");
+  tessera::Graph g(ctx);
+  auto x = g.input("x", TSR_DTYPE_F32, {16, 1});
+  g.output(g.silu(x));
+  try {
+    tessera::Model model(ctx, g, {"opencl"}, /*strict=*/true);
+    FAIL() << "compile succeeded with a broken kernel";
+  } catch (const tessera::Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("building kernel 'elementwise'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("CL_BUILD_PROGRAM_FAILURE"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("error"), msg.rfind("CL_BUILD_PROGRAM_FAILURE")) << msg;
+  }
+}
+
+}  // namespace
