@@ -55,26 +55,9 @@ TEST(OpenclBackend, DisabledByEnvironment) {
   EXPECT_TRUE(found);
 }
 
-class OpenclDevice : public ::testing::Test {
+class OpenclDevice : public tsr_test::BackendDevice {
  protected:
-  void SetUp() override {
-    ASSERT_EQ(cl()->create(nullptr, &inst_, &err_), TSR_OK) << err_.message;
-    if (cl()->device_count(inst_) == 0) {
-      const char* why = cl()->instance_note(inst_);
-      TSR_NO_OPENCL_DEVICE("no OpenCL device: " << (why ? why : "(no note)"));
-    }
-    ASSERT_EQ(cl()->device_open(inst_, 0, &dev_, &err_), TSR_OK) << err_.message;
-    ASSERT_EQ(cl()->queue_create(dev_, &queue_, &err_), TSR_OK) << err_.message;
-  }
-  void TearDown() override {
-    if (queue_) cl()->queue_destroy(queue_);
-    if (dev_) cl()->device_close(dev_);
-    if (inst_) cl()->destroy(inst_);
-  }
-  tsr_bk_instance inst_ = nullptr;
-  tsr_bk_device dev_ = nullptr;
-  tsr_bk_queue queue_ = nullptr;
-  tsr_error err_{};
+  OpenclDevice() : BackendDevice(cl(), "TESSERA_REQUIRE_OPENCL") {}
 };
 
 TEST_F(OpenclDevice, PropsListPlatformAndFeatures) {
@@ -90,21 +73,7 @@ TEST_F(OpenclDevice, PropsListPlatformAndFeatures) {
     EXPECT_NE(details.find(key), std::string::npos) << key << " missing from: " << details;
 }
 
-TEST_F(OpenclDevice, TransfersOutsideABufferAreErrors) {
-  tsr_bk_buffer b = nullptr;
-  ASSERT_EQ(cl()->buffer_alloc(dev_, 256, TSR_BUFFER_ACTIVATIONS, &b, &err_), TSR_OK) << err_.message;
-  std::vector<char> host(512, 7), back(256, 0);
-  EXPECT_EQ(cl()->buffer_write(queue_, b, 0, host.data(), 256, &err_), TSR_OK) << err_.message;
-  EXPECT_EQ(cl()->buffer_read(queue_, b, 0, back.data(), 256, &err_), TSR_OK) << err_.message;
-  EXPECT_EQ(back, std::vector<char>(256, 7));
-  EXPECT_EQ(cl()->buffer_read(queue_, b, 200, host.data(), 100, &err_), TSR_ERR_INVALID_ARGUMENT);
-  EXPECT_NE(
-      std::string(err_.message).find("[buffer_read] 100 bytes at offset 200 exceed the 256 byte buffer"),
-      std::string::npos)
-      << err_.message;
-  EXPECT_EQ(cl()->buffer_write(queue_, b, UINT64_MAX, host.data(), 2, &err_), TSR_ERR_INVALID_ARGUMENT);
-  cl()->buffer_free(b);
-}
+TEST_F(OpenclDevice, TransfersOutsideABufferAreErrors) { expect_transfers_outside_a_buffer_fail(); }
 
 TEST_F(OpenclDevice, BufferPastTheDeviceLimitIsRefusedWithTheLimit) {
   tsr_bk_buffer b = nullptr;
@@ -116,56 +85,13 @@ TEST_F(OpenclDevice, BufferPastTheDeviceLimitIsRefusedWithTheLimit) {
 }
 
 TEST_F(OpenclDevice, PrepareRefusesATensorPastItsBuffer) {
-  tsr_bk_buffer b = nullptr;
-  ASSERT_EQ(cl()->buffer_alloc(dev_, 64, TSR_BUFFER_ACTIVATIONS, &b, &err_), TSR_OK) << err_.message;
-  const tsr_tensor_desc d = tsr::make_desc(TSR_DTYPE_F32, {32}).value();  // 128 bytes
-  tsr_subgraph_node n{};
-  n.desc.struct_size = sizeof n.desc;
-  n.desc.op = TSR_OP_SILU;
-  n.desc.n_inputs = 1;
-  n.desc.inputs[0] = d;
-  n.desc.output = d;
-  n.inputs[0] = {b, 0, d};
-  n.output = {b, 0, d};
-  tsr_subgraph g{sizeof g, 1, &n};
-  tsr_bk_prepared p = nullptr;
-  EXPECT_EQ(cl()->prepare(dev_, &g, &p, &err_), TSR_ERR_INVALID_ARGUMENT);
-  EXPECT_NE(std::string(err_.message).find("spans 128 bytes, buffer has 64"), std::string::npos)
-      << err_.message;
-  cl()->buffer_free(b);
+  expect_prepare_refuses_a_tensor_past_its_buffer();
 }
 
-// silu(w x) on the OpenCL device for three inputs, each checked against a
-// double-precision reference: the kernels are built and their arguments set
-// once at compile time, so every run must still read the new input.
 void run_matvec_silu(int steps) {
   tessera::Context ctx;
   if (!has_opencl_device(ctx)) TSR_NO_OPENCL_DEVICE("no OpenCL device");
-  tessera::Graph g(ctx);
-  const int64_t k = 64, m = 40;
-  std::vector<float> w(static_cast<size_t>(k * m));
-  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(static_cast<int>(i % 13) - 6) * 0.25f;
-  auto wt = g.weight("w", TSR_DTYPE_F32, {k, m}, w.data(), w.size() * 4);
-  auto x = g.input("x", TSR_DTYPE_F32, {k, 1});
-  auto y = g.silu(g.matmul(wt, x));
-  g.output(y);
-  tessera::Model model(ctx, g, {"opencl"}, /*strict=*/true);
-  for (int step = 0; step < steps; ++step) {
-    std::vector<float> xv(static_cast<size_t>(k));
-    for (int64_t i = 0; i < k; ++i)
-      xv[static_cast<size_t>(i)] = 0.01f * static_cast<float>((i * (step + 3)) % 17);
-    model.set_input(x, xv);
-    model.execute();
-    const auto out = model.output<float>(y, static_cast<size_t>(m));
-    for (int64_t j = 0; j < m; ++j) {
-      double acc = 0;
-      for (int64_t i = 0; i < k; ++i)
-        acc += double(w[static_cast<size_t>(j * k + i)]) * xv[static_cast<size_t>(i)];
-      const double ref = acc / (1.0 + std::exp(-acc));
-      ASSERT_NEAR(out[static_cast<size_t>(j)], ref, 1e-4 + 1e-4 * std::abs(ref))
-          << "step " << step << " row " << j;
-    }
-  }
+  tsr_test::expect_replayed_matvec_silu(ctx, "opencl", steps);
 }
 
 TEST(OpenclModel, ReplayedKernelsSeeNewInputs) { run_matvec_silu(3); }

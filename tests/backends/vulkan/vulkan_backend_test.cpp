@@ -49,26 +49,9 @@ TEST(VulkanBackend, DisabledByEnvironment) {
   EXPECT_TRUE(found);
 }
 
-class VulkanDevice : public ::testing::Test {
+class VulkanDevice : public tsr_test::BackendDevice {
  protected:
-  void SetUp() override {
-    ASSERT_EQ(vk()->create(nullptr, &inst_, &err_), TSR_OK) << err_.message;
-    if (vk()->device_count(inst_) == 0) {
-      const char* why = vk()->instance_note(inst_);
-      TSR_NO_VULKAN_DEVICE("no Vulkan device: " << (why ? why : "(no note)"));
-    }
-    ASSERT_EQ(vk()->device_open(inst_, 0, &dev_, &err_), TSR_OK) << err_.message;
-    ASSERT_EQ(vk()->queue_create(dev_, &queue_, &err_), TSR_OK) << err_.message;
-  }
-  void TearDown() override {
-    vk()->queue_destroy(queue_);
-    vk()->device_close(dev_);
-    vk()->destroy(inst_);
-  }
-  tsr_bk_instance inst_ = nullptr;
-  tsr_bk_device dev_ = nullptr;
-  tsr_bk_queue queue_ = nullptr;
-  tsr_error err_{};
+  VulkanDevice() : BackendDevice(vk(), "TESSERA_REQUIRE_VULKAN") {}
 };
 
 TEST_F(VulkanDevice, PropsListHeapsSubgroupAndFeatures) {
@@ -82,38 +65,10 @@ TEST_F(VulkanDevice, PropsListHeapsSubgroupAndFeatures) {
     EXPECT_NE(details.find(key), std::string::npos) << key << " missing from: " << details;
 }
 
-TEST_F(VulkanDevice, TransfersOutsideABufferAreErrors) {
-  tsr_bk_buffer b = nullptr;
-  ASSERT_EQ(vk()->buffer_alloc(dev_, 256, TSR_BUFFER_ACTIVATIONS, &b, &err_), TSR_OK) << err_.message;
-  std::vector<char> host(512, 7);
-  EXPECT_EQ(vk()->buffer_write(queue_, b, 0, host.data(), 256, &err_), TSR_OK) << err_.message;
-  EXPECT_EQ(vk()->buffer_read(queue_, b, 200, host.data(), 100, &err_), TSR_ERR_INVALID_ARGUMENT);
-  EXPECT_NE(
-      std::string(err_.message).find("[buffer_read] 100 bytes at offset 200 exceed the 256 byte buffer"),
-      std::string::npos)
-      << err_.message;
-  EXPECT_EQ(vk()->buffer_write(queue_, b, UINT64_MAX, host.data(), 2, &err_), TSR_ERR_INVALID_ARGUMENT);
-  vk()->buffer_free(b);
-}
+TEST_F(VulkanDevice, TransfersOutsideABufferAreErrors) { expect_transfers_outside_a_buffer_fail(); }
 
 TEST_F(VulkanDevice, PrepareRefusesATensorPastItsBuffer) {
-  tsr_bk_buffer b = nullptr;
-  ASSERT_EQ(vk()->buffer_alloc(dev_, 64, TSR_BUFFER_ACTIVATIONS, &b, &err_), TSR_OK) << err_.message;
-  const tsr_tensor_desc d = tsr::make_desc(TSR_DTYPE_F32, {32}).value();  // 128 bytes
-  tsr_subgraph_node n{};
-  n.desc.struct_size = sizeof n.desc;
-  n.desc.op = TSR_OP_SILU;
-  n.desc.n_inputs = 1;
-  n.desc.inputs[0] = d;
-  n.desc.output = d;
-  n.inputs[0] = {b, 0, d};
-  n.output = {b, 0, d};
-  tsr_subgraph g{sizeof g, 1, &n};
-  tsr_bk_prepared p = nullptr;
-  EXPECT_EQ(vk()->prepare(dev_, &g, &p, &err_), TSR_ERR_INVALID_ARGUMENT);
-  EXPECT_NE(std::string(err_.message).find("spans 128 bytes, buffer has 64"), std::string::npos)
-      << err_.message;
-  vk()->buffer_free(b);
+  expect_prepare_refuses_a_tensor_past_its_buffer();
 }
 
 // The command buffer is recorded once at compile time; every execution with
@@ -121,31 +76,7 @@ TEST_F(VulkanDevice, PrepareRefusesATensorPastItsBuffer) {
 TEST(VulkanModel, ReplayedCommandBufferSeesNewInputs) {
   tessera::Context ctx;
   if (!has_vulkan_device(ctx)) TSR_NO_VULKAN_DEVICE("no Vulkan device");
-  tessera::Graph g(ctx);
-  const int64_t k = 64, m = 40;
-  std::vector<float> w(static_cast<size_t>(k * m));
-  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(static_cast<int>(i % 13) - 6) * 0.25f;
-  auto wt = g.weight("w", TSR_DTYPE_F32, {k, m}, w.data(), w.size() * 4);
-  auto x = g.input("x", TSR_DTYPE_F32, {k, 1});
-  auto y = g.silu(g.matmul(wt, x));
-  g.output(y);
-  tessera::Model model(ctx, g, {"vulkan"}, /*strict=*/true);
-  for (int step = 0; step < 3; ++step) {
-    std::vector<float> xv(static_cast<size_t>(k));
-    for (int64_t i = 0; i < k; ++i)
-      xv[static_cast<size_t>(i)] = 0.01f * static_cast<float>((i * (step + 3)) % 17);
-    model.set_input(x, xv);
-    model.execute();
-    const auto out = model.output<float>(y, static_cast<size_t>(m));
-    for (int64_t j = 0; j < m; ++j) {
-      double acc = 0;
-      for (int64_t i = 0; i < k; ++i)
-        acc += double(w[static_cast<size_t>(j * k + i)]) * xv[static_cast<size_t>(i)];
-      const double ref = acc / (1.0 + std::exp(-acc));
-      ASSERT_NEAR(out[static_cast<size_t>(j)], ref, 1e-4 + 1e-4 * std::abs(ref))
-          << "step " << step << " row " << j;
-    }
-  }
+  tsr_test::expect_replayed_matvec_silu(ctx, "vulkan", 3);
 }
 
 // A weight larger than one storage binding (lavapipe: 128 MiB) is split into
