@@ -14,7 +14,12 @@ kv-pressure: --parallel 4 over a KV pool of 8 blocks (16 rows each: room for
 two of these requests at a time): four requests at once all complete with
 the text each gives alone; prompts waited for memory (counted); afterwards
 every slot is free and a new request is served (the caches free slots keep
-give way to it)."""
+give way to it).
+
+preemption: two long completions over a KV pool that holds one of them: the
+younger is preempted mid-answer (its memory given back), resumes by
+recomputing its tokens when the older ends, and both answers are those given
+alone."""
 import argparse
 import concurrent.futures
 import json
@@ -134,13 +139,44 @@ def kv_pressure(server: str, model: str) -> None:
         su.check(again == alone[2], f"a request after them is served as alone: {again[0]!r}")
 
 
+def preemption(server: str, model: str) -> None:
+    """Two long completions over a pool that holds one: the younger gives its
+    KV memory back mid-answer, resumes when the older ends, and both texts
+    are what each gives alone."""
+    with su.Server(server, model, "--parallel", "2", "--kv-blocks", "6") as srv:
+        prompts = ["Once upon a time", "The history of the Roman Empire"]
+
+        def complete(p):
+            status, r = srv.post("/v1/completions", {"prompt": p, "max_tokens": 60, "temperature": 0})
+            su.check(status == 200, f"{p!r}: status {status}: {r}")
+            return r["choices"][0]["text"], r["choices"][0]["finish_reason"], r["usage"]["completion_tokens"]
+
+        alone = [complete(p) for p in prompts]
+        su.check(all(n == 60 for _, _, n in alone), f"alone each runs to 60 tokens: {alone}")
+        start = threading.Barrier(len(prompts))
+
+        def one(i):
+            start.wait()
+            return complete(prompts[i])
+
+        with concurrent.futures.ThreadPoolExecutor(len(prompts)) as pool:
+            together = list(pool.map(one, range(len(prompts))))
+        m = srv.metrics()
+        su.check(su.metric(m, "tessera_preemptions_total") > 0,
+                 f"a request gave its memory back ({su.metric(m, 'tessera_preemptions_total'):.0f} preemptions)")
+        su.check(together == alone, f"both answers are those given alone: {together} vs {alone}")
+        su.check(su.metric(m, "tessera_active_slots") == 0 and su.metric(m, "tessera_queue_depth") == 0,
+                 "afterwards no slot is busy and nothing waits")
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--server", required=True)
-    p.add_argument("case", choices=["concurrency", "queue-full", "kv-pressure"])
+    p.add_argument("case", choices=["concurrency", "queue-full", "kv-pressure", "preemption"])
     a = p.parse_args()
     model = su.model_or_skip()
-    {"concurrency": concurrency, "queue-full": queue_full, "kv-pressure": kv_pressure}[a.case](a.server, model)
+    {"concurrency": concurrency, "queue-full": queue_full, "kv-pressure": kv_pressure,
+     "preemption": preemption}[a.case](a.server, model)
 
 
 if __name__ == "__main__":

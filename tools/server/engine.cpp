@@ -78,8 +78,8 @@ void Engine::shutdown_and_wait() {
 Gauges Engine::gauges() const {
   std::lock_guard<std::mutex> lk(mu_);
   Gauges g;
-  g.queue_depth = static_cast<int32_t>(waiting_.size());
-  g.active_slots = active_;
+  g.queue_depth = static_cast<int32_t>(waiting_.size() + suspended_.size());
+  g.active_slots = active_ - static_cast<int32_t>(suspended_.size());
   g.slots = config_.slots;
   g.kv_tokens = kv_tokens_;
   g.kv_blocks_in_use = kv_blocks_in_use_;
@@ -141,7 +141,7 @@ int32_t Engine::free_slot_for(const std::vector<int32_t>& prompt) const {
 
 void Engine::reuse_prefix(int32_t s) {
   Slot& sl = slots_[s];
-  const std::vector<int32_t>& prompt = sl.job->prompt;
+  const std::vector<int32_t>& prompt = sl.feed;
   // At least the prompt's last token is computed: its logits are needed.
   const size_t limit = !config_.prompt_cache || prompt.empty() ? 0 : prompt.size() - 1;
   int32_t src = s;
@@ -182,20 +182,47 @@ bool Engine::evict_free_caches() {
 void Engine::admit() {
   for (;;) {
     std::shared_ptr<Job> job;
+    Suspended resumed;
     int32_t s = -1;
     {
       std::lock_guard<std::mutex> lk(mu_);
-      if (active_ == 0) kv_full_ = false;  // nothing left to wait for
-      if (kv_full_ || waiting_.empty()) return;
-      s = free_slot_for(waiting_.front()->prompt);
-      if (s < 0) return;
-      job = std::move(waiting_.front());
-      waiting_.pop_front();
-      ++active_;
+      // Nothing running: no memory to wait for.
+      if (active_ == static_cast<int32_t>(suspended_.size())) kv_full_ = false;
+      if (kv_full_) return;
+      if (!suspended_.empty()) {
+        s = free_slot_for(suspended_.front().tokens);
+        if (s < 0) return;
+        resumed = std::move(suspended_.front());
+        suspended_.pop_front();
+      } else {
+        if (waiting_.empty()) return;
+        s = free_slot_for(waiting_.front()->prompt);
+        if (s < 0) return;
+        job = std::move(waiting_.front());
+        waiting_.pop_front();
+        ++active_;
+      }
     }
     Slot& sl = slots_[s];
-    sl.job = std::move(job);
     sl.admitted = ++admissions_;
+    if (resumed.job) {
+      sl.job = std::move(resumed.job);
+      sl.feed = std::move(resumed.tokens);
+      sl.prompt_counted = resumed.generated > 0;
+      sl.generated = resumed.generated;
+      sl.sampler = resumed.sampler;
+      sl.text = std::move(resumed.text);
+      sl.last_token = resumed.last_token;
+      if (sl.job->channel.cancelled()) {
+        metrics_->count_cancelled();
+        fail(s, server_error("[engine] the client disconnected while the request waited for KV memory"));
+      } else {
+        reuse_prefix(s);
+      }
+      continue;
+    }
+    sl.job = std::move(job);
+    sl.feed = sl.job->prompt;
     sl.text = std::make_unique<TextStream>();
     std::string error;
     if (sl.job->channel.cancelled()) {
@@ -252,9 +279,9 @@ void Engine::step() {
     if (budget <= 0 && i > 0) break;
     const int32_t s = prefill_order[i];
     Slot& sl = slots_[s];
-    const int64_t take = std::max<int64_t>(1, std::min<int64_t>(budget, sl.job->prompt.size() - sl.fed));
+    const int64_t take = std::max<int64_t>(1, std::min<int64_t>(budget, sl.feed.size() - sl.fed));
     n[s] = static_cast<int32_t>(take);
-    tokens[s] = sl.job->prompt.data() + sl.fed;
+    tokens[s] = sl.feed.data() + sl.fed;
     budget -= take;
   }
 
@@ -279,12 +306,19 @@ void Engine::step() {
     }
     if (st == TSR_ERR_OUT_OF_MEMORY) {
       // Not even the decoding slots fit: the youngest request gives its
-      // memory back. It ends with what it has ("length"), or fails with 503
-      // before its first token.
-      int32_t youngest = -1;
-      for (int32_t s = 0; s < S; ++s)
-        if (slots_[s].job && (youngest < 0 || slots_[s].admitted > slots_[youngest].admitted)) youngest = s;
-      if (slots_[youngest].generated == 0)
+      // memory back. While others run (they will end and free memory) it
+      // is suspended and resumes later, recomputing its tokens; alone, it
+      // can never fit, and ends with what it has ("length"), or fails with
+      // 503 before its first token.
+      int32_t youngest = -1, busy = 0;
+      for (int32_t s = 0; s < S; ++s) {
+        if (!slots_[s].job) continue;
+        ++busy;
+        if (youngest < 0 || slots_[s].admitted > slots_[youngest].admitted) youngest = s;
+      }
+      if (busy > 1)
+        suspend(youngest);
+      else if (slots_[youngest].generated == 0)
         fail(youngest,
              server_error("[engine] the KV cache is full (--kv-blocks): retry later", 503, "kv_cache_full"));
       else
@@ -305,7 +339,7 @@ void Engine::step() {
     if (was_prefilling[s]) {
       sl.fed += static_cast<size_t>(n[s]);
       if (sl.prefilling()) continue;
-      metrics_->count_tokens(static_cast<int64_t>(sl.job->prompt.size()), 0);
+      if (!sl.prompt_counted) metrics_->count_tokens(static_cast<int64_t>(sl.job->prompt.size()), 0);
     }
     sample(s);
   }
@@ -412,14 +446,43 @@ void Engine::release(int32_t s) {
   kv_full_ = false;  // memory came back
 }
 
+void Engine::suspend(int32_t s) {
+  Slot& sl = slots_[s];
+  Suspended z;
+  z.job = std::move(sl.job);
+  // The tokens whose rows it held, and the one it sampled but has not fed
+  // (its text is out already); mid-prompt, the prompt again.
+  z.tokens = sl.prefilling() || sl.generated == 0 ? sl.feed : std::move(sl.cache);
+  if (!sl.prefilling() && sl.generated > 0) z.tokens.push_back(sl.next);
+  z.generated = sl.generated;
+  z.sampler = sl.sampler;
+  z.text = std::move(sl.text);
+  z.last_token = sl.last_token;
+  tsr_llm_batch_reset(batch_, s);
+  slots_[s] = Slot{};
+  metrics_->count_preempted();
+  std::lock_guard<std::mutex> lk(mu_);
+  suspended_.push_front(std::move(z));
+}
+
 void Engine::cancel_everything() {
   const ApiError e = server_error("[engine] the server is shutting down", 503, "shutting_down");
   for (int32_t s = 0; s < config_.slots; ++s)
     if (slots_[s].job) fail(s, e);
   std::deque<std::shared_ptr<Job>> waiting;
+  std::deque<Suspended> suspended;
   {
     std::lock_guard<std::mutex> lk(mu_);
     waiting.swap(waiting_);
+    suspended.swap(suspended_);
+    active_ -= static_cast<int32_t>(suspended.size());
+  }
+  for (Suspended& z : suspended) {
+    tsr_llm_sampler_free(z.sampler);
+    Outcome o;
+    o.error = e;
+    o.usage = {static_cast<int32_t>(z.job->prompt.size()), z.generated};
+    z.job->channel.finish(std::move(o));
   }
   for (auto& job : waiting) {
     Outcome o;

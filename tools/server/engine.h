@@ -69,7 +69,23 @@ class Engine {
     // (the next turn of a chat, a shared system prompt) takes those rows
     // instead of computing them: the prompt cache.
     std::vector<int32_t> cache;
-    bool prefilling() const { return job && fed < job->prompt.size(); }
+    // The tokens to compute before sampling: the prompt, or for a request
+    // resumed after a preemption its prompt and every token it generated.
+    std::vector<int32_t> feed;
+    bool prompt_counted = false;  // resumed after its first tokens: its prompt is in the metrics
+    bool prefilling() const { return job && fed < feed.size(); }
+  };
+  // A request that gave its KV memory back while others ran (preemption by
+  // recompute, as vLLM does): it keeps its sampler and text state and, when
+  // memory returns, computes its tokens again and goes on where it stopped,
+  // so its client sees one uninterrupted answer.
+  struct Suspended {
+    std::shared_ptr<Job> job;
+    std::vector<int32_t> tokens;  // prompt, generated tokens, and the sampled one not yet fed
+    int32_t generated = 0;
+    tsr_llm_sampler* sampler = nullptr;
+    std::unique_ptr<TextStream> text;
+    std::chrono::steady_clock::time_point last_token;
   };
 
   Engine(tsr_llm* model, tsr_llm_batch* batch, const EngineConfig& config, Metrics* metrics);
@@ -93,6 +109,8 @@ class Engine {
   void fail(int32_t s, const ApiError& error);
   void end(int32_t s, Outcome outcome);  // frees slot s, then gives its request the outcome
   void release(int32_t s);
+  // Frees slot s's KV rows and puts its request first in line to resume.
+  void suspend(int32_t s);
   void cancel_everything();
   void update_gauges();
 
@@ -109,7 +127,8 @@ class Engine {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Job>> waiting_;
-  int32_t active_ = 0;  // busy slots, for admission control and gauges
+  std::deque<Suspended> suspended_;  // resumed before any waiting request starts
+  int32_t active_ = 0;  // admitted requests (busy slots and suspended_), for admission control and gauges
   bool stopping_ = false;
   int64_t kv_tokens_ = 0, kv_blocks_in_use_ = 0, kv_blocks_shared_ = 0, kv_blocks_total_ = 0;
   std::thread thread_;

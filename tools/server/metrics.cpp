@@ -76,6 +76,11 @@ void Metrics::count_kv_full() {
   ++kv_full_;
 }
 
+void Metrics::count_preempted() {
+  std::lock_guard<std::mutex> lk(mu_);
+  ++preempted_;
+}
+
 void Metrics::count_prompt_cached(int64_t tokens) {
   std::lock_guard<std::mutex> lk(mu_);
   prompt_cached_ += static_cast<uint64_t>(tokens);
@@ -112,7 +117,12 @@ std::string Metrics::render(const Gauges& g) const {
       "tessera_kv_pool_full_total", "counter",
       "Steps that found too few free KV blocks, so that prompts waited (or a request gave its memory back).",
       static_cast<double>(kv_full_), &out);
-  scalar("tessera_queue_depth", "gauge", "Requests waiting for a free slot.", g.queue_depth, &out);
+  scalar("tessera_preemptions_total", "counter",
+         "Requests that gave their KV memory back while others ran, and resumed later by computing their "
+         "tokens again (their clients see one uninterrupted answer).",
+         static_cast<double>(preempted_), &out);
+  scalar("tessera_queue_depth", "gauge", "Requests waiting for a free slot (or, preempted, for KV memory).",
+         g.queue_depth, &out);
   scalar("tessera_active_slots", "gauge", "Slots (batch sequences) holding a request.", g.active_slots, &out);
   scalar("tessera_slots_total", "gauge", "Slots of the batch (--parallel).", g.slots, &out);
   scalar("tessera_kv_tokens_in_use", "gauge",

@@ -47,6 +47,8 @@ class Metrics {
   void count_tokens(int64_t prompt, int64_t generated);
   void count_cancelled();
   void count_kv_full();
+  // A request gave its KV memory back to resume later (Engine::suspend).
+  void count_preempted();
   // Prompt tokens a request took from a KV cache instead of computing them.
   void count_prompt_cached(int64_t tokens);
   void observe_time_to_first_token(double seconds);
@@ -56,7 +58,8 @@ class Metrics {
  private:
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;
-  uint64_t prompt_tokens_ = 0, generated_tokens_ = 0, cancelled_ = 0, kv_full_ = 0, prompt_cached_ = 0;
+  uint64_t prompt_tokens_ = 0, generated_tokens_ = 0, cancelled_ = 0, kv_full_ = 0, prompt_cached_ = 0,
+           preempted_ = 0;
   Histogram ttft_, itl_;
 };
 
