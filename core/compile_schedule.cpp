@@ -2,6 +2,8 @@
 // state, and every copy between devices (core/scheduler.h decides all three).
 #include <algorithm>
 #include <cstring>
+#include <map>
+#include <string>
 
 #include "core/compile_plan.h"
 #include "core/support_restriction.h"
@@ -10,7 +12,11 @@
 namespace tsr {
 namespace {
 
-Status resolve_devices(const Registry& registry, const CompileOptions& options, ScheduleOptions* sopt) {
+// The compile's preference list, and the device of every name the graph's
+// live nodes were placed on (Graph::set_device) into *pins.
+Status resolve_devices(const Registry& registry, const CompileOptions& options, const Graph& g,
+                       const std::vector<NodeId>& live, ScheduleOptions* sopt,
+                       std::map<std::string, int32_t>* pins) {
   const std::vector<std::string> wanted =
       options.devices.empty() ? std::vector<std::string>{"cpu"} : options.devices;
   for (const std::string& name : wanted) {
@@ -18,6 +24,15 @@ Status resolve_devices(const Registry& registry, const CompileOptions& options, 
     if (!idx.is_ok()) return idx.status();
     if (std::find(sopt->preference.begin(), sopt->preference.end(), idx.value()) == sopt->preference.end())
       sopt->preference.push_back(idx.value());
+  }
+  for (NodeId n : live) {
+    const std::string& name = g.node(n).device;
+    if (name.empty() || pins->count(name)) continue;
+    auto idx = registry.find_device(name);
+    if (!idx.is_ok())
+      return make_error(idx.status().code(), "[compile] {} was placed on '{}' (tsr_graph_set_device): {}",
+                        g.node_label(n), name, idx.status().message());
+    (*pins)[name] = idx.value();
   }
   sopt->fallback = registry.cpu_device();
   if (sopt->fallback < 0)
@@ -35,7 +50,8 @@ bool is_leaf_root(const Value& v, ValueId id) {
 }
 
 // Leaves first (every input and state), then the live nodes in order.
-void collect_nodes(CompilePlan& plan, const std::vector<NodeId>& live) {
+void collect_nodes(CompilePlan& plan, const std::vector<NodeId>& live,
+                   const std::map<std::string, int32_t>& pins) {
   const Graph& g = plan.g;
   std::vector<int32_t> leaf(g.values().size(), -1), local(g.nodes().size(), -1);
   for (ValueId v = 0; v < static_cast<ValueId>(g.values().size()); ++v) {
@@ -52,6 +68,8 @@ void collect_nodes(CompilePlan& plan, const std::vector<NodeId>& live) {
     const Node& nd = g.node(n);
     ScheduleNode sn;
     sn.is_view = is_view_node(g, n);
+    // A view goes with the value it views, wherever the caller placed it.
+    if (!sn.is_view && !nd.device.empty()) sn.pin = pins.at(nd.device);
     sn.label = g.node_label(n);
     sn.bytes = n_bytes_contiguous(g.value(nd.output).desc);
     for (ValueId x : nd.inputs) {
@@ -73,9 +91,10 @@ Status schedule_pass(CompilePlan& plan, std::string* report, ModelStats* stats) 
   auto live = live_nodes(g);
   if (!live.is_ok()) return live.status();
   ScheduleOptions sopt;
-  TSR_RETURN_IF_ERROR(resolve_devices(plan.registry, plan.options, &sopt));
+  std::map<std::string, int32_t> pins;
+  TSR_RETURN_IF_ERROR(resolve_devices(plan.registry, plan.options, g, live.value(), &sopt, &pins));
   plan.fallback = sopt.fallback;
-  collect_nodes(plan, live.value());
+  collect_nodes(plan, live.value(), pins);
 
   const SupportRestriction restriction = SupportRestriction::from_env();
   auto supports = [&](int32_t device, int32_t node, std::string* reason) {

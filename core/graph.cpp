@@ -101,7 +101,7 @@ Result<ValueId> Graph::add_node(int32_t op, const std::vector<ValueId>& inputs, 
   v.name = std::string(info->name) + "#" + std::to_string(nid);
   const ValueId vid = static_cast<ValueId>(values_.size());
   values_.push_back(std::move(v));
-  nodes_.push_back(Node{op, inputs, vid, params});
+  nodes_.push_back(Node{op, inputs, vid, params, device_});
   return vid;
 }
 

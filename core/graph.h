@@ -49,6 +49,9 @@ struct Node {
   std::vector<ValueId> inputs;
   ValueId output = -1;
   tsr_op_params params{};
+  // The device the caller placed this node on (Graph::set_device), or "":
+  // the compile's preference list decides.
+  std::string device;
 };
 
 class Graph {
@@ -63,6 +66,12 @@ class Graph {
   Result<ValueId> add_node(int32_t op, const std::vector<ValueId>& inputs, const tsr_op_params& params);
   Status mark_output(ValueId v);
   Status set_name(ValueId v, std::string name);
+  // Nodes added from now on are placed on `device` (a device name as
+  // tsr_device_find takes it, checked at compile); "" returns to the
+  // compile's preference list. This is how a model is split across devices
+  // layer by layer (pipeline split).
+  void set_device(std::string device) { device_ = std::move(device); }
+  const std::string& device() const { return device_; }
 
   const std::vector<Value>& values() const { return values_; }
   const std::vector<Node>& nodes() const { return nodes_; }
@@ -77,6 +86,7 @@ class Graph {
   Result<ValueId> add_leaf(std::string name, ValueKind kind, const TensorDesc& desc);
   std::vector<Value> values_;
   std::vector<Node> nodes_;
+  std::string device_;
 };
 
 // Nodes needed to compute the outputs, in graph order: dead-node elimination.

@@ -42,6 +42,12 @@ Status validate(const std::vector<ScheduleNode>& nodes, const ScheduleOptions& o
     if (node.is_view && node.inputs.size() != 1)
       return invalid_arg("[schedule] node {} (#{}): a view has exactly one input, not {}",
                          node_name(nodes, i), i, node.inputs.size());
+    if (node.pin < -1 || node.pin >= n_dev)
+      return invalid_arg("[schedule] node {} (#{}): pin {} is not a device index in 0..{}",
+                         node_name(nodes, i), i, node.pin, n_dev - 1);
+    if (node.pin >= 0 && (node.is_view || node.is_leaf))
+      return invalid_arg("[schedule] node {} (#{}): only a compute node can be pinned", node_name(nodes, i),
+                         i);
     if (node.is_leaf && (node.is_view || !node.inputs.empty()))
       return invalid_arg("[schedule] node {} (#{}): a leaf has no inputs and is not a view",
                          node_name(nodes, i), i);
@@ -69,7 +75,8 @@ Status place_compute_node(const std::vector<ScheduleNode>& nodes, size_t i, cons
     return false;
   };
   bool fallback_refused = false;
-  for (int32_t d : opt.preference) {
+  const std::vector<int32_t> pinned{nodes[i].pin};
+  for (int32_t d : nodes[i].pin >= 0 ? pinned : opt.preference) {
     if (ask(d)) {
       *out_device = d;
       return Status::ok();
@@ -78,10 +85,10 @@ Status place_compute_node(const std::vector<ScheduleNode>& nodes, size_t i, cons
   }
   const std::string& fb = opt.devices[opt.fallback];
   if (opt.strict && !fallback_refused)
-    return make_error(
-        TSR_ERR_UNSUPPORTED,
-        "[schedule] node {}: no preferred device supports it: {}; strict mode forbids fallback to {}",
-        node_name(nodes, i), join_refusals(*refusals, opt.devices), fb);
+    return make_error(TSR_ERR_UNSUPPORTED,
+                      "[schedule] node {}: no {} device supports it: {}; strict mode forbids fallback to {}",
+                      node_name(nodes, i), nodes[i].pin >= 0 ? "placed" : "preferred",
+                      join_refusals(*refusals, opt.devices), fb);
   if (!fallback_refused && ask(opt.fallback)) {
     *out_device = opt.fallback;
     return Status::ok();

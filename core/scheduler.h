@@ -11,6 +11,9 @@
 //   which makes that an error. If the fallback refuses too, that is an error in
 //   every mode. The fallback is asked at most once per node, even when it is
 //   also in `preference`.
+// - A pinned compute node (ScheduleNode::pin, the caller's placement, e.g. a
+//   layer of a pipeline split) asks its pin instead of `preference`, then
+//   falls back by the same rules; the transfer-cost model never moves it.
 // - A view (metadata only, exactly one input: the value it views) is never
 //   asked about: it takes the device of its producer, through chains of views.
 //   A view of a leaf has no producer, so it takes the device of the first
@@ -76,6 +79,7 @@ struct ScheduleNode {
   int64_t bytes = 0;       // size of the value it produces or holds: what a copy of it moves
   int64_t read_bytes = 0;  // bytes a compute node reads (weights included): with `bytes`, its cost
   std::string label;       // for messages and reports, e.g. "matmul#12 f32 [576, 7]"
+  int32_t pin = -1;        // compute nodes: the device index the caller placed it on, or -1
 };
 
 // The transfer-cost model's parameters. Bandwidths are bytes/s; 0 = unknown.
@@ -142,8 +146,9 @@ struct Placement {
 // Places nodes on devices. `supports` must be callable; it is not kept.
 // Errors: TSR_ERR_INVALID_ARGUMENT for a malformed request (an input that is
 // not an earlier node, a view without exactly one input, a leaf with inputs,
-// a device index out of range, an empty or repeating preference list); TSR_ERR_UNSUPPORTED when a node cannot
-// be placed ("[schedule] node <label>: no preferred device supports it: ...").
+// a device index (preference, fallback or pin) out of range, an empty or repeating preference list);
+// TSR_ERR_UNSUPPORTED when a node cannot be placed ("[schedule] node <label>: no preferred device supports
+// it: ...").
 Result<Placement> schedule_nodes(const std::vector<ScheduleNode>& nodes, const ScheduleOptions& options,
                                  const SupportsFn& supports);
 

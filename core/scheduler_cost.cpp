@@ -127,10 +127,16 @@ void keep_costly_runs(const std::vector<ScheduleNode>& nodes, const std::vector<
   };
 
   // Maximal runs of consecutive compute nodes on one device, in node order;
-  // later runs see the decisions on earlier ones.
+  // later runs see the decisions on earlier ones. A pinned node is where the
+  // caller put it: it ends a run and is never a member.
   std::vector<int32_t> run;
   for (size_t i = 0; i < nodes.size(); ++i) {
     if (!is_compute(nodes[i])) continue;
+    if (nodes[i].pin >= 0) {
+      decide(run);
+      run.clear();
+      continue;
+    }
     if (!run.empty() && placement->device[run.front()] != placement->device[i]) {
       decide(run);
       run.clear();

@@ -103,6 +103,9 @@ struct DecoderGraphOptions {
   std::string state_prefix;
   // Set: a paged batch step instead (state_prefix, n_ctx and all_logits unused).
   const PagedKvLayout* paged = nullptr;
+  // Empty, or the device of each layer (Graph::set_device; "" : the
+  // compile's list): the embedding goes with layer 0, the output with the last.
+  std::vector<std::string> layer_devices;
 };
 
 struct DecoderGraph {

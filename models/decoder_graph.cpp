@@ -34,12 +34,19 @@ DecoderGraph build_decoder_graph(Graph& g, const DecoderHParams& hp, const Decod
   }
   if (w.rope_freqs.present()) st.rope_freqs = bind(g, w.rope_freqs);  // f32 [n_rot / 2]
 
+  // A pipeline split places each layer on its device; what comes before the
+  // first layer goes with it, what comes after the last with that one.
+  auto place_layer = [&](int64_t l) {
+    if (!o.layer_devices.empty()) g.set_device(o.layer_devices[static_cast<size_t>(l)]);
+  };
+  place_layer(0);
   // The tied output matrix is the embedding table: bind it once.
   const tsr_tensor tok_embd = bind(g, w.tok_embd);  // [n_embd, n_vocab]
   tsr_tensor x = g.get_rows(tok_embd, out.tokens);  // f32 [n_embd, N]
   if (hp.embd_scale != 1.0f) x = g.scale(x, hp.embd_scale);
   for (int64_t l = 0; l < hp.n_layer; ++l) {
     const DecoderLayerWeights& L = w.layers[l];
+    place_layer(l);
     tsr_tensor h = rms_norm_mul(g, x, L.attn_norm, hp.eps);  // f32 [n_embd, N]
     x = g.add(x, attention_block(g, hp, L, l, h, st));       // f32 [n_embd, N]
     h = rms_norm_mul(g, x, L.ffn_norm, hp.eps);              // f32 [n_embd, N]

@@ -42,6 +42,10 @@ std::unique_ptr<Llm> Llm::load(tsr_context* ctx, const std::string& path, const 
   } catch (const Error& e) {
     throw Error(e.code(), std::string(e.what()) + " (in " + path + ")");
   }
+  if (!options.layer_devices.empty() && static_cast<int64_t>(options.layer_devices.size()) != m->hp_.n_layer)
+    throw Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_load] layer_devices names " +
+                                              std::to_string(options.layer_devices.size()) + " layers; " +
+                                              path + " has " + std::to_string(m->hp_.n_layer));
   progress(0.05f);
   m->n_ctx_ = options.n_ctx > 0 ? options.n_ctx : std::min<int64_t>(m->hp_.n_ctx_train, 2048);
   m->options_.n_batch = std::min(options.n_batch, m->n_ctx_);
@@ -111,6 +115,7 @@ Llm::Step& Llm::step(int slot, int64_t n_tokens, bool all_logits,
   o.all_logits = all_logits;
   o.n_ctx = n_ctx_;
   o.state_prefix = state_prefix(slot);
+  o.layer_devices = options_.layer_devices;
   Step s;
   s.io = build_decoder_graph(g, hp_, weights_, o, progress);
   s.model = std::make_unique<Model>(ctx_, g, options_.devices, Model::CompileFlags{options_.compile_flags});
@@ -127,6 +132,7 @@ Llm::Step& Llm::paged_step(int slot, const PagedKvLayout& layout, int64_t n_toke
   o.n_tokens = n_tokens;
   o.kv_dtype = options_.kv_dtype;
   o.paged = &layout;
+  o.layer_devices = options_.layer_devices;
   Step s;
   s.io = build_decoder_graph(g, hp_, weights_, o);
   s.model = std::make_unique<Model>(ctx_, g, options_.devices, Model::CompileFlags{options_.compile_flags});

@@ -43,6 +43,10 @@ struct LlmOptions {
   int64_t n_batch = 256;               // max tokens per prefill step
   std::function<void(float)> progress;
   std::function<bool()> should_abort;  // asked at every progress point of load
+  // Pipeline split: layer l's nodes run on layer_devices[l] ("" : `devices`
+  // decides); the embedding goes with layer 0, the output with the last.
+  // Empty, or one name per layer.
+  std::vector<std::string> layer_devices;
 };
 
 struct SessionCallbacks {

@@ -308,6 +308,14 @@ TSR_API tsr_status_code tsr_graph_output(tsr_graph* g, tsr_tensor t) {
   });
 }
 
+TSR_API tsr_status_code tsr_graph_set_device(tsr_graph* g, const char* device) {
+  return guarded("graph_set_device", [&]() -> tsr::Status {
+    if (!g) return null_arg("graph_set_device", "graph");
+    g->graph.set_device(device ? device : "");
+    return tsr::Status::ok();
+  });
+}
+
 TSR_API tsr_status_code tsr_graph_tensor_desc(const tsr_graph* g, tsr_tensor t, tsr_tensor_desc* out_desc) {
   return guarded("graph_tensor_desc", [&]() -> tsr::Status {
     if (!g || !out_desc) return null_arg("graph_tensor_desc", !g ? "graph" : "out_desc");

@@ -107,6 +107,12 @@ TSR_API tsr_status_code tsr_llm_load(tsr_context* ctx, const char* path, const t
     if (o.devices && o.n_devices > 0) lo.devices.assign(o.devices, o.devices + o.n_devices);
     for (const std::string& d : lo.devices)
       if (d.empty()) throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_load] empty device name");
+    if (o.n_layer_devices < 0 || (o.n_layer_devices > 0 && !o.layer_devices))
+      throw tessera::Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_load] n_layer_devices " +
+                                                         std::to_string(o.n_layer_devices) +
+                                                         (o.layer_devices ? "" : " with layer_devices NULL"));
+    for (int32_t l = 0; l < o.n_layer_devices; ++l)
+      lo.layer_devices.emplace_back(o.layer_devices[l] ? o.layer_devices[l] : "");
     lo.compile_flags = o.compile_flags;
     lo.n_ctx = o.n_ctx;
     if (o.kv_type != TSR_LLM_KV_F16 && o.kv_type != TSR_LLM_KV_F32)

@@ -495,6 +495,75 @@ std::string schedule_error(const std::vector<ScheduleNode>& nodes, const Schedul
   return r.status().message();
 }
 
+// A pipeline split: the first half of a chain pinned to vulkan, the rest to
+// the CPU although vulkan is preferred; one copy at the boundary.
+TEST(SchedulerPin, PinnedNodesGoWhereTheCallerPutThem) {
+  std::vector<ScheduleNode> nodes = small_graph();
+  nodes[0].pin = nodes[1].pin = kVulkan;
+  nodes[2].pin = nodes[3].pin = nodes[4].pin = kCpu;
+  FakeDevices dev;
+  Placement p = schedule_ok(nodes, vulkan_then_cpu(), dev.fn());
+  EXPECT_EQ(p.device, (std::vector<int32_t>{kVulkan, kVulkan, kCpu, kCpu, kCpu}));
+  EXPECT_EQ(p.n_fallbacks, 0);
+  // matmul#2 reads rms_norm#1, add#3 get_rows#0 (mul#4 rms_norm#1 again):
+  // each crosses to the CPU once, before its first reader there.
+  ASSERT_EQ(p.copies.size(), 2u);
+  EXPECT_EQ(p.copies[0].value, 1);
+  EXPECT_EQ(p.copies[0].to, kCpu);
+  EXPECT_EQ(p.copies[1].value, 0);
+  EXPECT_EQ(p.copies[1].to, kCpu);
+  // Pinned nodes ask only their pin: vulkan was never asked about the CPU's.
+  for (const auto& [device, node] : dev.asked) EXPECT_EQ(device, nodes[node].pin) << "node " << node;
+}
+
+TEST(SchedulerPin, RefusingPinFallsBackOrFailsInStrictMode) {
+  std::vector<ScheduleNode> nodes = small_graph();
+  for (auto& n : nodes) n.pin = kCuda;  // cuda is not even in the preference list
+  FakeDevices dev;
+  dev.refuse(kCuda, 2, "q4_1 weights");
+  Placement p = schedule_ok(nodes, vulkan_then_cpu(), dev.fn());
+  EXPECT_EQ(p.device, (std::vector<int32_t>{kCuda, kCuda, kCpu, kCuda, kCuda}));
+  EXPECT_EQ(p.n_fallbacks, 1);
+  ASSERT_EQ(p.refusals[2].size(), 1u);
+  EXPECT_EQ(p.refusals[2][0].device, kCuda);
+  Result<Placement> strict = schedule_nodes(nodes, vulkan_then_cpu(/*strict=*/true), dev.fn());
+  ASSERT_FALSE(strict.is_ok());
+  EXPECT_NE(
+      strict.status().message().find("matmul#2 f32 [1536, 7]: no placed device supports it: cuda:0: q4_1 "
+                                     "weights; strict mode forbids fallback to cpu:0"),
+      std::string::npos)
+      << strict.status().message();
+}
+
+TEST(SchedulerPin, TransferCostNeverMovesAPinnedNode) {
+  // The sandwich's middle node would be kept on the CPU (see
+  // IsolatedSupportedOpBetweenUnsupportedOnesStaysOnTheFallback); pinned,
+  // it stays on vulkan and pays its two copies.
+  std::vector<ScheduleNode> nodes = sandwich();
+  nodes[1].pin = kVulkan;
+  FakeDevices dev;
+  dev.refuse(kVulkan, 0, "no");
+  dev.refuse(kVulkan, 2, "no");
+  Placement p = schedule_ok(nodes, costed(), dev.fn());
+  EXPECT_EQ(p.device, (std::vector<int32_t>{kCpu, kVulkan, kCpu}));
+  EXPECT_EQ(p.n_kept, 0);
+  EXPECT_EQ(p.copies.size(), 2u);
+}
+
+TEST(SchedulerErrors, BadPins) {
+  FakeDevices dev;
+  std::vector<ScheduleNode> nodes = small_graph();
+  nodes[1].pin = 3;
+  Result<Placement> r = schedule_nodes(nodes, vulkan_then_cpu(), dev.fn());
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("pin 3 is not a device index in 0..2"), std::string::npos)
+      << r.status().message();
+  std::vector<ScheduleNode> leaf = {{.is_leaf = true, .label = "input 'x'", .pin = kVulkan}};
+  r = schedule_nodes(leaf, vulkan_then_cpu(), dev.fn());
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("only a compute node can be pinned"), std::string::npos);
+}
+
 TEST(SchedulerErrors, InputNotAnEarlierNode) {
   std::vector<ScheduleNode> nodes = {{.inputs = {-1}, .label = "a"}, {.inputs = {0, 1}, .label = "b"}};
   EXPECT_EQ(schedule_error(nodes, vulkan_then_cpu()),

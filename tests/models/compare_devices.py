@@ -3,14 +3,16 @@
 prompt position and N greedy tokens generated past end-of-generation.
 
     compare_devices.py MODEL --tessera PATH [--device vulkan|cuda:0] [--ref cpu] [-n 32] [--tol 1e-2]
-                       [--plugin PATH]... [--tokens 2,902,506,...]
+                       [--plugin PATH]... [--tokens 2,902,506,...] [--split-layers SPEC]
 
 Passes when the greedy tokens are identical and the largest absolute logit
 difference is at most tol times the largest reference logit magnitude. Prints
 the max abs error either way (the issue asks for it in the record).
 
 --tokens replaces the default prompt (SmolLM2 ids) for other vocabularies.
-The top-1 token of every prompt position must agree too."""
+The top-1 token of every prompt position must agree too. --split-layers runs
+the --device side as a pipeline split (tessera-run --split-layers SPEC, e.g.
+vulkan:0=15,cpu:0), the reference without."""
 import argparse
 import os
 import sys
@@ -32,17 +34,20 @@ def main() -> int:
     ap.add_argument("--tol", type=float, default=1e-2)
     ap.add_argument("--plugin", action="append", default=[], help="backend plugin for tessera-run (repeatable)")
     ap.add_argument("--tokens", type=compare.parse_tokens, default=None, help="prompt token ids")
+    ap.add_argument("--split-layers", default=None, help="pipeline split of the --device run")
     args = ap.parse_args()
     extra = [a for p in args.plugin for a in ("--plugin", p)]
     prompt = list(args.tokens or compare.DEFAULT_PROMPT)
+    split = ["--split-layers", args.split_layers] if args.split_layers else []
+    label = args.device + (f" split {args.split_layers}" if args.split_layers else "")
     runs = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for dev in (args.ref, args.device):
-            path = os.path.join(tmp, f"{dev.replace(':', '_')}.f32")
-            out, wall = compare.run_tessera(args.tessera, args.model, prompt, args.n, dev, path, extra)
-            runs[dev] = (out["tokens"], np.fromfile(path, dtype=np.float32), wall, out)
+        for i, (dev, name, more) in enumerate(((args.ref, args.ref, []), (args.device, label, split))):
+            path = os.path.join(tmp, f"{i}.f32")
+            out, wall = compare.run_tessera(args.tessera, args.model, prompt, args.n, dev, path, extra + more)
+            runs[name] = (out["tokens"], np.fromfile(path, dtype=np.float32), wall, out)
     ref_tokens, ref_logits, ref_wall, ref_out = runs[args.ref]
-    tokens, logits, wall, out = runs[args.device]
+    tokens, logits, wall, out = runs[label]
     if ref_logits.shape != logits.shape:
         print(f"FAIL: logits shape {logits.shape} on {args.device}, {ref_logits.shape} on {args.ref}")
         return 1
@@ -56,10 +61,10 @@ def main() -> int:
         top1_same = bool((a == b).all())
         print(f"  top-1 of the prompt logits: {int((a == b).sum())} of {len(a)} positions agree")
     same = tokens == ref_tokens
-    print(f"{os.path.basename(args.model)}: {args.device} vs {args.ref}, prompt {len(prompt)} tokens")
+    print(f"{os.path.basename(args.model)}: {label} vs {args.ref}, prompt {len(prompt)} tokens")
     print(f"  logits: max abs error {err:.3e} (largest |logit| {scale:.2f}, relative {err / scale:.2e}, "
           f"tolerance {args.tol:.0e})")
-    print(f"  greedy tokens: {len(tokens)} on {args.device}, {'identical' if same else 'DIFFERENT'}")
+    print(f"  greedy tokens: {len(tokens)} on {label}, {'identical' if same else 'DIFFERENT'}")
     for dev, (_, _, w, o) in runs.items():
         print(f"  {dev}: wall {w:.1f} s (with load), prompt {o.get('prefill_tokens_per_second', 0):.1f} tok/s, "
               f"decode {o.get('decode_tokens_per_second', 0):.1f} tok/s")

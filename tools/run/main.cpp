@@ -24,6 +24,7 @@
 #include "tessera/tessera.h"
 #include "tessera/tessera_llm.h"
 #include "tools/common/cli.h"
+#include "tools/common/layer_split.h"
 #include "tools/run/chat.h"
 #include "tools/run/interactive.h"
 #include "tools/run/run_git.h"
@@ -42,7 +43,7 @@ void usage(FILE* f) {
       "                   [--chat-template NAME] [--device NAME]... [--threads T] [--seed S] [--temp T]\n"
       "                   [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--repeat-last-n N]\n"
       "                   [--ctx N] [--batch N] [--ignore-eos] [--json] [--dump-logits FILE]\n"
-      "                   [--plugin PATH]...\n"
+      "                   [--plugin PATH]... [--split-layers SPEC]\n"
       "  -n N               tokens to generate (default 128); -1: until an end token or a full context\n"
       "  -f FILE            the prompt is the file's text\n"
       "  -i, --interactive  a conversation: one user message per line on stdin, replies on stdout; the\n"
@@ -59,6 +60,9 @@ void usage(FILE* f) {
       "  --plugin PATH      load a backend plugin (repeatable); its devices can then be named\n"
       "  --dump-logits FILE raw little-endian f32 [n_prompt, n_vocab]: the logits of every prompt token\n"
       "  --ignore-eos       keep generating past end-of-generation tokens (benchmarks)\n"
+      "  --split-layers SPEC pipeline split: DEVICE=N,... gives each device the next N layers, an entry\n"
+      "                     without =N the layers left (e.g. vulkan:0=15,cpu:0); the embedding goes\n"
+      "                     with the first layer, the output with the last\n"
       "  --strict           fail to load when a node cannot run on the named devices (no fallback)\n"
       "  --placement        print where every node of the decode graph runs, and why a node fell back\n"
       "  --no-transfer-cost place every node on the first named device supporting it, even where the\n"
@@ -70,6 +74,7 @@ struct Args {
   std::string model, prompt, system, dump_logits, chat_template;
   bool has_prompt = false, chat = false, json = false, strict = false, placement = false, interactive = false;
   bool no_transfer_cost = false;
+  std::string split_layers;
   std::vector<std::string> devices, plugins;
   std::vector<int32_t> prompt_tokens;
   bool has_prompt_tokens = false;
@@ -103,6 +108,7 @@ bool takes_value(const std::string& k) {
                                         "--system",
                                         "--chat-template",
                                         "--device",
+                                        "--split-layers",
                                         "--plugin",
                                         "--dump-logits",
                                         "--prompt-tokens",
@@ -205,6 +211,8 @@ int parse_args(int argc, char** argv, Args* a) {
       a->devices.push_back(v);
     } else if (k == "--plugin") {
       a->plugins.push_back(v);
+    } else if (k == "--split-layers") {
+      a->split_layers = v;
     } else if (k == "--dump-logits") {
       a->dump_logits = v;
     } else if (k == "--prompt-tokens") {
@@ -336,6 +344,20 @@ int main(int argc, char** argv) {
   tsr_llm_options lo{sizeof lo};
   lo.devices = devices.empty() ? nullptr : devices.data();
   lo.n_devices = static_cast<int32_t>(devices.size());
+  std::vector<std::string> layer_names;
+  std::vector<const char*> layer_devices;
+  if (!a.split_layers.empty()) {
+    std::string err;
+    const int64_t n_layer = tessera_tools::gguf_layer_count(a.model, &err);
+    if (n_layer < 0 || !tessera_tools::expand_layer_split(a.split_layers, n_layer, &layer_names, &err)) {
+      std::fprintf(stderr, "tessera-run: --split-layers: %s\n", err.c_str());
+      tsr_context_destroy(ctx);
+      return 2;
+    }
+    for (const std::string& d : layer_names) layer_devices.push_back(d.c_str());
+    lo.layer_devices = layer_devices.data();
+    lo.n_layer_devices = static_cast<int32_t>(layer_devices.size());
+  }
   lo.n_ctx = static_cast<int32_t>(a.ctx);
   lo.n_batch = static_cast<int32_t>(a.batch);
   if (a.strict) lo.compile_flags |= TSR_COMPILE_STRICT;

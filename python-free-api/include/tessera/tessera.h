@@ -163,6 +163,13 @@ TSR_API tsr_status_code tsr_graph_op(tsr_graph* g, int32_t op, const tsr_tensor*
                                      const tsr_op_params* params, tsr_tensor* out_tensor);
 /* Marks a tensor to be readable after execution. */
 TSR_API tsr_status_code tsr_graph_output(tsr_graph* g, tsr_tensor t);
+/* Places the nodes added after this call on `device` (a name as
+ * tsr_device_find takes it: "vulkan:0", "cpu"), ahead of the compile's
+ * preference list; NULL or "" returns to that list. A node its device cannot
+ * run falls back to the CPU like any other (an error under
+ * TSR_COMPILE_STRICT). A name no device has fails the compile, naming it.
+ * This is how a model is split across devices layer by layer. */
+TSR_API tsr_status_code tsr_graph_set_device(tsr_graph* g, const char* device);
 TSR_API tsr_status_code tsr_graph_tensor_desc(const tsr_graph* g, tsr_tensor t, tsr_tensor_desc* out_desc);
 TSR_API int32_t tsr_graph_node_count(const tsr_graph* g);
 

@@ -129,6 +129,8 @@ class Graph {
     return t;
   }
   void output(tsr_tensor t) { check(tsr_graph_output(get(), t)); }
+  // Nodes added from now on run on `device` ("" : the compile's preference list).
+  void set_device(const std::string& device) { check(tsr_graph_set_device(get(), device.c_str())); }
   tsr_tensor_desc desc(tsr_tensor t) const {
     tsr_tensor_desc d;
     check(tsr_graph_tensor_desc(get(), t, &d));

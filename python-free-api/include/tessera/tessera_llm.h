@@ -62,6 +62,15 @@ typedef struct tsr_llm_options {
    * once the weights are bound, is not interrupted. */
   int32_t (*should_abort)(void* user);
   void* abort_user;
+  /* Pipeline split across devices: layer l runs on layer_devices[l] (a name
+   * as tsr_device_find takes it; NULL or "" leaves the layer to `devices`);
+   * the embedding goes with layer 0, the final norm and output with the last
+   * layer, and activations cross devices once per boundary. n_layer_devices
+   * is 0 (no split) or the model's layer count (else TSR_ERR_INVALID_ARGUMENT
+   * naming both). A node a layer's device cannot run falls back to the CPU
+   * (an error with TSR_COMPILE_STRICT). */
+  const char* const* layer_devices;
+  int32_t n_layer_devices;
 } tsr_llm_options;
 
 TSR_API tsr_status_code tsr_llm_load(tsr_context* ctx, const char* path, const tsr_llm_options* options,
