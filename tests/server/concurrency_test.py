@@ -142,9 +142,16 @@ def kv_pressure(server: str, model: str) -> None:
 def preemption(server: str, model: str) -> None:
     """Two long completions over a pool that holds one: the younger gives its
     KV memory back mid-answer, resumes when the older ends, and both texts
-    are what each gives alone."""
-    with su.Server(server, model, "--parallel", "2", "--kv-blocks", "6") as srv:
-        prompts = ["Once upon a time", "The history of the Roman Empire"]
+    are what each gives alone. Then three over a pool that holds one and a
+    half, where a resumed request can be preempted again, even while it
+    recomputes its tokens."""
+    preempt_case(server, model, ["Once upon a time", "The history of the Roman Empire"], 6)
+    preempt_case(server, model, ["Once upon a time", "The history of the Roman Empire",
+                                 "In a small village by the sea"], 8)
+
+
+def preempt_case(server: str, model: str, prompts: list, blocks: int) -> None:
+    with su.Server(server, model, "--parallel", str(len(prompts)), "--kv-blocks", str(blocks)) as srv:
 
         def complete(p):
             status, r = srv.post("/v1/completions", {"prompt": p, "max_tokens": 60, "temperature": 0})

@@ -139,7 +139,7 @@ int32_t Engine::free_slot_for(const std::vector<int32_t>& prompt) const {
   return best;
 }
 
-void Engine::reuse_prefix(int32_t s) {
+void Engine::reuse_prefix(int32_t s, bool count_cached) {
   Slot& sl = slots_[s];
   const std::vector<int32_t>& prompt = sl.feed;
   // At least the prompt's last token is computed: its logits are needed.
@@ -165,7 +165,7 @@ void Engine::reuse_prefix(int32_t s) {
   }
   sl.cache.assign(prompt.begin(), prompt.begin() + static_cast<std::ptrdiff_t>(best));
   sl.fed = best;
-  if (best > 0) metrics_->count_prompt_cached(static_cast<int64_t>(best));
+  if (best > 0 && count_cached) metrics_->count_prompt_cached(static_cast<int64_t>(best));
 }
 
 bool Engine::evict_free_caches() {
@@ -217,7 +217,7 @@ void Engine::admit() {
         metrics_->count_cancelled();
         fail(s, server_error("[engine] the client disconnected while the request waited for KV memory"));
       } else {
-        reuse_prefix(s);
+        reuse_prefix(s, /*count_cached=*/false);  // counted when it first came
       }
       continue;
     }
@@ -233,7 +233,7 @@ void Engine::admit() {
     } else if (!sl.text->init(sl.job->stop, &error)) {
       fail(s, bad_request("stop", "[engine] stop strings: " + error));
     } else {
-      reuse_prefix(s);
+      reuse_prefix(s, /*count_cached=*/true);
     }
   }
 }
@@ -243,6 +243,25 @@ void Engine::drop_cancelled() {
     if (!slots_[s].job || !slots_[s].job->channel.cancelled()) continue;
     metrics_->count_cancelled();
     fail(s, server_error("[engine] the client disconnected"));
+  }
+  // A suspended request whose client left gives up its place at once.
+  std::vector<Suspended> gone;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    for (auto it = suspended_.begin(); it != suspended_.end();) {
+      if (!it->job->channel.cancelled()) {
+        ++it;
+        continue;
+      }
+      gone.push_back(std::move(*it));
+      it = suspended_.erase(it);
+      --active_;
+    }
+  }
+  for (Suspended& z : gone) {
+    metrics_->count_cancelled();
+    finish_suspended(z,
+                     server_error("[engine] the client disconnected while the request waited for KV memory"));
   }
 }
 
@@ -449,11 +468,14 @@ void Engine::release(int32_t s) {
 void Engine::suspend(int32_t s) {
   Slot& sl = slots_[s];
   Suspended z;
+  // Decoding: the tokens whose rows it held, and the one it sampled but has
+  // not fed (its text is out already). Still computing its feed (a prompt,
+  // or the tokens of an earlier resume, which end with such a token): the
+  // whole feed again.
+  const bool decoding = !sl.prefilling() && sl.generated > 0;
+  z.tokens = decoding ? std::move(sl.cache) : sl.feed;
+  if (decoding) z.tokens.push_back(sl.next);
   z.job = std::move(sl.job);
-  // The tokens whose rows it held, and the one it sampled but has not fed
-  // (its text is out already); mid-prompt, the prompt again.
-  z.tokens = sl.prefilling() || sl.generated == 0 ? sl.feed : std::move(sl.cache);
-  if (!sl.prefilling() && sl.generated > 0) z.tokens.push_back(sl.next);
   z.generated = sl.generated;
   z.sampler = sl.sampler;
   z.text = std::move(sl.text);
@@ -463,6 +485,15 @@ void Engine::suspend(int32_t s) {
   metrics_->count_preempted();
   std::lock_guard<std::mutex> lk(mu_);
   suspended_.push_front(std::move(z));
+}
+
+void Engine::finish_suspended(Suspended& z, const ApiError& error) {
+  tsr_llm_sampler_free(z.sampler);
+  z.sampler = nullptr;
+  Outcome o;
+  o.error = error;
+  o.usage = {static_cast<int32_t>(z.job->prompt.size()), z.generated};
+  z.job->channel.finish(std::move(o));
 }
 
 void Engine::cancel_everything() {
@@ -477,13 +508,7 @@ void Engine::cancel_everything() {
     suspended.swap(suspended_);
     active_ -= static_cast<int32_t>(suspended.size());
   }
-  for (Suspended& z : suspended) {
-    tsr_llm_sampler_free(z.sampler);
-    Outcome o;
-    o.error = e;
-    o.usage = {static_cast<int32_t>(z.job->prompt.size()), z.generated};
-    z.job->channel.finish(std::move(o));
-  }
+  for (Suspended& z : suspended) finish_suspended(z, e);
   for (auto& job : waiting) {
     Outcome o;
     o.error = e;

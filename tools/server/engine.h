@@ -94,7 +94,8 @@ class Engine {
   void admit();
   // Gives slot s the longest cached prefix of its prompt any slot holds
   // (its own cache, or another's shared copy-on-write); resets it otherwise.
-  void reuse_prefix(int32_t s);
+  // count_cached: add the reused prompt tokens to the metrics (not on a resume).
+  void reuse_prefix(int32_t s, bool count_cached);
   // The free slot a prompt should take (mu_ held; reads slots_ of the
   // engine thread, which is the caller): -1 when none is free.
   int32_t free_slot_for(const std::vector<int32_t>& prompt) const;
@@ -111,6 +112,8 @@ class Engine {
   void release(int32_t s);
   // Frees slot s's KV rows and puts its request first in line to resume.
   void suspend(int32_t s);
+  // Ends a suspended request (already out of suspended_ and active_) with error.
+  void finish_suspended(Suspended& z, const ApiError& error);
   void cancel_everything();
   void update_gauges();
 
