@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "cl_internal.h"
 #include "tessera/kit/cache_dir.h"
@@ -31,6 +32,17 @@ bool profiling_on() {
   return v && *v && std::strcmp(v, "0") != 0;
 }
 
+// CL_DEVICE_MAX_WORK_ITEM_SIZES[0]: the array has CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS entries.
+size_t max_items_x(const Fns& fn, cl_device_id id) {
+  const cl_uint dims = device_value<cl_uint>(fn, id, CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS);
+  if (dims == 0 || dims > 64) return 0;
+  std::vector<size_t> sizes(dims, 0);
+  if (fn.clGetDeviceInfo(id, CL_DEVICE_MAX_WORK_ITEM_SIZES, dims * sizeof(size_t), sizes.data(), nullptr) !=
+      CL_SUCCESS)
+    return 0;
+  return sizes[0];
+}
+
 // What open refuses a device for, each named ("" when nothing is missing).
 std::string missing_features(const Fns& fn, const DeviceInfo& info) {
   std::string missing;
@@ -43,9 +55,11 @@ std::string missing_features(const Fns& fn, const DeviceInfo& info) {
        "an OpenCL C compiler (CL_DEVICE_COMPILER_AVAILABLE; the kernels are built from source)");
   need(device_value<cl_bool>(fn, id, CL_DEVICE_ENDIAN_LITTLE),
        "little-endian memory (CL_DEVICE_ENDIAN_LITTLE; GGUF blocks are little-endian)");
-  const size_t wg = device_value<size_t>(fn, id, CL_DEVICE_MAX_WORK_GROUP_SIZE);
-  need(wg >= kMinWorkgroup,
-       fmt::format("{} work-items per workgroup (CL_DEVICE_MAX_WORK_GROUP_SIZE is {})", kMinWorkgroup, wg));
+  const size_t wg =
+      std::min(device_value<size_t>(fn, id, CL_DEVICE_MAX_WORK_GROUP_SIZE), max_items_x(fn, id));
+  need(wg >= kMinWorkgroup, fmt::format("{} work-items per workgroup (CL_DEVICE_MAX_WORK_GROUP_SIZE and "
+                                        "CL_DEVICE_MAX_WORK_ITEM_SIZES[0] allow {})",
+                                        kMinWorkgroup, wg));
   const uint64_t local = device_value<cl_ulong>(fn, id, CL_DEVICE_LOCAL_MEM_SIZE);
   need(local >= kMinLocalBytes, fmt::format("{} KiB of local memory (CL_DEVICE_LOCAL_MEM_SIZE is {} bytes)",
                                             kMinLocalBytes >> 10, local));
@@ -98,8 +112,6 @@ Status open_device(Instance* inst, int32_t index, std::unique_ptr<DeviceState>* 
   d->base_align_bytes = device_value<cl_uint>(fn, id, CL_DEVICE_MEM_BASE_ADDR_ALIGN) / 8;
   d->local_mem_is_global =
       device_value<cl_device_local_mem_type>(fn, id, CL_DEVICE_LOCAL_MEM_TYPE) == CL_GLOBAL;
-  size_t item_sizes[3] = {0, 0, 0};
-  fn.clGetDeviceInfo(id, CL_DEVICE_MAX_WORK_ITEM_SIZES, sizeof item_sizes, item_sizes, nullptr);
 
   ComputeCaps& c = d->caps;
   // Kernels get whole buffers and 64-bit offsets: a tensor is limited only by
@@ -110,7 +122,7 @@ Status open_device(Instance* inst, int32_t index, std::unique_ptr<DeviceState>* 
   // Workgroups past 65535 per dimension are spread over y (add_flat).
   for (uint32_t& g : c.max_groups) g = 65535;
   c.max_invocations = static_cast<uint32_t>(
-      std::min<size_t>(device_value<size_t>(fn, id, CL_DEVICE_MAX_WORK_GROUP_SIZE), item_sizes[0]));
+      std::min<size_t>(device_value<size_t>(fn, id, CL_DEVICE_MAX_WORK_GROUP_SIZE), max_items_x(fn, id)));
   c.max_shared_bytes = static_cast<uint32_t>(
       std::min<uint64_t>(device_value<cl_ulong>(fn, id, CL_DEVICE_LOCAL_MEM_SIZE), UINT32_MAX));
   // OpenCL C 1.2 has no subgroup operations: the kernels exchange through

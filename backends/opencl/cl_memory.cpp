@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "cl_internal.h"
 #include "tessera/kit/one_queue.h"
@@ -42,6 +43,8 @@ tsr_status_code buffer_alloc(tsr_bk_device device, uint64_t size, uint32_t, tsr_
                         "[buffer_alloc] {} bytes exceed the largest buffer {} allows ({} bytes, "
                         "CL_DEVICE_MAX_MEM_ALLOC_SIZE)",
                         size, d.info.name, d.max_alloc);
+    if (size > SIZE_MAX)
+      return make_error(TSR_ERR_OUT_OF_MEMORY, "[buffer_alloc] {} bytes do not fit this host's size_t", size);
     auto b = std::make_unique<Buffer>();
     b->dev = &d;
     b->size = size;

@@ -145,7 +145,16 @@ namespace {
 Status enqueue_all(Prepared& p) {
   DeviceState& d = *p.d;
   const Fns& fn = *d.fn;
-  std::vector<cl_event> events(d.profiling ? p.launches.size() : 0);
+  // Profiling events, released whatever happens.
+  struct Events {
+    const Fns& fn;
+    std::vector<cl_event> v;
+    ~Events() {
+      for (cl_event e : v)
+        if (e) fn.clReleaseEvent(e);
+    }
+  } ev{fn, std::vector<cl_event>(d.profiling ? p.launches.size() : 0, nullptr)};
+  std::vector<cl_event>& events = ev.v;
   for (size_t i = 0; i < p.launches.size(); ++i) {
     const Launch& l = p.launches[i];
     TSR_RETURN_IF_ERROR(d.check(fn.clEnqueueNDRangeKernel(d.queue, l.kernel, 3, nullptr, l.global, l.local, 0,
@@ -160,7 +169,6 @@ Status enqueue_all(Prepared& p) {
     fn.clGetEventProfilingInfo(events[i], CL_PROFILING_COMMAND_START, sizeof start, &start, nullptr);
     fn.clGetEventProfilingInfo(events[i], CL_PROFILING_COMMAND_END, sizeof end, &end, nullptr);
     p.profile.add(p.launches[i].name, static_cast<double>(end - start));
-    fn.clReleaseEvent(events[i]);
   }
   p.profile.end_run();
   return Status::ok();

@@ -4,7 +4,9 @@
 // kept on disk, keyed by device, driver and the exact sources and options,
 // so a second run skips the driver's compiler.
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,7 +19,7 @@
 namespace tsr::cl {
 namespace {
 
-constexpr char kMagic[] = "tessera-opencl-binary 1\n";
+constexpr char kMagic[] = "tessera-opencl-binary 2\n";
 // Error messages hold 512 bytes (tsr_error): a few lines, each cut short.
 constexpr int kLogLines = 3;
 constexpr size_t kLogLineChars = 120;
@@ -62,25 +64,37 @@ std::string build_log(const Fns& fn, cl_program p, cl_device_id dev) {
   return log;
 }
 
+// File layout: kMagic, the key line, the binary's size line, the binary.
 std::vector<unsigned char> read_binary(const std::string& path, const std::string& key) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return {};
-  std::string magic(sizeof kMagic - 1, '\0'), stored;
+  std::string magic(sizeof kMagic - 1, '\0'), stored, size_line;
   if (!f.read(magic.data(), static_cast<std::streamsize>(magic.size())) || magic != kMagic) return {};
   if (!std::getline(f, stored) || stored != key) return {};  // a hash collision or a foreign file
-  return std::vector<unsigned char>(std::istreambuf_iterator<char>(f), {});
+  if (!std::getline(f, size_line)) return {};
+  std::vector<unsigned char> bin(std::istreambuf_iterator<char>(f), {});
+  if (size_line != std::to_string(bin.size())) return {};  // cut short (a full disk, a crash)
+  return bin;
 }
 
-// Best effort: a read-only home or a full disk only costs build time.
+// Best effort: a read-only home or a full disk only costs build time. Each
+// writer has a temporary file of its own (pid and count), renamed into place
+// only when complete, so concurrent processes never tear a file.
 void write_binary(const std::string& path, const std::string& key, const std::vector<unsigned char>& bin) {
   if (bin.empty()) return;
+  static std::atomic<uint64_t> count{0};
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  const std::string tmp = path + fmt::format(".{}.tmp", static_cast<const void*>(&bin));
+  const std::string tmp = fmt::format("{}.{}.{}.tmp", path, static_cast<long>(getpid()), count++);
   {
     std::ofstream f(tmp, std::ios::binary);
-    f << kMagic << key << '\n';
-    if (!f.write(reinterpret_cast<const char*>(bin.data()), static_cast<std::streamsize>(bin.size()))) return;
+    f << kMagic << key << '\n' << bin.size() << '\n';
+    f.write(reinterpret_cast<const char*>(bin.data()), static_cast<std::streamsize>(bin.size()));
+    f.close();
+    if (!f) {
+      std::filesystem::remove(tmp, ec);
+      return;
+    }
   }
   std::filesystem::rename(tmp, path, ec);
   if (ec) std::filesystem::remove(tmp, ec);

@@ -4,8 +4,8 @@
 // step, a prefix shared by copy_prefix and the copy-on-write of its partly
 // filled block, so the device's set_rows into pool rows and its
 // paged_attention through the block table run as a server runs them.
-// Devices: the CUDA/HIP kernels on the emulator (gpuemu) and Vulkan (lavapipe
-// in CI; skipped where no Vulkan device is).
+// Devices: the CUDA/HIP kernels on the emulator (gpuemu), Vulkan and OpenCL
+// (lavapipe and PoCL in CI; skipped where no such device is).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -119,6 +119,6 @@ TEST_P(PagedBatch, MatchesTheCpu) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Devices, PagedBatch, ::testing::Values("gpuemu", "vulkan"));
+INSTANTIATE_TEST_SUITE_P(Devices, PagedBatch, ::testing::Values("gpuemu", "vulkan", "opencl"));
 
 }  // namespace

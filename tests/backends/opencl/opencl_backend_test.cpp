@@ -121,20 +121,21 @@ TEST(OpenclModel, ProgramCacheIsWrittenAndCorruptEntriesAreRebuilt) {
   const auto files = cache_files(dir);
   ASSERT_GE(files.size(), 2u) << "matmul and silu programs expected in " << dir;
   const std::string good = read_all(files[0]);
-  ASSERT_EQ(good.rfind("tessera-opencl-binary 1\n", 0), 0u);
-  // Wrong header on one file, right header with a garbage binary on the rest.
+  ASSERT_EQ(good.rfind("tessera-opencl-binary 2\n", 0), 0u);
+  // Wrong header on one file; on the rest the right header and size line with
+  // a garbage binary, which the driver must refuse.
   const size_t header = good.find('\n', good.find('\n') + 1) + 1;
   for (size_t i = 0; i < files.size(); ++i) {
     std::ofstream f(files[i], std::ios::binary | std::ios::trunc);
     if (i == 0)
       f << "not a tessera cache file";
     else
-      f << good.substr(0, header) << std::string(64, '\x5a');
+      f << good.substr(0, header) << "64\n" << std::string(64, '\x5a');
   }
   run_matvec_silu(2);
   if (HasFatalFailure()) return;
   for (const auto& f : cache_files(dir))
-    EXPECT_EQ(read_all(f).rfind("tessera-opencl-binary 1\n", 0), 0u) << f << " was not rewritten";
+    EXPECT_EQ(read_all(f).rfind("tessera-opencl-binary 2\n", 0), 0u) << f << " was not rewritten";
   fs::remove_all(dir);
 }
 
