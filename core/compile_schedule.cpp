@@ -101,7 +101,7 @@ Status schedule_pass(CompilePlan& plan, std::string* report, ModelStats* stats) 
     const tsr_node_desc desc = make_node_desc(g, g.value(plan.snode_value[node]).producer);
     const Device& d = devs[device];
     if (!restriction.allows(d.name, desc, reason)) return false;
-    char buf[256] = {0};
+    char buf[1024] = {0};  // room for a build log's first errors (OpenCL)
     const bool ok = d.backend->iface().supports_op(d.handle, &desc, buf, sizeof(buf)) != 0;
     if (!ok) *reason = std::string(buf, strnlen(buf, sizeof(buf)));
     return ok;

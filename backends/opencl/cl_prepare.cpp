@@ -41,6 +41,33 @@ struct Prepared {
 
 namespace {
 
+// The build defines of dispatch d: its own constants, then the dtype of each
+// bound slot (0 for an unused one).
+SpecConstants spec_of(const Dispatch& d) {
+  SpecConstants spec{};
+  for (int k = 0; k < 4; ++k) spec[static_cast<size_t>(k)] = d.spec[static_cast<size_t>(k)];
+  for (int s = 0; s < kSlots; ++s)
+    if (d.t[static_cast<size_t>(s)].buffer)
+      spec[static_cast<size_t>(4 + s)] = static_cast<uint32_t>(d.t[static_cast<size_t>(s)].desc.dtype);
+  return spec;
+}
+
+// Records nothing: builds the program of each dispatch of a node, so that a
+// kernel the driver cannot build is refused in supports_op, where the
+// scheduler falls back to the CPU (or, strict, fails naming the build log's
+// errors), not in prepare, where the whole compile would fail. The programs
+// stay built for prepare.
+class BuildCheck final : public kit::shader::Recorder {
+ public:
+  explicit BuildCheck(DeviceState& d) : d_(d) {}
+  const ComputeCaps& caps() const override { return d_.caps; }
+  void set_node(int, int32_t) {}
+  Status add(const Dispatch& d) override { return d_.program(d.kernel, spec_of(d)).status(); }
+
+ private:
+  DeviceState& d_;
+};
+
 // Turns each dispatch into a ready cl_kernel.
 class PrepRecorder final : public kit::shader::Recorder {
  public:
@@ -54,8 +81,7 @@ class PrepRecorder final : public kit::shader::Recorder {
   Status add(const Dispatch& in) override {
     Dispatch d = in;
     std::array<cl_mem, kSlots> mems{};
-    SpecConstants spec{};
-    for (int k = 0; k < 4; ++k) spec[static_cast<size_t>(k)] = d.spec[static_cast<size_t>(k)];
+    const SpecConstants spec = spec_of(d);
     for (int s = 0; s < kSlots; ++s) {
       const tsr_tensor_ref& r = d.t[static_cast<size_t>(s)];
       if (!r.buffer) {
@@ -66,7 +92,6 @@ class PrepRecorder final : public kit::shader::Recorder {
       TSR_RETURN_IF_ERROR(
           kit::shader::bind_tensor(d_.caps, node_, op_, r, s, impl(r.buffer)->size, &d.p, &at));
       mems[static_cast<size_t>(s)] = impl(r.buffer)->mem;
-      spec[static_cast<size_t>(4 + s)] = static_cast<uint32_t>(r.desc.dtype);
     }
     auto program = d_.program(d.kernel, spec);
     if (!program.is_ok())
@@ -120,7 +145,24 @@ uint64_t buffer_size(tsr_bk_buffer b) { return impl(b)->size; }
 }  // namespace
 
 bool supports_on_device(tsr_bk_device device, const tsr_node_desc& n, std::string& reason) {
-  return kit::shader::supports(impl(device)->d->caps, n, "OpenCL", reason);
+  DeviceState& d = *impl(device)->d;
+  if (!kit::shader::supports(d.caps, n, "OpenCL", reason)) return false;
+  if (element_count(n.output) == 0) return true;  // nothing is dispatched
+  // Encode the node against stand-in buffers (BuildCheck binds nothing; one
+  // per tensor, the output in input 0's for an op that writes it, as core
+  // binds them) to learn its kernels, and build them.
+  static char stand_in[TSR_MAX_INPUTS + 1];
+  auto buffer = [](int slot) { return reinterpret_cast<tsr_bk_buffer>(&stand_in[slot]); };
+  tsr_subgraph_node sn{};
+  sn.desc = n;
+  for (int i = 0; i < n.n_inputs; ++i) sn.inputs[i] = {buffer(i), 0, n.inputs[i]};
+  const bool in_place = ops::op_info(n.op) && ops::op_info(n.op)->writes_input0;
+  sn.output = {buffer(in_place ? 0 : TSR_MAX_INPUTS), 0, n.output};
+  BuildCheck check(d);
+  const Status st = kit::find_kernel<kit::shader::Kernels>(n.op)->encode(check, sn);
+  if (st.is_ok()) return true;
+  reason = st.message();
+  return false;
 }
 
 Status prepare_graph(tsr_bk_device device, const tsr_subgraph* graph, tsr_bk_prepared* out_prepared) {
