@@ -40,6 +40,7 @@ tessera_backend_option(VULKAN "Vulkan backend")
 tessera_backend_option(OPENCL "OpenCL backend")
 tessera_backend_option(CUDA "CUDA backend")
 tessera_backend_option(HIP "HIP backend")
+tessera_backend_option(MPI "MPI communicator for tensor parallelism")
 
 # oneDNN's package config pulls in dependencies of its own (OpenCL on
 # Debian) with REQUIRED, so a partial install would stop the configure: it
@@ -113,6 +114,17 @@ elseif(TESSERA_HIPCC)
   tessera_backend_decide(HIP FALSE "HIP headers not found (apt-get install libamdhip64-dev)" TRUE)
 else()
   tessera_backend_decide(HIP FALSE "hipcc not found (apt-get install hipcc libamdhip64-dev)" TRUE)
+endif()
+
+# MPI: the communicator library links MPI; libtessera never does (it opens
+# the communicator at run time), so a build without MPI still runs alone.
+if(NOT TESSERA_MPI STREQUAL "OFF")
+  find_package(MPI QUIET COMPONENTS C)
+endif()
+if(MPI_C_FOUND)
+  tessera_backend_decide(MPI TRUE "MPI ${MPI_C_VERSION} found (${MPI_C_LIB_NAMES})" TRUE)
+else()
+  tessera_backend_decide(MPI FALSE "MPI not found (apt-get install libopenmpi-dev openmpi-bin)" TRUE)
 endif()
 
 function(tessera_print_backend_summary)

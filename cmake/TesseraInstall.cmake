@@ -14,6 +14,7 @@ install(FILES
           ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera.hpp
           ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera_types.h
           ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera_backend.h
+          ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera_comm.h
           ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera_gguf.h
           ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera_llm.h
           ${PROJECT_SOURCE_DIR}/python-free-api/include/tessera/tessera_llm.hpp
@@ -21,6 +22,9 @@ install(FILES
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/backends/kit/include/tessera/kit DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tessera)
 # The null backend as a plugin: the template a vendor's build can load.
 install(TARGETS tessera_null_plugin LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/tessera)
+if(TESSERA_WITH_MPI)
+  install(TARGETS tessera-comm-mpi LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/tessera)
+endif()
 if(TESSERA_BUILD_TOOLS)
   install(TARGETS tessera-info tessera-conformance tessera-run RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()

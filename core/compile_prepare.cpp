@@ -33,6 +33,7 @@ Status prepare_pass(CompilePlan& plan, std::string* report) {
           tsr_tensor_ref{st->buffer, st->offset + g.value(nd.output).root_offset, g.value(nd.output).desc};
       s.sub.push_back(sn);
     }
+    if (s.collective) continue;  // run by core (executor_collective.cpp)
     tsr_subgraph sg{sizeof(tsr_subgraph), static_cast<int32_t>(s.sub.size()), s.sub.data()};
     tsr_error err{};
     if (dev.backend->iface().prepare(dev.handle, &sg, &s.prepared, &err) != TSR_OK)

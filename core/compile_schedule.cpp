@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "core/communicator.h"
 #include "core/compile_plan.h"
 #include "core/support_restriction.h"
 #include "ops/op_schema.h"
@@ -95,10 +96,24 @@ Status schedule_pass(CompilePlan& plan, std::string* report, ModelStats* stats) 
   TSR_RETURN_IF_ERROR(resolve_devices(plan.registry, plan.options, g, live.value(), &sopt, &pins));
   plan.fallback = sopt.fallback;
   collect_nodes(plan, live.value(), pins);
+  // Every collective must be for the communicator's world: a graph built
+  // for 2 ranks cannot run alone, nor a 1-rank graph in a 2-rank job.
+  const int64_t world = plan.options.comm ? plan.options.comm->size() : 1;
+  for (NodeId n : live.value()) {
+    if (!is_collective_node(g, n) || g.node(n).params.i[0] == world) continue;
+    return make_error(TSR_ERR_INVALID_ARGUMENT, "[compile] {} is for a world of {} ranks, but {}",
+                      g.node_label(n), g.node(n).params.i[0],
+                      plan.options.comm
+                          ? fmt::format("the context's communicator has {} ranks", world)
+                          : std::string("the context has no communicator (tsr_context_open_comm)"));
+  }
 
   const SupportRestriction restriction = SupportRestriction::from_env();
   auto supports = [&](int32_t device, int32_t node, std::string* reason) {
-    const tsr_node_desc desc = make_node_desc(g, g.value(plan.snode_value[node]).producer);
+    const NodeId gn = g.value(plan.snode_value[node]).producer;
+    // Core runs collectives on any device, staging through the host.
+    if (is_collective_node(g, gn)) return true;
+    const tsr_node_desc desc = make_node_desc(g, gn);
     const Device& d = devs[device];
     if (!restriction.allows(d.name, desc, reason)) return false;
     char buf[1024] = {0};  // room for a build log's first errors (OpenCL)

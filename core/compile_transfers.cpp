@@ -13,8 +13,11 @@ Status transfers_pass(CompilePlan& plan, ModelStats* stats) {
   std::vector<int32_t> seg_of_pos(im.order.size()), pos_of_node(g.nodes().size(), -1);
   for (size_t i = 0; i < im.order.size(); ++i) {
     const int32_t d = im.node_dev[im.order[i]];
-    if (im.segments.empty() || im.segments.back().device != d)
-      im.segments.push_back(Segment{d, {}, {}, {}, nullptr});
+    // A collective is a segment of its own: core runs it between the
+    // device's segments, not the backend.
+    const bool collective = is_collective_node(g, im.order[i]);
+    if (im.segments.empty() || im.segments.back().device != d || collective || im.segments.back().collective)
+      im.segments.push_back(Segment{d, {}, {}, {}, nullptr, collective});
     im.segments.back().nodes.push_back(im.order[i]);
     seg_of_pos[i] = static_cast<int32_t>(im.segments.size()) - 1;
     pos_of_node[im.order[i]] = static_cast<int32_t>(i);

@@ -15,6 +15,8 @@
 
 namespace tsr {
 
+class Communicator;
+
 class SharedStates;
 
 struct CompileOptions {
@@ -26,6 +28,9 @@ struct CompileOptions {
   // Where shared states live (must outlive the model); null: shared states
   // are private to the model like other states.
   SharedStates* shared_states = nullptr;
+  // Runs the graph's collectives (all_reduce, all_gather) with the other
+  // ranks (must outlive the model); null: a world of one rank.
+  Communicator* comm = nullptr;
 };
 
 struct ModelStats {

@@ -12,6 +12,7 @@ ValueId version_of(const Graph& g, ValueId x) {
 }
 
 bool is_view_node(const Graph& g, NodeId n) { return ops::op_info(g.node(n).op)->is_view; }
+bool is_collective_node(const Graph& g, NodeId n) { return ops::op_info(g.node(n).op)->is_collective; }
 
 tsr_node_desc make_node_desc(const Graph& g, NodeId n) {
   const Node& nd = g.node(n);
@@ -53,6 +54,7 @@ Result<std::unique_ptr<CompiledModel>> CompiledModel::compile(Registry& registry
                                                               const CompileOptions& options) {
   std::unique_ptr<CompiledModel> m(new CompiledModel(registry, graph));
   CompilePlan plan(registry, m->graph_, options, *m->impl_);
+  m->impl_->comm = options.comm;
   TSR_RETURN_IF_ERROR(schedule_pass(plan, &m->report_, &m->stats_));
   TSR_RETURN_IF_ERROR(transfers_pass(plan, &m->stats_));
   TSR_RETURN_IF_ERROR(memory_pass(plan, &m->stats_));

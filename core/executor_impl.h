@@ -39,6 +39,7 @@ struct Segment {
   std::vector<int32_t> transfers_before;  // indices into CompiledModel::Impl::transfers
   std::vector<tsr_subgraph_node> sub;     // kept alive for the prepared subgraph's lifetime
   tsr_bk_prepared prepared = nullptr;
+  bool collective = false;  // one all_reduce / all_gather node, run by core (executor_collective.cpp)
 };
 
 struct CompiledModel::Impl {
@@ -52,6 +53,8 @@ struct CompiledModel::Impl {
   std::vector<Segment> segments;
   std::vector<unsigned char> staging;
   std::vector<DeviceMemoryPlan> plans;
+  Communicator* comm = nullptr;  // CompileOptions::comm
+  std::vector<unsigned char> staging_out;
 
   DeviceState* device_state(int32_t device) {
     for (DeviceState& d : devices)
@@ -68,5 +71,8 @@ struct CompiledModel::Impl {
 ValueId version_of(const Graph& g, ValueId x);
 bool is_view_node(const Graph& g, NodeId n);
 tsr_node_desc make_node_desc(const Graph& g, NodeId n);
+bool is_collective_node(const Graph& g, NodeId n);
+// Runs a collective segment (executor_collective.cpp).
+Status run_collective(CompiledModel::Impl& im, const Registry& registry, Segment& s);
 
 }  // namespace tsr

@@ -71,6 +71,10 @@ Status CompiledModel::execute(const int64_t* step_params, int32_t n_step_params)
         return make_error(TSR_ERR_DEVICE, "[execute] copy to {}: {}", devs[t.to].name,
                           backend_error(err, "buffer_write"));
     }
+    if (s.collective) {
+      TSR_RETURN_IF_ERROR(run_collective(im, registry_, s));
+      continue;
+    }
     DeviceState* ds = im.device_state(s.device);
     if (const tsr_status_code rc = ds->iface->execute(s.prepared, ds->queue, &params, &err); rc != TSR_OK)
       return make_error(rc == TSR_ERR_ABORTED ? TSR_ERR_ABORTED : TSR_ERR_DEVICE, "[execute] {}: {}",

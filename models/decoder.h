@@ -22,6 +22,12 @@ namespace tessera::models {
 
 enum class FfnKind { kSwiGlu, kGeGlu };
 
+struct TensorParallel {
+  int rank = 0;
+  int size = 1;               // 1: not split
+  bool split_output = false;  // the output matrix split by vocabulary rows (then all_gather)
+};
+
 struct DecoderHParams {
   std::string arch;  // general.architecture
   int64_t n_vocab = 0;
@@ -55,6 +61,10 @@ struct DecoderHParams {
   bool qk_norm = false;     // per-head RMS norms of q and k before RoPE (Qwen 3, Gemma 3)
   bool post_norms = false;  // RMS norms of the attention and FFN outputs before the residual adds (Gemma 3)
   FfnKind ffn = FfnKind::kSwiGlu;
+
+  // Tensor parallelism: this rank's slice of a model split over `size`
+  // ranks (decoder_shard.h); the counts above are then the local ones.
+  TensorParallel tp;
 
   bool is_swa(int64_t layer) const { return n_swa > 0 && !swa_layers.empty() && swa_layers[layer]; }
 };

@@ -58,6 +58,7 @@ tsr_tensor attention_block(Graph& g, const DecoderHParams& hp, const DecoderLaye
                : g.attention(q, kc, vc, st.pos, /*causal=*/true, /*kv_len_param=*/0, hp.attn_scale,
                              window);                                // f32 [hd, n_head, N]
   tsr_tensor o = g.matmul(bind(g, L.wo), g.reshape(a, {q_dim, N}));  // f32 [n_embd, N]
+  if (hp.tp.size > 1) o = g.all_reduce(o, hp.tp.size);               // this rank's heads: a partial sum
   return hp.post_norms ? rms_norm_mul(g, o, L.post_attn_norm, hp.eps) : o;
 }
 
@@ -65,7 +66,8 @@ tsr_tensor ffn_block(Graph& g, const DecoderHParams& hp, const DecoderLayerWeigh
   const tsr_tensor gate = g.matmul(bind(g, L.ffn_gate), h);  // f32 [n_ff, N]
   const tsr_tensor up = g.matmul(bind(g, L.ffn_up), h);      // f32 [n_ff, N]
   const tsr_tensor act = hp.ffn == FfnKind::kGeGlu ? g.geglu(gate, up) : g.swiglu(gate, up);
-  const tsr_tensor f = g.matmul(bind(g, L.ffn_down), act);  // f32 [n_embd, N]
+  tsr_tensor f = g.matmul(bind(g, L.ffn_down), act);    // f32 [n_embd, N]
+  if (hp.tp.size > 1) f = g.all_reduce(f, hp.tp.size);  // this rank's slice of n_ff: a partial sum
   return hp.post_norms ? rms_norm_mul(g, f, L.post_ffw_norm, hp.eps) : f;
 }
 

@@ -70,6 +70,19 @@ DecoderGraph build_decoder_graph(Graph& g, const DecoderHParams& hp, const Decod
   }
   const tsr_tensor h = rms_norm_mul(g, x, w.output_norm, hp.eps);          // f32 [n_embd, rows]
   out.logits = g.matmul(w.tied_output ? tok_embd : bind(g, w.output), h);  // f32 [n_vocab, rows]
+  if (hp.tp.split_output) {
+    // This rank's vocabulary rows; the gather puts rank r's at dim 3 index r.
+    const int64_t R = hp.tp.size, rows = out.n_logit_rows;
+    const tsr_tensor all = g.all_gather(out.logits, R);  // f32 [n_vocab / R, rows, 1, R]
+    if (rows == 1) {
+      out.logits = g.reshape(all, {hp.n_vocab, 1});
+    } else {
+      tsr_op_params p{};
+      p.i[0] = TSR_DTYPE_F32;
+      const tsr_tensor ranks_inner = g.permute(all, 0, 2, 3, 1);  // [n_vocab / R, R, rows]
+      out.logits = g.reshape(g.op(TSR_OP_CPY, {ranks_inner}, p), {hp.n_vocab, rows});
+    }
+  }
   if (hp.final_softcap > 0.0f) out.logits = g.softcap(out.logits, hp.final_softcap);
   g.output(out.logits);
   return out;

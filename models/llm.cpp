@@ -5,6 +5,38 @@
 #include <atomic>
 
 namespace tessera::models {
+namespace {
+
+// Every rank of a tensor-parallel job must run the same model with the same
+// options, or their collectives would pair up wrong: each rank's fingerprint
+// of both is gathered and compared before anything is compiled.
+void check_same_job(tsr_context* ctx, const std::string& path, const Llm& m, const LlmOptions& o) {
+  uint64_t mine[2] = {m.fingerprint(), 0xcbf29ce484222325ull};
+  const auto mix = [&](const void* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) mine[1] = (mine[1] ^ static_cast<const uint8_t*>(p)[i]) * 0x100000001b3ull;
+  };
+  const int64_t vals[] = {m.n_ctx(), o.kv_dtype, o.n_batch, static_cast<int64_t>(o.layer_devices.size())};
+  mix(vals, sizeof vals);
+  const int n = tsr_context_comm_size(ctx);
+  std::vector<uint64_t> all(2 * static_cast<size_t>(n));
+  check(tsr_context_all_gather(ctx, mine, all.data(), sizeof mine));
+  for (int r = 0; r < n; ++r) {
+    if (all[2 * r] != mine[0])
+      throw Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_load] tensor parallel: rank " + std::to_string(r) +
+                                                " loaded a different model than rank " +
+                                                std::to_string(tsr_context_comm_rank(ctx)) + " (" + path +
+                                                "); every rank must load the same file");
+    if (all[2 * r + 1] != mine[1])
+      throw Error(TSR_ERR_INVALID_ARGUMENT,
+                  "[tsr_llm_load] tensor parallel: rank " + std::to_string(r) +
+                      " has other options (n_ctx, kv type, n_batch, layer split) than "
+                      "rank " +
+                      std::to_string(tsr_context_comm_rank(ctx)) + " (n_ctx " + std::to_string(m.n_ctx()) +
+                      ")");
+  }
+}
+
+}  // namespace
 
 std::unique_ptr<Llm> Llm::load(tsr_context* ctx, const std::string& path, const LlmOptions& options) {
   if (!ctx) throw Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_load] ctx is null");
@@ -46,8 +78,15 @@ std::unique_ptr<Llm> Llm::load(tsr_context* ctx, const std::string& path, const 
     throw Error(TSR_ERR_INVALID_ARGUMENT, "[tsr_llm_load] layer_devices names " +
                                               std::to_string(options.layer_devices.size()) + " layers; " +
                                               path + " has " + std::to_string(m->hp_.n_layer));
-  progress(0.05f);
   m->n_ctx_ = options.n_ctx > 0 ? options.n_ctx : std::min<int64_t>(m->hp_.n_ctx_train, 2048);
+  TensorParallel tp;
+  if (options.tensor_parallel) {
+    tp.rank = tsr_context_comm_rank(ctx);
+    tp.size = tsr_context_comm_size(ctx);
+    check_same_job(ctx, path, *m, options);
+  }
+  m->shard_ = shard_decoder(m->hp_, m->weights_, tp);
+  progress(0.05f);
   m->options_.n_batch = std::min(options.n_batch, m->n_ctx_);
 
   // The decode step of slot 0: binds every weight (first half of the
@@ -117,7 +156,7 @@ Llm::Step& Llm::step(int slot, int64_t n_tokens, bool all_logits,
   o.state_prefix = state_prefix(slot);
   o.layer_devices = options_.layer_devices;
   Step s;
-  s.io = build_decoder_graph(g, hp_, weights_, o, progress);
+  s.io = build_decoder_graph(g, shard_->hp, shard_->w, o, progress);
   s.model = std::make_unique<Model>(ctx_, g, options_.devices, Model::CompileFlags{options_.compile_flags});
   return steps.emplace(key, std::move(s)).first->second;
 }
@@ -134,7 +173,7 @@ Llm::Step& Llm::paged_step(int slot, const PagedKvLayout& layout, int64_t n_toke
   o.paged = &layout;
   o.layer_devices = options_.layer_devices;
   Step s;
-  s.io = build_decoder_graph(g, hp_, weights_, o);
+  s.io = build_decoder_graph(g, shard_->hp, shard_->w, o);
   s.model = std::make_unique<Model>(ctx_, g, options_.devices, Model::CompileFlags{options_.compile_flags});
   return steps.emplace(key, std::move(s)).first->second;
 }

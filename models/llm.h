@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "models/decoder.h"
+#include "models/decoder_shard.h"
 #include "models/kv_blocks.h"
 #include "models/sampling.h"
 #include "models/tokenizer.h"
@@ -47,6 +48,10 @@ struct LlmOptions {
   // decides); the embedding goes with layer 0, the output with the last.
   // Empty, or one name per layer.
   std::vector<std::string> layer_devices;
+  // Tensor parallelism over the context's communicator (tsr_context_open_comm):
+  // this process computes its rank's slice (decoder_shard.h). Every rank
+  // must load the same file with the same options (checked at load).
+  bool tensor_parallel = false;
 };
 
 struct SessionCallbacks {
@@ -126,6 +131,7 @@ class Llm {
   std::string path_;
   DecoderHParams hp_;
   DecoderWeights weights_;
+  std::unique_ptr<ShardedDecoder> shard_;  // what the graphs are built from: this rank's slice
   std::unique_ptr<Tokenizer> tokenizer_;
   LlmOptions options_;
   int64_t n_ctx_ = 0;

@@ -106,7 +106,9 @@ uint64_t model_fingerprint(const DecoderHParams& hp, const DecoderWeights& w) {
 }
 
 uint64_t Llm::kv_row_bytes() const {
-  return static_cast<uint64_t>(hp_.head_dim * hp_.n_head_kv * kv_elt_bytes(options_.kv_dtype));
+  // This rank's KV heads (all of them without tensor parallelism).
+  const DecoderHParams& hp = shard_->hp;
+  return static_cast<uint64_t>(hp.head_dim * hp.n_head_kv * kv_elt_bytes(options_.kv_dtype));
 }
 
 void Llm::copy_cache_rows(const std::string& from, int64_t from_row, const std::string& to, int64_t to_row,
@@ -143,8 +145,7 @@ void LlmSession::copy_prefix_from(const LlmSession& src, int64_t n) {
 
 uint64_t LlmSession::max_state_bytes() const {
   const DecoderHParams& hp = model_.hp_;
-  const uint64_t row =
-      static_cast<uint64_t>(hp.head_dim * hp.n_head_kv * kv_elt_bytes(model_.options_.kv_dtype));
+  const uint64_t row = model_.kv_row_bytes();
   const uint64_t n_ctx = static_cast<uint64_t>(model_.n_ctx());
   return 64 + kMaxRngBytes + n_ctx * 4 + static_cast<uint64_t>(hp.n_vocab) * 4 +
          static_cast<uint64_t>(hp.n_layer) * 2 * n_ctx * row;
@@ -152,8 +153,7 @@ uint64_t LlmSession::max_state_bytes() const {
 
 std::vector<uint8_t> LlmSession::save_state() const {
   const DecoderHParams& hp = model_.hp_;
-  const uint64_t row =
-      static_cast<uint64_t>(hp.head_dim * hp.n_head_kv * kv_elt_bytes(model_.options_.kv_dtype));
+  const uint64_t row = model_.kv_row_bytes();
   const std::string rng = sampler_.rng_state();
   const uint32_t logit_rows = logit_rows_ > 0 ? 1 : 0;
   Writer w;
@@ -183,8 +183,7 @@ std::vector<uint8_t> LlmSession::save_state() const {
 
 void LlmSession::load_state(std::span<const uint8_t> bytes) {
   const DecoderHParams& hp = model_.hp_;
-  const uint64_t row =
-      static_cast<uint64_t>(hp.head_dim * hp.n_head_kv * kv_elt_bytes(model_.options_.kv_dtype));
+  const uint64_t row = model_.kv_row_bytes();
   Reader r(bytes);
   if (std::memcmp(r.take(sizeof kMagic, "the magic"), kMagic, sizeof kMagic) != 0)
     refuse("not a Tessera session state (no \"TSRSTATE\" at its start)");

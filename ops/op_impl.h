@@ -77,6 +77,9 @@ Result<TensorDesc> infer_concat(const InferCall& c);
 Status ref_concat(const RefCall& c);
 Result<TensorDesc> infer_argmax(const InferCall& c);
 Status ref_argmax(const RefCall& c);
+// collective.cpp: all_reduce, all_gather (the reference runs a world of one)
+Result<TensorDesc> infer_collective(const InferCall& c);
+Status ref_collective(const RefCall& c);
 // view.cpp
 Result<TensorDesc> infer_reshape(const InferCall& c);
 Result<TensorDesc> infer_view(const InferCall& c);

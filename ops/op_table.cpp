@@ -51,6 +51,8 @@ constexpr std::array<OpFns, TSR_OP_COUNT> kOps = {{
     {infer_softcap, ref_unary},                    // softcap
     {infer_swiglu, ref_swiglu},                    // geglu
     {infer_paged_attention, ref_paged_attention},  // paged_attention
+    {infer_collective, ref_collective},            // all_reduce
+    {infer_collective, ref_collective},            // all_gather
 }};
 
 struct OpEntry {

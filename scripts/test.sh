@@ -25,7 +25,8 @@ scripts/check-format.sh
 # package that went missing fails the run instead of quietly dropping one
 # (a user's scripts/run.sh keeps AUTO). CUDA's toolkit is preinstalled, so
 # it stays AUTO. Vulkan and OpenCL tests fail, rather than skip, without a device.
-backends=(-DTESSERA_ONEDNN=ON -DTESSERA_VULKAN=ON -DTESSERA_OPENCL=ON -DTESSERA_HIP=ON -DTESSERA_SERVER=ON)
+backends=(-DTESSERA_ONEDNN=ON -DTESSERA_VULKAN=ON -DTESSERA_OPENCL=ON -DTESSERA_HIP=ON -DTESSERA_SERVER=ON
+  -DTESSERA_MPI=ON)
 export TESSERA_REQUIRE_VULKAN=1 TESSERA_REQUIRE_OPENCL=1
 section "dependencies: every file configure uses comes from scripts/debian-packages.txt"
 python3 scripts/check-deps.py configure -- -DCMAKE_BUILD_TYPE=Release "${backends[@]}"
@@ -59,7 +60,10 @@ section "tests (ASan + UBSan)"
 # scripts/lsan-suppressions.txt.
 TESSERA_VULKAN_DISABLE=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   LSAN_OPTIONS="suppressions=$PWD/scripts/lsan-suppressions.txt:print_suppressions=0" UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 900 -LE "install|model|vulkan|deps"
+  ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 900 -LE "install|model|vulkan|deps|mpi"
+section "MPI tests (ASan + UBSan, no leak check: Open MPI keeps its allocations to exit)"
+ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 900 -L mpi -LE model
 section "Vulkan tests (ASan + UBSan, no leak check)"
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 900 -L vulkan -LE model

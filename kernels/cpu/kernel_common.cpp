@@ -66,14 +66,18 @@ Status step_value(const ExecCtx& ctx, int64_t index, const char* op, int64_t* ou
 }
 
 bool supports_node(const tsr_node_desc& n, std::string& reason) {
-  const int n_in_expected[TSR_OP_COUNT] = {0, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, -1, 1,
-                                           1, 2, 4, 3, 1, 1, 1, 1, 2, 1, 1, 2,  6};
+  const int n_in_expected[TSR_OP_COUNT] = {0, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, -1, 1, 1,
+                                           2, 4, 3, 1, 1, 1, 1, 2, 1, 1, 2, 6,  1, 1};
   if (n.op <= TSR_OP_NONE || n.op >= TSR_OP_COUNT) {
     reason = fmt::format("unknown op id {}", n.op);
     return false;
   }
   if (n.op == TSR_OP_RESHAPE || n.op == TSR_OP_VIEW || n.op == TSR_OP_PERMUTE) {
     reason = "view ops are folded by core";
+    return false;
+  }
+  if (n.op == TSR_OP_ALL_REDUCE || n.op == TSR_OP_ALL_GATHER) {
+    reason = "collectives are run by core through the communicator";
     return false;
   }
   // softmax: mask optional; attention: pos optional when not causal.

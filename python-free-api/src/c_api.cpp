@@ -1,13 +1,16 @@
 // The C API: thin glue from tessera.h to core. Every entry point catches
 // everything, so no exception crosses into C, and records the message of a
 // failure in a thread-local string for tsr_last_error().
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "backends/builtin_backends.h"
+#include "core/communicator.h"
 #include "core/executor.h"
 #include "core/graph.h"
 #include "core/registry.h"
@@ -19,6 +22,9 @@
 #include "tessera/tessera.h"
 
 struct tsr_context_s {
+  // Declared first so it is destroyed last: models use it until they go.
+  std::unique_ptr<tsr::Communicator> comm;
+  std::string comm_about;
   std::unique_ptr<tsr::Registry> registry;
   // Declared after the registry so it is destroyed first: its buffers belong
   // to the registry's devices.
@@ -329,6 +335,66 @@ TSR_API int32_t tsr_graph_node_count(const tsr_graph* g) {
   return g ? static_cast<int32_t>(g->graph.nodes().size()) : 0;
 }
 
+TSR_API tsr_status_code tsr_context_open_comm(tsr_context* ctx, const tsr_comm_options* options) {
+  return guarded("open_comm", [&]() -> tsr::Status {
+    if (!ctx) return null_arg("open_comm", "ctx");
+    tsr_comm_options opt{};
+    if (options) std::memcpy(&opt, options, std::min<size_t>(options->struct_size, sizeof(opt)));
+    auto lock = tsr::lock_context(ctx);
+    if (ctx->comm)
+      return tsr::invalid_arg("[open_comm] the context already has a communicator ({})", ctx->comm_about);
+    auto c = tsr::Communicator::open(opt.name ? opt.name : "mpi", opt.timeout_seconds);
+    if (!c.is_ok()) return c.status();
+    ctx->comm = std::move(c.value());
+    ctx->comm_about = ctx->comm->describe();
+    return {};
+  });
+}
+
+TSR_API int32_t tsr_context_comm_rank(const tsr_context* ctx) {
+  return ctx && ctx->comm ? ctx->comm->rank() : 0;
+}
+TSR_API int32_t tsr_context_comm_size(const tsr_context* ctx) {
+  return ctx && ctx->comm ? ctx->comm->size() : 1;
+}
+TSR_API const char* tsr_context_comm_describe(const tsr_context* ctx) {
+  return ctx ? ctx->comm_about.c_str() : "";
+}
+
+TSR_API tsr_status_code tsr_context_all_gather(tsr_context* ctx, const void* send, void* recv,
+                                               uint64_t bytes_per_rank) {
+  return guarded("all_gather", [&]() -> tsr::Status {
+    if (!ctx || ((!send || !recv) && bytes_per_rank))
+      return null_arg("all_gather", !ctx ? "ctx" : !send ? "send" : "recv");
+    auto lock = tsr::lock_context(ctx);
+    if (!ctx->comm) {
+      if (bytes_per_rank) std::memmove(recv, send, bytes_per_rank);
+      return {};
+    }
+    // Bytes travel as i32 words where they can (MPI has no unsized type
+    // here); an odd tail goes in a padded copy.
+    const uint64_t words = (bytes_per_rank + 3) / 4;
+    const int32_t n = ctx->comm->size();
+    std::vector<int32_t> in(words, 0), out(words * n);
+    if (bytes_per_rank) std::memcpy(in.data(), send, bytes_per_rank);
+    TSR_RETURN_IF_ERROR(ctx->comm->all_gather_host(in.data(), out.data(), words, TSR_DTYPE_I32));
+    for (int32_t r = 0; r < n; ++r)
+      std::memcpy(static_cast<unsigned char*>(recv) + r * bytes_per_rank, out.data() + r * words,
+                  bytes_per_rank);
+    return {};
+  });
+}
+
+TSR_API tsr_status_code tsr_context_broadcast(tsr_context* ctx, void* buf, uint64_t bytes, int32_t root) {
+  return guarded("broadcast", [&]() -> tsr::Status {
+    if (!ctx || (!buf && bytes)) return null_arg("broadcast", !ctx ? "ctx" : "buf");
+    auto lock = tsr::lock_context(ctx);
+    const int32_t n = ctx->comm ? ctx->comm->size() : 1;
+    if (root < 0 || root >= n) return tsr::invalid_arg("[broadcast] root {} is not a rank of {}", root, n);
+    return ctx->comm ? ctx->comm->broadcast_host(buf, bytes, root) : tsr::Status::ok();
+  });
+}
+
 TSR_API tsr_status_code tsr_compile(tsr_context* ctx, const tsr_graph* g, const tsr_compile_options* options,
                                     tsr_model** out_model) {
   return guarded("compile", [&]() -> tsr::Status {
@@ -346,6 +412,7 @@ TSR_API tsr_status_code tsr_compile(tsr_context* ctx, const tsr_graph* g, const 
     co.strict = (opt.flags & TSR_COMPILE_STRICT) != 0;
     co.transfer_cost = (opt.flags & TSR_COMPILE_NO_TRANSFER_COST) == 0;
     co.shared_states = ctx->shared_states.get();
+    co.comm = ctx->comm.get();
     auto lock = tsr::lock_context(ctx);
     auto m = tsr::CompiledModel::compile(*ctx->registry, g->graph, co);
     if (!m.is_ok()) return m.status();

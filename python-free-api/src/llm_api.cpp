@@ -113,6 +113,7 @@ TSR_API tsr_status_code tsr_llm_load(tsr_context* ctx, const char* path, const t
                                                          (o.layer_devices ? "" : " with layer_devices NULL"));
     for (int32_t l = 0; l < o.n_layer_devices; ++l)
       lo.layer_devices.emplace_back(o.layer_devices[l] ? o.layer_devices[l] : "");
+    lo.tensor_parallel = o.tensor_parallel != 0;
     lo.compile_flags = o.compile_flags;
     lo.n_ctx = o.n_ctx;
     if (o.kv_type != TSR_LLM_KV_F16 && o.kv_type != TSR_LLM_KV_F32)

@@ -4,6 +4,7 @@ prompt position and N greedy tokens generated past end-of-generation.
 
     compare_devices.py MODEL --tessera PATH [--device vulkan|cuda:0] [--ref cpu] [-n 32] [--tol 1e-2]
                        [--plugin PATH]... [--tokens 2,902,506,...] [--split-layers SPEC]
+                       [--tensor-parallel N --mpiexec PATH]
 
 Passes when the greedy tokens are identical and the largest absolute logit
 difference is at most tol times the largest reference logit magnitude. Prints
@@ -12,7 +13,9 @@ the max abs error either way (the issue asks for it in the record).
 --tokens replaces the default prompt (SmolLM2 ids) for other vocabularies.
 The top-1 token of every prompt position must agree too. --split-layers runs
 the --device side as a pipeline split (tessera-run --split-layers SPEC, e.g.
-vulkan:0=15,cpu:0), the reference without."""
+vulkan:0=15,cpu:0), the reference without. --tensor-parallel N runs it as N
+ranks of one job (MPIEXEC -np N tessera-run --tensor-parallel --threads 1),
+the reference as one process."""
 import argparse
 import os
 import sys
@@ -35,16 +38,24 @@ def main() -> int:
     ap.add_argument("--plugin", action="append", default=[], help="backend plugin for tessera-run (repeatable)")
     ap.add_argument("--tokens", type=compare.parse_tokens, default=None, help="prompt token ids")
     ap.add_argument("--split-layers", default=None, help="pipeline split of the --device run")
+    ap.add_argument("--tensor-parallel", type=int, default=0, help="ranks of the --device run")
+    ap.add_argument("--mpiexec", default="mpiexec")
     args = ap.parse_args()
     extra = [a for p in args.plugin for a in ("--plugin", p)]
     prompt = list(args.tokens or compare.DEFAULT_PROMPT)
     split = ["--split-layers", args.split_layers] if args.split_layers else []
     label = args.device + (f" split {args.split_layers}" if args.split_layers else "")
+    launcher = None
+    if args.tensor_parallel:
+        launcher = [args.mpiexec, "-np", str(args.tensor_parallel)]
+        split += ["--tensor-parallel", "--threads", "1"]
+        label += f" x{args.tensor_parallel} ranks"
     runs = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for i, (dev, name, more) in enumerate(((args.ref, args.ref, []), (args.device, label, split))):
+        for i, (dev, name, more, under) in enumerate(((args.ref, args.ref, [], None),
+                                                      (args.device, label, split, launcher))):
             path = os.path.join(tmp, f"{i}.f32")
-            out, wall = compare.run_tessera(args.tessera, args.model, prompt, args.n, dev, path, extra + more)
+            out, wall = compare.run_tessera(args.tessera, args.model, prompt, args.n, dev, path, extra + more, under)
             runs[name] = (out["tokens"], np.fromfile(path, dtype=np.float32), wall, out)
     ref_tokens, ref_logits, ref_wall, ref_out = runs[args.ref]
     tokens, logits, wall, out = runs[label]

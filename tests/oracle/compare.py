@@ -71,8 +71,9 @@ def canonical(tokens: list[int], eog: set[int], n: int) -> tuple[list[int], bool
 
 
 def run_tessera(exe: str, model: str, prompt: list[int], n: int, device: str | None, logits_path: str,
-                extra: list[str] | None = None):
-    cmd = [exe, "-m", model, "--prompt-tokens", ",".join(map(str, prompt)), "-n", str(n), "--temp", "0",
+                extra: list[str] | None = None, launcher: list[str] | None = None):
+    """launcher: a command the run goes under (["mpirun", "-np", "2"])."""
+    cmd = (launcher or []) + [exe, "-m", model, "--prompt-tokens", ",".join(map(str, prompt)), "-n", str(n), "--temp", "0",
            "--dump-logits", logits_path, "--json", "--ignore-eos"] + (extra or [])
     if device:
         cmd += ["--device", device]

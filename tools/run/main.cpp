@@ -43,7 +43,8 @@ void usage(FILE* f) {
       "                   [--chat-template NAME] [--device NAME]... [--threads T] [--seed S] [--temp T]\n"
       "                   [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--repeat-last-n N]\n"
       "                   [--ctx N] [--batch N] [--ignore-eos] [--json] [--dump-logits FILE]\n"
-      "                   [--plugin PATH]... [--split-layers SPEC]\n"
+      "                   [--plugin PATH]... [--split-layers SPEC] [--tensor-parallel [--comm NAME]\n"
+      "                   [--comm-timeout S]]\n"
       "  -n N               tokens to generate (default 128); -1: until an end token or a full context\n"
       "  -f FILE            the prompt is the file's text\n"
       "  -i, --interactive  a conversation: one user message per line on stdin, replies on stdout; the\n"
@@ -63,6 +64,10 @@ void usage(FILE* f) {
       "  --split-layers SPEC pipeline split: DEVICE=N,... gives each device the next N layers, an entry\n"
       "                     without =N the layers left (e.g. vulkan:0=15,cpu:0); the embedding goes\n"
       "                     with the first layer, the output with the last\n"
+      "  --tensor-parallel  split every layer over the ranks of the job (mpirun -np N tessera-run ...):\n"
+      "                     each process computes its slice, all of them the same tokens; rank 0 prints\n"
+      "  --comm NAME        the communicator for --tensor-parallel: mpi (default) or a library's path\n"
+      "  --comm-timeout S   fail when another rank does not answer for S seconds (default 60)\n"
       "  --strict           fail to load when a node cannot run on the named devices (no fallback)\n"
       "  --placement        print where every node of the decode graph runs, and why a node fell back\n"
       "  --no-transfer-cost place every node on the first named device supporting it, even where the\n"
@@ -74,6 +79,9 @@ struct Args {
   std::string model, prompt, system, dump_logits, chat_template;
   bool has_prompt = false, chat = false, json = false, strict = false, placement = false, interactive = false;
   bool no_transfer_cost = false;
+  bool tensor_parallel = false;
+  std::string comm = "mpi";
+  double comm_timeout = 0.0;
   std::string split_layers;
   std::vector<std::string> devices, plugins;
   std::vector<int32_t> prompt_tokens;
@@ -109,6 +117,8 @@ bool takes_value(const std::string& k) {
                                         "--chat-template",
                                         "--device",
                                         "--split-layers",
+                                        "--comm",
+                                        "--comm-timeout",
                                         "--plugin",
                                         "--dump-logits",
                                         "--prompt-tokens",
@@ -163,6 +173,10 @@ int parse_args(int argc, char** argv, Args* a) {
       a->strict = true;
       continue;
     }
+    if (k == "--tensor-parallel") {
+      a->tensor_parallel = true;
+      continue;
+    }
     if (k == "--placement") {
       a->placement = true;
       continue;
@@ -213,6 +227,10 @@ int parse_args(int argc, char** argv, Args* a) {
       a->plugins.push_back(v);
     } else if (k == "--split-layers") {
       a->split_layers = v;
+    } else if (k == "--comm") {
+      a->comm = v;
+    } else if (k == "--comm-timeout") {
+      ok = parse_double(v, 0.001, 86400.0, &a->comm_timeout);
     } else if (k == "--dump-logits") {
       a->dump_logits = v;
     } else if (k == "--prompt-tokens") {
@@ -322,6 +340,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tessera-run: cannot read model '%s': %s\n", a.model.c_str(), std::strerror(errno));
     return 1;
   }
+  if (a.tensor_parallel && a.interactive) {
+    // mpirun gives stdin to rank 0 only: the other ranks could not follow.
+    std::fprintf(stderr, "tessera-run: --tensor-parallel runs a prompt, not --interactive\n");
+    return 2;
+  }
   if (!a.has_seed) a.seed = std::random_device{}();
 
   std::vector<const char*> plugin_paths;
@@ -330,6 +353,22 @@ int main(int argc, char** argv) {
                          static_cast<int32_t>(plugin_paths.size())};
   tsr_context* ctx = nullptr;
   if (tsr_context_create(&co, &ctx) != TSR_OK) return fail("context");
+  if (a.tensor_parallel) {
+    const tsr_comm_options cmo{sizeof cmo, a.comm.c_str(), a.comm_timeout};
+    if (tsr_context_open_comm(ctx, &cmo) != TSR_OK) {
+      const int rc = fail("--tensor-parallel");
+      tsr_context_destroy(ctx);
+      return rc;
+    }
+  }
+  // Ranks sample alike only from one seed: rank 0's, unless one was given.
+  if (a.tensor_parallel && !a.has_seed && tsr_context_broadcast(ctx, &a.seed, sizeof a.seed, 0) != TSR_OK) {
+    const int rc = fail("--tensor-parallel");
+    tsr_context_destroy(ctx);
+    return rc;
+  }
+  // Every rank generates the same tokens; rank 0 alone prints them.
+  const bool quiet = tsr_context_comm_rank(ctx) != 0;
 
   std::vector<std::string> names;
   for (const std::string& d : a.devices) {
@@ -358,6 +397,7 @@ int main(int argc, char** argv) {
     lo.layer_devices = layer_devices.data();
     lo.n_layer_devices = static_cast<int32_t>(layer_devices.size());
   }
+  lo.tensor_parallel = a.tensor_parallel ? 1 : 0;
   lo.n_ctx = static_cast<int32_t>(a.ctx);
   lo.n_batch = static_cast<int32_t>(a.batch);
   if (a.strict) lo.compile_flags |= TSR_COMPILE_STRICT;
@@ -382,7 +422,7 @@ int main(int argc, char** argv) {
   int rc = 0;
   tsr_llm_session* session = nullptr;
   tessera_run::Output out;
-  out.stream = !a.json;
+  out.stream = !a.json && !quiet;
   // -1: as many as the context holds (generation stops when it is full).
   const int32_t max_new = a.n_predict < 0 ? INT32_MAX : static_cast<int32_t>(a.n_predict);
   bool interactive_done = false;
@@ -440,9 +480,11 @@ int main(int argc, char** argv) {
       const float* logits = nullptr;
       int32_t rows = 0;
       tsr_llm_session_logits(session, &logits, &rows);
-      FILE* f = std::fopen(a.dump_logits.c_str(), "wb");
       const size_t count = static_cast<size_t>(rows) * info.n_vocab;
-      if (!f || std::fwrite(logits, sizeof(float), count, f) != count || std::fclose(f) != 0) {
+      FILE* f = quiet ? nullptr : std::fopen(a.dump_logits.c_str(), "wb");
+      if (quiet) {
+        // rank 0 writes the file
+      } else if (!f || std::fwrite(logits, sizeof(float), count, f) != count || std::fclose(f) != 0) {
         std::fprintf(stderr, "tessera-run: cannot write %s: %s\n", a.dump_logits.c_str(),
                      std::strerror(errno));
         rc = 1;
@@ -462,7 +504,7 @@ int main(int argc, char** argv) {
     }
   } while (false);
 
-  if (rc == 0 && !interactive_done) {
+  if (rc == 0 && !interactive_done && !quiet) {
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
     const double peak_mib = static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is KiB on Linux
@@ -490,7 +532,8 @@ int main(int argc, char** argv) {
                   st.prefill_tokens_per_second, st.n_generated, st.decode_seconds);
       std::printf("\"decode_tokens_per_second\": %.3f, \"peak_rss_mib\": %.1f, \"placement\": \"%s\", ",
                   st.decode_tokens_per_second, peak_mib, json_escape(summary).c_str());
-      std::printf("\"finish_reason\": \"%s\", ", tsr_llm_finish_reason_name(st.finish_reason));
+      std::printf("\"finish_reason\": \"%s\", \"ranks\": %d, ", tsr_llm_finish_reason_name(st.finish_reason),
+                  tsr_context_comm_size(ctx));
       std::printf("\"prompt_tokens\": [");
       for (size_t i = 0; i < prompt.size(); ++i) std::printf("%s%d", i ? ", " : "", prompt[i]);
       std::printf("], \"tokens\": [");
@@ -512,6 +555,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "decode:   %d tokens in %.3f s, %.1f tokens/s\n", st.n_generated, st.decode_seconds,
                  st.decode_tokens_per_second);
     std::fprintf(stderr, "peak RSS: %.1f MiB\n", peak_mib);
+    if (a.tensor_parallel) std::fprintf(stderr, "tensor parallel: %s\n", tsr_context_comm_describe(ctx));
     std::fprintf(stderr, "placement (decode graph): %s\n%s", summary.c_str(), fallbacks.c_str());
   }
   tsr_llm_session_free(session);

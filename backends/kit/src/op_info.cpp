@@ -14,19 +14,20 @@ namespace {
 // ops/op_table.cpp holds the inference and reference functions in the same
 // order and checks at compile time that both tables have TSR_OP_COUNT rows.
 constexpr std::array<OpInfo, TSR_OP_COUNT> kOps = {{
-    {nullptr, 0, 0, false, false},    {"get_rows", 2, 2, false, false},
-    {"matmul", 2, 2, false, false},   {"add", 2, 2, false, false},
-    {"sub", 2, 2, false, false},      {"mul", 2, 2, false, false},
-    {"div", 2, 2, false, false},      {"scale", 1, 1, false, false},
-    {"rms_norm", 1, 1, false, false}, {"layer_norm", 1, 1, false, false},
-    {"rope", 2, 3, false, false},     {"softmax", 1, 2, false, false},
-    {"silu", 1, 1, false, false},     {"gelu", 1, 1, false, false},
-    {"swiglu", 2, 2, false, false},   {"attention", 3, 4, false, false},
-    {"set_rows", 3, 3, false, true},  {"cpy", 1, 1, false, false},
-    {"reshape", 1, 1, true, false},   {"view", 1, 1, true, false},
-    {"permute", 1, 1, true, false},   {"concat", 2, 2, false, false},
-    {"argmax", 1, 1, false, false},   {"softcap", 1, 1, false, false},
-    {"geglu", 2, 2, false, false},    {"paged_attention", 6, 6, false, false},
+    {nullptr, 0, 0, false, false, false},     {"get_rows", 2, 2, false, false, false},
+    {"matmul", 2, 2, false, false, false},    {"add", 2, 2, false, false, false},
+    {"sub", 2, 2, false, false, false},       {"mul", 2, 2, false, false, false},
+    {"div", 2, 2, false, false, false},       {"scale", 1, 1, false, false, false},
+    {"rms_norm", 1, 1, false, false, false},  {"layer_norm", 1, 1, false, false, false},
+    {"rope", 2, 3, false, false, false},      {"softmax", 1, 2, false, false, false},
+    {"silu", 1, 1, false, false, false},      {"gelu", 1, 1, false, false, false},
+    {"swiglu", 2, 2, false, false, false},    {"attention", 3, 4, false, false, false},
+    {"set_rows", 3, 3, false, true, false},   {"cpy", 1, 1, false, false, false},
+    {"reshape", 1, 1, true, false, false},    {"view", 1, 1, true, false, false},
+    {"permute", 1, 1, true, false, false},    {"concat", 2, 2, false, false, false},
+    {"argmax", 1, 1, false, false, false},    {"softcap", 1, 1, false, false, false},
+    {"geglu", 2, 2, false, false, false},     {"paged_attention", 6, 6, false, false, false},
+    {"all_reduce", 1, 1, false, false, true}, {"all_gather", 1, 1, false, false, true},
 }};
 
 }  // namespace

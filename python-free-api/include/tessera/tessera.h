@@ -119,6 +119,40 @@ TSR_API const char* tsr_context_note(const tsr_context* ctx, int32_t index);
 /* Index of a device by name ("cpu:0", or "cpu" for the backend's first device). */
 TSR_API tsr_status_code tsr_device_find(const tsr_context* ctx, const char* name, int32_t* out_index);
 
+/* ---- Communicator: the ranks of a tensor-parallel job ------------------ */
+
+typedef struct tsr_comm_options {
+  uint32_t struct_size; /* sizeof(tsr_comm_options) */
+  /* "mpi" (Tessera's MPI communicator, libtessera-comm-mpi.so, looked up in
+   * $TESSERA_COMM_PATH, next to libtessera and in its install directory) or
+   * the path of a communicator library (tessera_comm.h). NULL: "mpi". */
+  const char* name;
+  /* The longest a collective waits for the other ranks before failing
+   * (a rank died or runs something else); <= 0: 60 s. */
+  double timeout_seconds;
+} tsr_comm_options;
+
+/* Joins this process to its job's ranks (for MPI: as mpirun started it), so
+ * graphs with TSR_OP_ALL_REDUCE / TSR_OP_ALL_GATHER for that many ranks
+ * compile and run. Once per context (a second call fails); every rank must
+ * then compile and execute the same graphs in the same order. Errors: the
+ * library not found or not a communicator (naming where it was looked for),
+ * the MPI runtime failing to start. */
+TSR_API tsr_status_code tsr_context_open_comm(tsr_context* ctx, const tsr_comm_options* options);
+/* This process's rank and the world size: 0 and 1 without a communicator. */
+TSR_API int32_t tsr_context_comm_rank(const tsr_context* ctx);
+TSR_API int32_t tsr_context_comm_size(const tsr_context* ctx);
+/* "Open MPI v4.1.4; rank 0 of 2 on host", or "" without a communicator. Owned
+ * by the context. */
+TSR_API const char* tsr_context_comm_describe(const tsr_context* ctx);
+/* Host-memory collectives for what engines agree on between ranks (a
+ * sampled token, a fingerprint of the model): recv gets every rank's
+ * bytes_per_rank bytes in rank order; broadcast copies root's bytes to every
+ * rank. Without a communicator they act on a world of one. */
+TSR_API tsr_status_code tsr_context_all_gather(tsr_context* ctx, const void* send, void* recv,
+                                               uint64_t bytes_per_rank);
+TSR_API tsr_status_code tsr_context_broadcast(tsr_context* ctx, void* buf, uint64_t bytes, int32_t root);
+
 /* ---- Graph -------------------------------------------------------------- */
 /* dtype and op arguments are int32_t holding a tsr_dtype / tsr_op value, so
  * an out-of-range value from a caller is an error, not undefined behaviour. */

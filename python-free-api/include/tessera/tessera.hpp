@@ -83,6 +83,13 @@ class Context {
     }
     return r;
   }
+  // Joins the job's ranks through a communicator ("mpi"); see tsr_context_open_comm.
+  void open_comm(const std::string& name = "mpi", double timeout_seconds = 0) {
+    tsr_comm_options o{sizeof(o), name.c_str(), timeout_seconds};
+    check(tsr_context_open_comm(get(), &o));
+  }
+  int comm_rank() const { return tsr_context_comm_rank(get()); }
+  int comm_size() const { return tsr_context_comm_size(get()); }
 
  private:
   Handle<tsr_context, tsr_context_destroy> h_;
@@ -229,8 +236,16 @@ class Graph {
     return op(TSR_OP_CONCAT, {a, b}, p);
   }
   tsr_tensor argmax(tsr_tensor x) { return op(TSR_OP_ARGMAX, {x}); }
+  // Collectives over `world` ranks (the context's communicator's size).
+  tsr_tensor all_reduce(tsr_tensor x, int64_t world) { return op(TSR_OP_ALL_REDUCE, {x}, iparam(world)); }
+  tsr_tensor all_gather(tsr_tensor x, int64_t world) { return op(TSR_OP_ALL_GATHER, {x}, iparam(world)); }
 
  private:
+  static tsr_op_params iparam(int64_t i) {
+    tsr_op_params p{};
+    p.i[0] = i;
+    return p;
+  }
   static tsr_op_params fparam(float f) {
     tsr_op_params p{};
     p.f[0] = f;

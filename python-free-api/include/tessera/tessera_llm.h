@@ -71,6 +71,17 @@ typedef struct tsr_llm_options {
    * (an error with TSR_COMPILE_STRICT). */
   const char* const* layer_devices;
   int32_t n_layer_devices;
+  /* Non-zero: tensor parallelism over the context's communicator
+   * (tsr_context_open_comm; without one, a world of one rank). This process
+   * computes its rank's slice of every layer: attention by KV-head groups,
+   * the FFN by its hidden size, the output by vocabulary rows; the
+   * embedding and norms stay whole. Every rank must load the same file with
+   * the same options (checked at load: TSR_ERR_INVALID_ARGUMENT naming the
+   * rank that differs) and then make the same calls in the same order, each
+   * getting the whole logits. A model whose slices would split a quantized
+   * block, or give a rank no KV head, fails with TSR_ERR_UNSUPPORTED naming
+   * the tensor. */
+  int32_t tensor_parallel;
 } tsr_llm_options;
 
 TSR_API tsr_status_code tsr_llm_load(tsr_context* ctx, const char* path, const tsr_llm_options* options,

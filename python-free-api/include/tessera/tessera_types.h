@@ -158,7 +158,20 @@ typedef enum tsr_op {
    * naming the token on the reference and the CPU backend; a device backend
    * that cannot report them must still never read outside k and v. */
   TSR_OP_PAGED_ATTENTION = 25,
-  TSR_OP_COUNT = 26
+  /* Collectives between the ranks of a tensor-parallel job. Core runs them
+   * through the context's communicator (tessera_comm.h, tsr_context_open_comm);
+   * backends are never asked about them. ip[0] = R, the world size the graph
+   * was built for (>= 1): a compile refuses a graph whose R differs from the
+   * communicator's size, and R = 1 needs no communicator (a copy). Input
+   * contiguous.
+   * all_reduce(x f32) -> f32, same shape: the element-wise sum of every
+   * rank's x (the row-parallel matmul's partial sums), the same bits on
+   * every rank. */
+  TSR_OP_ALL_REDUCE = 26,
+  /* all_gather(x [a, b, c, 1]) -> [a, b, c, R], same dtype (f32, f16, i32):
+   * rank r's x at index r of dim 3 (the column-parallel output's shards). */
+  TSR_OP_ALL_GATHER = 27,
+  TSR_OP_COUNT = 28
 } tsr_op;
 
 enum { TSR_ROPE_NORMAL = 0, TSR_ROPE_NEOX = 2 };

@@ -23,7 +23,7 @@
 namespace tsr::kit {
 
 enum class OpFamily {
-  none,         // views and unknown ops: nothing to encode
+  none,         // views, collectives (run by core) and unknown ops: nothing to encode
   data,         // get_rows, set_rows, cpy, concat: copies (copy_plan.h)
   argmax,       // argmax over dim 0
   elementwise,  // add, sub, mul, div, scale, silu, gelu, softcap, swiglu, geglu

@@ -17,6 +17,7 @@ struct OpInfo {
   int max_inputs;
   bool is_view;        // output aliases input 0 without computing (reshape, view, permute)
   bool writes_input0;  // output is input 0 after an in-place write (set_rows)
+  bool is_collective;  // run by core through the communicator; no backend is asked (all_reduce)
 };
 
 // nullptr for an unknown op id. The pointer is to static storage.

@@ -1,0 +1,117 @@
+#include "models/decoder_shard.h"
+
+#include <cstring>
+#include <string>
+
+#include "tessera/kit/dtype.h"
+
+namespace tessera::models {
+namespace {
+
+std::string tag(const TensorParallel& tp) {
+  return "@tp" + std::to_string(tp.rank) + "/" + std::to_string(tp.size);
+}
+
+// Rows [r.begin, r.end) of a 2-D weight, or elements of a 1-D one: a
+// contiguous part of the tensor, used in place in the file.
+GgufWeight rows_of(const GgufWeight& w, ShardRange r, const TensorParallel& tp) {
+  if (!w.present()) return w;
+  GgufWeight s = w;
+  const int dim = w.n_dims == 1 ? 0 : 1;
+  const int64_t outer = w.n_dims == 1 ? w.ne[0] : w.ne[1] * w.ne[2] * w.ne[3];
+  const uint64_t unit = w.size / static_cast<uint64_t>(outer);  // bytes of one row (one element when 1-D)
+  s.data = static_cast<const uint8_t*>(w.data) + static_cast<uint64_t>(r.begin) * unit;
+  s.ne[dim] = r.size();
+  s.size = unit * static_cast<uint64_t>(r.size());
+  s.name = w.name + tag(tp);
+  return s;
+}
+
+// Columns [c.begin, c.end) of every row of a 2-D weight, copied into memory
+// `owned` keeps: rows of block formats split only on whole blocks.
+GgufWeight cols_of(const GgufWeight& w, ShardRange c, const TensorParallel& tp,
+                   std::vector<std::unique_ptr<uint8_t[]>>& owned) {
+  const tsr::DtypeTraits* t = tsr::dtype_traits(w.dtype);
+  if (!t || c.begin % t->block_size != 0 || c.end % t->block_size != 0)
+    throw Error(TSR_ERR_UNSUPPORTED,
+                "[tensor parallel] " + w.name + " (" + std::string(tsr::dtype_name(w.dtype)) + ", " +
+                    std::to_string(w.ne[0]) + " columns): rank " + std::to_string(tp.rank) + " of " +
+                    std::to_string(tp.size) + " would take columns " + std::to_string(c.begin) + ".." +
+                    std::to_string(c.end) + ", not whole " + std::to_string(t ? t->block_size : 0) +
+                    "-element blocks: this model cannot be split over " + std::to_string(tp.size) + " ranks");
+  const int64_t rows = w.ne[1] * w.ne[2] * w.ne[3];
+  const uint64_t row = w.size / static_cast<uint64_t>(rows);
+  const uint64_t off = static_cast<uint64_t>(c.begin / t->block_size * t->block_bytes);
+  const uint64_t len = static_cast<uint64_t>(c.size() / t->block_size * t->block_bytes);
+  owned.push_back(std::make_unique<uint8_t[]>(len * static_cast<uint64_t>(rows)));
+  uint8_t* dst = owned.back().get();
+  for (int64_t i = 0; i < rows; ++i)
+    std::memcpy(dst + static_cast<uint64_t>(i) * len, static_cast<const uint8_t*>(w.data) + i * row + off,
+                len);
+  GgufWeight s = w;
+  s.data = dst;
+  s.ne[0] = c.size();
+  s.size = len * static_cast<uint64_t>(rows);
+  s.name = w.name + tag(tp);
+  return s;
+}
+
+ShardRange times(ShardRange r, int64_t k) { return {r.begin * k, r.end * k}; }
+
+}  // namespace
+
+ShardRange shard_range(int64_t n, int rank, int ranks) { return {n * rank / ranks, n * (rank + 1) / ranks}; }
+
+std::unique_ptr<ShardedDecoder> shard_decoder(const DecoderHParams& hp, const DecoderWeights& w,
+                                              const TensorParallel& tp) {
+  if (tp.size < 1 || tp.rank < 0 || tp.rank >= tp.size)
+    throw Error(TSR_ERR_INVALID_ARGUMENT,
+                "[tensor parallel] rank " + std::to_string(tp.rank) + " of " + std::to_string(tp.size));
+  auto s = std::make_unique<ShardedDecoder>();
+  s->hp = hp;
+  s->w = w;
+  s->hp.tp = tp;
+  if (tp.size == 1) return s;
+  // Attention splits along whole KV-head groups: each rank's q heads read
+  // only its own KV heads, so its cache holds only those.
+  const ShardRange kv = shard_range(hp.n_head_kv, tp.rank, tp.size);
+  if (kv.size() == 0)
+    throw Error(TSR_ERR_UNSUPPORTED, "[tensor parallel] " + hp.arch + " has " + std::to_string(hp.n_head_kv) +
+                                         " KV heads: rank " + std::to_string(tp.rank) + " of " +
+                                         std::to_string(tp.size) + " would get none (use at most " +
+                                         std::to_string(hp.n_head_kv) + " ranks)");
+  const int64_t group = hp.n_head / hp.n_head_kv;
+  const ShardRange q_heads = times(kv, group);
+  const ShardRange q_rows = times(q_heads, hp.head_dim), kv_rows = times(kv, hp.head_dim);
+  s->hp.n_head = q_heads.size();
+  s->hp.n_head_kv = kv.size();
+  for (DecoderLayerWeights& L : s->w.layers) {
+    L.wq = rows_of(L.wq, q_rows, tp);
+    L.wk = rows_of(L.wk, kv_rows, tp);
+    L.wv = rows_of(L.wv, kv_rows, tp);
+    L.bq = rows_of(L.bq, q_rows, tp);
+    L.bk = rows_of(L.bk, kv_rows, tp);
+    L.bv = rows_of(L.bv, kv_rows, tp);
+    L.wo = cols_of(L.wo, q_rows, tp, s->owned);
+    // The FFN splits in units of ffn_down's blocks, so its column slices
+    // stay whole blocks.
+    const tsr::DtypeTraits* t = tsr::dtype_traits(L.ffn_down.dtype);
+    const int64_t unit = t && hp.n_ff % t->block_size == 0 ? t->block_size : 1;
+    const ShardRange ff = times(shard_range(hp.n_ff / unit, tp.rank, tp.size), unit);
+    L.ffn_gate = rows_of(L.ffn_gate, ff, tp);
+    L.ffn_up = rows_of(L.ffn_up, ff, tp);
+    L.ffn_down = cols_of(L.ffn_down, ff, tp, s->owned);
+    s->hp.n_ff = ff.size();
+  }
+  // The output matrix by vocabulary rows when they divide evenly (all_gather
+  // takes equal parts); the embedding lookup stays whole (tied or not).
+  if (hp.n_vocab % tp.size == 0) {
+    const ShardRange v = shard_range(hp.n_vocab, tp.rank, tp.size);
+    s->w.output = rows_of(w.tied_output ? w.tok_embd : w.output, v, tp);
+    s->w.tied_output = false;
+    s->hp.tp.split_output = true;
+  }
+  return s;
+}
+
+}  // namespace tessera::models
