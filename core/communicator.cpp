@@ -4,11 +4,12 @@
 #include <dlfcn.h>
 
 #include <cctype>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
 
-#include "core/registry.h"  // backend_error
+#include "core/registry.h"
 
 namespace tsr {
 namespace {
@@ -98,13 +99,15 @@ Result<std::unique_ptr<Communicator>> Communicator::open(const std::string& name
   if (const tsr_status_code rc = entry(TSR_COMM_ABI_VERSION, &iface, &err); rc != TSR_OK)
     return make_error(rc == TSR_ERR_ABI_MISMATCH ? TSR_ERR_ABI_MISMATCH : TSR_ERR_DEVICE, "[comm] '{}': {}",
                       name, backend_error(err, TSR_COMM_ENTRY_SYMBOL));
-  // Version 1's entries are all required: a table too short for them, or
-  // with any missing, is refused here rather than crashing in a collective.
-  if (!iface || iface->struct_size < sizeof(tsr_comm_iface) || iface->abi_version != TSR_COMM_ABI_VERSION)
+  // Version 1's entries up to recv are all required: a table too short for
+  // them, or with any missing, is refused here rather than crashing in a
+  // collective. Appended entries (abort) are optional.
+  if (!iface || iface->struct_size < offsetof(tsr_comm_iface, abort) ||
+      iface->abi_version != TSR_COMM_ABI_VERSION)
     return make_error(TSR_ERR_ABI_MISMATCH,
                       "[comm] '{}': table of {} bytes for ABI {}, core needs {} bytes, ABI {}", name,
-                      iface ? iface->struct_size : 0, iface ? iface->abi_version : 0, sizeof(tsr_comm_iface),
-                      TSR_COMM_ABI_VERSION);
+                      iface ? iface->struct_size : 0, iface ? iface->abi_version : 0,
+                      offsetof(tsr_comm_iface, abort), TSR_COMM_ABI_VERSION);
   if (!iface->create || !iface->destroy || !iface->rank || !iface->size || !iface->all_reduce_sum ||
       !iface->all_gather || !iface->broadcast || !iface->send || !iface->recv)
     return make_error(TSR_ERR_ABI_MISMATCH, "[comm] '{}' leaves a required entry NULL", name);
@@ -115,6 +118,7 @@ Result<std::unique_ptr<Communicator>> Communicator::open(const std::string& name
         "first, device ones are opened per device by it",
         name, iface->backend ? iface->backend : "?");
   c->iface_ = iface;
+  c->timeout_ = timeout_seconds;
   tsr_comm_config cfg{sizeof(tsr_comm_config), -1, -1, timeout_seconds, nullptr, nullptr};
   if (const tsr_status_code rc = iface->create(&cfg, &c->comm_, &err); rc != TSR_OK)
     return make_error(rc, "[comm] '{}': {}", name, backend_error(err, "create"));
@@ -125,9 +129,96 @@ Result<std::unique_ptr<Communicator>> Communicator::open(const std::string& name
   return c;
 }
 
+namespace {
+
+// The device collective library a backend offers for dev, or null when it
+// offers none core can use.
+const tsr_comm_iface* usable_device_comm(const Device& dev) {
+  const auto entry = dev.backend->device_comm();
+  const tsr_comm_iface* ci = entry ? entry(dev.backend->instance()) : nullptr;
+  if (!ci || ci->struct_size < offsetof(tsr_comm_iface, abort) || ci->abi_version != TSR_COMM_ABI_VERSION ||
+      ci->memory != TSR_COMM_MEMORY_DEVICE || !ci->backend || dev.backend->name() != ci->backend ||
+      !ci->name || !ci->create || !ci->destroy || !ci->all_reduce_sum || !ci->all_gather ||
+      (ci->unique_id_size > 0 && !ci->make_unique_id) || ci->unique_id_size > 4096)
+    return nullptr;
+  return ci;
+}
+
+int32_t name_hash(const char* a, const char* b) {
+  uint32_t h = 2166136261u;
+  for (const char* s : {a, "/", b})
+    for (; *s; ++s) h = (h ^ static_cast<unsigned char>(*s)) * 16777619u;
+  return static_cast<int32_t>(h & 0x7fffffff);
+}
+
+}  // namespace
+
+Result<const DeviceComm*> Communicator::device_comm(int32_t index, const Device* dev) {
+  const tsr_comm_iface* ci = index >= 0 && dev ? usable_device_comm(*dev) : nullptr;
+  auto cached = index >= 0 ? device_comms_.find(index) : device_comms_.end();
+  // What this rank has: a library (its identity and id size), and whether
+  // its communicator for this device is open already.
+  const int32_t mine[4] = {ci ? 1 : 0, ci ? name_hash(ci->name, ci->backend) : 0,
+                           ci ? static_cast<int32_t>(ci->unique_id_size) : 0,
+                           cached != device_comms_.end() ? 1 : 0};
+  std::vector<int32_t> all(4 * static_cast<size_t>(size_));
+  TSR_RETURN_IF_ERROR(all_gather_host(mine, all.data(), 4, TSR_DTYPE_I32));
+  for (int32_t r = 0; r < size_; ++r)
+    if (all[4 * r] != 1 || all[4 * r + 1] != mine[1] || all[4 * r + 2] != mine[2] ||
+        all[4 * r + 3] != mine[3])
+      return static_cast<const DeviceComm*>(nullptr);
+  if (cached != device_comms_.end()) return static_cast<const DeviceComm*>(cached->second.get());
+
+  // Open it: rank 0's id (with its status, so a failure there fails every
+  // rank alike), then every rank's create status.
+  std::vector<unsigned char> msg(4 + ci->unique_id_size, 0);
+  tsr_error err{};
+  std::string why;
+  if (rank_ == 0 && ci->unique_id_size > 0 && ci->make_unique_id(msg.data() + 4, &err) != TSR_OK) {
+    msg[0] = 1;
+    why = backend_error(err, "make_unique_id");
+  }
+  TSR_RETURN_IF_ERROR(broadcast_host(msg.data(), msg.size(), 0));
+  auto dc = std::make_unique<DeviceComm>();
+  dc->iface = ci;
+  int32_t failed = msg[0];
+  if (!failed) {
+    const tsr_comm_config cfg{sizeof(tsr_comm_config), rank_, size_, timeout_, dev->handle, msg.data() + 4};
+    if (ci->create(&cfg, &dc->comm, &err) != TSR_OK) {
+      failed = 1;
+      why = backend_error(err, "create");
+    }
+  }
+  std::vector<int32_t> statuses(static_cast<size_t>(size_));
+  TSR_RETURN_IF_ERROR(all_gather_host(&failed, statuses.data(), 1, TSR_DTYPE_I32));
+  int32_t first_failed = -1;
+  for (int32_t r = 0; r < size_ && first_failed < 0; ++r)
+    if (statuses[r]) first_failed = r;
+  if (first_failed >= 0) {
+    if (dc->comm) ci->destroy(dc->comm);
+    // Every rank saw the same statuses: all fall back to the host path
+    // (cached, so later compiles agree too) rather than fail one rank.
+    device_comms_[index] = nullptr;
+    if (!why.empty())
+      std::fprintf(stderr, "tessera: %s on %s: %s; collectives stage through the host\n", ci->name,
+                   dev->name.c_str(), why.c_str());
+    return static_cast<const DeviceComm*>(nullptr);
+  }
+  const DeviceComm* out = dc.get();
+  device_comms_[index] = std::move(dc);
+  return out;
+}
+
 Communicator::~Communicator() {
+  for (auto& [index, dc] : device_comms_)
+    if (dc && dc->comm) dc->iface->destroy(dc->comm);
   if (iface_ && comm_) iface_->destroy(comm_);
   // dl_ stays loaded (RTLD_NODELETE): see open_library.
+}
+
+void Communicator::abort(int32_t code) {
+  constexpr size_t end = offsetof(tsr_comm_iface, abort) + sizeof(iface_->abort);
+  if (iface_->struct_size >= end && iface_->abort) iface_->abort(comm_, code);
 }
 
 std::string Communicator::describe() const {

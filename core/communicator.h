@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,14 @@
 #include "tessera/tessera_comm.h"
 
 namespace tsr {
+
+struct Device;
+
+// A backend's own collectives on one of its devices (NCCL on a CUDA device).
+struct DeviceComm {
+  const tsr_comm_iface* iface = nullptr;
+  tsr_cm_comm comm = nullptr;
+};
 
 class Communicator {
  public:
@@ -39,6 +48,23 @@ class Communicator {
   Status all_reduce_sum_host(const void* send, void* recv, uint64_t count, int32_t dtype);
   Status all_gather_host(const void* send, void* recv, uint64_t count, int32_t dtype);
   Status broadcast_host(void* buf, uint64_t bytes, int32_t root);
+  // Ends the job on every rank (tsr_comm_iface::abort); nothing when the
+  // library has no abort.
+  void abort(int32_t code);
+
+  // The device communicator for a compile whose collectives run on
+  // registry device `index` on this rank (its backend's
+  // tsr_backend_iface::device_comm), or null: collectives then stage
+  // through the host. A collective call, once per compile of a graph with
+  // collectives on every rank (all ranks compile the same graphs in the same
+  // order): the ranks exchange what they have, and a device communicator is
+  // used only when every rank's collectives run on one device each with the
+  // same library and every rank agrees on whether it is already open. It is
+  // opened on first use (rank 0's unique id broadcast, then every rank's
+  // create status gathered: one failure leaves all on the host path) and
+  // kept until this object goes. index < 0: this rank's collectives span
+  // several devices (host path).
+  Result<const DeviceComm*> device_comm(int32_t index, const Device* dev);
 
  private:
   Communicator() = default;
@@ -46,7 +72,9 @@ class Communicator {
   const tsr_comm_iface* iface_ = nullptr;
   tsr_cm_comm comm_ = nullptr;
   int32_t rank_ = 0, size_ = 1;
+  double timeout_ = 0;
   std::string name_;
+  std::map<int32_t, std::unique_ptr<DeviceComm>> device_comms_;  // null: not available on every rank
 };
 
 }  // namespace tsr

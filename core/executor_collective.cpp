@@ -17,6 +17,21 @@ Status run_collective(CompiledModel::Impl& im, const Registry& registry, Segment
   DeviceState* ds = im.device_state(s.device);
   const tsr_backend_iface& bk = *ds->iface;
   tsr_error err{};
+  const int32_t dtype = n.desc.inputs[0].dtype;
+  const uint64_t count = static_cast<uint64_t>(n_elements(n.desc.inputs[0]));
+  if (const DeviceComm* dc = s.device_comm) {
+    // The backend's own library, in place on the device's queue.
+    const tsr_comm_ref in{nullptr, n.inputs[0].buffer, n.inputs[0].offset};
+    const tsr_comm_ref out{nullptr, n.output.buffer, n.output.offset};
+    const tsr_status_code rc =
+        n.desc.op == TSR_OP_ALL_REDUCE
+            ? dc->iface->all_reduce_sum(dc->comm, &in, &out, count, dtype, ds->queue, &err)
+            : dc->iface->all_gather(dc->comm, &in, &out, count, dtype, ds->queue, &err);
+    if (rc != TSR_OK)
+      return make_error(TSR_ERR_DEVICE, "[execute] {} on {} through {}: {}", op, dev_name, dc->iface->name,
+                        backend_error(err, op));
+    return Status::ok();
+  }
   if (bk.queue_finish(ds->queue, &err) != TSR_OK)
     return make_error(TSR_ERR_DEVICE, "[execute] {} on {}: {}", op, dev_name,
                       backend_error(err, "queue_finish"));
@@ -44,8 +59,6 @@ Status run_collective(CompiledModel::Impl& im, const Registry& registry, Segment
     out += n.output.offset;
   }
 
-  const int32_t dtype = n.desc.inputs[0].dtype;
-  const uint64_t count = static_cast<uint64_t>(n_elements(n.desc.inputs[0]));
   if (!im.comm) {
     std::memcpy(out, in, in_bytes);  // a world of one (checked at compile)
   } else if (n.desc.op == TSR_OP_ALL_REDUCE) {

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/communicator.h"
 #include "core/executor.h"
 
 namespace tsr {
@@ -40,6 +41,7 @@ struct Segment {
   std::vector<tsr_subgraph_node> sub;     // kept alive for the prepared subgraph's lifetime
   tsr_bk_prepared prepared = nullptr;
   bool collective = false;  // one all_reduce / all_gather node, run by core (executor_collective.cpp)
+  const DeviceComm* device_comm = nullptr;  // collective: the device's own library, else host staging
 };
 
 struct CompiledModel::Impl {

@@ -102,6 +102,11 @@ decltype(tsr_backend_iface::instance_note) Backend::instance_note() const {
   return iface_->struct_size >= end ? iface_->instance_note : nullptr;
 }
 
+decltype(tsr_backend_iface::device_comm) Backend::device_comm() const {
+  constexpr size_t end = offsetof(tsr_backend_iface, device_comm) + sizeof(iface_->device_comm);
+  return iface_->struct_size >= end ? iface_->device_comm : nullptr;
+}
+
 decltype(tsr_backend_iface::buffer_wrap_host) Backend::buffer_wrap_host() const {
   constexpr size_t end = offsetof(tsr_backend_iface, buffer_wrap_host) + sizeof(iface_->buffer_wrap_host);
   return iface_->struct_size >= end ? iface_->buffer_wrap_host : nullptr;

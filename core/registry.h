@@ -41,6 +41,7 @@ class Backend {
   decltype(tsr_backend_iface::buffer_wrap_host) buffer_wrap_host() const;
   // Optional entry, nullptr when the table predates it or leaves it unset.
   decltype(tsr_backend_iface::instance_note) instance_note() const;
+  decltype(tsr_backend_iface::device_comm) device_comm() const;  // optional entries: null when absent
 
  private:
   Backend() = default;

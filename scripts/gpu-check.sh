@@ -12,6 +12,9 @@
 #      cuBLAS itself (tessera-cublas-gemm), as ratios
 #   5. the llama.cpp peer on D, where a GPU build of llama-cpp-python is
 #      already installed (this script installs nothing from the network)
+#   6. with two or more CUDA (HIP) GPUs, Open MPI and the MPI communicator
+#      built: SmolLM2 tensor parallel over 2 ranks, one GPU each, through
+#      NCCL (RCCL), against one process on D; skipped with the reason otherwise
 # and prints one summary table; JSON and logs go to DIR (default
 # gpu-check-out/). --allow-cpu accepts a CPU Vulkan or OpenCL device
 # (lavapipe, PoCL) for a dry run without a GPU; --quick skips the op benchmarks; --build-only stops
@@ -113,11 +116,40 @@ else
   peer="skipped: no GPU build of llama-cpp-python here (pip install with CMAKE_ARGS=-DGGML_CUDA=on)"
 fi
 
+tp="skipped"
+n_gpus=$(listed "$backend" | wc -l)
+if [ "$backend" != cuda ] && [ "$backend" != hip ]; then
+  tp="skipped: $backend has no device collectives (NCCL/RCCL are for cuda/hip)"
+elif [ "$n_gpus" -lt 2 ]; then
+  tp="skipped: $n_gpus $backend device(s); tensor parallel needs 2"
+elif ! command -v mpirun >/dev/null || [ ! -f build-gpu/lib/tessera/libtessera-comm-mpi.so ]; then
+  tp="skipped: no mpirun or no MPI communicator built (apt-get install libopenmpi-dev openmpi-bin)"
+elif [ ! -f "$model" ]; then
+  tp="skipped: no SmolLM2 model"
+else
+  step "tensor parallel: 2 ranks on $backend:0 and $backend:1 vs one process on $device"
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  # NCCL's init has no timeout of its own: the step has one.
+  if timeout 900 python3 tests/models/compare_devices.py "$model" --tessera $bin/tessera-run --device "$backend:%r" \
+       --ref "$device" --tensor-parallel 2 --mpiexec mpirun -n 32 >"$out/tp.txt" 2>&1; then
+    tp="pass: $(grep -m1 'max abs error' "$out/tp.txt" | sed 's/^ *//')"
+  else
+    tp="FAIL: see $out/tp.txt"
+  fi
+  timeout 300 mpirun -np 2 $bin/tessera-run -m "$model" -p Hi -n 1 --temp 0 --device "$backend:%r" --tensor-parallel \
+    --placement >"$out/tp_placement.txt" 2>&1
+  line=$(grep -m1 '^collectives on' "$out/tp_placement.txt")
+  case "$line" in
+    *"cl on the device"*) tp="$tp; $line" ;;
+    *) tp="FAIL (collectives not on the device: ${line:-no placement}); $tp" ;;
+  esac
+fi
+
 # One table from the JSON files.
 python3 - "$out" "$device" "$name" "$(git rev-parse --short HEAD 2>/dev/null)" "$(( $(date +%s) - start ))" \
-  "$peer" <<'EOF'
+  "$peer" "$tp" <<'EOF'
 import json, os, re, sys
-out, device, name, commit, secs, peer = sys.argv[1:7]
+out, device, name, commit, secs, peer, tp = sys.argv[1:8]
 def load(f):
     try:
         return json.load(open(os.path.join(out, f)))
@@ -167,6 +199,7 @@ if ops:
     bad = [r for r in ops["results"] if r.get("status") != "ok"]
     rows.append(("op workloads", f"{len(ok)} ok, {len(bad)} not ok"))
 rows.append(("llama.cpp peer", peer))
+rows.append(("tensor parallel, 2 GPUs", tp))
 for k, v in rows:
     print(f"{k:<34} {v}")
 print(f"results in {out}/")

@@ -130,6 +130,7 @@ const tsr_backend_iface kIface = {
     .release_prepared = release_prepared,
     .buffer_wrap_host = buffer_wrap_host,
     .instance_note = nullptr,  // the host is always there
+    .device_comm = nullptr,    // collectives on host memory: the context's communicator
 };
 
 }  // namespace

@@ -33,6 +33,7 @@ namespace tsr::cuda {
   X(cuStreamCreate)              \
   X(cuStreamDestroy)             \
   X(cuStreamSynchronize)         \
+  X(cuStreamQuery)               \
   X(cuEventCreate)               \
   X(cuEventDestroy)              \
   X(cuEventRecord)               \

@@ -117,6 +117,11 @@ class CudaDriver final : public gpu::Driver {
   Status stream_sync(gpu::Stream s) override {
     return check(fn_.cuStreamSynchronize(stream(s)), "cuStreamSynchronize");
   }
+  Status stream_done(gpu::Stream s, bool* done) override {
+    const CUresult r = fn_.cuStreamQuery(stream(s));
+    *done = r == CUDA_SUCCESS;
+    return r == CUDA_ERROR_NOT_READY ? Status::ok() : check(r, "cuStreamQuery");
+  }
   Status copy_h2d(gpu::DevPtr dst, const void* src, uint64_t n, gpu::Stream s) override {
     return check(fn_.cuMemcpyHtoDAsync(dst, src, n, stream(s)), "cuMemcpyHtoDAsync");
   }

@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "gpu_comm.h"
 #include "gpu_internal.h"
 #include "tessera/kit/abi_guard.h"
 
@@ -114,7 +115,9 @@ tsr_status_code create_instance(const char* backend, DriverLoader load, tsr_bk_i
 tsr_backend_iface make_iface(const char* name, tsr_status_code (*create)(const tsr_backend_options*,
                                                                          tsr_bk_instance*, tsr_error*)) {
   // buffer_wrap_host: none, weights are copied once into device memory.
-  return TSR_KIT_BACKEND_IFACE(name, create, nullptr, instance_note);
+  tsr_backend_iface t = TSR_KIT_BACKEND_IFACE(name, create, nullptr, instance_note);
+  t.device_comm = device_comm;  // NCCL / RCCL (gpu_comm.cpp)
+  return t;
 }
 
 }  // namespace tsr::gpu

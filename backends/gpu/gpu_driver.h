@@ -78,6 +78,12 @@ class Driver {
   virtual Status stream_create(Stream* out) = 0;
   virtual void stream_destroy(Stream s) = 0;
   virtual Status stream_sync(Stream s) = 0;
+  // Whether everything queued on s has finished, without waiting (a
+  // collective polls it against its timeout). Default: waits, then true.
+  virtual Status stream_done(Stream s, bool* done) {
+    *done = true;
+    return stream_sync(s);
+  }
   virtual Status copy_h2d(DevPtr dst, const void* src, uint64_t n, Stream s) = 0;
   virtual Status copy_d2h(void* dst, DevPtr src, uint64_t n, Stream s) = 0;
   virtual Status copy_d2d(DevPtr dst, DevPtr src, uint64_t n, Stream s) = 0;

@@ -29,6 +29,7 @@ namespace tsr::hip {
   X(hipStreamCreateWithFlags) \
   X(hipStreamDestroy)         \
   X(hipStreamSynchronize)     \
+  X(hipStreamQuery)           \
   X(hipEventCreate)           \
   X(hipEventDestroy)          \
   X(hipEventRecord)           \

@@ -103,6 +103,11 @@ class HipDriver final : public gpu::Driver {
   Status stream_sync(gpu::Stream s) override {
     return check(fn_.hipStreamSynchronize(stream(s)), "hipStreamSynchronize");
   }
+  Status stream_done(gpu::Stream s, bool* done) override {
+    const hipError_t r = fn_.hipStreamQuery(stream(s));
+    *done = r == hipSuccess;
+    return r == hipErrorNotReady ? Status::ok() : check(r, "hipStreamQuery");
+  }
   Status copy_h2d(gpu::DevPtr dst, const void* src, uint64_t n, gpu::Stream s) override {
     return check(fn_.hipMemcpyHtoDAsync(ptr(dst), const_cast<void*>(src), n, stream(s)),
                  "hipMemcpyHtoDAsync");

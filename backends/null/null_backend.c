@@ -220,6 +220,7 @@ static const tsr_backend_iface kNullIface = {
     .release_prepared = null_release_prepared,
     .buffer_wrap_host = null_buffer_wrap_host,
     .instance_note = NULL, /* optional; a backend without devices says why here */
+    .device_comm = NULL,   /* optional; a backend with its own collective library (NCCL) returns it */
 };
 
 #ifdef TSR_NULL_PLUGIN

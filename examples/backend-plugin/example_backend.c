@@ -590,6 +590,7 @@ static const tsr_backend_iface kIface = {
     .release_prepared = ex_release_prepared,
     .buffer_wrap_host = ex_buffer_wrap_host,
     .instance_note = NULL,
+    .device_comm = NULL,
 };
 
 TSR_BACKEND_EXPORT tsr_status_code tsr_backend_entry(uint32_t host_abi_version,

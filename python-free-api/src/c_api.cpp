@@ -22,10 +22,11 @@
 #include "tessera/tessera.h"
 
 struct tsr_context_s {
-  // Declared first so it is destroyed last: models use it until they go.
+  std::unique_ptr<tsr::Registry> registry;
+  // After the registry, so it is destroyed first: its device communicators
+  // (NCCL) belong to the registry's devices. Models go before the context.
   std::unique_ptr<tsr::Communicator> comm;
   std::string comm_about;
-  std::unique_ptr<tsr::Registry> registry;
   // Declared after the registry so it is destroyed first: its buffers belong
   // to the registry's devices.
   std::unique_ptr<tsr::SharedStates> shared_states = std::make_unique<tsr::SharedStates>();
@@ -393,6 +394,10 @@ TSR_API tsr_status_code tsr_context_broadcast(tsr_context* ctx, void* buf, uint6
     if (root < 0 || root >= n) return tsr::invalid_arg("[broadcast] root {} is not a rank of {}", root, n);
     return ctx->comm ? ctx->comm->broadcast_host(buf, bytes, root) : tsr::Status::ok();
   });
+}
+
+TSR_API void tsr_context_comm_abort(tsr_context* ctx, int32_t code) {
+  if (ctx && ctx->comm) ctx->comm->abort(code);
 }
 
 TSR_API tsr_status_code tsr_compile(tsr_context* ctx, const tsr_graph* g, const tsr_compile_options* options,

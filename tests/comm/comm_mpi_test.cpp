@@ -77,6 +77,10 @@ TEST(CommMpi, AllReduceAndAllGatherNodesOnEveryDevice) {
     std::vector<float> in(n);
     for (int64_t i = 0; i < n; ++i) in[i] = input_value(r, i);
     m.set_input(x, in);
+    if (dev == "cpu")
+      EXPECT_NE(m.placement().find("collectives on cpu:0: 2 per step, mpi (host memory, in place)"),
+                std::string::npos)
+          << m.placement();
     for (int step = 0; step < 3; ++step) {  // reruns reuse the staging
       m.execute();
       const std::vector<float> s = m.output<float>(sum, n);

@@ -7,7 +7,9 @@
 #      launcher ends the job when it exits, or the other rank's load fails
 #      after --comm-timeout, whichever comes first;
 #   4. a rank that stops mid-generation (SIGSTOP) makes the other fail after
-#      --comm-timeout, and the job ends (the stopped rank is killed).
+#      --comm-timeout, and the job ends (the stopped rank is killed);
+#   5. a rank that fails alone at load (a device it does not have) ends the
+#      job at once (tsr_context_comm_abort), not after the others' timeout.
 #
 #   tensor_parallel_bad_input.sh MPIEXEC TESSERA_RUN FETCH_MODEL
 set -uo pipefail
@@ -53,5 +55,8 @@ expect "one rank without --tensor-parallel" 60 "did not answer within 3 s|exitin
 expect "a rank stops" 60 "did not answer within 3 s" -- \
   "$mpiexec" -np 2 bash -c 'if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then (sleep 2; kill -STOP $$) & fi; exec "$0" -m "$1" "${@:2}" --tensor-parallel --comm-timeout 3' \
   "$run" "$model" "${common[@]}" -n -1 --ignore-eos
+
+expect "one rank fails to load" 20 "unknown device 'cpu:1'" -- \
+  "$mpiexec" -np 2 "$run" -m "$model" "${common[@]}" -n 4 --tensor-parallel --device "cpu:%r"
 
 exit $fail

@@ -55,7 +55,8 @@ void usage(FILE* f) {
       "  --chat-template NAME\n"
       "                     --chat with this template instead: chatml, gemma or llama3\n"
       "  --device NAME      device in preference order (default cpu); repeatable; 'auto' = every\n"
-      "                     GPU/accelerator present, then the CPU\n"
+      "                     GPU/accelerator present, then the CPU; %%r in NAME is the rank of a\n"
+      "                     --tensor-parallel job (cuda:%%r: rank r on cuda:r)\n"
       "  --temp T           0 = greedy (default 0.8); --top-k 40, --top-p 0.95, --min-p 0.05 by default\n"
       "  --prompt-tokens    token ids fed directly, without the tokenizer\n"
       "  --plugin PATH      load a backend plugin (repeatable); its devices can then be named\n"
@@ -371,7 +372,10 @@ int main(int argc, char** argv) {
   const bool quiet = tsr_context_comm_rank(ctx) != 0;
 
   std::vector<std::string> names;
-  for (const std::string& d : a.devices) {
+  for (std::string d : a.devices) {
+    // One GPU per rank on one machine: cuda:%r is cuda:0 on rank 0, cuda:1 on rank 1.
+    for (size_t at = d.find("%r"); at != std::string::npos; at = d.find("%r"))
+      d.replace(at, 2, std::to_string(tsr_context_comm_rank(ctx)));
     if (d == "auto") {
       tessera_tools::auto_devices(ctx, &names);
     } else {
@@ -411,6 +415,8 @@ int main(int argc, char** argv) {
   if (tsr_llm_load(ctx, a.model.c_str(), &lo, &model) != TSR_OK) {
     if (show_progress) std::fprintf(stderr, "\n");
     const int rc = fail("load");
+    // The other ranks may be waiting for this one: end them now.
+    if (a.tensor_parallel) tsr_context_comm_abort(ctx, rc);
     tsr_context_destroy(ctx);
     return rc;
   }
@@ -560,6 +566,7 @@ int main(int argc, char** argv) {
   }
   tsr_llm_session_free(session);
   tsr_llm_free(model);
+  if (rc != 0 && a.tensor_parallel) tsr_context_comm_abort(ctx, rc);
   tsr_context_destroy(ctx);
   return rc;
 }

@@ -276,25 +276,32 @@ tsr_status_code recv(tsr_cm_comm c, const tsr_comm_ref* buf, uint64_t bytes, int
   return point_to_point("recv", false, c, buf, bytes, peer, err);
 }
 
-const tsr_comm_iface kIface = {
-    sizeof(tsr_comm_iface),
-    TSR_COMM_ABI_VERSION,
-    "mpi",
-    TSR_COMM_MEMORY_HOST,
-    nullptr,
-    0,
-    nullptr,
-    create,
-    destroy,
-    rank,
-    size,
-    describe,
-    all_reduce_sum,
-    all_gather,
-    broadcast,
-    send,
-    recv,
-};
+void abort_job(tsr_cm_comm c, int32_t code) {
+  std::fprintf(stderr, "tessera MPI communicator: rank %d ends the job (MPI_Abort, code %d)\n",
+               c ? c->rank : -1, code);
+  std::fflush(stderr);
+  MPI_Abort(c ? c->comm : MPI_COMM_WORLD, code);
+}
+
+// Host memory: no backend, no unique id (mpirun's environment bootstraps).
+const tsr_comm_iface kIface = {.struct_size = sizeof(tsr_comm_iface),
+                               .abi_version = TSR_COMM_ABI_VERSION,
+                               .name = "mpi",
+                               .memory = TSR_COMM_MEMORY_HOST,
+                               .backend = nullptr,
+                               .unique_id_size = 0,
+                               .make_unique_id = nullptr,
+                               .create = create,
+                               .destroy = destroy,
+                               .rank = rank,
+                               .size = size,
+                               .describe = describe,
+                               .all_reduce_sum = all_reduce_sum,
+                               .all_gather = all_gather,
+                               .broadcast = broadcast,
+                               .send = send,
+                               .recv = recv,
+                               .abort = abort_job};
 
 }  // namespace
 

@@ -152,6 +152,12 @@ TSR_API const char* tsr_context_comm_describe(const tsr_context* ctx);
 TSR_API tsr_status_code tsr_context_all_gather(tsr_context* ctx, const void* send, void* recv,
                                                uint64_t bytes_per_rank);
 TSR_API tsr_status_code tsr_context_broadcast(tsr_context* ctx, void* buf, uint64_t bytes, int32_t root);
+/* Ends the job on every rank now, with exit status code: for an error on
+ * this rank that the others cannot see (a failed load), so they stop at
+ * once instead of after their timeout. With MPI it does not return
+ * (MPI_Abort ends this process too). Without a communicator, or with one
+ * that cannot abort, it does nothing and returns. */
+TSR_API void tsr_context_comm_abort(tsr_context* ctx, int32_t code);
 
 /* ---- Graph -------------------------------------------------------------- */
 /* dtype and op arguments are int32_t holding a tsr_dtype / tsr_op value, so

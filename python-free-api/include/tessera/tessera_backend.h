@@ -172,6 +172,8 @@ typedef struct tsr_step_params {
   void* abort_user;
 } tsr_step_params;
 
+struct tsr_comm_iface; /* tessera_comm.h */
+
 typedef struct tsr_backend_iface {
   uint32_t struct_size; /* sizeof(tsr_backend_iface) the backend was built with */
   uint32_t abi_version; /* TSR_BACKEND_ABI_VERSION it was built with */
@@ -239,6 +241,15 @@ typedef struct tsr_backend_iface {
    * string owned by the instance, or NULL. Core shows it with the backend's
    * entry in device listings, so a missing driver is a message, not an error. */
   const char* (*instance_note)(tsr_bk_instance instance);
+
+  /* Optional (NULL, or returning NULL: collectives on this backend's
+   * devices stage through host memory and the context's communicator).
+   * A device communicator (tessera_comm.h, memory TSR_COMM_MEMORY_DEVICE)
+   * that reduces this backend's buffers in place on its queues: NCCL for
+   * CUDA, RCCL for HIP. The table is static; NULL when the library is
+   * missing. Core opens one per device it runs collectives on, when every
+   * rank has one, bootstrapping it over the context's communicator. */
+  const struct tsr_comm_iface* (*device_comm)(tsr_bk_instance instance);
 } tsr_backend_iface;
 
 typedef tsr_status_code (*tsr_backend_entry_fn)(uint32_t host_abi_version,

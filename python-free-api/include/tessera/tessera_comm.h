@@ -115,6 +115,12 @@ typedef struct tsr_comm_iface {
                           tsr_bk_queue queue, tsr_error* err);
   tsr_status_code (*recv)(tsr_cm_comm comm, const tsr_comm_ref* buf, uint64_t bytes, int32_t peer,
                           tsr_bk_queue queue, tsr_error* err);
+
+  /* Optional (NULL: core does nothing). Ends every rank of the job now,
+   * with exit status `code`, because this rank failed where the others
+   * cannot see it (a load error) and would otherwise wait for their
+   * timeout. May not return (MPI_Abort ends this process too). */
+  void (*abort)(tsr_cm_comm comm, int32_t code);
 } tsr_comm_iface;
 
 typedef tsr_status_code (*tsr_comm_entry_fn)(uint32_t host_abi_version, const tsr_comm_iface** out_iface,

@@ -196,5 +196,5 @@ tsr_status_code props_entry(tsr_bk_device device, tsr_device_props* out, tsr_err
         ::tsr::kit::supports_entry<supports_on_device>,                                                     \
     .prepare = ::tsr::kit::prepare_entry<prepare_graph>,                                                    \
     .execute = ::tsr::kit::execute_entry<execute_graph>, .release_prepared = release_prepared,              \
-    .buffer_wrap_host = wrap_host, .instance_note = note,                                                   \
+    .buffer_wrap_host = wrap_host, .instance_note = note, .device_comm = nullptr,                           \
   }
