@@ -24,8 +24,9 @@ enum class FfnKind { kSwiGlu, kGeGlu };
 
 struct TensorParallel {
   int rank = 0;
-  int size = 1;               // 1: not split
-  bool split_output = false;  // the output matrix split by vocabulary rows (then all_gather)
+  int size = 1;                  // 1: not split
+  bool split_output = false;     // the output matrix split by vocabulary rows (then all_gather)
+  bool split_embedding = false;  // the embedding table split by columns of n_embd (then all_gather)
 };
 
 struct DecoderHParams {

@@ -6,6 +6,21 @@
 #include "models/decoder_blocks.h"
 
 namespace tessera::models {
+namespace {
+
+// Joins the ranks' parts of x [n / R, cols] along dim 0 into [n, cols]:
+// all_gather puts rank r's part at dim 3 index r, so with more than one
+// column the ranks move inside the columns (a permuted copy).
+tsr_tensor gather_rows(Graph& g, tsr_tensor x, int64_t R, int64_t n, int64_t cols) {
+  const tsr_tensor all = g.all_gather(x, R);  // [n / R, cols, 1, R]
+  if (cols == 1) return g.reshape(all, {n, 1});
+  tsr_op_params p{};
+  p.i[0] = TSR_DTYPE_F32;
+  const tsr_tensor ranks_inner = g.permute(all, 0, 2, 3, 1);  // [n / R, R, cols]
+  return g.reshape(g.op(TSR_OP_CPY, {ranks_inner}, p), {n, cols});
+}
+
+}  // namespace
 
 DecoderGraph build_decoder_graph(Graph& g, const DecoderHParams& hp, const DecoderWeights& w,
                                  const DecoderGraphOptions& o, const std::function<void(float)>& progress) {
@@ -41,8 +56,9 @@ DecoderGraph build_decoder_graph(Graph& g, const DecoderHParams& hp, const Decod
   };
   place_layer(0);
   // The tied output matrix is the embedding table: bind it once.
-  const tsr_tensor tok_embd = bind(g, w.tok_embd);  // [n_embd, n_vocab]
+  const tsr_tensor tok_embd = bind(g, w.tok_embd);  // [n_embd, n_vocab] (tensor parallel: n_embd / R)
   tsr_tensor x = g.get_rows(tok_embd, out.tokens);  // f32 [n_embd, N]
+  if (hp.tp.split_embedding) x = gather_rows(g, x, hp.tp.size, hp.n_embd, N);
   if (hp.embd_scale != 1.0f) x = g.scale(x, hp.embd_scale);
   for (int64_t l = 0; l < hp.n_layer; ++l) {
     const DecoderLayerWeights& L = w.layers[l];
@@ -70,19 +86,8 @@ DecoderGraph build_decoder_graph(Graph& g, const DecoderHParams& hp, const Decod
   }
   const tsr_tensor h = rms_norm_mul(g, x, w.output_norm, hp.eps);          // f32 [n_embd, rows]
   out.logits = g.matmul(w.tied_output ? tok_embd : bind(g, w.output), h);  // f32 [n_vocab, rows]
-  if (hp.tp.split_output) {
-    // This rank's vocabulary rows; the gather puts rank r's at dim 3 index r.
-    const int64_t R = hp.tp.size, rows = out.n_logit_rows;
-    const tsr_tensor all = g.all_gather(out.logits, R);  // f32 [n_vocab / R, rows, 1, R]
-    if (rows == 1) {
-      out.logits = g.reshape(all, {hp.n_vocab, 1});
-    } else {
-      tsr_op_params p{};
-      p.i[0] = TSR_DTYPE_F32;
-      const tsr_tensor ranks_inner = g.permute(all, 0, 2, 3, 1);  // [n_vocab / R, R, rows]
-      out.logits = g.reshape(g.op(TSR_OP_CPY, {ranks_inner}, p), {hp.n_vocab, rows});
-    }
-  }
+  if (hp.tp.split_output)                                                  // this rank's vocabulary rows
+    out.logits = gather_rows(g, out.logits, hp.tp.size, hp.n_vocab, out.n_logit_rows);
   if (hp.final_softcap > 0.0f) out.logits = g.softcap(out.logits, hp.final_softcap);
   g.output(out.logits);
   return out;

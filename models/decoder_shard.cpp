@@ -104,12 +104,23 @@ std::unique_ptr<ShardedDecoder> shard_decoder(const DecoderHParams& hp, const De
     s->hp.n_ff = ff.size();
   }
   // The output matrix by vocabulary rows when they divide evenly (all_gather
-  // takes equal parts); the embedding lookup stays whole (tied or not).
-  if (hp.n_vocab % tp.size == 0) {
-    const ShardRange v = shard_range(hp.n_vocab, tp.rank, tp.size);
-    s->w.output = rows_of(w.tied_output ? w.tok_embd : w.output, v, tp);
+  // takes equal parts); a tied one from the whole table in the file.
+  if (w.tied_output) {
+    s->w.output = w.tok_embd;
     s->w.tied_output = false;
+  }
+  if (hp.n_vocab % tp.size == 0) {
+    s->w.output = rows_of(s->w.output, shard_range(hp.n_vocab, tp.rank, tp.size), tp);
     s->hp.tp.split_output = true;
+  }
+  // The embedding table by columns when each rank's share is whole blocks:
+  // every rank looks its tokens up in its columns and all_gather joins them
+  // (a device then holds 1/R of the table). Else it stays whole.
+  const tsr::DtypeTraits* et = tsr::dtype_traits(w.tok_embd.dtype);
+  if (et && hp.n_embd % tp.size == 0 && (hp.n_embd / tp.size) % et->block_size == 0) {
+    const int64_t part = hp.n_embd / tp.size;
+    s->w.tok_embd = cols_of(w.tok_embd, {part * tp.rank, part * (tp.rank + 1)}, tp, s->owned);
+    s->hp.tp.split_embedding = true;
   }
   return s;
 }

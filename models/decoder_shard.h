@@ -6,7 +6,9 @@
 //     all_reduce;
 //   FFN: gate/up split by output rows, down by input columns, then all_reduce;
 //   output: the vocabulary split by rows, then all_gather (when R divides it);
-//   embeddings, norms and the residual stream stay whole on every rank.
+//   embedding table: split by columns of n_embd, then all_gather (when each
+//     share is whole blocks);
+//   norms and the residual stream stay whole on every rank.
 // The graph code is unchanged but for the two reductions and the gather
 // (decoder_blocks.cpp, decoder_graph.cpp): it sees the local head and FFN
 // counts in the sharded hyperparameters.

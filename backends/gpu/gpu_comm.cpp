@@ -25,6 +25,7 @@
 
 #include "gpu_internal.h"
 #include "tessera/kit/abi_guard.h"
+#include "tessera/kit/comm_glue.h"
 #include "tessera/tessera_comm.h"
 
 namespace tsr::gpu {
@@ -318,24 +319,9 @@ tsr_status_code recv(tsr_cm_comm c, const tsr_comm_ref* buf, uint64_t bytes, int
 
 template <int V>
 constexpr tsr_comm_iface make_table() {
-  return tsr_comm_iface{.struct_size = sizeof(tsr_comm_iface),
-                        .abi_version = TSR_COMM_ABI_VERSION,
-                        .name = kVendors[V].comm_name,
-                        .memory = TSR_COMM_MEMORY_DEVICE,
-                        .backend = kVendors[V].backend,
-                        .unique_id_size = sizeof(NcclUniqueId),
-                        .make_unique_id = make_unique_id<V>,
-                        .create = create<V>,
-                        .destroy = destroy,
-                        .rank = rank,
-                        .size = size,
-                        .describe = describe,
-                        .all_reduce_sum = all_reduce_sum,
-                        .all_gather = all_gather,
-                        .broadcast = broadcast,
-                        .send = send,
-                        .recv = recv,
-                        .abort = nullptr};  // the job is ended through the host communicator
+  // abort: none, the job is ended through the host communicator.
+  return TSR_KIT_COMM_IFACE(kVendors[V].comm_name, TSR_COMM_MEMORY_DEVICE, kVendors[V].backend,
+                            sizeof(NcclUniqueId), make_unique_id<V>, create<V>, nullptr);
 }
 
 constexpr tsr_comm_iface kTables[] = {make_table<0>(), make_table<1>()};

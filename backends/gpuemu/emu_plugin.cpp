@@ -9,6 +9,9 @@
 namespace tsr::gpu::emu_driver {
 std::unique_ptr<Driver> load(std::string* note);
 }
+namespace tsr::gpu::emu_comm {
+const tsr_comm_iface* device_comm(tsr_bk_instance instance);  // emu_comm.cpp
+}
 
 namespace {
 
@@ -21,7 +24,11 @@ tsr_status_code create(const tsr_backend_options*, tsr_bk_instance* out_instance
 extern "C" TSR_BACKEND_EXPORT tsr_status_code tsr_backend_entry(uint32_t host_abi_version,
                                                                 const tsr_backend_iface** out_iface,
                                                                 tsr_error* err) {
-  static const tsr_backend_iface iface = tsr::gpu::make_iface("gpuemu", create);
+  static const tsr_backend_iface iface = [] {
+    tsr_backend_iface t = tsr::gpu::make_iface("gpuemu", create);
+    t.device_comm = tsr::gpu::emu_comm::device_comm;  // tests only: see emu_comm.cpp
+    return t;
+  }();
   if (host_abi_version != TSR_BACKEND_ABI_VERSION) {
     if (err)
       tsr::set_error(err, "[tsr_backend_entry] gpuemu was built for backend ABI " +

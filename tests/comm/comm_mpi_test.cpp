@@ -158,6 +158,40 @@ TEST(CommMpi, SendAndRecvInOrder) {
   EXPECT_NE(std::string(err.message).find("needs host memory"), std::string::npos) << err.message;
 }
 
+// A backend's own device communicator (the emulator's test one, which
+// forwards to MPI: emu_comm.cpp): the ranks agree on it, rank 0's unique id
+// reaches every rank, and the collectives run in place on the device.
+TEST(CommMpi, DeviceCommunicatorRunsInPlace) {
+  setenv("TESSERA_GPUEMU_COMM", TSR_COMM_MPI_PATH, 1);
+  static const bool loaded = tsr_context_load_plugin(ctx().get(), TSR_GPUEMU_PATH) == TSR_OK;
+  ASSERT_TRUE(loaded) << tsr_last_error();
+  const int r = ctx().comm_rank();
+  const int64_t n = 40;
+  for (int round = 0; round < 2; ++round) {  // the second compile finds it open on every rank
+    tessera::Graph g(ctx());
+    const tsr_tensor x = g.input("x", TSR_DTYPE_F32, {n});
+    const tsr_tensor sum = g.all_reduce(g.scale(x, 1.0f), 2);
+    const tsr_tensor gathered = g.all_gather(g.scale(x, 1.0f), 2);
+    g.output(sum);
+    g.output(gathered);
+    tessera::Model m(ctx().get(), g, {"gpuemu"},
+                     tessera::Model::CompileFlags{TSR_COMPILE_STRICT | TSR_COMPILE_NO_TRANSFER_COST});
+    EXPECT_NE(m.placement().find("collectives on gpuemu:0: 2 per step, emu-mpi on the device"),
+              std::string::npos)
+        << m.placement();
+    std::vector<float> in(n);
+    for (int64_t i = 0; i < n; ++i) in[i] = input_value(r, i);
+    m.set_input(x, in);
+    m.execute();
+    const std::vector<float> s = m.output<float>(sum, n), a = m.output<float>(gathered, 2 * n);
+    for (int64_t i = 0; i < n; ++i) {
+      ASSERT_EQ(s[i], input_value(0, i) + input_value(1, i)) << i;
+      ASSERT_EQ(a[i], input_value(0, i)) << i;
+      ASSERT_EQ(a[n + i], input_value(1, i)) << i;
+    }
+  }
+}
+
 TEST(CommMpi, GraphForAnotherWorldSizeIsRefused) {
   tessera::Graph g(ctx());
   const tsr_tensor x = g.input("x", TSR_DTYPE_F32, {8});

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "tessera/kit/abi_guard.h"
+#include "tessera/kit/comm_glue.h"
 #include "tessera/tessera_comm.h"
 
 struct tsr_cm_comm_s {
@@ -284,24 +285,8 @@ void abort_job(tsr_cm_comm c, int32_t code) {
 }
 
 // Host memory: no backend, no unique id (mpirun's environment bootstraps).
-const tsr_comm_iface kIface = {.struct_size = sizeof(tsr_comm_iface),
-                               .abi_version = TSR_COMM_ABI_VERSION,
-                               .name = "mpi",
-                               .memory = TSR_COMM_MEMORY_HOST,
-                               .backend = nullptr,
-                               .unique_id_size = 0,
-                               .make_unique_id = nullptr,
-                               .create = create,
-                               .destroy = destroy,
-                               .rank = rank,
-                               .size = size,
-                               .describe = describe,
-                               .all_reduce_sum = all_reduce_sum,
-                               .all_gather = all_gather,
-                               .broadcast = broadcast,
-                               .send = send,
-                               .recv = recv,
-                               .abort = abort_job};
+const tsr_comm_iface kIface =
+    TSR_KIT_COMM_IFACE("mpi", TSR_COMM_MEMORY_HOST, nullptr, 0, nullptr, create, abort_job);
 
 }  // namespace
 
