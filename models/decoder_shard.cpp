@@ -73,15 +73,28 @@ std::unique_ptr<ShardedDecoder> shard_decoder(const DecoderHParams& hp, const De
   s->hp.tp = tp;
   if (tp.size == 1) return s;
   // Attention splits along whole KV-head groups: each rank's q heads read
-  // only its own KV heads, so its cache holds only those.
-  const ShardRange kv = shard_range(hp.n_head_kv, tp.rank, tp.size);
-  if (kv.size() == 0)
-    throw Error(TSR_ERR_UNSUPPORTED, "[tensor parallel] " + hp.arch + " has " + std::to_string(hp.n_head_kv) +
-                                         " KV heads: rank " + std::to_string(tp.rank) + " of " +
-                                         std::to_string(tp.size) + " would get none (use at most " +
-                                         std::to_string(hp.n_head_kv) + " ranks)");
+  // only its own KV heads, so its cache holds only those. With fewer KV
+  // heads than ranks, each KV head's group of q heads is split over
+  // R / n_head_kv ranks, each of which keeps (and computes) that KV head.
   const int64_t group = hp.n_head / hp.n_head_kv;
-  const ShardRange q_heads = times(kv, group);
+  ShardRange kv, q_heads;
+  if (hp.n_head_kv >= tp.size) {
+    kv = shard_range(hp.n_head_kv, tp.rank, tp.size);
+    q_heads = times(kv, group);
+  } else {
+    const int64_t per_kv = tp.size / hp.n_head_kv;  // ranks sharing one KV head
+    if (tp.size % hp.n_head_kv != 0 || group % per_kv != 0)
+      throw Error(
+          TSR_ERR_UNSUPPORTED,
+          "[tensor parallel] " + hp.arch + " has " + std::to_string(hp.n_head) + " heads over " +
+              std::to_string(hp.n_head_kv) + " KV heads: " + std::to_string(tp.size) +
+              " ranks cannot share them evenly (use a number of ranks that divides the KV heads, or a "
+              "multiple of them that divides the " +
+              std::to_string(group) + " heads per KV head)");
+    const int64_t k = tp.rank / per_kv, part = group / per_kv;
+    kv = {k, k + 1};
+    q_heads = {k * group + (tp.rank % per_kv) * part, k * group + (tp.rank % per_kv + 1) * part};
+  }
   const ShardRange q_rows = times(q_heads, hp.head_dim), kv_rows = times(kv, hp.head_dim);
   s->hp.n_head = q_heads.size();
   s->hp.n_head_kv = kv.size();

@@ -2,8 +2,9 @@
 // slice of every layer and one all_reduce joins the slices twice per layer.
 //   attention: q/k/v projections split by output rows along whole KV-head
 //     groups (each rank's q heads use its own KV heads, so its KV cache holds
-//     only those), the output projection split by input columns, then
-//     all_reduce;
+//     only those; with fewer KV heads than ranks, the ranks sharing a KV head
+//     each keep it and split its q heads), the output projection split by
+//     input columns, then all_reduce;
 //   FFN: gate/up split by output rows, down by input columns, then all_reduce;
 //   output: the vocabulary split by rows, then all_gather (when R divides it);
 //   embedding table: split by columns of n_embd, then all_gather (when each

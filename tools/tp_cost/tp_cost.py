@@ -103,16 +103,22 @@ def split_for(s, ranks):
     # Mirrors decoder_shard.cpp: whole KV-head groups, FFN in quant-block units,
     # vocabulary only when R divides it. Every collective waits for the slowest
     # rank, so the largest shard sets the pace (SmolLM2's 3 KV heads over 2
-    # ranks: 1 and 2, so one rank does 2/3 of attention).
-    kv_max, kv_min = max_shard(s.n_head_kv, ranks)
-    if kv_min == 0:
+    # ranks: 1 and 2, so one rank does 2/3 of attention). With fewer KV heads
+    # than ranks, the ranks sharing a KV head each keep it and split its q heads.
+    group = s.n_head // s.n_head_kv
+    if s.n_head_kv >= ranks:
+        kv_max, _ = max_shard(s.n_head_kv, ranks)
+        q_max = kv_max * group
+    elif ranks % s.n_head_kv == 0 and group % (ranks // s.n_head_kv) == 0:
+        kv_max, q_max = 1, group // (ranks // s.n_head_kv)
+    else:
         return Split(ranks, 0, 0, 0, 0, False,
-                     f"{s.n_head_kv} KV heads: a rank would get none (at most {s.n_head_kv} ranks)")
+                     f"{s.n_head} heads over {s.n_head_kv} KV heads cannot be shared evenly by {ranks} ranks")
     unit = QBLOCK if s.n_ff % QBLOCK == 0 else 1
     ff_max, _ = max_shard(s.n_ff, ranks, unit)
     split_out = ranks > 1 and s.n_vocab % ranks == 0
     vocab = s.n_vocab // ranks if split_out else s.n_vocab
-    return Split(ranks, kv_max * (s.n_head // s.n_head_kv), kv_max, ff_max, vocab, split_out)
+    return Split(ranks, q_max, kv_max, ff_max, vocab, split_out)
 
 
 def matmul(group, k, m, n_tok, bpw, nodes, repeat):
