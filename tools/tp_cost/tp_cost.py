@@ -209,11 +209,18 @@ def step_cost(s, sp, n_tok, kv_avg, kv_rows, dev, args):
     n_ar = 2 * s.n_layer if R > 1 else 0
     m_ag = F32 * sp.n_vocab  # one logit row per rank
     ag = all_gather_s(m_ag, R, lbw, lat) if sp.split_output else 0.0
-    n_coll = n_ar + (1 if sp.split_output else 0)
-    link = n_ar * min(ring, rd) + ag
+    # The embedding table is split by columns when each rank's share is whole
+    # quant blocks; its lookups are then joined by one more all_gather.
+    split_emb = R > 1 and s.n_embd % R == 0 and (s.n_embd // R) % QBLOCK == 0
+    m_emb = F32 * (s.n_embd // R) * n_tok
+    ag_emb = all_gather_s(m_emb, R, lbw, lat) if split_emb else 0.0
+    n_coll = n_ar + (1 if sp.split_output else 0) + (1 if split_emb else 0)
+    link = n_ar * min(ring, rd) + ag + ag_emb
     stage = n_ar * staging_s(m_ar, m_ar, args)
     if sp.split_output:
         stage += staging_s(m_ag, R * m_ag, args)
+    if split_emb:
+        stage += staging_s(m_emb, R * m_emb, args)
     coll_nodes = n_coll * top_node_s  # each collective is a node of its own
     comm = link + stage + coll_nodes
     total = sum(groups.values()) + comm
