@@ -67,6 +67,8 @@ ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 section "Vulkan tests (ASan + UBSan, no leak check)"
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 900 -L vulkan -LE model
+section "fuzzers (libFuzzer with ASan + UBSan, 60 s each from the checked-in seeds)"
+scripts/fuzz.sh 60
 section "build (ThreadSanitizer): the threaded tests only"
 # No oneDNN, Vulkan, CUDA or HIP here: their libraries are not built with
 # TSan, whose reports about their threads would be about nothing of ours.

@@ -1,5 +1,6 @@
 #include "cpu/convert.h"
 
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <cstdlib>
@@ -34,7 +35,11 @@ bool cpu_has_avx2_fma() {
 }
 bool cpu_has_f16c() {
   // The F16C paths also use AVX2 integer ops for the tails; require both.
-  static const bool v = cpu_has_avx2_fma() && __builtin_cpu_supports("f16c");
+  // CPUID directly: clang's __builtin_cpu_supports has no "f16c".
+  static const bool v = cpu_has_avx2_fma() && [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
+  }();
   return v;
 }
 bool cpu_has_avx512bw() {
