@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "cpu_internal.h"
+#include "tessera/kit/backend_glue.h"
 
 namespace tsr::cpu {
 
@@ -15,18 +16,6 @@ char* aligned_alloc64(uint64_t size) {
 }
 
 void aligned_free64(void* p) { std::free(p); }
-
-namespace {
-
-Status check_range(const char* op, const tsr_bk_buffer_s* b, uint64_t offset, uint64_t size) {
-  if (!b) return invalid_arg("[{}] null buffer", op);
-  if (offset > b->size || size > b->size - offset)
-    return invalid_arg("[{}] range [{}, {}+{}) outside buffer of {} bytes", op, offset, offset, size,
-                       b->size);
-  return Status::ok();
-}
-
-}  // namespace
 
 tsr_status_code buffer_alloc(tsr_bk_device device, uint64_t size, uint32_t flags, tsr_bk_buffer* out_buffer,
                              tsr_error* err) {
@@ -66,8 +55,8 @@ void* buffer_host_ptr(tsr_bk_buffer buffer) { return buffer ? buffer->data : nul
 tsr_status_code buffer_write(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t offset, const void* src,
                              uint64_t size, tsr_error* err) {
   return guarded("buffer_write", err, [&]() -> Status {
-    TSR_RETURN_IF_ERROR(check_range("buffer_write", buffer, offset, size));
-    if (size && !src) return invalid_arg("[buffer_write] null source");
+    if (!buffer) return invalid_arg("[buffer_write] null buffer");
+    TSR_RETURN_IF_ERROR(kit::check_transfer("buffer_write", buffer->size, offset, size, src));
     if (size) std::memcpy(buffer->data + offset, src, size);
     return Status::ok();
   });
@@ -76,8 +65,8 @@ tsr_status_code buffer_write(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t 
 tsr_status_code buffer_read(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t offset, void* dst,
                             uint64_t size, tsr_error* err) {
   return guarded("buffer_read", err, [&]() -> Status {
-    TSR_RETURN_IF_ERROR(check_range("buffer_read", buffer, offset, size));
-    if (size && !dst) return invalid_arg("[buffer_read] null destination");
+    if (!buffer) return invalid_arg("[buffer_read] null buffer");
+    TSR_RETURN_IF_ERROR(kit::check_transfer("buffer_read", buffer->size, offset, size, dst));
     if (size) std::memcpy(dst, buffer->data + offset, size);
     return Status::ok();
   });

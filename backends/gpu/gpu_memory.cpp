@@ -85,24 +85,12 @@ void buffer_free(tsr_bk_buffer buffer) {
 
 void* buffer_host_ptr(tsr_bk_buffer) { return nullptr; }
 
-namespace {
-
-Status check_range(const char* op, const Buffer& b, uint64_t offset, uint64_t size, const void* host) {
-  if (!host && size > 0) return invalid_arg("[{}] null host pointer", op);
-  if (offset > b.size || size > b.size - offset)
-    return invalid_arg("[{}] range [{}, {}) is outside the buffer's {} bytes", op, offset, offset + size,
-                       b.size);
-  return Status::ok();
-}
-
-}  // namespace
-
 tsr_status_code buffer_write(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t offset, const void* src,
                              uint64_t size, tsr_error* err) {
   return guarded("buffer_write", err, [&]() -> Status {
     if (!queue || !buffer) return invalid_arg("[buffer_write] null argument");
     const Buffer& b = *impl(buffer);
-    TSR_RETURN_IF_ERROR(check_range("buffer_write", b, offset, size, src));
+    TSR_RETURN_IF_ERROR(kit::check_transfer("buffer_write", b.size, offset, size, src));
     if (size == 0) return Status::ok();
     TSR_RETURN_IF_ERROR(b.dev->bind());
     return b.dev->drv->copy_h2d(b.ptr + offset, src, size, impl(queue)->s);
@@ -114,7 +102,7 @@ tsr_status_code buffer_read(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t o
   return guarded("buffer_read", err, [&]() -> Status {
     if (!queue || !buffer) return invalid_arg("[buffer_read] null argument");
     const Buffer& b = *impl(buffer);
-    TSR_RETURN_IF_ERROR(check_range("buffer_read", b, offset, size, dst));
+    TSR_RETURN_IF_ERROR(kit::check_transfer("buffer_read", b.size, offset, size, dst));
     if (size == 0) return Status::ok();
     TSR_RETURN_IF_ERROR(b.dev->bind());
     return b.dev->drv->copy_d2h(dst, b.ptr + offset, size, impl(queue)->s);

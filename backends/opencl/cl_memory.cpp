@@ -12,16 +12,10 @@
 namespace tsr::cl {
 namespace {
 
-Status check_range(const Buffer* b, uint64_t offset, uint64_t size, const char* op) {
-  if (offset > b->size || size > b->size - offset)
-    return invalid_arg("[{}] {} bytes at offset {} exceed the {} byte buffer", op, size, offset, b->size);
-  return Status::ok();
-}
-
 Status transfer(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t offset, char* host, uint64_t size,
                 bool upload, const char* op) {
-  if (!queue || !buffer || (!host && size)) return invalid_arg("[{}] null argument", op);
-  TSR_RETURN_IF_ERROR(check_range(impl(buffer), offset, size, op));
+  if (!queue || !buffer) return invalid_arg("[{}] null argument", op);
+  TSR_RETURN_IF_ERROR(kit::check_transfer(op, impl(buffer)->size, offset, size, host));
   if (size == 0) return Status::ok();
   DeviceState& d = *impl(buffer)->dev;
   const cl_int r = upload ? d.fn->clEnqueueWriteBuffer(d.queue, impl(buffer)->mem, CL_TRUE, offset, size,
@@ -67,20 +61,7 @@ void buffer_free(tsr_bk_buffer buffer) {
 // through buffer_read/buffer_write, which the queue orders after its kernels.
 void* buffer_host_ptr(tsr_bk_buffer) { return nullptr; }
 
-tsr_status_code buffer_write(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t offset, const void* src,
-                             uint64_t size, tsr_error* err) {
-  return guarded("buffer_write", err, [&] {
-    return transfer(queue, buffer, offset, const_cast<char*>(static_cast<const char*>(src)), size, true,
-                    "buffer_write");
-  });
-}
-
-tsr_status_code buffer_read(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t offset, void* dst,
-                            uint64_t size, tsr_error* err) {
-  return guarded("buffer_read", err, [&] {
-    return transfer(queue, buffer, offset, static_cast<char*>(dst), size, false, "buffer_read");
-  });
-}
+TSR_KIT_TRANSFER_ENTRIES(transfer)
 
 Status wait_all(DeviceState& d) { return d.check(d.fn->clFinish(d.queue), "clFinish"); }
 

@@ -126,12 +126,6 @@ namespace {
 constexpr VkBufferUsageFlags kTensorUsage =
     VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
 
-Status check_range(const Buffer* b, uint64_t offset, uint64_t size, const char* op) {
-  if (offset > b->a.size || size > b->a.size - offset)
-    return invalid_arg("[{}] {} bytes at offset {} exceed the {} byte buffer", op, size, offset, b->a.size);
-  return Status::ok();
-}
-
 // Copies between the staging buffer and b, one staging-sized chunk at a time.
 Status staged_copy(DeviceState& d, Buffer* b, uint64_t offset, char* host, uint64_t size, bool upload) {
   const Fns& fn = *d.fn;
@@ -163,8 +157,8 @@ Status staged_copy(DeviceState& d, Buffer* b, uint64_t offset, char* host, uint6
 // then copies through the mapping or the staging buffer.
 Status transfer(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t offset, char* host, uint64_t size,
                 bool upload, const char* op) {
-  if (!queue || !buffer || (!host && size)) return invalid_arg("[{}] null argument", op);
-  TSR_RETURN_IF_ERROR(check_range(impl(buffer), offset, size, op));
+  if (!queue || !buffer) return invalid_arg("[{}] null argument", op);
+  TSR_RETURN_IF_ERROR(kit::check_transfer(op, impl(buffer)->a.size, offset, size, host));
   if (size == 0) return Status::ok();
   DeviceState& d = *impl(buffer)->dev;
   TSR_RETURN_IF_ERROR(d.wait_idle());
@@ -205,20 +199,7 @@ void buffer_free(tsr_bk_buffer buffer) {
 // through buffer_read/buffer_write, which order the copy after queued work.
 void* buffer_host_ptr(tsr_bk_buffer) { return nullptr; }
 
-tsr_status_code buffer_write(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t offset, const void* src,
-                             uint64_t size, tsr_error* err) {
-  return guarded("buffer_write", err, [&] {
-    return transfer(queue, buffer, offset, const_cast<char*>(static_cast<const char*>(src)), size, true,
-                    "buffer_write");
-  });
-}
-
-tsr_status_code buffer_read(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t offset, void* dst,
-                            uint64_t size, tsr_error* err) {
-  return guarded("buffer_read", err, [&] {
-    return transfer(queue, buffer, offset, static_cast<char*>(dst), size, false, "buffer_read");
-  });
-}
+TSR_KIT_TRANSFER_ENTRIES(transfer)
 
 Status wait_all(DeviceState& d) { return d.wait_idle(); }
 

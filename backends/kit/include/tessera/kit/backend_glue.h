@@ -13,6 +13,8 @@
 //    with the argument checks every backend needs done before them;
 //  - check_node, check_step_params: the prepare- and execute-time checks of
 //    one node and of the step values;
+//  - check_transfer, TSR_KIT_TRANSFER_ENTRIES: buffer_write and buffer_read
+//    over one copy function of the backend's, with their argument checks;
 //  - TSR_KIT_BACKEND_IFACE: the whole table, every entry labelled.
 //
 //   namespace acme {
@@ -139,6 +141,17 @@ tsr_status_code props_entry(tsr_bk_device device, tsr_device_props* out, tsr_err
   });
 }
 
+// The checks of buffer_write and buffer_read: a host pointer for a copy of
+// more than nothing, and [offset, offset + size) inside the buffer's bytes.
+inline Status check_transfer(const char* op, uint64_t buffer_bytes, uint64_t offset, uint64_t size,
+                             const void* host) {
+  if (!host && size) return invalid_arg("[{}] null host pointer", op);
+  if (offset > buffer_bytes || size > buffer_bytes - offset)
+    return invalid_arg("[{}] {} bytes at offset {} exceed the {} byte buffer", op, size, offset,
+                       buffer_bytes);
+  return Status::ok();
+}
+
 }  // namespace tsr::kit
 
 // impl(tsr_bk_xxx) -> the backend's type, handle(type*) -> tsr_bk_xxx. The
@@ -187,6 +200,25 @@ tsr_status_code props_entry(tsr_bk_device device, tsr_device_props* out, tsr_err
 // instance_note, each may be nullptr) are given; every other entry is the
 // function of its name in scope (TSR_KIT_DECLARE_ENTRIES), with supports_op,
 // prepare and execute through the kit's adapters.
+// buffer_write and buffer_read, behind the exception guard, over the
+// backend's own
+//   Status transfer_fn(tsr_bk_queue, tsr_bk_buffer, uint64_t offset, char* host, uint64_t size,
+//                      bool upload, const char* op);
+#define TSR_KIT_TRANSFER_ENTRIES(transfer_fn)                                                              \
+  tsr_status_code buffer_write(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t offset, const void* src, \
+                               uint64_t size, tsr_error* err) {                                            \
+    return ::tsr::guarded("buffer_write", err, [&] {                                                       \
+      return transfer_fn(queue, buffer, offset, const_cast<char*>(static_cast<const char*>(src)), size,    \
+                         true, "buffer_write");                                                            \
+    });                                                                                                    \
+  }                                                                                                        \
+  tsr_status_code buffer_read(tsr_bk_queue queue, tsr_bk_buffer buffer, uint64_t offset, void* dst,        \
+                              uint64_t size, tsr_error* err) {                                             \
+    return ::tsr::guarded("buffer_read", err, [&] {                                                        \
+      return transfer_fn(queue, buffer, offset, static_cast<char*>(dst), size, false, "buffer_read");      \
+    });                                                                                                    \
+  }
+
 #define TSR_KIT_BACKEND_IFACE(backend_name, create_fn, wrap_host, note)                                     \
   tsr_backend_iface {                                                                                       \
     .struct_size = sizeof(tsr_backend_iface), .abi_version = TSR_BACKEND_ABI_VERSION, .name = backend_name, \
