@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "core/compile_plan.h"
+#include "core/device_alloc.h"
 #include "core/shared_state.h"
+#include "core/shared_weights.h"
 
 namespace tsr {
 namespace {
@@ -57,14 +59,12 @@ Status memory_pass(CompilePlan& plan, ModelStats* stats) {
     tsr_error err{};
     if (bk.queue_create(dev.handle, &ds.queue, &err) != TSR_OK)
       return make_error(TSR_ERR_DEVICE, "[compile] {}: {}", dev.name, backend_error(err, "queue_create"));
+    // Room in a list is made before each buffer exists, so that recording
+    // it cannot fail (out of host memory) and leave it owned by nobody.
     auto alloc = [&](int64_t size, uint32_t flags, const std::string& what) -> Result<tsr_bk_buffer> {
-      tsr_bk_buffer b = nullptr;
-      tsr_error e{};
-      if (bk.buffer_alloc(dev.handle, static_cast<uint64_t>(std::max<int64_t>(size, 1)), flags, &b, &e) !=
-          TSR_OK)
-        return make_error(TSR_ERR_OUT_OF_MEMORY, "[compile] {}: {} ({} bytes): {}", dev.name, what, size,
-                          backend_error(e, "buffer_alloc"));
-      ds.owned.push_back(b);
+      ds.owned.reserve(ds.owned.size() + 1);
+      auto b = alloc_device_buffer(dev, size, flags, "compile", what);
+      if (b.is_ok()) ds.owned.push_back(b.value());
       return b;
     };
 
@@ -152,8 +152,16 @@ Status memory_pass(CompilePlan& plan, ModelStats* stats) {
       tsr_bk_buffer b = nullptr;
       // Weights are never written: backends only read weight buffers.
       void* host = const_cast<void*>(val.data);
+      ds.owned.reserve(ds.owned.size() + 1);
+      ds.shared_weights.reserve(ds.shared_weights.size() + 1);
       if (wrap && wrap(dev.handle, host, static_cast<uint64_t>(val.data_size), &b, &err) == TSR_OK) {
         ds.owned.push_back(b);
+      } else if (plan.options.shared_weights) {
+        auto nb = plan.options.shared_weights->acquire(dev, val.data, val.data_size, val.name, ds.queue);
+        if (!nb.is_ok()) return nb.status();
+        b = nb.value();
+        ds.shared_weights.push_back(b);
+        ds.weights_in_place = false;
       } else {
         auto nb = alloc(val.data_size, TSR_BUFFER_WEIGHTS, fmt::format("weight '{}'", val.name));
         if (!nb.is_ok()) return nb.status();

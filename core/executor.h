@@ -18,6 +18,7 @@ namespace tsr {
 class Communicator;
 
 class SharedStates;
+class SharedWeights;
 
 struct CompileOptions {
   std::vector<std::string> devices;  // preference order; empty = {"cpu"}
@@ -28,6 +29,10 @@ struct CompileOptions {
   // Where shared states live (must outlive the model); null: shared states
   // are private to the model like other states.
   SharedStates* shared_states = nullptr;
+  // Where weights uploaded to devices that cannot read host memory in place
+  // are shared with the context's other models (must outlive the model);
+  // null: the model uploads its own.
+  SharedWeights* shared_weights = nullptr;
   // Runs the graph's collectives (all_reduce, all_gather) with the other
   // ranks (must outlive the model); null: a world of one rank.
   Communicator* comm = nullptr;

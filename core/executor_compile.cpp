@@ -46,6 +46,7 @@ CompiledModel::~CompiledModel() {
   }
   for (DeviceState& d : impl_->devices) {
     for (tsr_bk_buffer b : d.owned) d.iface->buffer_free(b);
+    for (tsr_bk_buffer b : d.shared_weights) impl_->shared_weights->release(b);
     if (d.queue) d.iface->queue_destroy(d.queue);
   }
 }
@@ -55,6 +56,7 @@ Result<std::unique_ptr<CompiledModel>> CompiledModel::compile(Registry& registry
   std::unique_ptr<CompiledModel> m(new CompiledModel(registry, graph));
   CompilePlan plan(registry, m->graph_, options, *m->impl_);
   m->impl_->comm = options.comm;
+  m->impl_->shared_weights = options.shared_weights;
   TSR_RETURN_IF_ERROR(schedule_pass(plan, &m->report_, &m->stats_));
   TSR_RETURN_IF_ERROR(transfers_pass(plan, &m->stats_));
   TSR_RETURN_IF_ERROR(memory_pass(plan, &m->stats_));

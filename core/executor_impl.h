@@ -8,6 +8,7 @@
 
 #include "core/communicator.h"
 #include "core/executor.h"
+#include "core/shared_weights.h"
 
 namespace tsr {
 
@@ -20,7 +21,8 @@ struct DeviceState {
   int32_t device = -1;  // registry index
   const tsr_backend_iface* iface = nullptr;
   tsr_bk_queue queue = nullptr;
-  std::vector<tsr_bk_buffer> owned;  // every buffer to free, arena included
+  std::vector<tsr_bk_buffer> owned;           // every buffer to free, arena included
+  std::vector<tsr_bk_buffer> shared_weights;  // references to release (CompileOptions::shared_weights)
   int64_t arena_bytes = 0, arena_total = 0, state_bytes = 0, weight_bytes = 0;
   int32_t n_inplace = 0;
   bool weights_in_place = false;
@@ -55,7 +57,8 @@ struct CompiledModel::Impl {
   std::vector<Segment> segments;
   std::vector<unsigned char> staging;
   std::vector<DeviceMemoryPlan> plans;
-  Communicator* comm = nullptr;  // CompileOptions::comm
+  Communicator* comm = nullptr;             // CompileOptions::comm
+  SharedWeights* shared_weights = nullptr;  // CompileOptions::shared_weights
   std::vector<unsigned char> staging_out;
 
   DeviceState* device_state(int32_t device) {

@@ -73,6 +73,12 @@ Result<std::unique_ptr<Backend>> Backend::create(const tsr_backend_iface* iface,
 
   std::unique_ptr<Backend> b(new Backend());
   b->iface_ = iface;
+  if (dl_handle) {
+    auto guard = PluginGuard::create(iface, origin);
+    if (!guard.is_ok()) return guard.status();
+    b->guard_ = std::move(guard.value());
+    b->iface_ = b->guard_->table();
+  }
   b->dl_handle_ = dl_handle;
   b->name_ = iface->name;
   b->origin_ = std::move(origin);
@@ -94,6 +100,7 @@ Status Backend::start(const tsr_backend_options& options) {
 
 Backend::~Backend() {
   if (iface_ && instance_) iface_->destroy(instance_);
+  guard_.reset();  // before the library (and the table the guard calls) goes
   if (dl_handle_) dlclose(dl_handle_);
 }
 
@@ -150,7 +157,15 @@ Status Registry::add_backend(const tsr_backend_iface* iface, std::string origin,
 }
 
 void Registry::open_devices(Backend& b) const {
-  const int32_t n = b.iface().device_count(b.instance());
+  int32_t n = b.iface().device_count(b.instance());
+  // A count no machine has is a broken backend, not 2^31 devices to open.
+  constexpr int32_t kMaxDevices = 1024;
+  if (n > kMaxDevices) {
+    notes_.push_back(
+        fmt::format("{}: device_count returned {}, more than the {} a backend may have; none used", b.name(),
+                    n, kMaxDevices));
+    return;
+  }
   const auto note_fn = b.instance_note();
   const char* note = note_fn ? note_fn(b.instance()) : nullptr;
   if (n <= 0)
@@ -179,6 +194,12 @@ void Registry::open_devices(Backend& b) const {
     d.props.driver[sizeof(d.props.driver) - 1] = '\0';
     devices_.push_back(std::move(d));
   }
+}
+
+const std::vector<std::string>& Registry::notes() const {
+  for (const auto& b : backends_)
+    for (std::string& n : b->take_guard_notes()) notes_.push_back(std::move(n));
+  return notes_;
 }
 
 void Registry::start(Backend& b) const {
@@ -245,7 +266,7 @@ Result<int32_t> Registry::find_device(std::string_view name) const {
   // The named backend's own note says why it has no such device ("no NVIDIA
   // driver: libcuda.so.1 not found"): the answer a user asking for it needs.
   std::string why;
-  for (const std::string& note : notes_)
+  for (const std::string& note : notes())
     if (note.size() > backend.size() && note.compare(0, backend.size(), backend) == 0 &&
         note[backend.size()] == ':')
       why += "; " + note;

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/plugin_guard.h"
 #include "tessera/kit/status.h"
 #include "tessera/tessera_backend.h"
 
@@ -21,7 +22,8 @@ class Backend {
  public:
   // Validates the table (ABI version, size, required entries, name); creates
   // no instance (see start). origin is "built-in" or the plugin path;
-  // dl_handle (may be null) is closed when the backend is destroyed.
+  // dl_handle (may be null) is closed when the backend is destroyed. A
+  // plugin (dl_handle not null) is called through a PluginGuard.
   static Result<std::unique_ptr<Backend>> create(const tsr_backend_iface* iface, std::string origin,
                                                  void* dl_handle);
   // Creates the instance (opens the driver) on the first call; later calls
@@ -36,6 +38,10 @@ class Backend {
   tsr_bk_instance instance() const { return instance_; }
   const std::string& name() const { return name_; }
   const std::string& origin() const { return origin_; }
+  // Breakages of a plugin that had no status to report them, each once.
+  std::vector<std::string> take_guard_notes() {
+    return guard_ ? guard_->take_notes() : std::vector<std::string>{};
+  }
   // Optional entries appended after ABI v1's first table; nullptr when the
   // backend's table predates them or leaves them empty.
   decltype(tsr_backend_iface::buffer_wrap_host) buffer_wrap_host() const;
@@ -46,6 +52,7 @@ class Backend {
  private:
   Backend() = default;
   const tsr_backend_iface* iface_ = nullptr;
+  std::unique_ptr<PluginGuard> guard_;  // plugins only; iface_ is its table
   tsr_bk_instance instance_ = nullptr;
   void* dl_handle_ = nullptr;
   std::string name_, origin_;
@@ -90,7 +97,8 @@ class Registry {
   const std::vector<std::unique_ptr<Backend>>& backends() const { return backends_; }
   // Human-readable lines about started backends without devices, or that
   // failed to start, and devices that failed to open.
-  const std::vector<std::string>& notes() const { return notes_; }
+  // Plugins' breakages without a status (PluginGuard) are added as they come.
+  const std::vector<std::string>& notes() const;
   // Starts every backend not yet started (device listings, "auto").
   void start_all() const;
   // "cpu:0" or a bare backend name ("cpu": its first device), starting that

@@ -3,7 +3,21 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/device_alloc.h"
+
 namespace tsr {
+namespace {
+
+// A queue destroyed on every way out, exceptions (out of host memory) included.
+struct ScopedQueue {
+  const tsr_backend_iface& bk;
+  tsr_bk_queue q = nullptr;
+  ~ScopedQueue() {
+    if (q) bk.queue_destroy(q);
+  }
+};
+
+}  // namespace
 
 Status zero_buffer(const tsr_backend_iface& bk, tsr_bk_queue queue, tsr_bk_buffer buffer, int64_t size,
                    const std::string& what) {
@@ -39,18 +53,21 @@ Result<tsr_bk_buffer> SharedStates::acquire(const std::string& name, const Tenso
   }
   const tsr_backend_iface& bk = device.backend->iface();
   const int64_t size = n_bytes_contiguous(desc);
-  tsr_bk_buffer b = nullptr;
-  tsr_error err{};
-  if (bk.buffer_alloc(device.handle, static_cast<uint64_t>(std::max<int64_t>(size, 1)),
-                      TSR_BUFFER_KV | TSR_BUFFER_HOST_VISIBLE, &b, &err) != TSR_OK)
-    return make_error(TSR_ERR_OUT_OF_MEMORY, "[state] {}: shared state '{}' ({} bytes): {}", device.name,
-                      name, size, backend_error(err, "buffer_alloc"));
-  Status z = zero_buffer(bk, queue, b, size, "shared state '" + name + "'");
-  if (!z.is_ok()) {
+  auto alloc = alloc_device_buffer(device, size, TSR_BUFFER_KV | TSR_BUFFER_HOST_VISIBLE, "state",
+                                   "shared state '" + name + "'");
+  if (!alloc.is_ok()) return alloc.status();
+  tsr_bk_buffer b = alloc.value();
+  try {
+    Status z = zero_buffer(bk, queue, b, size, "shared state '" + name + "'");
+    if (!z.is_ok()) {
+      bk.buffer_free(b);
+      return z;
+    }
+    entries_.emplace(name, Entry{desc, &device, b});
+  } catch (...) {  // out of host memory: the buffer would belong to nobody
     bk.buffer_free(b);
-    return z;
+    throw;
   }
-  entries_.emplace(name, Entry{desc, &device, b});
   return b;
 }
 
@@ -80,17 +97,15 @@ Status SharedStates::copy(const char* op, const std::string& name, uint64_t offs
   if (size == 0) return {};
   const Entry& e = *found.value();
   const tsr_backend_iface& bk = e.device->backend->iface();
-  tsr_bk_queue q = nullptr;
+  ScopedQueue sq{bk};
   tsr_error err{};
-  if (bk.queue_create(e.device->handle, &q, &err) != TSR_OK)
+  if (bk.queue_create(e.device->handle, &sq.q, &err) != TSR_OK)
     return make_error(TSR_ERR_DEVICE, "[state] {} '{}': {}", op, name, backend_error(err, "queue_create"));
-  Status st;
-  if (fn(bk, q, e.buffer, &err) != TSR_OK)
-    st = make_error(TSR_ERR_DEVICE, "[state] {} '{}': {}", op, name, backend_error(err, op));
-  else if (bk.queue_finish(q, &err) != TSR_OK)
-    st = make_error(TSR_ERR_DEVICE, "[state] {} '{}': {}", op, name, backend_error(err, "queue_finish"));
-  bk.queue_destroy(q);
-  return st;
+  if (fn(bk, sq.q, e.buffer, &err) != TSR_OK)
+    return make_error(TSR_ERR_DEVICE, "[state] {} '{}': {}", op, name, backend_error(err, op));
+  if (bk.queue_finish(sq.q, &err) != TSR_OK)
+    return make_error(TSR_ERR_DEVICE, "[state] {} '{}': {}", op, name, backend_error(err, "queue_finish"));
+  return {};
 }
 
 Status SharedStates::read(const std::string& name, uint64_t offset, void* dst, uint64_t size) const {
@@ -111,13 +126,12 @@ Status SharedStates::reset(const std::string& name) {
   for (auto& [n, e] : entries_) {
     if (!name.empty() && n != name) continue;
     const tsr_backend_iface& bk = e.device->backend->iface();
-    tsr_bk_queue q = nullptr;
+    ScopedQueue sq{bk};
     tsr_error err{};
-    if (bk.queue_create(e.device->handle, &q, &err) != TSR_OK)
+    if (bk.queue_create(e.device->handle, &sq.q, &err) != TSR_OK)
       return make_error(TSR_ERR_DEVICE, "[state] reset '{}': {}", n, backend_error(err, "queue_create"));
-    Status st = zero_buffer(bk, q, e.buffer, n_bytes_contiguous(e.desc), "shared state '" + n + "'");
-    bk.queue_destroy(q);
-    TSR_RETURN_IF_ERROR(st);
+    TSR_RETURN_IF_ERROR(
+        zero_buffer(bk, sq.q, e.buffer, n_bytes_contiguous(e.desc), "shared state '" + n + "'"));
     if (!name.empty()) return {};
   }
   if (!name.empty()) return make_error(TSR_ERR_NOT_FOUND, "[state] no shared state named '{}'", name);

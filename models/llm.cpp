@@ -36,6 +36,17 @@ void check_same_job(tsr_context* ctx, const std::string& path, const Llm& m, con
   }
 }
 
+// Drops the least recently used of steps when it holds max of them, so the
+// step about to be compiled keeps the count at max.
+template <typename Map>
+void evict_lru(Map& steps, size_t max) {
+  if (steps.size() < max) return;
+  auto lru = steps.begin();
+  for (auto it = steps.begin(); it != steps.end(); ++it)
+    if (it->second.last_use < lru->second.last_use) lru = it;
+  steps.erase(lru);
+}
+
 }  // namespace
 
 std::unique_ptr<Llm> Llm::load(tsr_context* ctx, const std::string& path, const LlmOptions& options) {
@@ -143,9 +154,14 @@ Llm::Step& Llm::step(int slot, int64_t n_tokens, bool all_logits,
                      const std::function<void(float)>& progress) {
   // A single token's logits are the same either way.
   if (n_tokens == 1) all_logits = false;
-  auto& steps = slots_[slot]->steps;
+  Slot& sl = *slots_[slot];
+  auto& steps = sl.steps;
   const auto key = std::make_tuple(n_tokens, all_logits);
-  if (auto it = steps.find(key); it != steps.end()) return it->second;
+  if (auto it = steps.find(key); it != steps.end()) {
+    it->second.last_use = ++sl.uses;
+    return it->second;
+  }
+  evict_lru(steps, kMaxStepsPerSlot);
 
   Graph g(ctx_);
   DecoderGraphOptions o;
@@ -158,13 +174,19 @@ Llm::Step& Llm::step(int slot, int64_t n_tokens, bool all_logits,
   Step s;
   s.io = build_decoder_graph(g, shard_->hp, shard_->w, o, progress);
   s.model = std::make_unique<Model>(ctx_, g, options_.devices, Model::CompileFlags{options_.compile_flags});
+  s.last_use = ++sl.uses;
   return steps.emplace(key, std::move(s)).first->second;
 }
 
 Llm::Step& Llm::paged_step(int slot, const PagedKvLayout& layout, int64_t n_tokens) {
-  auto& steps = slots_[slot]->paged_steps;
+  Slot& sl = *slots_[slot];
+  auto& steps = sl.paged_steps;
   const auto key = std::make_tuple(layout.prefix, n_tokens, layout.n_logit_rows);
-  if (auto it = steps.find(key); it != steps.end()) return it->second;
+  if (auto it = steps.find(key); it != steps.end()) {
+    it->second.last_use = ++sl.uses;
+    return it->second;
+  }
+  evict_lru(steps, kMaxStepsPerSlot);
 
   Graph g(ctx_);
   DecoderGraphOptions o;
@@ -175,6 +197,7 @@ Llm::Step& Llm::paged_step(int slot, const PagedKvLayout& layout, int64_t n_toke
   Step s;
   s.io = build_decoder_graph(g, shard_->hp, shard_->w, o);
   s.model = std::make_unique<Model>(ctx_, g, options_.devices, Model::CompileFlags{options_.compile_flags});
+  s.last_use = ++sl.uses;
   return steps.emplace(key, std::move(s)).first->second;
 }
 

@@ -5,7 +5,8 @@
 // KV sharing: every compiled step of one session declares the shared states
 // "llm<model>.s<slot>.blk.<l>.k/v", so the prefill steps (T = n_batch and the
 // remainder) and the decode step (T = 1) read and write one cache. Steps are
-// compiled on first use and cached per (slot, T, all_logits); a freed
+// compiled on first use and cached per (slot, T, all_logits), at most
+// kMaxStepsPerSlot of them (least recently used evicted); a freed
 // session's slot, with its compiled steps and cache memory, goes to the next
 // session created (the context keeps shared states until it is destroyed).
 //
@@ -102,9 +103,15 @@ class Llm {
   struct Step {
     std::unique_ptr<Model> model;
     DecoderGraph io;
+    uint64_t last_use = 0;  // the slot's use counter when last returned
   };
+  // Steps kept per slot and kind (session, paged), the decode step included:
+  // one per token count would grow without bound as prompts of new lengths
+  // come (each holds its activations), so the least recently used goes.
+  static constexpr size_t kMaxStepsPerSlot = 8;
   struct Slot {
     bool in_use = false;
+    uint64_t uses = 0;
     std::map<std::tuple<int64_t, bool>, Step> steps;  // (n_tokens, all_logits): the session cache
     std::map<std::tuple<std::string, int64_t, int64_t>, Step>
         paged_steps;  // (pool prefix, tokens, logit rows)

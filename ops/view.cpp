@@ -80,6 +80,11 @@ Result<TensorDesc> infer_view(const InferCall& c) {
   if (v.ne[0] % t->block_size != 0)
     return invalid_arg("[{}] {} dim 0 = {} is not a multiple of the block size {}", c.name, t->name, v.ne[0],
                        t->block_size);
+  // The shape must be one a tensor can have: with strides of 0 a few bytes
+  // span any number of elements, and the size of such a view overflowed
+  // int64 wherever it was taken (compile, copies; found by fuzz_graph_api).
+  if (const Result<TensorDesc> shape = make_desc(v.dtype, v.rank, v.ne); !shape.is_ok())
+    return invalid_arg("[{}] view shape: {}", c.name, shape.status().message());
   int64_t span = 0;
   if (!checked_span(t, v.ne, v.nb, &span))
     return invalid_arg("[{}] view out of range: {} with strides [{}, {}, {}, {}] overflows", c.name,

@@ -2,9 +2,10 @@
 # The whole test suite: install what is missing, fetch SmolLM2 and the oracle's
 # Python packages, build, run every test, then rebuild under AddressSanitizer +
 # UndefinedBehaviorSanitizer and run the unit, API, GGUF-corpus and
-# conformance tests again (not the model tests: too slow there), and build
-# the threaded tests under ThreadSanitizer and run them. Exits non-zero on
-# any failure.
+# conformance, allocation-failure and misbehaving-plugin tests again (not the
+# model tests: too slow there), run the fuzzers, and build the threaded
+# tests and tessera-server under ThreadSanitizer and run them. Exits
+# non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -58,24 +59,29 @@ section "tests (ASan + UBSan)"
 # run under ASan and UBSan without leak detection.
 # Leaks inside other vendors' libraries are listed, with why, in
 # scripts/lsan-suppressions.txt.
-TESSERA_VULKAN_DISABLE=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+# TESSERA_FAULT_POINTS: the allocation-failure sweeps sample 30 allocations
+# each here (the Release run takes more; the gpuemu kernels are slow under ASan).
+TESSERA_VULKAN_DISABLE=1 TESSERA_FAULT_POINTS=30 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   LSAN_OPTIONS="suppressions=$PWD/scripts/lsan-suppressions.txt:print_suppressions=0" UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 900 -LE "install|model|vulkan|deps|mpi"
+  ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 900 -LE "install|model|vulkan|deps|mpi|soak"
 section "MPI tests (ASan + UBSan, no leak check: Open MPI keeps its allocations to exit)"
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 900 -L mpi -LE model
 section "Vulkan tests (ASan + UBSan, no leak check)"
-ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 900 -L vulkan -LE model
-section "fuzzers (libFuzzer with ASan + UBSan, 60 s each from the checked-in seeds)"
-scripts/fuzz.sh 60
-section "build (ThreadSanitizer): the threaded tests only"
-# No oneDNN, Vulkan, CUDA or HIP here: their libraries are not built with
-# TSan, whose reports about their threads would be about nothing of ours.
-TESSERA_BUILD_TARGETS=threads_test scripts/build.sh build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DTESSERA_SANITIZE_THREAD=ON -DTESSERA_ONEDNN=OFF -DTESSERA_VULKAN=OFF -DTESSERA_CUDA=OFF -DTESSERA_HIP=OFF \
-  -DTESSERA_BUILD_BENCHMARKS=OFF
-section "tests (ThreadSanitizer)"
-TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-  ctest --test-dir build-tsan --output-on-failure -j"$(nproc)" --timeout 600 -R '^threads_test\.'
+TESSERA_FAULT_POINTS=30 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 900 -L vulkan -LE "model|soak"
+section "fuzzers (libFuzzer with ASan + UBSan, 30 s each from the checked-in seeds)"
+scripts/fuzz.sh 30
+section "build (ThreadSanitizer): the threaded tests, the gpuemu and test plugins, tessera-server"
+# No oneDNN, CUDA or HIP here. Vulkan runs on lavapipe, whose races (it and
+# the LLVM it compiles with are not built with TSan) are suppressed by
+# library in scripts/tsan-suppressions.txt, with cpp-httplib's.
+TESSERA_BUILD_TARGETS="threads_test threads_devices_test tessera_gpuemu tessera_null_plugin \
+tessera_test_misbehaving_plugin tessera-server" scripts/build.sh build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DTESSERA_SANITIZE_THREAD=ON -DTESSERA_ONEDNN=OFF -DTESSERA_VULKAN=ON -DTESSERA_CUDA=OFF -DTESSERA_HIP=OFF \
+  -DTESSERA_SERVER=ON -DTESSERA_BUILD_BENCHMARKS=OFF
+section "tests (ThreadSanitizer): threads, devices from several contexts, plugins, tessera-server's concurrent tests"
+TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan-suppressions.txt" \
+  ctest --test-dir build-tsan --output-on-failure -j"$(nproc)" --timeout 900 \
+  -R '^threads_(devices_)?test\.|^server_(concurrent_requests_match_alone|disconnect_frees_slot|queue_full_503)$'
 echo "== all tests passed in $(( $(date +%s) - start )) s"

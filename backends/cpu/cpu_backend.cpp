@@ -1,8 +1,6 @@
 // CPU backend: the iface table, instance and device. One device: the host.
 #include "cpu_backend.h"
 
-#include <unistd.h>
-
 #include <fstream>
 #include <string>
 
@@ -85,8 +83,7 @@ tsr_status_code device_props(tsr_bk_device device, tsr_device_props* out_props, 
                   device->instance->pool->n_threads(), cpu_simd_path(),
                   device->instance->kctx.onednn ? ", oneDNN" : "");
     p.type = TSR_DEVICE_TYPE_CPU;
-    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    p.memory_bytes = pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : 0;
+    p.memory_bytes = host_memory_bytes();
     p.peak_flops = 0;
     p.peak_bandwidth = 0;
     p.host_visible = 1;

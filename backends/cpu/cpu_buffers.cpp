@@ -1,5 +1,7 @@
 // Buffers are plain 64-byte aligned host memory; reads and writes are memcpy
 // (queues are synchronous). Wrapped host memory is used in place.
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "cpu_internal.h"
@@ -7,11 +9,25 @@
 
 namespace tsr::cpu {
 
+uint64_t host_memory_bytes() {
+  static const uint64_t bytes = [] {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : uint64_t{0};
+  }();
+  return bytes;
+}
+
 char* aligned_alloc64(uint64_t size) {
   // aligned_alloc needs a size that is a multiple of the alignment; 0 bytes
   // still gets a valid, distinct pointer.
   const uint64_t rounded = (size + 63) & ~uint64_t{63};
   if (rounded < size) return nullptr;
+  // More than the host has cannot succeed, and asking is not harmless: a
+  // sanitizer's allocator ends the process on such a request (AddressSanitizer
+  // above 1 TiB) instead of returning null, so a user's huge tensor would
+  // abort the program instead of failing its compile (found by fuzz_graph_api).
+  const uint64_t host = host_memory_bytes();
+  if (host != 0 && rounded > host) return nullptr;
   return static_cast<char*>(std::aligned_alloc(64, rounded ? rounded : 64));
 }
 
@@ -23,7 +39,9 @@ tsr_status_code buffer_alloc(tsr_bk_device device, uint64_t size, uint32_t flags
     if (!device || !out_buffer) return invalid_arg("[buffer_alloc] null argument");
     char* data = aligned_alloc64(size);
     if (!data)
-      return make_error(TSR_ERR_OUT_OF_MEMORY, "[buffer_alloc] {} bytes: host allocation failed", size);
+      return make_error(TSR_ERR_OUT_OF_MEMORY,
+                        "[buffer_alloc] {} bytes: host allocation failed (the host has {} bytes)", size,
+                        host_memory_bytes());
     auto* b = new (std::nothrow) tsr_bk_buffer_s{device, data, size, true};
     if (!b) {
       aligned_free64(data);

@@ -51,7 +51,11 @@ struct tsr_bk_prepared_s {
 
 namespace tsr::cpu {
 
-// 64-byte aligned host allocation; nullptr on failure.
+// The host's physical memory in bytes (0 when unknown): the device's
+// memory_bytes, and the most aligned_alloc64 asks for.
+uint64_t host_memory_bytes();
+// 64-byte aligned host allocation; nullptr on failure, and for more bytes
+// than the host has.
 char* aligned_alloc64(uint64_t size);
 void aligned_free64(void* p);
 

@@ -32,7 +32,7 @@ class Pool {
   Pool& operator=(const Pool&) = delete;
   // *out_reserved is the size actually held (the rounding of size).
   Status alloc(uint64_t size, DevPtr* out, uint64_t* out_reserved);
-  void free(DevPtr p, uint64_t reserved);
+  void free(DevPtr p, uint64_t reserved) noexcept;
   void trim();  // returns cached blocks to the driver
   uint64_t bytes_in_use() const { return in_use_; }
 

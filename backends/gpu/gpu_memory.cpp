@@ -3,6 +3,7 @@
 // rounded size and handed to the next request it fits, so the planner's
 // buffers, KV caches and scratch recycle without driver calls.
 #include <algorithm>
+#include <new>
 
 #include "gpu_internal.h"
 #include "tessera/kit/abi_guard.h"
@@ -43,10 +44,16 @@ Status Pool::alloc(uint64_t size, DevPtr* out, uint64_t* out_reserved) {
   return Status::ok();
 }
 
-void Pool::free(DevPtr p, uint64_t reserved) {
+void Pool::free(DevPtr p, uint64_t reserved) noexcept {
   if (!p) return;
   in_use_ -= reserved;
-  cached_.emplace(reserved, p);
+  // Called from destructors, so it must not throw: when the cache cannot
+  // grow (host memory ran out), the block goes back to the driver instead.
+  try {
+    cached_.emplace(reserved, p);
+  } catch (const std::bad_alloc&) {
+    drv_->mem_free(p);
+  }
 }
 
 void Pool::trim() {

@@ -133,13 +133,29 @@ Status run_launch(Prepared& p, const Resolved& r, Stream s) {
 Status capture(Prepared& p) {
   Driver& drv = *p.d->drv;
   TSR_RETURN_IF_ERROR(drv.capture_begin(p.d->capture));
+  // Ends the capture on every way out, an exception from a launch (a host
+  // allocation failing) included: a stream left capturing refuses every
+  // later copy on it, so one failed prepare would fail all the next ones.
+  struct Capturing {
+    Driver& drv;
+    Stream s;
+    bool open = true;
+    Status end(GraphExec* g) {
+      open = false;
+      return drv.capture_end(s, g);
+    }
+    ~Capturing() {
+      GraphExec g = nullptr;
+      if (open && drv.capture_end(s, &g).is_ok() && g) drv.graph_destroy(g);
+    }
+  } capturing{drv, p.d->capture};
   Status s;
   for (const Resolved& r : p.launches) {
     s = run_launch(p, r, p.d->capture);
     if (!s.is_ok()) break;
   }
   GraphExec g = nullptr;
-  Status e = drv.capture_end(p.d->capture, &g);  // ends the capture even after a failed launch
+  Status e = capturing.end(&g);  // ends the capture even after a failed launch
   if (!s.is_ok() && g) drv.graph_destroy(g);
   TSR_RETURN_IF_ERROR(s);
   TSR_RETURN_IF_ERROR(e);

@@ -43,7 +43,7 @@ class BlockAllocator {
   BlockAllocator& operator=(const BlockAllocator&) = delete;
 
   Status alloc(uint64_t size, uint64_t align, MemoryBlock** out_block, uint64_t* out_offset);
-  void free(MemoryBlock* block, uint64_t offset, uint64_t size);
+  void free(MemoryBlock* block, uint64_t offset, uint64_t size) noexcept;
   bool host_visible() const { return host_visible_; }
   uint64_t bytes_in_use() const { return in_use_; }
 

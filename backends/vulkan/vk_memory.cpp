@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
+#include <new>
 
 #include "tessera/kit/one_queue.h"
 #include "vk_internal.h"
@@ -71,9 +73,16 @@ Status BlockAllocator::alloc(uint64_t size, uint64_t align, MemoryBlock** out_bl
   return Status::ok();
 }
 
-void BlockAllocator::free(MemoryBlock* block, uint64_t offset, uint64_t size) {
+void BlockAllocator::free(MemoryBlock* block, uint64_t offset, uint64_t size) noexcept {
   in_use_ -= size;
-  auto [it, inserted] = block->free_.emplace(offset, size);
+  std::map<uint64_t, uint64_t>::iterator it;
+  try {
+    it = block->free_.emplace(offset, size).first;
+  } catch (const std::bad_alloc&) {
+    // Called from destructors, so it must not throw: with no host memory
+    // for the record, the range stays unused until its block is freed.
+    return;
+  }
   // coalesce with the following and the preceding free range
   auto next = std::next(it);
   if (next != block->free_.end() && it->first + it->second == next->first) {

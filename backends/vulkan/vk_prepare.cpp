@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "tessera/kit/dtype.h"
 #include "tessera/kit/kernel_times.h"
@@ -284,8 +285,15 @@ tsr::vk::Prepared::~Prepared() {
   if (!d) return;
   const tsr::vk::Fns& fn = *d->fn;
   if (in_flight) fn.vkWaitForFences(d->dev, 1, &fence, VK_TRUE, UINT64_MAX);
-  if (in_flight) tsr::vk::collect_profile(*this);
-  tsr::vk::print_profile(*this);
+  // Profiling (TESSERA_PROFILE) allocates to collect and print; a destructor
+  // must not throw, so out of host memory the profile is lost instead.
+  if (queries) {
+    try {
+      if (in_flight) tsr::vk::collect_profile(*this);
+      tsr::vk::print_profile(*this);
+    } catch (const std::bad_alloc&) {
+    }
+  }
   if (queries) fn.vkDestroyQueryPool(d->dev, queries, nullptr);
   if (fence) fn.vkDestroyFence(d->dev, fence, nullptr);
   if (cb) fn.vkFreeCommandBuffers(d->dev, d->cmd_pool, 1, &cb);

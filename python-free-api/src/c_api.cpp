@@ -15,6 +15,7 @@
 #include "core/graph.h"
 #include "core/registry.h"
 #include "core/shared_state.h"
+#include "core/shared_weights.h"
 #include "ops/op_schema.h"
 #include "python-free-api/src/api_util.h"
 #include "python-free-api/src/c_api_internal.h"
@@ -30,6 +31,7 @@ struct tsr_context_s {
   // Declared after the registry so it is destroyed first: its buffers belong
   // to the registry's devices.
   std::unique_ptr<tsr::SharedStates> shared_states = std::make_unique<tsr::SharedStates>();
+  std::unique_ptr<tsr::SharedWeights> shared_weights = std::make_unique<tsr::SharedWeights>();
   mutable std::recursive_mutex mu;  // see lock_context
 };
 struct tsr_graph_s {
@@ -417,6 +419,7 @@ TSR_API tsr_status_code tsr_compile(tsr_context* ctx, const tsr_graph* g, const 
     co.strict = (opt.flags & TSR_COMPILE_STRICT) != 0;
     co.transfer_cost = (opt.flags & TSR_COMPILE_NO_TRANSFER_COST) == 0;
     co.shared_states = ctx->shared_states.get();
+    co.shared_weights = ctx->shared_weights.get();
     co.comm = ctx->comm.get();
     auto lock = tsr::lock_context(ctx);
     auto m = tsr::CompiledModel::compile(*ctx->registry, g->graph, co);

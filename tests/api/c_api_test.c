@@ -162,6 +162,43 @@ static void test_compile_execute(tsr_context* ctx) {
   tsr_graph_destroy(g);
 }
 
+/* Edge sizes (found by fuzz_graph_api; the ASan + UBSan build checks the
+ * first two, which were undefined behaviour, and the third, which aborted
+ * there): an empty tensor runs and reads back with null pointers for its 0
+ * bytes; a tensor larger than the host is refused at compile with a status. */
+static void test_edge_sizes(tsr_context* ctx) {
+  tsr_graph* g = NULL;
+  CHECK(tsr_graph_create(ctx, &g) == TSR_OK, "%s", tsr_last_error());
+  const int64_t empty_ne[2] = {0, 3};
+  tsr_tensor x, y;
+  tsr_op_params to_f16;
+  memset(&to_f16, 0, sizeof(to_f16));
+  to_f16.i[0] = TSR_DTYPE_F16;
+  CHECK(tsr_graph_input(g, "empty", TSR_DTYPE_F32, 2, empty_ne, &x) == TSR_OK, "%s", tsr_last_error());
+  CHECK(tsr_graph_op(g, TSR_OP_CPY, &x, 1, &to_f16, &y) == TSR_OK, "%s", tsr_last_error());
+  CHECK(tsr_graph_output(g, y) == TSR_OK, "%s", tsr_last_error());
+  tsr_model* m = NULL;
+  CHECK(tsr_compile(ctx, g, NULL, &m) == TSR_OK, "%s", tsr_last_error());
+  if (m) {
+    CHECK(tsr_model_set_input(m, x, NULL, 0) == TSR_OK, "%s", tsr_last_error());
+    CHECK(tsr_model_execute(m, NULL, 0) == TSR_OK, "%s", tsr_last_error());
+    CHECK(tsr_model_get_output(m, y, NULL, 0) == TSR_OK, "%s", tsr_last_error());
+    tsr_model_destroy(m);
+  }
+  tsr_graph_destroy(g);
+
+  CHECK(tsr_graph_create(ctx, &g) == TSR_OK, "%s", tsr_last_error());
+  const int64_t huge_ne[1] = {(int64_t)1 << 40}; /* 4 TiB of f32 */
+  CHECK(tsr_graph_input(g, "huge", TSR_DTYPE_F32, 1, huge_ne, &x) == TSR_OK, "%s", tsr_last_error());
+  CHECK(tsr_graph_op(g, TSR_OP_SILU, &x, 1, NULL, &y) == TSR_OK, "%s", tsr_last_error());
+  CHECK(tsr_graph_output(g, y) == TSR_OK, "%s", tsr_last_error());
+  m = NULL;
+  CHECK(tsr_compile(ctx, g, NULL, &m) == TSR_ERR_OUT_OF_MEMORY, "a 4 TiB tensor compiled");
+  CHECK(m == NULL, "model written on failure");
+  CHECK(strstr(tsr_last_error(), "bytes") != NULL, "message: %s", tsr_last_error());
+  tsr_graph_destroy(g);
+}
+
 int main(void) {
   tsr_context* ctx = NULL;
   if (tsr_context_create(NULL, &ctx) != TSR_OK) {
@@ -171,6 +208,7 @@ int main(void) {
   test_devices(ctx);
   test_bad_graphs(ctx);
   test_compile_execute(ctx);
+  test_edge_sizes(ctx);
   tsr_context_destroy(ctx);
   printf("%d passed, %d failed\n", checks - failures, failures);
   return failures ? 1 : 0;

@@ -65,6 +65,27 @@ TEST(Graph, leaf_with_bad_dims_is_rejected) {
   EXPECT_NE(r.status().message().find("overflow"), std::string::npos) << r.status().message();
 }
 
+// Sizes are checked before they are computed (found by fuzz_graph_api; the
+// ASan + UBSan build reports the overflow itself): a dim 0 whose row size
+// overflows, and a block format whose byte size fits (3.96e18 bytes) while
+// its element count (2^63) does not.
+TEST(Graph, leaf_sizes_are_checked_before_they_overflow) {
+  Graph g;
+  TensorDesc d{};
+  d.dtype = TSR_DTYPE_F32;
+  d.rank = 1;
+  d.ne[0] = int64_t{1} << 62;
+  auto r = g.add_input("wide", d);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("overflows"), std::string::npos) << r.status().message();
+  d.dtype = TSR_DTYPE_Q3_K;
+  d.rank = 2;
+  d.ne[1] = 2;
+  r = g.add_input("packed", d);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("element count"), std::string::npos) << r.status().message();
+}
+
 TEST(Graph, weight_size_must_match_layout) {
   Graph g;
   static float w[10];

@@ -4,6 +4,7 @@
 // oracle tests (numpy decoders checked against gguf-py, then whole models).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -91,6 +92,25 @@ TEST(QuantCodec, ZeroAndConstantRows) {
     const std::vector<float> c(512, -0.75f);
     for (float v : round_trip(e.dtype, c))
       ASSERT_NEAR(v, -0.75f, 0.75 * 2 * e.max_rel_rms) << dtype_name(e.dtype);
+  }
+}
+
+// A NaN in a block, or values so small that the inverse scale overflows,
+// made the q4/q5 codecs convert NaN or infinity to int, which is undefined
+// (found by fuzz_graph_api; the ASan + UBSan build reports it). A NaN costs
+// its own element only; a tiny block decodes to about zero.
+TEST(QuantCodec, NanAndTinyBlocksQuantizeWithoutUndefinedConversions) {
+  for (int32_t dtype : {TSR_DTYPE_Q4_0, TSR_DTYPE_Q4_1, TSR_DTYPE_Q5_0, TSR_DTYPE_Q5_1}) {
+    std::vector<float> x = normal(32, 11);
+    float amax = 0;
+    for (float v : x) amax = std::max(amax, std::fabs(v));
+    x[5] = NAN;
+    const std::vector<float> y = round_trip(dtype, x);
+    for (size_t i = 0; i < x.size(); ++i)
+      if (i != 5) EXPECT_NEAR(y[i], x[i], 0.2 * amax) << dtype_name(dtype) << " element " << i;
+    std::vector<float> tiny(32);
+    for (size_t i = 0; i < tiny.size(); ++i) tiny[i] = i % 2 ? 3e-44f : 0.0f;  // subnormal: 1/d overflows
+    for (float v : round_trip(dtype, tiny)) EXPECT_LE(std::fabs(v), 1e-43f) << dtype_name(dtype);
   }
 }
 

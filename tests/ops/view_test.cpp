@@ -49,6 +49,22 @@ TEST(ViewRef, reference_rejects_an_output_of_the_wrong_shape) {
   EXPECT_EQ(s.message(), "[silu] output is f32 [4, 3], expected f32 [4, 2]");
 }
 
+// Strides of 0 let a few bytes span any number of elements: the view is
+// refused when its shape is one no tensor can have (an element count past
+// int64 overflowed wherever its size was taken; found by fuzz_graph_api),
+// and kept when it is an ordinary broadcast.
+TEST(ViewRef, zero_stride_view_with_an_impossible_shape_is_refused) {
+  const HostTensor x = make_f32({4, 4}, std::vector<float>(16, 1.0f));
+  int64_t offset = 0;
+  Result<TensorDesc> d =
+      infer(TSR_OP_VIEW, &x.desc, 1, params({4, 4, int64_t{1} << 61, 6, 0, 0, 0, 0}), &offset);
+  ASSERT_FALSE(d.is_ok());
+  EXPECT_NE(d.status().message().find("[view]"), std::string::npos) << d.status().message();
+  d = infer(TSR_OP_VIEW, &x.desc, 1, params({4, 3, 0, 0, 0, 0, 0, 0}), &offset);  // row 0, three times
+  ASSERT_TRUE(d.is_ok()) << d.status().message();
+  EXPECT_EQ(shape_str(d.value()), "[4, 3]");
+}
+
 TEST(ViewRef, unused_shape_params_may_be_zero_or_one) {
   const HostTensor x = make_f32({6}, {1, 2, 3, 4, 5, 6});
   for (const tsr_op_params& p : {params({3, 2}), params({3, 2, 1, 1}), params({3, 2, 0, 0})}) {

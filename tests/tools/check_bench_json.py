@@ -217,6 +217,18 @@ def cmd_bad_input(a) -> None:
     expect_usage_error(a, ["e2e", "--device", "cpu"], "-m MODEL.gguf is required")
     expect_usage_error(a, ["e2e", "-m", "x.gguf", "-p", "12,x"], "bad value '12,x' for -p")
     expect_usage_error(a, ["frobnicate"], "unknown subcommand")
+    # Peaks and points past a double's range (1e999 reads as infinity) or
+    # whose ratio underflows to 0: compare still draws its charts, promptly
+    # (the roofline's grid loop ran forever on them; found by fuzz_bench_json).
+    extreme = write("extreme.json", '{"schema": "tessera-bench/1", "devices": [{"name": "cpu:0", '
+                    '"peak_gflops": 1e-320, "peak_gbps": 1e999}], "results": [{"kind": "op", "device": "cpu:0", '
+                    '"name": "w", "flop": 1e308, "bytes": 1e-308, "gflops": 1e999, "median_s": 1}]}')
+    try:
+        p = subprocess.run([a.bench, "compare", extreme, "--svg", os.path.join(a.workdir, "extreme")],
+                           capture_output=True, text=True, timeout=30)
+        check(p.returncode == 0, f"compare of extreme values: exit {p.returncode}: {p.stderr.strip()}")
+    except subprocess.TimeoutExpired:
+        check(False, "compare of extreme values did not finish in 30 s")
     # A runtime failure: exit 1 with the C API's message, no crash.
     expect_usage_error(a, ["e2e", "-m", os.path.join(a.workdir, "missing.gguf"), "--device", "cpu", "--no-probe"],
                        "missing.gguf", code=1)

@@ -236,8 +236,14 @@ Svg roofline_chart(const std::vector<ChartSource>& sources) {
     }
   }
   if (xmax <= 0) xmin = 0.1, xmax = 1000, ymin = 1, ymax = 1000;
-  const double lx0 = std::floor(std::log10(xmin)), lx1 = std::ceil(std::log10(xmax));
-  const double ly0 = std::floor(std::log10(ymin)), ly1 = std::max(ly0 + 1, std::ceil(std::log10(ymax * 1.5)));
+  // At most the decades a double spans: a peak or a point of infinity (a
+  // file's 1e999) or one whose ratio underflows to 0 would otherwise give an
+  // infinite bound, and the grid loops below would never end (found by
+  // fuzz_bench_json). NaN bounds draw no grid lines.
+  const auto decade = [](double e) { return std::clamp(e, -324.0, 309.0); };
+  const double lx0 = decade(std::floor(std::log10(xmin))), lx1 = decade(std::ceil(std::log10(xmax)));
+  const double ly0 = decade(std::floor(std::log10(ymin)));
+  const double ly1 = decade(std::max(ly0 + 1, std::ceil(std::log10(ymax * 1.5))));
   const double left = 80, top = 60 + 18.0 * used.size(), pw = 640, ph = 420;
   Svg svg(static_cast<int>(left + pw + 40), static_cast<int>(top + ph + 60));
   auto X = [&](double x) { return left + pw * (std::log10(x) - lx0) / (lx1 - lx0); };

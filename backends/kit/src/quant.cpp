@@ -7,6 +7,17 @@
 #include "tessera/kit/half.h"
 
 namespace tsr {
+namespace {
+
+// The quantization level at real-valued position v, truncated into [0, hi].
+// Clamped in float first: converting NaN, an infinity or anything outside
+// int's range to int is undefined, and a block holding NaN or infinities, or
+// so small that 1/d overflows, gives such positions (found by
+// fuzz_graph_api). NaN becomes level 0; every other value converts as
+// std::clamp(static_cast<int>(v), 0, hi) did.
+int level(float v, int hi) { return static_cast<int>(std::fmin(static_cast<float>(hi), std::fmax(0.0f, v))); }
+
+}  // namespace
 
 float signed_absmax(const float* x, int64_t n) {
   float amax = 0.0f, vmax = 0.0f;
@@ -72,8 +83,8 @@ void quantize_q4_0(const float* src, void* dst, int64_t n) {
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     b[i].d = f32_to_f16(d);
     for (int j = 0; j < kQK / 2; ++j) {
-      const int q0 = std::min(15, static_cast<int>(x[j] * id + 8.5f));
-      const int q1 = std::min(15, static_cast<int>(x[j + kQK / 2] * id + 8.5f));
+      const int q0 = level(x[j] * id + 8.5f, 15);
+      const int q1 = level(x[j + kQK / 2] * id + 8.5f, 15);
       b[i].qs[j] = static_cast<uint8_t>(q0 | (q1 << 4));
     }
   }
@@ -93,8 +104,8 @@ void quantize_q4_1(const float* src, void* dst, int64_t n) {
     b[i].d = f32_to_f16(d);
     b[i].m = f32_to_f16(lo);
     for (int j = 0; j < kQK / 2; ++j) {
-      const int q0 = std::min(15, static_cast<int>((x[j] - lo) * id + 0.5f));
-      const int q1 = std::min(15, static_cast<int>((x[j + kQK / 2] - lo) * id + 0.5f));
+      const int q0 = level((x[j] - lo) * id + 0.5f, 15);
+      const int q1 = level((x[j + kQK / 2] - lo) * id + 0.5f, 15);
       b[i].qs[j] = static_cast<uint8_t>(q0 | (q1 << 4));
     }
   }
@@ -145,7 +156,7 @@ void quantize_q5_0(const float* src, void* dst, int64_t n) {
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     b[i].d = f32_to_f16(d);
     int q[kQK];
-    for (int j = 0; j < kQK; ++j) q[j] = std::clamp(static_cast<int>(x[j] * id + 16.5f), 0, 31);
+    for (int j = 0; j < kQK; ++j) q[j] = level(x[j] * id + 16.5f, 31);
     q5_pack(q, b[i].qs, b[i].qh);
   }
 }
@@ -164,7 +175,7 @@ void quantize_q5_1(const float* src, void* dst, int64_t n) {
     b[i].d = f32_to_f16(d);
     b[i].m = f32_to_f16(lo);
     int q[kQK];
-    for (int j = 0; j < kQK; ++j) q[j] = std::clamp(static_cast<int>((x[j] - lo) * id + 0.5f), 0, 31);
+    for (int j = 0; j < kQK; ++j) q[j] = level((x[j] - lo) * id + 0.5f, 31);
     q5_pack(q, b[i].qs, b[i].qh);
   }
 }

@@ -26,15 +26,24 @@ Result<TensorDesc> make_desc(int32_t dtype, int32_t rank, const int64_t* ne) {
   // Guard every product against int64 overflow: shapes come from user input.
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max() / 2;
   d.nb[0] = t->block_bytes;
-  int64_t stride = d.ne[0] / t->block_size * t->block_bytes;
+  // Checked before the row's size is computed: the product itself would
+  // overflow (undefined behaviour) for a dim 0 near 2^63 (found by fuzz_graph_api).
   if (t->block_bytes != 0 && d.ne[0] / t->block_size > kMax / t->block_bytes)
     return invalid_arg("[tensor] size of {} {} overflows", t->name, shape_str(d));
+  int64_t stride = d.ne[0] / t->block_size * t->block_bytes;
   for (int i = 1; i < TSR_MAX_DIMS; ++i) {
     d.nb[i] = stride;
     if (d.ne[i] != 0 && stride > kMax / d.ne[i])
       return invalid_arg("[tensor] size of {} {} overflows", t->name, shape_str(d));
     stride *= d.ne[i];
   }
+  // The element count too, as n_elements multiplies it (dim 0 first): a
+  // block format keeps 256 elements in as few as 84 bytes, so a byte size
+  // that fits can hide a count that overflows (found by fuzz_graph_api).
+  int64_t count = 1;
+  for (int i = 0; i < TSR_MAX_DIMS; ++i)
+    if (__builtin_mul_overflow(count, d.ne[i], &count))
+      return invalid_arg("[tensor] element count of {} {} overflows", t->name, shape_str(d));
   return d;
 }
 
@@ -110,6 +119,10 @@ Status copy_to_contiguous(const TensorDesc& d, const void* src_v, void* dst_v) {
   const auto* src = static_cast<const unsigned char*>(src_v);
   auto* dst = static_cast<unsigned char*>(dst_v);
   const int64_t row_bytes = d.ne[0] / t->block_size * t->block_bytes;
+  // An empty tensor has nothing to copy, and its source and destination may
+  // be null (tsr_model_get_output accepts a null dst for 0 bytes): memcpy
+  // must not see them, even for 0 bytes (found by fuzz_graph_api).
+  if (n_elements(d) == 0) return {};
   const bool row_contig = d.nb[0] == t->block_bytes || d.ne[0] <= t->block_size;
   if (!row_contig && t->block_size != 1)
     return invalid_arg("[copy] {} with a strided dim 0 cannot be read", desc_str(d));

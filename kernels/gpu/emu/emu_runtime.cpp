@@ -18,6 +18,16 @@
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/common_interface_defs.h>
 #endif
+#if defined(__SANITIZE_THREAD__)
+#define TSR_EMU_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSR_EMU_TSAN 1
+#endif
+#endif
+#if defined(TSR_EMU_TSAN)
+#include <sanitizer/tsan_interface.h>
+#endif
 
 namespace tsr::gpu::emu {
 namespace {
@@ -32,7 +42,8 @@ struct Fiber {
   bool started = false;
   ThreadCtx tc;
   State st = State::kRun;
-  uint32_t parity = 0;  // which exchange buffer this lane's next shuffle uses
+  uint32_t parity = 0;   // which exchange buffer this lane's next shuffle uses
+  void* tsan = nullptr;  // ThreadSanitizer's fiber (TSR_EMU_TSAN)
 };
 
 struct Block {
@@ -43,6 +54,7 @@ struct Block {
   uint32_t current = 0;
   KernelFn fn = nullptr;
   const KArgs* args = nullptr;
+  void* tsan_main = nullptr;  // ThreadSanitizer's fiber of the scheduler (TSR_EMU_TSAN)
 };
 
 // The running block and thread. Plain globals: launch() runs one block at a
@@ -61,12 +73,38 @@ void to_fiber_begin(void** fake, const Fiber& f) {
 void to_fiber_end(void* fake) { __sanitizer_finish_switch_fiber(fake, nullptr, nullptr); }
 void to_main_begin(void** fake) { __sanitizer_start_switch_fiber(fake, g_main_bottom, g_main_size); }
 void in_fiber(void* fake) { __sanitizer_finish_switch_fiber(fake, &g_main_bottom, &g_main_size); }
+#elif defined(TSR_EMU_TSAN)
+// ThreadSanitizer must be told too: each GPU thread is a TSan fiber, and a
+// switch (flags 0) orders everything before it with everything after, as
+// the one OS thread running them does.
+void to_fiber_begin(void**, const Fiber& f) { __tsan_switch_to_fiber(f.tsan, 0); }
+void to_fiber_end(void*) {}
+void to_main_begin(void**) { __tsan_switch_to_fiber(g_block->tsan_main, 0); }
+void in_fiber(void*) {}
 #else
 void to_fiber_begin(void**, const Fiber&) {}
 void to_fiber_end(void*) {}
 void to_main_begin(void**) {}
 void in_fiber(void*) {}
 #endif
+
+// TSan's fibers of a launch, created before its first block and destroyed
+// after its last (no-ops without TSan).
+void create_tsan_fibers(Block& b) {
+#if defined(TSR_EMU_TSAN)
+  b.tsan_main = __tsan_get_current_fiber();
+  for (Fiber& f : b.fibers) f.tsan = __tsan_create_fiber(0);
+#else
+  (void)b;
+#endif
+}
+void destroy_tsan_fibers(Block& b) {
+#if defined(TSR_EMU_TSAN)
+  for (Fiber& f : b.fibers) __tsan_destroy_fiber(f.tsan);
+#else
+  (void)b;
+#endif
+}
 
 Fiber& me() { return g_block->fibers[g_block->current]; }
 
@@ -224,6 +262,7 @@ bool launch(KernelFn fn, const uint32_t grid[3], uint32_t block, uint32_t warp_s
   b.xchg[1].assign(block, 0.0f);
   Block* saved = g_block;
   g_block = &b;
+  create_tsan_fibers(b);
   bool ok = true;
   const uint64_t n_blocks = static_cast<uint64_t>(grid[0]) * grid[1] * grid[2];
   for (uint64_t i = 0; i < n_blocks && ok; ++i) {
@@ -235,6 +274,7 @@ bool launch(KernelFn fn, const uint32_t grid[3], uint32_t block, uint32_t warp_s
       b.fibers[t].tc = ThreadCtx{t, block, {x, y, z}, {grid[0], grid[1], grid[2]}, warp_size};
     ok = run_block(b, warp_size, reverse, error);
   }
+  destroy_tsan_fibers(b);
   g_block = saved;
   return ok;
 }
