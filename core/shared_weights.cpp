@@ -47,16 +47,4 @@ void SharedWeights::release(tsr_bk_buffer buffer) {
   keys_.erase(k);
 }
 
-size_t SharedWeights::count() const {
-  std::lock_guard lock(mu_);
-  return entries_.size();
-}
-
-int64_t SharedWeights::bytes() const {
-  std::lock_guard lock(mu_);
-  int64_t n = 0;
-  for (const auto& [key, e] : entries_) n += std::get<2>(key);
-  return n;
-}
-
 }  // namespace tsr

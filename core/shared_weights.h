@@ -34,9 +34,6 @@ class SharedWeights {
   Result<tsr_bk_buffer> acquire(const Device& dev, const void* data, int64_t size, const std::string& name,
                                 tsr_bk_queue queue);
   void release(tsr_bk_buffer buffer);
-  // Buffers held now, and their bytes (tests, stats).
-  size_t count() const;
-  int64_t bytes() const;
 
  private:
   using Key = std::tuple<const Device*, const void*, int64_t>;
