@@ -110,12 +110,23 @@ struct Summary {
 };
 Summary summarize(std::vector<double> samples);
 
+// One memory roof of a device: the bandwidth its kernels can reach while the
+// data they touch fits in one level of the memory hierarchy.
+struct MemoryRoof {
+  std::string level;      // "L1", "L2", "L3", "DRAM" (CPU); probe sizes on other devices
+  uint64_t capacity = 0;  // the most bytes served from this level, all threads together; 0 = unbounded
+  double gbps = 0;
+};
+
 struct DeviceRecord {
   int32_t index = -1;
   std::string name, backend, description, vendor, driver, details;
   uint64_t memory_bytes = 0;
   double peak_gflops = 0, peak_gbps = 0;
   std::string peak_source;  // "declared", "probe:native", "probe:op", combinations joined by '+'
+  // Ascending capacity, the last unbounded (its gbps = peak_gbps); empty when
+  // only the single peak_gbps is known.
+  std::vector<MemoryRoof> roofs;
 };
 
 struct OpResult {
@@ -125,20 +136,28 @@ struct OpResult {
   std::string reason;
   Summary t;
   double gflops = 0, gbps = 0, roofline_share = 0;
+  // The memory roof the share is taken against: the smallest level holding
+  // the workload's bytes (empty: the single peak_gbps).
+  std::string roof_level;
+  double roof_gbps = 0;
 };
 
 // Compiles w strictly for the device, warms up and times it. budget: the
 // most bytes a workload may hold on this device (larger: "skipped").
 OpResult run_workload(tsr_context* ctx, const DeviceRecord& dev, const Workload& w, const TimingOptions& o,
                       uint64_t budget);
-// Fills gflops, gbps and roofline_share from the timing and the device's peaks.
+// Fills gflops, gbps, roofline_share and the roof from the timing and the
+// device's peaks (roofline.cpp).
 void derive_rates(const DeviceRecord& dev, OpResult* r);
 
 // ---- Peaks (probe_native.cpp, roofline.cpp) -------------------------------------
 
 double native_triad_gbps(int threads);  // STREAM triad, GB/s
 double native_fma_gflops(int threads);  // f32 FMA throughput, GFLOP/s
-const char* native_simd_name();         // "avx512f", "avx2+fma" or "scalar"
+// Read bandwidth of each cache level and DRAM on `threads` threads, ascending
+// capacity, DRAM last (probe_cache.cpp).
+std::vector<MemoryRoof> native_memory_roofs(int threads);
+const char* native_simd_name();  // "avx512f", "avx2+fma" or "scalar"
 
 // Reads every device's info and fills the peaks (declared, or probed).
 bool describe_device(tsr_context* ctx, int32_t index, DeviceRecord* out, std::string* err);
@@ -205,8 +224,11 @@ struct ChartSource {
   Json device;                       // the file's record of the device (null when absent)
   std::vector<const Json*> results;  // its results, owned by the loaded document
 };
-// PREFIX-ops.svg, PREFIX-e2e.svg, PREFIX-roofline.svg (svg.cpp); false with
-// *err when a file cannot be written.
+// The charts as (name, SVG text), in the order a report shows them: "ops",
+// "e2e", "roofline", ... (svg.cpp).
+std::vector<std::pair<std::string, std::string>> render_svgs(const std::vector<ChartSource>& sources);
+// PREFIX-<name>.svg for each chart; false with *err when a file cannot be
+// written.
 bool write_svgs(const std::string& prefix, const std::vector<ChartSource>& sources, std::string* err);
 
 }  // namespace tessera_bench

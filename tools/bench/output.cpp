@@ -118,6 +118,8 @@ Json op_result_json(const OpResult& r) {
   j.set("gflops", ok ? Json(r.gflops) : Json());
   j.set("gbps", ok ? Json(r.gbps) : Json());
   j.set("roofline_share", ok ? positive_or_null(r.roofline_share) : Json());
+  j.set("roof_level", ok && !r.roof_level.empty() ? Json(r.roof_level) : Json());
+  j.set("roof_gbps", ok ? positive_or_null(r.roof_gbps) : Json());
   return j;
 }
 

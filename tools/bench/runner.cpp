@@ -47,18 +47,6 @@ Summary summarize(std::vector<double> samples) {
   return s;
 }
 
-void derive_rates(const DeviceRecord& dev, OpResult* r) {
-  const Workload& w = *r->w;
-  if (r->t.median <= 0) return;
-  r->gflops = w.flop / r->t.median / 1e9;
-  r->gbps = w.bytes / r->t.median / 1e9;
-  // Roofline: attainable = min(peak FLOP/s, intensity * peak bandwidth).
-  if (dev.peak_gflops > 0 && dev.peak_gbps > 0 && w.bytes > 0) {
-    const double roof = std::min(dev.peak_gflops, w.flop / w.bytes * dev.peak_gbps);
-    r->roofline_share = roof > 0 ? r->gflops / roof : 0;
-  }
-}
-
 OpResult run_workload(tsr_context* ctx, const DeviceRecord& dev, const Workload& w, const TimingOptions& o,
                       uint64_t budget) {
   OpResult r;

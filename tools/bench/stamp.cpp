@@ -87,6 +87,15 @@ Json device_json(const DeviceRecord& d) {
   j.set("vendor", d.vendor);
   j.set("memory_bytes", d.memory_bytes);
   j.set("details", d.details);
+  Json roofs = Json::array();
+  for (const MemoryRoof& m : d.roofs) {
+    Json r = Json::object();
+    r.set("level", m.level);
+    r.set("capacity_bytes", m.capacity > 0 ? Json(m.capacity) : Json());
+    r.set("gbps", m.gbps);
+    roofs.push(std::move(r));
+  }
+  j.set("memory_roofs", std::move(roofs));
   return j;
 }
 

@@ -90,14 +90,6 @@ class Svg {
   std::ostringstream b_;
 };
 
-bool save(const std::string& path, const Svg& svg, std::string* err) {
-  std::ofstream f(path, std::ios::binary);
-  f << svg.str();
-  f.close();
-  if (!f) return *err = "cannot write " + path, false;
-  return true;
-}
-
 void legend(Svg& svg, const std::vector<ChartSource>& sources, const std::vector<size_t>& used, double x,
             double y) {
   for (size_t k = 0; k < used.size(); ++k) {
@@ -296,19 +288,28 @@ Svg roofline_chart(const std::vector<ChartSource>& sources) {
 
 }  // namespace
 
-bool write_svgs(const std::string& prefix, const std::vector<ChartSource>& sources, std::string* err) {
+std::vector<std::pair<std::string, std::string>> render_svgs(const std::vector<ChartSource>& sources) {
   std::vector<size_t> used_ops, used_e2e;
   const std::vector<Group> ops = groups_of(sources, "op", &used_ops, op_share_percent, op_key);
   const std::vector<Group> e2e = groups_of(sources, "e2e", &used_e2e, e2e_tps, e2e_key);
-  return save(prefix + "-ops.svg",
-              bar_chart("Op workloads: share of the device's roofline", "roofline share (%)", ops, sources,
-                        used_ops),
-              err) &&
-         save(prefix + "-e2e.svg",
-              bar_chart("End to end: tokens per second (pp = prefill, tg = decode)", "tokens/s", e2e, sources,
-                        used_e2e),
-              err) &&
-         save(prefix + "-roofline.svg", roofline_chart(sources), err);
+  return {{"ops", bar_chart("Op workloads: share of the device's roofline", "roofline share (%)", ops,
+                            sources, used_ops)
+                      .str()},
+          {"e2e", bar_chart("End to end: tokens per second (pp = prefill, tg = decode)", "tokens/s", e2e,
+                            sources, used_e2e)
+                      .str()},
+          {"roofline", roofline_chart(sources).str()}};
+}
+
+bool write_svgs(const std::string& prefix, const std::vector<ChartSource>& sources, std::string* err) {
+  for (const auto& [name, text] : render_svgs(sources)) {
+    const std::string path = prefix + "-" + name + ".svg";
+    std::ofstream f(path, std::ios::binary);
+    f << text;
+    f.close();
+    if (!f) return *err = "cannot write " + path, false;
+  }
+  return true;
 }
 
 }  // namespace tessera_bench
