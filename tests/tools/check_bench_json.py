@@ -35,9 +35,10 @@ RUN_KEYS = ["tool", "tessera_version", "git_commit", "build_type", "compiler", "
 DEVICE_KEYS = ["name", "backend", "description", "driver", "peak_gflops", "peak_gbps", "peak_source"]
 OP_KEYS = ["kind", "engine", "device", "backend", "name", "op", "dtype", "shape", "status", "reason", "reps",
            "median_s", "min_s", "max_s", "spread", "flop", "bytes", "gflops", "gbps", "roofline_share"]
-E2E_KEYS = ["kind", "engine", "device", "backend", "model", "test", "n_prompt", "n_gen", "threads", "reps",
-            "tokens_per_second", "tokens_per_second_min", "tokens_per_second_max", "samples_seconds",
-            "fallback_nodes"]
+E2E_KEYS = ["kind", "engine", "device", "backend", "model", "test", "n_prompt", "n_gen", "threads", "n_batch", "reps",
+            "tokens_per_second", "tokens_per_second_min", "tokens_per_second_max", "tokens_per_second_mean",
+            "tokens_per_second_stddev", "tokens_per_second_ci95_low", "tokens_per_second_ci95_high", "cv", "noisy",
+            "samples_seconds", "fallback_nodes"]
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 failures: list[str] = []

@@ -97,18 +97,42 @@ bool build_graph(tsr_context* ctx, const Workload& w, BuiltGraph* out, std::stri
 // ---- Timing and running (runner.cpp) --------------------------------------------
 
 struct TimingOptions {
-  double min_time = 0.5;  // seconds of timed runs, at least
-  int reps = 5;           // timed runs, at least
-  int max_runs = 1000;    // timed runs, at most
-  double warmup = 0.1;    // seconds of warm-up after the first run
+  double min_time = 0.5;          // seconds of timed runs, at least
+  int reps = 5;                   // timed runs, at least
+  int max_runs = 1000;            // timed runs, at most
+  double warmup = 0.1;            // seconds of warm-up after the first run
+  int threads = 0;                // the context's CPU worker threads, recorded in each result
+  double noise_threshold = 0.05;  // a result whose relative standard deviation exceeds it is noisy
 };
 
+// ---- Statistics (stats.cpp) -------------------------------------------------------
+
 struct Summary {
-  std::vector<double> samples;  // seconds, in run order
+  std::vector<double> samples;  // in run order
   double median = 0, min = 0, max = 0, p10 = 0, p90 = 0;
   double spread = 0;  // (p90 - p10) / median
+  double mean = 0, stddev = 0;
+  double cv = 0;     // stddev / mean: the noise measure --noise-threshold checks
+  double gmean = 0;  // geometric mean
+  // 95% interval of the geometric mean: a Student-t interval on the logs of
+  // the samples, mapped back (always positive); 0, 0 with one sample.
+  double ci95_low = 0, ci95_high = 0;
 };
 Summary summarize(std::vector<double> samples);
+// The two-sided 95% quantile of Student's t with df degrees of freedom.
+double t_quantile_975(double df);
+
+// How much faster one set of runs is than a baseline's: the ratio of the
+// geometric means of their times (above 1 = faster than the baseline) with a
+// Welch 95% interval on log times. overlap: the two sets' own 95% intervals
+// overlap, so the difference is not established.
+struct SpeedRatio {
+  double ratio = 0;  // 0: no samples on one side
+  double low = 0, high = 0;
+  bool has_interval = false;  // both sides have two or more runs
+  bool overlap = false;
+};
+SpeedRatio speed_ratio(const std::vector<double>& base_seconds, const std::vector<double>& seconds);
 
 // One memory roof of a device: the bandwidth its kernels can reach while the
 // data they touch fits in one level of the memory hierarchy.
@@ -124,6 +148,7 @@ struct DeviceRecord {
   uint64_t memory_bytes = 0;
   double peak_gflops = 0, peak_gbps = 0;
   std::string peak_source;  // "declared", "probe:native", "probe:op", combinations joined by '+'
+  int threads = 0;          // the CPU worker threads the peaks were measured with
   // Ascending capacity, the last unbounded (its gbps = peak_gbps); empty when
   // only the single peak_gbps is known.
   std::vector<MemoryRoof> roofs;
@@ -134,7 +159,9 @@ struct OpResult {
   std::string device, backend;
   std::string status = "ok";  // ok | unsupported | skipped | error
   std::string reason;
+  int threads = 0;  // CPU worker threads of the context
   Summary t;
+  bool noisy = false;  // relative standard deviation of the runs above the threshold
   double gflops = 0, gbps = 0, roofline_share = 0;
   // The memory roof the share is taken against: the smallest level holding
   // the workload's bytes (empty: the single peak_gbps).
@@ -177,10 +204,12 @@ Json op_result_json(const OpResult& r);
 
 struct E2eResult {
   std::string device, backend, model, test;
-  int n_prompt = 0, n_gen = 0, threads = 0;
-  Summary t;  // seconds per run
+  int n_prompt = 0, n_gen = 0, threads = 0, n_batch = 0;
+  Summary t;            // seconds per run
+  Summary tps_summary;  // tokens per second per run
   double tps = 0, tps_min = 0, tps_max = 0;
   int fallback_nodes = 0;  // decode-graph nodes that ran on a device other than the one benchmarked
+  bool noisy = false;      // relative standard deviation of the runs above the threshold
 };
 Json e2e_result_json(const E2eResult& r);
 
@@ -191,6 +220,9 @@ bool write_csv_file(const std::string& path, const Json& doc, std::string* err);
 // RFC 4180 quoting when s holds a comma, quote or line break.
 std::string csv_escape(const std::string& s);
 
+// After a run: "N of M rows noisy" on stderr when any was (their rows are
+// marked in the table and "noisy": true in the files).
+void report_noise(const char* sub, int noisy, int rows, double threshold);
 void print_op_header();
 void print_op_row(const OpResult& r);
 void print_device(const DeviceRecord& d);
@@ -201,6 +233,14 @@ void print_e2e_row(const E2eResult& r);
 
 using tessera_tools::parse_double;
 using tessera_tools::parse_int;
+// A sweep list (sweep.cpp): comma-separated numbers and ranges
+// "first-last", "first-last+step", "first-last*factor", each value in
+// [lo, hi], at most 1024 values; repeats dropped, order kept. Appends to
+// *out; false with *why on bad text.
+bool parse_int_list(const std::string& text, int64_t lo, int64_t hi, std::vector<int64_t>* out,
+                    std::string* why);
+// "a,b,,c" -> {"a", "b", "c"}.
+std::vector<std::string> split_list(const std::string& text);
 // Prints "tessera-bench <sub>: msg" and a usage hint to stderr; returns 2.
 int usage_error(const char* sub, const std::string& msg);
 // Creates the context (threads: CPU workers, 0 = all cores) with the backend
@@ -218,12 +258,70 @@ int ops_main(int argc, char** argv, const std::string& command_line);
 int e2e_main(int argc, char** argv, const std::string& command_line);
 int compare_main(int argc, char** argv);
 
-// One column of a comparison: a (engine, device, host) of one result file.
+// llama-bench's results (-o json or -o jsonl) as a tessera-bench/1 document
+// of e2e results (llama_bench.cpp). False: the text is not llama-bench's
+// (the caller reports its own error). True with *err empty: converted, *format
+// = "llama-bench JSON" or "llama-bench JSONL"; true with *err set: it is
+// llama-bench's but malformed.
+bool read_llama_bench(std::string_view text, Json* doc, std::string* format, std::string* err);
+
+// ---- Comparison (comparison.cpp) ---------------------------------------------------
+
+// One column of a comparison: an (engine, device, threads, host) of one
+// result file.
 struct ChartSource {
-  std::string label;                 // "tessera cpu:0 @host"
+  std::string label;                 // "tessera cpu:0 t=2 @host"
   Json device;                       // the file's record of the device (null when absent)
   std::vector<const Json*> results;  // its results, owned by the loaded document
+  std::string engine, device_name, host, path;
+  int threads = 0;  // 0: not recorded
 };
+
+struct ResultFile {
+  std::string path, format;  // format: "tessera-bench/1", "llama-bench JSON", "llama-bench JSONL"
+  Json doc;                  // as tessera-bench/1
+};
+// Reads a tessera-bench/1 file or llama-bench's JSON/JSONL output; false
+// with *err naming the file and the problem.
+bool load_result_file(const std::string& path, ResultFile* out, std::string* err);
+
+struct CompareCell {
+  const Json* result = nullptr;  // null: the source has no such row
+  bool ok = false;
+  std::string status;           // "ok", or an op's status (unsupported, skipped, error)
+  double value = 0;             // ops: median seconds; e2e: median tokens/s
+  double low = 0, high = 0;     // 95% interval of the (geometric) mean, value's unit; 0, 0: none
+  std::vector<double> seconds;  // per-run times
+  bool noisy = false;
+  int reference = -1;  // the source its ratio is against (-1: none)
+  SpeedRatio ratio;    // speed against the reference (above 1 = faster)
+};
+struct CompareRow {
+  std::string key, kind;  // kind "op" or "e2e"
+  std::vector<CompareCell> cells;
+};
+// Points into its own documents: built in place, never copied or moved.
+struct Comparison {
+  Comparison() = default;
+  Comparison(const Comparison&) = delete;
+  Comparison& operator=(const Comparison&) = delete;
+  std::vector<ResultFile> files;
+  std::vector<ChartSource> sources;
+  std::vector<CompareRow> rows;  // op rows, then e2e rows, in order of appearance
+  std::vector<int> baseline;     // the sources --baseline matched; empty when none was given
+};
+// Loads the files and merges them. baseline: "" = each row against the first
+// source that has it; else a file (as given, or its name) or a device
+// ("cpu", "vulkan:0") or engine ("llama.cpp"): the sources it matches are the
+// baseline, each other source compared with the one of the same thread count
+// (else the first). False with *err for an unreadable file or a baseline that
+// matches nothing.
+bool build_comparison(const std::vector<std::string>& paths, const std::string& baseline, Comparison* out,
+                      std::string* err);
+// "12.3 (x1.45 1.30-1.62)" style text of a cell: value (ops in ms), its ratio
+// and interval, '~' when the intervals overlap, '!' when noisy.
+std::string cell_text(const CompareRow& row, size_t source);
+
 // The charts as (name, SVG text), in the order a report shows them: "ops",
 // "e2e", "roofline", ... (svg.cpp).
 std::vector<std::pair<std::string, std::string>> render_svgs(const std::vector<ChartSource>& sources);

@@ -41,6 +41,8 @@ class Json {
   bool is_string() const { return type_ == Type::kString; }
   bool is_array() const { return type_ == Type::kArray; }
   bool is_object() const { return type_ == Type::kObject; }
+  bool is_bool() const { return type_ == Type::kBool; }
+  bool boolean() const { return bool_; }
   double number() const { return number_; }
   const std::string& string() const { return string_; }
   const std::vector<Json>& items() const { return items_; }

@@ -1,4 +1,5 @@
 // tessera-bench ops: the workload catalogue on every requested device.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <regex>
@@ -13,18 +14,21 @@ namespace {
 void usage(FILE* f) {
   std::fprintf(
       f,
-      "usage: tessera-bench ops [--device NAME]... [--plugin PATH]... [--threads N] [--suite S] [--filter "
+      "usage: tessera-bench ops [--device LIST]... [--plugin PATH]... [-t LIST] [--suite S] [--filter "
       "REGEX]\n"
       "                         [--min-time S] [--reps N] [--max-mem GIB] [--list] [--json F] [--csv F]\n"
-      "  --device NAME   a device to run on (cpu, vulkan, vulkan:1...); repeatable; default: every device\n"
+      "  --device LIST   devices to run on (cpu, vulkan, vulkan:1...), comma-separated or repeated;\n"
+      "                  default: every device but test devices\n"
       "  --plugin PATH   load a backend plugin first (repeatable); its devices can then be named\n"
-      "  --threads N     CPU worker threads (0 = all cores, the default)\n"
+      "  -t, --threads LIST  CPU worker threads (0 = all cores, the default); a list sweeps\n"
       "  --suite S       smollm2 (default), llama3-8b, qwen2-7b or all; every suite adds 'gemm f32 1024'.\n"
       "                  The 7B/8B suites hold up to ~1 GiB per workload and take long on a small CPU.\n"
       "  --filter REGEX  only workloads whose name matches (ECMAScript regex, searched)\n"
       "  --min-time S    timed seconds per workload, at least (default 0.5)\n"
       "  --reps N        timed runs per workload, at least (default 5; at most 1000 runs)\n"
       "  --max-mem GIB   skip workloads holding more (default: half the available memory)\n"
+      "  --noise-threshold F  warn when a result's relative standard deviation exceeds F (default 0.05)\n"
+      "  --fail-on-noise exit with status 3 when a result was too noisy\n"
       "  --list          print the selected workloads and exit\n"
       "  --no-probe      do not measure undeclared peaks (no roofline share)\n"
       "  --json F        write the results (schema tessera-bench/1) to F\n"
@@ -57,9 +61,10 @@ uint64_t device_budget(const DeviceRecord& d, uint64_t host) {
 int ops_main(int argc, char** argv, const std::string& command_line) {
   std::vector<std::string> devices, plugins;
   std::string suite = "smollm2", filter, json_path, csv_path;
-  int64_t threads = 0, reps = 5;
-  double min_time = 0.5, max_mem_gib = 0;
-  bool list = false, probe = true;
+  std::vector<int64_t> threads;
+  int64_t reps = 5;
+  double min_time = 0.5, max_mem_gib = 0, noise_threshold = 0.05;
+  bool list = false, probe = true, fail_on_noise = false;
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
     if (k == "-h" || k == "--help") {
@@ -70,23 +75,24 @@ int ops_main(int argc, char** argv, const std::string& command_line) {
       list = true;
       continue;
     }
-    if (k == "--no-probe") {
-      probe = false;
+    if (k == "--no-probe" || k == "--fail-on-noise") {
+      (k == "--no-probe" ? probe : fail_on_noise) = k == "--fail-on-noise";
       continue;
     }
     static const std::set<std::string> kValued = {"--device",  "--plugin", "--threads",  "-t",
                                                   "--suite",   "--filter", "--min-time", "--reps",
-                                                  "--max-mem", "--json",   "--csv"};
+                                                  "--max-mem", "--json",   "--csv",      "--noise-threshold"};
     if (!kValued.count(k)) return usage_error("ops", "unknown option " + k);
     if (i + 1 >= argc) return usage_error("ops", k + " needs a value");
     const char* v = argv[++i];
     bool ok = true;
+    std::string why;
     if (k == "--device") {
-      devices.push_back(v);
+      for (const std::string& n : split_list(v)) devices.push_back(n);
     } else if (k == "--plugin") {
       plugins.push_back(v);
     } else if (k == "--threads" || k == "-t") {
-      ok = parse_int(v, 0, 4096, &threads);
+      ok = parse_int_list(v, 0, 4096, &threads, &why);
     } else if (k == "--suite") {
       suite = v;
       if (!is_suite(suite))
@@ -99,6 +105,8 @@ int ops_main(int argc, char** argv, const std::string& command_line) {
       ok = parse_int(v, 1, 1000, &reps);
     } else if (k == "--max-mem") {
       ok = parse_double(v, 0.001, 1 << 20, &max_mem_gib);
+    } else if (k == "--noise-threshold") {
+      ok = parse_double(v, 0.0, 100.0, &noise_threshold);
     } else if (k == "--json") {
       json_path = v;
     } else if (k == "--csv") {
@@ -106,7 +114,9 @@ int ops_main(int argc, char** argv, const std::string& command_line) {
     } else {
       return usage_error("ops", "unknown option " + k);
     }
-    if (!ok) return usage_error("ops", "bad value '" + std::string(v) + "' for " + k);
+    if (!ok)
+      return usage_error("ops",
+                         "bad value '" + std::string(v) + "' for " + k + (why.empty() ? "" : ": " + why));
   }
 
   std::vector<Workload> all = catalogue(suite), selected;
@@ -126,35 +136,49 @@ int ops_main(int argc, char** argv, const std::string& command_line) {
     return 0;
   }
 
-  ContextPtr ctx;
-  std::vector<DeviceRecord> devs;
-  if (const int rc = open_devices("ops", static_cast<int>(threads), plugins, devices, &ctx, &devs); rc != 0)
-    return rc;
-  for (DeviceRecord& d : devs) {
-    measure_peaks(ctx.get(), &d, effective_threads(static_cast<int>(threads)), probe);
-    print_device(d);
-  }
-
+  if (threads.empty()) threads = {0};
   TimingOptions topt;
   topt.min_time = min_time;
   topt.reps = static_cast<int>(reps);
+  topt.noise_threshold = noise_threshold;
   const uint64_t host = max_mem_gib > 0 ? 0 : host_budget();
   std::vector<Json> results;
-  int errors = 0;
-  print_op_header();
-  for (const DeviceRecord& d : devs) {
-    const uint64_t budget =
-        max_mem_gib > 0 ? static_cast<uint64_t>(max_mem_gib * 1073741824.0) : device_budget(d, host);
-    for (const Workload& w : selected) {
-      const OpResult r = run_workload(ctx.get(), d, w, topt, budget);
-      print_op_row(r);
-      if (r.status == "error") ++errors;
-      results.push_back(op_result_json(r));
+  std::vector<DeviceRecord> all_devs;
+  int errors = 0, noisy = 0, ok_rows = 0, max_threads = 0;
+  // One context per thread count (its CPU workers), one at a time; each
+  // device is described and its peaks measured with that many threads.
+  for (const int64_t th : threads) {
+    ContextPtr ctx;
+    std::vector<DeviceRecord> devs;
+    const int nthreads = effective_threads(static_cast<int>(th));
+    max_threads = std::max(max_threads, nthreads);
+    if (const int rc = open_devices("ops", static_cast<int>(th), plugins, devices, &ctx, &devs); rc != 0)
+      return rc;
+    for (DeviceRecord& d : devs) {
+      d.threads = nthreads;
+      measure_peaks(ctx.get(), &d, nthreads, probe);
+      print_device(d);
     }
+    topt.threads = nthreads;
+    print_op_header();
+    for (const DeviceRecord& d : devs) {
+      const uint64_t budget =
+          max_mem_gib > 0 ? static_cast<uint64_t>(max_mem_gib * 1073741824.0) : device_budget(d, host);
+      for (const Workload& w : selected) {
+        const OpResult r = run_workload(ctx.get(), d, w, topt, budget);
+        print_op_row(r);
+        if (r.status == "error") ++errors;
+        if (r.status == "ok") ++ok_rows;
+        noisy += r.noisy ? 1 : 0;
+        results.push_back(op_result_json(r));
+      }
+    }
+    all_devs.insert(all_devs.end(), devs.begin(), devs.end());
   }
+  report_noise("ops", noisy, ok_rows, noise_threshold);
 
-  RunStamp stamp{"ops", command_line, effective_threads(static_cast<int>(threads))};
-  const Json doc = document(stamp, devs, std::move(results));
+  RunStamp stamp{"ops", command_line, max_threads};
+  const Json doc = document(stamp, all_devs, std::move(results));
   std::string err;
   if (!json_path.empty() && !write_json_file(json_path, doc, &err)) {
     std::fprintf(stderr, "tessera-bench ops: %s\n", err.c_str());
@@ -168,7 +192,7 @@ int ops_main(int argc, char** argv, const std::string& command_line) {
     std::fprintf(stderr, "tessera-bench ops: %d workload(s) failed with an error\n", errors);
     return 1;
   }
-  return 0;
+  return fail_on_noise && noisy > 0 ? 3 : 0;
 }
 
 }  // namespace tessera_bench

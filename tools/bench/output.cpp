@@ -34,6 +34,12 @@ const char* const kCsvColumns[] = {"kind",
                                    "min_s",
                                    "max_s",
                                    "spread",
+                                   "mean_s",
+                                   "stddev_s",
+                                   "ci95_low_s",
+                                   "ci95_high_s",
+                                   "cv",
+                                   "noisy",
                                    "flop",
                                    "bytes",
                                    "gflops",
@@ -44,9 +50,14 @@ const char* const kCsvColumns[] = {"kind",
                                    "n_prompt",
                                    "n_gen",
                                    "threads",
+                                   "n_batch",
                                    "tokens_per_second",
                                    "tokens_per_second_min",
                                    "tokens_per_second_max",
+                                   "tokens_per_second_mean",
+                                   "tokens_per_second_stddev",
+                                   "tokens_per_second_ci95_low",
+                                   "tokens_per_second_ci95_high",
                                    "hostname",
                                    "git_commit",
                                    "date"};
@@ -113,6 +124,17 @@ Json op_result_json(const OpResult& r) {
   j.set("min_s", ok ? Json(r.t.min) : Json());
   j.set("max_s", ok ? Json(r.t.max) : Json());
   j.set("spread", ok ? Json(r.t.spread) : Json());
+  j.set("mean_s", ok ? Json(r.t.mean) : Json());
+  j.set("stddev_s", ok ? Json(r.t.stddev) : Json());
+  j.set("ci95_low_s", ok && r.t.samples.size() > 1 ? Json(r.t.ci95_low) : Json());
+  j.set("ci95_high_s", ok && r.t.samples.size() > 1 ? Json(r.t.ci95_high) : Json());
+  j.set("cv", ok ? Json(r.t.cv) : Json());
+  j.set("noisy", ok && r.noisy);
+  Json samples = Json::array();
+  if (ok)
+    for (double v : r.t.samples) samples.push(v);
+  j.set("samples_s", std::move(samples));
+  j.set("threads", r.threads);
   j.set("flop", w.flop);
   j.set("bytes", w.bytes);
   j.set("gflops", ok ? Json(r.gflops) : Json());
@@ -130,10 +152,18 @@ Json e2e_result_json(const E2eResult& r) {
   j.set("n_prompt", r.n_prompt);
   j.set("n_gen", r.n_gen);
   j.set("threads", r.threads);
+  j.set("n_batch", r.n_batch);
   j.set("reps", static_cast<int>(r.t.samples.size()));
   j.set("tokens_per_second", r.tps);
   j.set("tokens_per_second_min", r.tps_min);
   j.set("tokens_per_second_max", r.tps_max);
+  const bool interval = r.t.samples.size() > 1;
+  j.set("tokens_per_second_mean", r.tps_summary.mean);
+  j.set("tokens_per_second_stddev", r.tps_summary.stddev);
+  j.set("tokens_per_second_ci95_low", interval ? Json(r.tps_summary.ci95_low) : Json());
+  j.set("tokens_per_second_ci95_high", interval ? Json(r.tps_summary.ci95_high) : Json());
+  j.set("cv", r.t.cv);
+  j.set("noisy", r.noisy);
   Json samples = Json::array();
   for (double s : r.t.samples) samples.push(s);
   j.set("samples_seconds", std::move(samples));
@@ -205,34 +235,50 @@ void print_device(const DeviceRecord& d) {
     std::printf("peak %.1f GFLOP/s, %.1f GB/s (%s)\n", d.peak_gflops, d.peak_gbps, d.peak_source.c_str());
 }
 
+void report_noise(const char* sub, int noisy, int rows, double threshold) {
+  if (noisy > 0)
+    std::fprintf(
+        stderr,
+        "tessera-bench %s: warning: %d of %d rows noisy (relative standard deviation above %.3g, marked "
+        "'!'): the machine was busy or the runs too short; rerun, or raise --reps / --min-time\n",
+        sub, noisy, rows, threshold);
+}
+
 void print_op_header() {
-  std::printf("%-10s %-52s %10s %7s %9s %8s %6s\n", "device", "workload", "median ms", "spread", "GFLOP/s",
-              "GB/s", "roof");
+  std::printf("%-10s %3s %-52s %10s %7s %9s %8s %6s\n", "device", "t", "workload", "median ms", "rsd",
+              "GFLOP/s", "GB/s", "roof");
   std::fflush(stdout);
 }
 
 void print_op_row(const OpResult& r) {
   if (r.status != "ok") {
-    std::printf("%-10s %-52s %s: %s\n", r.device.c_str(), r.w->name.c_str(), r.status.c_str(),
+    std::printf("%-10s %3d %-52s %s: %s\n", r.device.c_str(), r.threads, r.w->name.c_str(), r.status.c_str(),
                 first_line(r.reason, 90).c_str());
   } else {
-    char roof[16] = "-";
-    if (r.roofline_share > 0) std::snprintf(roof, sizeof roof, "%5.1f%%", 100 * r.roofline_share);
-    std::printf("%-10s %-52s %10.4f %6.1f%% %9.2f %8.2f %6s\n", r.device.c_str(), r.w->name.c_str(),
-                r.t.median * 1e3, 100 * r.t.spread, r.gflops, r.gbps, roof);
+    char roof[32] = "-";
+    if (r.roofline_share > 0)
+      std::snprintf(roof, sizeof roof, "%5.1f%%%s%s", 100 * r.roofline_share, r.roof_level.empty() ? "" : " ",
+                    r.roof_level.c_str());
+    std::printf("%-10s %3d %-52s %10.4f %5.1f%%%s %9.2f %8.2f %s\n", r.device.c_str(), r.threads,
+                r.w->name.c_str(), r.t.median * 1e3, 100 * r.t.cv, r.noisy ? "!" : " ", r.gflops, r.gbps,
+                roof);
   }
   std::fflush(stdout);
 }
 
 void print_e2e_header() {
-  std::printf("%-10s %-36s %-7s %5s %12s %12s %12s %10s\n", "device", "model", "test", "reps", "tokens/s",
-              "min", "max", "fallbacks");
+  std::printf("%-10s %-32s %3s %6s %-14s %4s %10s %21s %7s %5s\n", "device", "model", "t", "batch", "test",
+              "reps", "tokens/s", "95% interval", "rsd", "fallb");
   std::fflush(stdout);
 }
 
 void print_e2e_row(const E2eResult& r) {
-  std::printf("%-10s %-36s %-7s %5zu %12.2f %12.2f %12.2f %10d\n", r.device.c_str(), r.model.c_str(),
-              r.test.c_str(), r.t.samples.size(), r.tps, r.tps_min, r.tps_max, r.fallback_nodes);
+  char ci[48] = "-";
+  if (r.tps_summary.samples.size() > 1)
+    std::snprintf(ci, sizeof ci, "%.2f .. %.2f", r.tps_summary.ci95_low, r.tps_summary.ci95_high);
+  std::printf("%-10s %-32s %3d %6d %-14s %4zu %10.2f %21s %5.1f%%%s %5d\n", r.device.c_str(), r.model.c_str(),
+              r.threads, r.n_batch, r.test.c_str(), r.t.samples.size(), r.tps, ci, 100 * r.t.cv,
+              r.noisy ? "!" : " ", r.fallback_nodes);
   std::fflush(stdout);
 }
 

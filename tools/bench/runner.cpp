@@ -16,15 +16,6 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// Linear interpolation between order statistics (sorted input).
-double percentile(const std::vector<double>& s, double q) {
-  if (s.empty()) return 0;
-  const double pos = q * static_cast<double>(s.size() - 1);
-  const size_t lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(lo + 1, s.size() - 1);
-  return s[lo] + (s[hi] - s[lo]) * (pos - static_cast<double>(lo));
-}
-
 OpResult with_status(OpResult r, const char* status, std::string reason) {
   r.status = status;
   r.reason = std::move(reason);
@@ -33,26 +24,13 @@ OpResult with_status(OpResult r, const char* status, std::string reason) {
 
 }  // namespace
 
-Summary summarize(std::vector<double> samples) {
-  Summary s;
-  s.samples = samples;
-  if (samples.empty()) return s;
-  std::sort(samples.begin(), samples.end());
-  s.min = samples.front();
-  s.max = samples.back();
-  s.median = percentile(samples, 0.5);
-  s.p10 = percentile(samples, 0.1);
-  s.p90 = percentile(samples, 0.9);
-  s.spread = s.median > 0 ? (s.p90 - s.p10) / s.median : 0;
-  return s;
-}
-
 OpResult run_workload(tsr_context* ctx, const DeviceRecord& dev, const Workload& w, const TimingOptions& o,
                       uint64_t budget) {
   OpResult r;
   r.w = &w;
   r.device = dev.name;
   r.backend = dev.backend;
+  r.threads = o.threads;
   if (budget > 0 && w.memory > budget)
     return with_status(r, "skipped",
                        "too large: needs " + std::to_string(w.memory >> 20) + " MiB, budget " +
@@ -105,6 +83,7 @@ OpResult run_workload(tsr_context* ctx, const DeviceRecord& dev, const Workload&
     samples.push_back(dt);
   }
   r.t = summarize(std::move(samples));
+  r.noisy = r.t.cv > o.noise_threshold;
   derive_rates(dev, &r);
   return r;
 }

@@ -84,6 +84,7 @@ Json device_json(const DeviceRecord& d) {
   j.set("peak_gflops", d.peak_gflops > 0 ? Json(d.peak_gflops) : Json());
   j.set("peak_gbps", d.peak_gbps > 0 ? Json(d.peak_gbps) : Json());
   j.set("peak_source", d.peak_source.empty() ? Json() : Json(d.peak_source));
+  j.set("threads", d.threads);
   j.set("vendor", d.vendor);
   j.set("memory_bytes", d.memory_bytes);
   j.set("details", d.details);
