@@ -82,7 +82,7 @@ static tsr_status_code null_device_props(tsr_bk_device d, tsr_device_props* p, t
   snprintf(props.name, sizeof(props.name), "Null device %d", d->index);
   snprintf(props.vendor, sizeof(props.vendor), "Tessera");
   snprintf(props.driver, sizeof(props.driver), "null backend (ABI %u)", TSR_BACKEND_ABI_VERSION);
-  props.type = TSR_DEVICE_TYPE_OTHER;
+  props.type = TSR_DEVICE_TYPE_TEST;
   props.host_visible = 1;
   const uint32_t n = p->struct_size < sizeof(props) ? p->struct_size : (uint32_t)sizeof(props);
   memcpy(p, &props, n);

@@ -2,7 +2,8 @@
 // compare step that reads result files with it (tools/bench/compare.cpp,
 // with its CSV and SVG writers). The input is one result file, or two
 // separated by a NUL byte (which JSON text cannot hold) so that merging
-// sources is reached too. Checked:
+// sources is reached too; llama-bench's JSON and JSONL are read as well, and
+// an odd-sized input makes the first file the --baseline. Checked:
 //   - Json::parse never throws and whatever it accepts dumps to text that
 //     parses back to the same dump (compact and indented);
 //   - compare_main on the files (when they are JSON) exits 0 (merged) or 2
@@ -70,8 +71,11 @@ void write_file(const std::filesystem::path& p, std::string_view text) {
   if (!f) fail("cannot write " + p.string());
 }
 
-void run_compare(const std::vector<std::string_view>& files) {
+void run_compare(const std::vector<std::string_view>& files, bool baseline) {
   std::vector<std::string> args = {"compare"};
+  // The first file as the baseline reaches the reference matching and the
+  // per-thread pairing.
+  if (baseline) args.insert(args.end(), {"--baseline", (work_dir() / "result0.json").string()});
   for (size_t i = 0; i < files.size(); ++i) {
     const std::filesystem::path p = work_dir() / ("result" + std::to_string(i) + ".json");
     write_file(p, files[i]);
@@ -107,11 +111,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t nul = input.find('\0');
   std::vector<std::string_view> files = {input.substr(0, nul)};
   if (nul != std::string_view::npos) files.push_back(input.substr(nul + 1));
-  bool all_json = true;
-  for (std::string_view f : files) all_json = check_round_trip(f) && all_json;
-  // compare refuses text that is not JSON with the reader's message (one
-  // line on stderr per input); the fuzzer runs it on JSON only, so that its
-  // log holds more than those lines.
-  if (all_json) run_compare(files);
+  bool all_json = true, jsonl = false;
+  for (std::string_view f : files) {
+    all_json = check_round_trip(f) && all_json;
+    jsonl = jsonl || (!f.empty() && f[0] == '{' && f.find("}\n{") != std::string_view::npos);
+  }
+  // compare refuses text that is neither JSON nor llama-bench's JSONL with the
+  // reader's message (one line on stderr per input); the fuzzer runs it on
+  // those two only, so that its log holds more than those lines.
+  if (all_json || jsonl) run_compare(files, size % 2 == 1);
   return 0;
 }

@@ -4,6 +4,14 @@
     check_bench_json.py results   --bench BIN --workdir DIR --ops OPS.json --e2e E2E.json
     check_bench_json.py bad-input --bench BIN --workdir DIR
     check_bench_json.py smollm2   --bench BIN --workdir DIR     (exit 77: model not present)
+    check_bench_json.py sweep     --bench BIN --workdir DIR --model TINY.gguf --llama-bench LB.json
+
+sweep:     e2e with lists for threads, batch sizes, prompt and generation
+           lengths and a -pg test writes every combination once, with the
+           statistics consistent with its samples; compare --baseline between
+           two real llama-bench outputs (JSON and JSONL) gives ratios whose
+           value and interval are recomputed here from the samples; the noise
+           threshold's exit status.
 
 results:   both files follow schema tessera-bench/1 (benchmarks/README.md) and
            are sane (finite positive times, gflops = flop / median / 1e9,
@@ -132,7 +140,8 @@ def validate_e2e(where: str, r: dict) -> None:
     check(sorted(r.keys()) == sorted(E2E_KEYS), f"{where}: {test}: keys {sorted(r.keys())} != {sorted(E2E_KEYS)}")
     check(r.get("engine") == "tessera", f"{where}: {test}: engine")
     n_p, n_g = r.get("n_prompt"), r.get("n_gen")
-    check((test == f"pp{n_p}" and n_g == 0) or (test == f"tg{n_g}" and n_p == 0),
+    check((test == f"pp{n_p}" and n_g == 0) or (test == f"tg{n_g}" and n_p == 0) or
+          (test == f"pp{n_p}+tg{n_g}" and n_p > 0 and n_g > 0),
           f"{where}: test {test!r} with n_prompt {n_p}, n_gen {n_g}")
     samples = r.get("samples_seconds", [])
     check(len(samples) == r.get("reps") and all(is_num(s) and s > 0 for s in samples), f"{where}: {test}: samples")
@@ -217,6 +226,19 @@ def cmd_bad_input(a) -> None:
     expect_usage_error(a, ["ops", "--device", "nosuchdevice", "--filter", "gemm"], "unknown device 'nosuchdevice'")
     expect_usage_error(a, ["e2e", "--device", "cpu"], "-m MODEL.gguf is required")
     expect_usage_error(a, ["e2e", "-m", "x.gguf", "-p", "12,x"], "bad value '12,x' for -p")
+    expect_usage_error(a, ["e2e", "-m", "x.gguf", "-t", "1-x"], "bad range '1-x'")
+    expect_usage_error(a, ["e2e", "-m", "x.gguf", "-p", "1-2000000"], "bad range '1-2000000'")
+    expect_usage_error(a, ["e2e", "-m", "x.gguf", "-p", "1-5000"], "more than 1024 values")
+    expect_usage_error(a, ["e2e", "-m", "x.gguf", "-n", "8-2"], "ends before it starts")
+    expect_usage_error(a, ["e2e", "-m", "x.gguf", "-pg", "5"], "expected P,N")
+    expect_usage_error(a, ["e2e", "-m", "x.gguf", "-t", "1-32", "-p", "1-512", "-n", "1-8"], "combinations")
+    lb_bad = write("lb_bad.jsonl", '{"n_prompt": 8, "n_gen": 0, "samples_ns": [100, -5]}\n')
+    expect_usage_error(a, ["compare", lb_bad], "samples_ns holds a value that is not a positive number")
+    lb_line = write("lb_line.jsonl", '{"n_prompt": 8, "n_gen": 0, "samples_ns": [100]}\n{"hello": 1}\n')
+    expect_usage_error(a, ["compare", lb_line], "line 2: not a llama-bench test object")
+    lb_ok = write("lb_ok.jsonl", '{"n_prompt": 8, "n_gen": 0, "samples_ns": [100, 120]}\n')
+    expect_usage_error(a, ["compare", lb_ok, "--baseline", "nosuch"],
+                       "--baseline 'nosuch' matches no file, device or engine")
     expect_usage_error(a, ["frobnicate"], "unknown subcommand")
     # Peaks and points past a double's range (1e999 reads as infinity) or
     # whose ratio underflows to 0: compare still draws its charts, promptly
@@ -256,19 +278,121 @@ def cmd_smollm2(a) -> int:
     return 0
 
 
+def t975_bounds_ok(half: float, se: float) -> bool:
+    """A 95% t half-width lies between the normal's 1.96 se and df=1's 12.71 se."""
+    return 1.959 * se <= half * (1 + 1e-9) and half <= 12.71 * se * (1 + 1e-9)
+
+
+def log_stats(xs: list[float]) -> tuple[float, float, int]:
+    ls = [math.log(x) for x in xs]
+    m = sum(ls) / len(ls)
+    v = sum((x - m) ** 2 for x in ls) / (len(ls) - 1) if len(ls) > 1 else 0.0
+    return m, v, len(ls)
+
+
+def cmd_sweep(a) -> None:
+    out = os.path.join(a.workdir, "sweep.json")
+    p = run([a.bench, "e2e", "-m", a.model, "--device", "cpu", "-t", "1,2", "-p", "8,16", "-n", "4", "-pg", "8,4",
+             "-b", "4-16*4", "--reps", "3", "--no-probe", "--json", out])
+    if not check(p.returncode == 0, f"sweep e2e exit {p.returncode}: {p.stderr}"):
+        return
+    doc = validate_doc(out, "e2e")
+    rows = [(r["threads"], r["n_batch"], r["test"]) for r in doc["results"]]
+    want = [(t, b, test) for t in (1, 2) for b in (4, 16) for test in ("pp8", "pp16", "tg4", "pp8+tg4")]
+    check(sorted(rows) == sorted(want), f"sweep rows {sorted(rows)} != {sorted(want)}")
+    check(len(set(rows)) == len(rows), "a combination written twice")
+    for r in doc["results"]:
+        n_p, n_g = r["n_prompt"], r["n_gen"]
+        check(r["test"] == ("pp%d" % n_p if n_p else "") + ("+" if n_p and n_g else "") + ("tg%d" % n_g if n_g else ""),
+              f"test name {r['test']} for n_prompt {n_p}, n_gen {n_g}")
+        tps = [(n_p + n_g) / x for x in r["samples_seconds"]]
+        mean = sum(tps) / len(tps)
+        check(close(r["tokens_per_second_mean"], mean, 1e-9), f"{r['test']}: mean")
+        sd = math.sqrt(sum((x - mean) ** 2 for x in tps) / (len(tps) - 1))
+        check(close(r["tokens_per_second_stddev"], sd, 1e-9) or sd == 0, f"{r['test']}: stddev")
+        # The interval of the geometric mean, from a t-interval on logs.
+        m, v, n = log_stats(tps)
+        lo, hi = r["tokens_per_second_ci95_low"], r["tokens_per_second_ci95_high"]
+        check(lo <= math.exp(m) * (1 + 1e-9) and math.exp(m) <= hi * (1 + 1e-9), f"{r['test']}: interval {lo}..{hi}")
+        check(close(math.log(hi) - m, m - math.log(lo), 1e-6), f"{r['test']}: interval not symmetric in logs")
+        check(t975_bounds_ok(math.log(hi) - m, math.sqrt(v / n)), f"{r['test']}: interval width")
+        times = r["samples_seconds"]
+        tm = sum(times) / len(times)
+        cv = math.sqrt(sum((x - tm) ** 2 for x in times) / (len(times) - 1)) / tm
+        check(close(r["cv"], cv, 1e-9) or cv == 0, f"{r['test']}: cv {r['cv']} != {cv}")
+
+    # The noise threshold: 0 makes any spread noisy (exit 3 with a warning);
+    # a huge one none.
+    p = run([a.bench, "e2e", "-m", a.model, "--device", "cpu", "-p", "8", "-n", "0", "--reps", "5", "--no-probe",
+             "--noise-threshold", "0", "--fail-on-noise"])
+    check(p.returncode == 3 and "noisy" in p.stderr, f"--fail-on-noise with threshold 0: exit {p.returncode}")
+    p = run([a.bench, "e2e", "-m", a.model, "--device", "cpu", "-p", "8", "-n", "0", "--reps", "3", "--no-probe",
+             "--noise-threshold", "100", "--fail-on-noise"])
+    check(p.returncode == 0 and "noisy" not in p.stderr, f"threshold 100: exit {p.returncode}, {p.stderr.strip()}")
+
+    # compare --baseline between llama-bench's JSON and JSONL (two real runs).
+    lb_json = a.llama_bench
+    lb_jsonl = os.path.splitext(a.llama_bench)[0] + ".jsonl"
+    out_csv = os.path.join(a.workdir, "cmp_lb.csv")
+    p = run([a.bench, "compare", lb_jsonl, lb_json, out, "--baseline", os.path.basename(lb_json), "--csv", out_csv])
+    if not check(p.returncode == 0, f"compare --baseline exit {p.returncode}: {p.stderr}"):
+        return
+    check("(baseline)" in p.stdout, "compare table does not name the baseline")
+    with open(lb_json) as f:
+        tests = json.load(f)
+    with open(lb_jsonl) as f:
+        tests_l = [json.loads(line) for line in f if line.strip()]
+
+    def key(t):
+        return (t["n_threads"], t["n_prompt"], t["n_gen"])
+
+    base = {key(t): t for t in tests}
+    with open(out_csv, newline="") as f:
+        rows = list(csv.DictReader(f))
+    checked = 0
+    for t in tests_l:
+        b = base.get(key(t))
+        if not b:
+            continue
+        name = ("pp%d" % t["n_prompt"] if t["n_prompt"] else "") + ("+" if t["n_prompt"] and t["n_gen"] else "") + (
+            "tg%d" % t["n_gen"] if t["n_gen"] else "")
+        label = f"llama.cpp cpu t={t['n_threads']} ({os.path.basename(lb_jsonl)})"
+        row = [r for r in rows if r["source"] == label and r["row"].endswith(" " + name)]
+        if not check(len(row) == 1, f"CSV row for {label} {name}: {len(row)}"):
+            continue
+        r = row[0]
+        # Speed ratio: geometric means of the run times, Welch interval on logs.
+        ma, va, na = log_stats([x / 1e9 for x in b["samples_ns"]])
+        mb, vb, nb = log_stats([x / 1e9 for x in t["samples_ns"]])
+        ratio = math.exp(ma - mb)
+        check(close(float(r["ratio"]), ratio, 1e-9), f"{name}: ratio {r['ratio']} != {ratio}")
+        lo, hi = float(r["ratio_low"]), float(r["ratio_high"])
+        se = math.sqrt(va / na + vb / nb)
+        check(close(math.log(hi) - math.log(ratio), math.log(ratio) - math.log(lo), 1e-6), f"{name}: asymmetric")
+        check(t975_bounds_ok(math.log(hi) - math.log(ratio), se), f"{name}: ratio interval width")
+        check(r["reference"].startswith(f"llama.cpp cpu t={t['n_threads']} ("), f"{name}: reference {r['reference']}")
+        check(r["intervals_overlap"] in ("true", "false"), f"{name}: overlap flag {r['intervals_overlap']!r}")
+        checked += 1
+    check(checked >= 2, f"only {checked} llama-bench rows compared")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["results", "bad-input", "smollm2"])
+    ap.add_argument("mode", choices=["results", "bad-input", "smollm2", "sweep"])
     ap.add_argument("--bench", required=True)
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--ops")
     ap.add_argument("--e2e")
+    ap.add_argument("--model")
+    ap.add_argument("--llama-bench")
     a = ap.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
     if a.mode == "results":
         cmd_results(a)
     elif a.mode == "bad-input":
         cmd_bad_input(a)
+    elif a.mode == "sweep":
+        cmd_sweep(a)
     elif cmd_smollm2(a) == 77:
         return 77
     for f in failures:

@@ -44,7 +44,13 @@ int open_devices(const char* sub, int threads, const std::vector<std::string>& p
   ctx->reset(raw);
   std::vector<int32_t> indices;
   if (names.empty()) {
-    for (int32_t i = 0; i < tsr_device_count(raw); ++i) indices.push_back(i);
+    // Every device but test devices (the null backend): those run when named.
+    for (int32_t i = 0; i < tsr_device_count(raw); ++i) {
+      tsr_device_info info{};
+      info.struct_size = sizeof info;
+      if (tsr_device_get_info(raw, i, &info) == TSR_OK && info.props.type != TSR_DEVICE_TYPE_TEST)
+        indices.push_back(i);
+    }
   } else {
     for (const std::string& n : names) {
       int32_t idx = -1;
@@ -89,11 +95,11 @@ namespace {
 void usage(FILE* f) {
   std::fprintf(
       f,
-      "usage: tessera-bench ops [--device NAME]... [--threads N] [--suite S] [--filter REGEX]\n"
+      "usage: tessera-bench ops [--device LIST]... [-t LIST] [--suite S] [--filter REGEX]\n"
       "                         [--min-time S] [--reps N] [--max-mem GIB] [--list] [--json F] [--csv F]\n"
-      "       tessera-bench e2e -m MODEL.gguf [--device NAME]... [--threads N] [-p 128,512] [-n 128]\n"
-      "                         [--reps N] [--json F] [--csv F]\n"
-      "       tessera-bench compare A.json B.json ... [--svg PREFIX] [--csv F]\n"
+      "       tessera-bench e2e -m MODEL.gguf [--device LIST]... [-t LIST] [-p LIST] [-n LIST] [-pg P,N]...\n"
+      "                         [-b LIST] [--reps N] [--json F] [--csv F]\n"
+      "       tessera-bench compare FILE... [--baseline FILE|DEVICE|ENGINE] [--svg PREFIX] [--csv F]\n"
       "Each subcommand takes --help. Schema and usage: benchmarks/README.md.\n");
 }
 

@@ -84,7 +84,7 @@ inline std::string json_escape(std::string_view s) {
 
 // --device auto: every accelerator the context sees, discrete GPUs first,
 // then integrated GPUs and other accelerators, then the CPU. Devices of type
-// "other" (the null backend, test devices) are never picked automatically.
+// "other" and test devices (the null backend) are never picked automatically.
 inline void auto_devices(tsr_context* ctx, std::vector<std::string>* out) {
   const int32_t order[] = {TSR_DEVICE_TYPE_GPU_DISCRETE, TSR_DEVICE_TYPE_GPU_INTEGRATED,
                            TSR_DEVICE_TYPE_ACCELERATOR};

@@ -63,7 +63,12 @@ typedef enum tsr_device_type {
   TSR_DEVICE_TYPE_GPU_DISCRETE = 1,
   TSR_DEVICE_TYPE_GPU_INTEGRATED = 2,
   TSR_DEVICE_TYPE_ACCELERATOR = 3,
-  TSR_DEVICE_TYPE_OTHER = 4
+  TSR_DEVICE_TYPE_OTHER = 4,
+  /* A device that exists to test the runtime (the null backend): it runs
+   * nothing a user wants timed or served. Listings (tessera-info, tessera-bench)
+   * leave it out unless asked for, and no tool picks it automatically; naming
+   * it still opens it. Appended in ABI 1: an older core shows it as other. */
+  TSR_DEVICE_TYPE_TEST = 5
 } tsr_device_type;
 
 typedef struct tsr_device_props {
