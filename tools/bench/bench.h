@@ -185,6 +185,9 @@ double native_fma_gflops(int threads);  // f32 FMA throughput, GFLOP/s
 // capacity, DRAM last (probe_cache.cpp).
 std::vector<MemoryRoof> native_memory_roofs(int threads);
 const char* native_simd_name();  // "avx512f", "avx2+fma" or "scalar"
+// The bandwidth probes of bandwidth_probe_workloads() at a smaller working
+// set: each moves at most max_bytes (workloads.cpp); an op probe's cache roofs.
+std::vector<Workload> bandwidth_probe_workloads(uint64_t max_bytes);
 
 // Reads every device's info and fills the peaks (declared, or probed).
 bool describe_device(tsr_context* ctx, int32_t index, DeviceRecord* out, std::string* err);

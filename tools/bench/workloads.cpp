@@ -225,6 +225,20 @@ std::vector<Workload> bandwidth_probe_workloads() {
           matmul("probe matvec f16 8192x4096", "matvec", "probe", TSR_DTYPE_F16, 8192, 4096, 1)};
 }
 
+std::vector<Workload> bandwidth_probe_workloads(uint64_t max_bytes) {
+  // add: three f32 arrays of n; matvec: a [512, M] f16 weight, x and y.
+  const int64_t n = static_cast<int64_t>(max_bytes / 12) / 1024 * 1024, K = 512;
+  const int64_t M = (static_cast<int64_t>(max_bytes) - 4 * K) / (2 * K + 4) / 64 * 64;
+  std::vector<Workload> out;
+  if (n > 0)
+    out.push_back(
+        rowwise(fmt::format("probe add f32 {}K", n / 1024), "add", "probe", Kind::kAdd, n, 1, 1, 12.0 * n));
+  if (M > 0)
+    out.push_back(
+        matmul(fmt::format("probe matvec f16 {}x{}", K, M), "matvec", "probe", TSR_DTYPE_F16, K, M, 1));
+  return out;
+}
+
 std::vector<Workload> flops_probe_workloads() {
   return {matmul("probe gemm f32 1024", "gemm", "probe", TSR_DTYPE_F32, 1024, 1024, 1024),
           matmul("probe gemm f16 1024", "gemm", "probe", TSR_DTYPE_F16, 1024, 1024, 1024)};
