@@ -14,13 +14,19 @@ sweep:     e2e with lists for threads, batch sizes, prompt and generation
            threshold's exit status.
 
 results:   both files follow schema tessera-bench/1 (benchmarks/README.md) and
-           are sane (finite positive times, gflops = flop / median / 1e9,
-           roofline share finite, positive and = gflops / roof); no bound
-           on a measured speed or share: the probe and the workload run at
-           different moments on a shared machine, so any such bound
-           flakes, and it belongs in benchmark notes, not pass/fail; compare merges them (and a copy of the ops
-           file, a second source) into a table, a CSV and three SVG charts
-           that parse as XML and hold bars / points for every source.
+           are sane (finite positive times, gflops = flop / median / 1e9;
+           memory_roofs ascending by capacity, only the last unbounded and
+           equal to peak_gbps; each op's roof_level / roof_gbps the smallest
+           roof holding its bytes; roofline share finite, positive and =
+           gflops / min(peak_gflops, flop/bytes * roof_gbps)); no bound on a
+           measured speed, share or ratio of roofs: the probe and the
+           workload run at different moments on a shared machine, so any
+           such bound flakes, and it belongs in benchmark notes, not
+           pass/fail; compare merges them (and a copy of the ops file, a
+           second source) into a table, a CSV and four SVG charts that parse
+           as XML and hold bars / points for every source, a roof (and its
+           label) per memory level, a label for every point, and the
+           throughput chart's bars.
 bad-input: malformed or foreign JSON given to compare, and bad flags, exit
            with code 2 and a message naming the problem; a missing model
            exits 1 with the library's message; nothing crashes.
@@ -42,7 +48,8 @@ RUN_KEYS = ["tool", "tessera_version", "git_commit", "build_type", "compiler", "
             "cpu_model", "threads", "command_line"]
 DEVICE_KEYS = ["name", "backend", "description", "driver", "peak_gflops", "peak_gbps", "peak_source"]
 OP_KEYS = ["kind", "engine", "device", "backend", "name", "op", "dtype", "shape", "status", "reason", "reps",
-           "median_s", "min_s", "max_s", "spread", "flop", "bytes", "gflops", "gbps", "roofline_share"]
+           "median_s", "min_s", "max_s", "spread", "flop", "bytes", "gflops", "gbps", "roofline_share", "roof_level",
+           "roof_gbps"]
 E2E_KEYS = ["kind", "engine", "device", "backend", "model", "test", "n_prompt", "n_gen", "threads", "n_batch", "reps",
             "tokens_per_second", "tokens_per_second_min", "tokens_per_second_max", "tokens_per_second_mean",
             "tokens_per_second_stddev", "tokens_per_second_ci95_low", "tokens_per_second_ci95_high", "cv", "noisy",
@@ -89,6 +96,7 @@ def validate_doc(path: str, kind: str) -> dict:
             check(d.get(k) is None or (is_num(d[k]) and d[k] > 0), f"{where}: device {d.get('name')}: {k} = {d.get(k)}")
         check(d.get("peak_source") in (None, "declared", "probe:native", "probe:op", "declared+probe:native",
                                        "declared+probe:op"), f"{where}: peak_source {d.get('peak_source')!r}")
+        validate_roofs(where, d)
         devices[d.get("name")] = d
     check(len(devices) > 0, f"{where}: no devices")
     results = doc.get("results", [])
@@ -105,6 +113,41 @@ def validate_doc(path: str, kind: str) -> dict:
         else:
             validate_e2e(where, r)
     return doc
+
+
+def validate_roofs(where: str, d: dict) -> None:
+    """memory_roofs: ascending capacity, only the last unbounded, positive finite gbps, the last = peak_gbps;
+    present exactly when peak_gbps is (a declared bandwidth is one unbounded roof)."""
+    name = d.get("name")
+    roofs = d.get("memory_roofs")
+    if not check(isinstance(roofs, list), f"{where}: device {name}: memory_roofs {roofs!r} is not a list"):
+        return
+    check(bool(roofs) == (d.get("peak_gbps") is not None),
+          f"{where}: device {name}: memory_roofs {'present' if roofs else 'empty'} with peak_gbps {d.get('peak_gbps')}")
+    prev = 0
+    for i, m in enumerate(roofs):
+        what = f"{where}: device {name}: memory_roofs[{i}]"
+        if not check(isinstance(m, dict), f"{what} is not an object"):
+            return
+        check(isinstance(m.get("level"), str) and m["level"] != "", f"{what}: level {m.get('level')!r}")
+        check(is_num(m.get("gbps")) and m["gbps"] > 0, f"{what}: gbps {m.get('gbps')!r}")
+        cap = m.get("capacity_bytes")
+        if i == len(roofs) - 1:
+            check(cap is None, f"{what}: the last roof has capacity {cap!r}, not null (unbounded)")
+        elif check(is_num(cap) and cap == int(cap) and cap > prev,
+                   f"{what}: capacity {cap!r} is not a whole number of bytes above the previous level's {prev}"):
+            prev = cap
+    if roofs and is_num(roofs[-1].get("gbps")) and is_num(d.get("peak_gbps")):
+        check(close(roofs[-1]["gbps"], d["peak_gbps"]), f"{where}: device {name}: the unbounded roof's gbps "
+              f"{roofs[-1]['gbps']} != peak_gbps {d['peak_gbps']}")
+
+
+def expected_roof(r: dict, dev: dict) -> dict | None:
+    """The smallest memory roof holding the op's bytes (the unbounded last one holds any); None without roofs."""
+    for m in dev.get("memory_roofs") or []:
+        if m.get("capacity_bytes") is None or r["bytes"] <= m["capacity_bytes"]:
+            return m
+    return None
 
 
 def validate_op(where: str, r: dict, dev: dict) -> None:
@@ -128,11 +171,23 @@ def validate_op(where: str, r: dict, dev: dict) -> None:
     check(is_num(r.get("spread")) and r["spread"] >= 0, f"{where}: {name}: spread")
     check(close(r["gflops"], r["flop"] / med / 1e9), f"{where}: {name}: gflops {r['gflops']} != flop/median/1e9")
     check(close(r["gbps"], r["bytes"] / med / 1e9), f"{where}: {name}: gbps {r['gbps']} != bytes/median/1e9")
-    if dev.get("peak_gflops") and dev.get("peak_gbps"):
+    m = expected_roof(r, dev)
+    if m is not None:
+        check(r.get("roof_level") == m.get("level"),
+              f"{where}: {name}: roof_level {r.get('roof_level')!r}, expected {m.get('level')!r} "
+              f"(the smallest memory roof holding {r['bytes']} bytes)")
+        check(is_num(r.get("roof_gbps")) and close(r["roof_gbps"], m["gbps"]),
+              f"{where}: {name}: roof_gbps {r.get('roof_gbps')} != {m['level']}'s {m['gbps']}")
+    else:
+        check(r.get("roof_level") is None, f"{where}: {name}: roof_level {r.get('roof_level')!r} without memory_roofs")
+        check(r.get("roof_gbps") == dev.get("peak_gbps") or close(r.get("roof_gbps") or 0, dev.get("peak_gbps") or 0),
+              f"{where}: {name}: roof_gbps {r.get('roof_gbps')} != peak_gbps {dev.get('peak_gbps')} without roofs")
+    if dev.get("peak_gflops") and is_num(r.get("roof_gbps")):
         share = r.get("roofline_share")
         check(is_num(share) and share > 0, f"{where}: {name}: roofline_share {share} is not a positive number")
-        roof = min(dev["peak_gflops"], r["flop"] / r["bytes"] * dev["peak_gbps"])
-        check(close(share, r["gflops"] / roof), f"{where}: {name}: roofline_share != gflops / roof")
+        roof = min(dev["peak_gflops"], r["flop"] / r["bytes"] * r["roof_gbps"])
+        check(is_num(share) and close(share, r["gflops"] / roof),
+              f"{where}: {name}: roofline_share != gflops / min(peak_gflops, flop/bytes * roof_gbps)")
 
 
 def validate_e2e(where: str, r: dict) -> None:
@@ -159,10 +214,40 @@ def run(cmd: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 
-def svg_marks(path: str, cls: str, tag: str) -> set[int]:
+def svg_elements(path: str, cls: str, tag: str) -> list:
     root = ET.parse(path).getroot()
     check(root.tag == SVG_NS + "svg", f"{path}: root is {root.tag}")
-    return {int(e.get("data-source")) for e in root.iter(SVG_NS + tag) if e.get("class") == cls}
+    return [e for e in root.iter(SVG_NS + tag) if e.get("class") == cls]
+
+
+def svg_marks(path: str, cls: str, tag: str) -> set[int]:
+    return {int(e.get("data-source")) for e in svg_elements(path, cls, tag)}
+
+
+def check_roofline_svg(path: str, cpu: dict) -> None:
+    """Source 0 (the CPU of the ops file): a roof and a roof label per memory level; every point labelled (its
+    workload name on a label; a numbered label's number in the key under the chart)."""
+    levels = [m["level"] for m in cpu.get("memory_roofs") or []]
+    check(len(levels) > 0, f"{path}: the CPU device has no memory_roofs")
+    roofs = [e.get("data-level") for e in svg_elements(path, "roof", "polyline") if e.get("data-source") == "0"]
+    check(sorted(roofs) == sorted(levels), f"{path}: source 0's roofs {roofs} != its memory levels {levels}")
+    tags = [e.get("data-level") for e in svg_elements(path, "roof-label", "text") if e.get("data-source") == "0"]
+    check(sorted(tags) == sorted(levels), f"{path}: source 0's roof labels {tags} != its memory levels {levels}")
+    for e in svg_elements(path, "roof-label", "text"):
+        check(bool(e.text) and e.text.endswith(" GB/s"), f"{path}: roof label {e.text!r}")
+    labels = svg_elements(path, "label", "text")
+    key = {e.get("data-name"): (e.text or "") for e in svg_elements(path, "key", "text")}
+    named = {}
+    for e in labels:
+        check(bool(e.text), f"{path}: an empty point label for {e.get('data-name')!r}")
+        named[e.get("data-name")] = e.text or ""
+    for p in svg_elements(path, "point", "circle"):
+        name = p.get("data-name")
+        if not check(name in named, f"{path}: point {name!r} of source {p.get('data-source')} has no label"):
+            continue
+        if named[name].isdigit():
+            check(key.get(name, "").split(" ")[0] == named[name],
+                  f"{path}: point {name!r} is numbered {named[name]} but the key says {key.get(name)!r}")
 
 
 def cmd_results(a) -> None:
@@ -191,6 +276,8 @@ def cmd_results(a) -> None:
     check(svg_marks(prefix + "-e2e.svg", "bar", "rect") == {2}, "e2e.svg: bars for source 2")
     check(svg_marks(prefix + "-roofline.svg", "point", "circle") >= {0, 1}, "roofline.svg: points for 0 and 1")
     check(svg_marks(prefix + "-roofline.svg", "roof", "polyline") >= {0, 1}, "roofline.svg: roofs for 0 and 1")
+    check_roofline_svg(prefix + "-roofline.svg", ops["devices"][0])
+    check(svg_marks(prefix + "-throughput.svg", "bar", "rect") == {0, 1}, "throughput.svg: bars for sources 0 and 1")
 
 
 def expect_usage_error(a, args: list[str], needle: str, code: int = 2) -> None:
