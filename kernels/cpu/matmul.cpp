@@ -158,6 +158,7 @@ Status run_gemm_onednn(const NodePlan& p, const ExecCtx& ctx) {
   auto* xf = reinterpret_cast<float*>(p.scratch);
   float* wd = xf + s.x_rows() * s.K;
   matmul_convert_x(p, *ctx.pool, xf);
+  onednn_bound_threads(ctx.pool->n_threads());
   const int64_t ldc = p.node.output.nb[1] / 4;
   for (int64_t b3 = 0; b3 < s.B3; ++b3) {
     for (int64_t b2 = 0; b2 < s.B2; ++b2) {

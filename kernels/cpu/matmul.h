@@ -24,5 +24,8 @@ void matmul_convert_x(const NodePlan& p, ThreadPool& pool, float* dst);
 // and the scratch it needs and returns true. False when oneDNN is not built
 // in, or has no fast implementation for these dtypes/layouts.
 bool matmul_plan_onednn(NodePlan& p);
+// Before a oneDNN call on this thread: at most n_threads OpenMP threads, the
+// context's worker count (matmul_onednn.cpp).
+void onednn_bound_threads(int n_threads);
 
 }  // namespace tsr::cpu

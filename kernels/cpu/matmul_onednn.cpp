@@ -11,7 +11,20 @@
 
 #include "cpu/thread_pool.h"
 
+// oneDNN's CPU runtime in Debian's build is OpenMP (libgomp): each call
+// starts a parallel region sized by the calling thread's OpenMP thread count,
+// which defaults to every core, whatever n_threads the context was given.
+// Bounding it per call keeps `--threads 1` one thread and stops oneDNN's
+// team from competing with our pool for the same cores. The symbol is weak:
+// it resolves to the OpenMP runtime oneDNN brought into the process, and is
+// null (nothing to bound) with another runtime.
+extern "C" void omp_set_num_threads(int) __attribute__((weak));
+
 namespace tsr::cpu {
+
+void onednn_bound_threads(int n_threads) {
+  if (omp_set_num_threads) omp_set_num_threads(n_threads > 0 ? n_threads : 1);
+}
 
 struct OnednnContext {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
@@ -70,6 +83,7 @@ Status run(const NodePlan& p, const ExecCtx& ctx) {
   auto& st = static_cast<OnednnMatmul&>(*p.state);
   if (st.convert_x) matmul_convert_x(p, *ctx.pool, reinterpret_cast<float*>(p.scratch));
   auto& oc = *static_cast<OnednnContext*>(p.kctx->onednn);
+  onednn_bound_threads(ctx.pool->n_threads());
   try {
     st.prim.execute(oc.stream, st.args);
     oc.stream.wait();
