@@ -25,10 +25,11 @@ scripts/check-format.sh
 # The backends whose toolkits come from Debian are required here, so a
 # package that went missing fails the run instead of quietly dropping one
 # (a user's scripts/run.sh keeps AUTO). CUDA's toolkit is preinstalled, so
-# it stays AUTO. Vulkan and OpenCL tests fail, rather than skip, without a device.
+# it stays AUTO. Vulkan and OpenCL tests fail, rather than skip, without a
+# device, and the HTML report's test without Chromium.
 backends=(-DTESSERA_ONEDNN=ON -DTESSERA_VULKAN=ON -DTESSERA_OPENCL=ON -DTESSERA_HIP=ON -DTESSERA_SERVER=ON
   -DTESSERA_MPI=ON)
-export TESSERA_REQUIRE_VULKAN=1 TESSERA_REQUIRE_OPENCL=1
+export TESSERA_REQUIRE_VULKAN=1 TESSERA_REQUIRE_OPENCL=1 TESSERA_REQUIRE_CHROMIUM=1
 section "dependencies: every file configure uses comes from scripts/debian-packages.txt"
 python3 scripts/check-deps.py configure -- -DCMAKE_BUILD_TYPE=Release "${backends[@]}"
 

@@ -6,16 +6,24 @@
 //                     their documented FLOP and byte counts
 //   graphs.cpp        one workload -> a graph through the C API, with
 //                     deterministic pseudo-random data
-//   runner.cpp        compile strictly for one device, warm up, time, summarise
+//   runner.cpp        compile strictly for one device, warm up, time
+//   stats.cpp         summaries of runs: median, mean, stddev, 95% interval;
+//                     speed ratios with Welch intervals
 //   probe_native.cpp  CPU peaks: STREAM triad and an FMA-throughput loop
-//   roofline.cpp      each device's peaks: declared, native probe or op probe
+//   probe_cache.cpp   CPU memory roofs: the triad inside each cache level
+//   roofline.cpp      each device's peaks and roofs: declared, native probe or
+//                     op probe; the roof a workload is measured against
 //   stamp.cpp         what every result file is stamped with
 //   json.cpp          a small JSON value, reader and writer
 //   output.cpp        the schema: table, JSON and CSV writers
+//   sweep.cpp         list and range options (-t 1,2 -p 64-512*2)
 //   ops.cpp           the ops subcommand: devices, peaks, the workload loop
 //   e2e.cpp           prefill / decode tokens per second through tessera_llm.h
-//   compare.cpp       merging result files into one table
-//   svg.cpp           the charts compare writes
+//   llama_bench.cpp   llama-bench's JSON / JSONL read as result files
+//   comparison.cpp    merging result files: sources, rows, references, ratios
+//   compare.cpp       the compare subcommand: table and CSV
+//   report.cpp        the report subcommand: a static HTML page
+//   svg.cpp           the charts compare and report write
 //   main.cpp          command line
 #pragma once
 
@@ -181,8 +189,8 @@ void derive_rates(const DeviceRecord& dev, OpResult* r);
 
 double native_triad_gbps(int threads);  // STREAM triad, GB/s
 double native_fma_gflops(int threads);  // f32 FMA throughput, GFLOP/s
-// Read bandwidth of each cache level and DRAM on `threads` threads, ascending
-// capacity, DRAM last (probe_cache.cpp).
+// STREAM-triad bandwidth inside each cache level and in DRAM on `threads`
+// threads, ascending capacity, DRAM last (probe_cache.cpp).
 std::vector<MemoryRoof> native_memory_roofs(int threads);
 const char* native_simd_name();  // "avx512f", "avx2+fma" or "scalar"
 // The bandwidth probes of bandwidth_probe_workloads() at a smaller working
@@ -202,6 +210,8 @@ struct RunStamp {
   int threads = 0;
 };
 Json run_json(const RunStamp& s);
+// "2026-12-07T04:17:06Z": the time now, UTC, as result files write it.
+std::string utc_now_iso8601();
 Json device_json(const DeviceRecord& d);
 Json op_result_json(const OpResult& r);
 
@@ -220,6 +230,12 @@ Json e2e_result_json(const E2eResult& r);
 Json document(const RunStamp& s, const std::vector<DeviceRecord>& devices, std::vector<Json> results);
 bool write_json_file(const std::string& path, const Json& doc, std::string* err);
 bool write_csv_file(const std::string& path, const Json& doc, std::string* err);
+// Text for HTML and SVG (text and attribute values): & < > " ' escaped, the
+// control characters XML does not allow replaced by U+FFFD (the strings come
+// from result files, which are user input).
+std::string xml_escape(std::string_view s);
+// "[i]": how a source is named in tables, charts and reports.
+std::string source_tag(size_t i);
 // RFC 4180 quoting when s holds a comma, quote or line break.
 std::string csv_escape(const std::string& s);
 
@@ -260,6 +276,8 @@ int effective_threads(int threads);
 int ops_main(int argc, char** argv, const std::string& command_line);
 int e2e_main(int argc, char** argv, const std::string& command_line);
 int compare_main(int argc, char** argv);
+// The comparison as a static HTML page, DIR/index.html, and its charts (report.cpp).
+int report_main(int argc, char** argv, const std::string& command_line);
 
 // llama-bench's results (-o json or -o jsonl) as a tessera-bench/1 document
 // of e2e results (llama_bench.cpp). False: the text is not llama-bench's

@@ -28,13 +28,6 @@ void usage(FILE* f) {
       "'!': a noisy row (relative standard deviation above the run's threshold).\n");
 }
 
-// "[i]": how a source is named in the table.
-std::string tag(size_t i) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "[%zu]", i);
-  return buf;
-}
-
 void print_table(const Comparison& c) {
   // Each column's usual reference; a cell against another one names it.
   std::vector<int> usual(c.sources.size(), -1);
@@ -48,8 +41,8 @@ void print_table(const Comparison& c) {
   for (size_t s = 0; s < c.sources.size(); ++s) {
     bool base = false;
     for (int b : c.baseline) base = base || b == static_cast<int>(s);
-    std::printf("%s %s%s%s\n", tag(s).c_str(), c.sources[s].label.c_str(), base ? "  (baseline)" : "",
-                usual[s] >= 0 ? ("  ratios vs " + tag(usual[s])).c_str() : "");
+    std::printf("%s %s%s%s\n", source_tag(s).c_str(), c.sources[s].label.c_str(), base ? "  (baseline)" : "",
+                usual[s] >= 0 ? ("  ratios vs " + source_tag(usual[s])).c_str() : "");
   }
   std::printf(
       "values: ops = median ms, e2e = median tokens/s; (xR LO-HI) = speed vs %s and its 95%% interval;"
@@ -64,13 +57,14 @@ void print_table(const Comparison& c) {
     for (size_t s = 0; s < c.sources.size(); ++s) {
       std::string t = cell_text(row, s);
       const int ref = row.cells[s].reference;
-      if (ref >= 0 && ref != static_cast<int>(s) && ref != usual[s]) t += " vs" + tag(ref);
+      if (ref >= 0 && ref != static_cast<int>(s) && ref != usual[s]) t += " vs" + source_tag(ref);
       w[s] = std::max(w[s], t.size());
       texts.back().push_back(std::move(t));
     }
   }
   std::printf("%-*s", static_cast<int>(key_w), "workload / test");
-  for (size_t s = 0; s < c.sources.size(); ++s) std::printf("  %*s", static_cast<int>(w[s]), tag(s).c_str());
+  for (size_t s = 0; s < c.sources.size(); ++s)
+    std::printf("  %*s", static_cast<int>(w[s]), source_tag(s).c_str());
   std::printf("\n");
   for (size_t r = 0; r < c.rows.size(); ++r) {
     std::printf("%-*s", static_cast<int>(key_w), c.rows[r].key.c_str());

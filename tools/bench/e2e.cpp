@@ -256,12 +256,11 @@ int e2e_main(int argc, char** argv, const std::string& command_line) {
   if (rows > 10000)
     return usage_error("e2e", "the lists make " + std::to_string(rows) + " combinations (at most 10000)");
 
-  // One context per thread count (its CPU workers), one at a time; the
-  // devices and their peaks are described from the first.
+  // One context per thread count (its CPU workers), one at a time; each
+  // device described and its peaks measured with that many threads.
   std::vector<DeviceRecord> described;
   std::vector<E2eResult> results;
   int max_threads = 0;
-  bool header = false;
   for (const int64_t th : o.threads) {
     ContextPtr ctx;
     std::vector<DeviceRecord> devs;
@@ -269,14 +268,13 @@ int e2e_main(int argc, char** argv, const std::string& command_line) {
     max_threads = std::max(max_threads, nthreads);
     if (const int rc = open_devices("e2e", static_cast<int>(th), plugins, devices, &ctx, &devs); rc != 0)
       return rc;
-    if (described.empty()) {
-      for (DeviceRecord& d : devs) {
-        measure_peaks(ctx.get(), &d, nthreads, probe);
-        print_device(d);
-      }
-      described = devs;
+    for (DeviceRecord& d : devs) {
+      d.threads = nthreads;
+      measure_peaks(ctx.get(), &d, nthreads, probe);
+      print_device(d);
     }
-    if (!header) print_e2e_header(), header = true;
+    described.insert(described.end(), devs.begin(), devs.end());
+    print_e2e_header();
     for (const DeviceRecord& d : devs)
       for (const int64_t b : o.batches)
         if (const int rc = run_device(ctx.get(), d, nthreads, static_cast<int>(b), o, &results); rc != 0)

@@ -1,12 +1,15 @@
 // tessera-bench: op workloads and end-to-end LLM speed on every device, with
-// one result schema (benchmarks/README.md), and a compare step that merges
-// result files into a table and SVG charts.
+// one result schema (benchmarks/README.md); compare merges result files
+// (tessera-bench's and llama-bench's) into a table and SVG charts, report
+// into a static HTML page.
 //
-//   tessera-bench ops [--device NAME]... [--suite smollm2] [--json F] [--csv F]
-//   tessera-bench e2e -m MODEL.gguf [--device NAME]... [-p 128,512] [-n 128]
-//   tessera-bench compare A.json B.json ... [--svg PREFIX] [--csv F]
+//   tessera-bench ops [--device LIST]... [-t LIST] [--suite smollm2] [--json F] [--csv F]
+//   tessera-bench e2e -m MODEL.gguf [--device LIST]... [-t LIST] [-p LIST] [-n LIST] [-pg P,N]
+//   tessera-bench compare FILE... [--baseline X] [--svg PREFIX] [--csv F]
+//   tessera-bench report FILE... -o DIR [--baseline X]
 //
-// Exit codes: 0 ok, 1 a run failed (a C API error), 2 usage or input error.
+// Exit codes: 0 ok, 1 a run failed (a C API error), 2 usage or input error,
+// 3 a noisy result with --fail-on-noise.
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -100,6 +103,7 @@ void usage(FILE* f) {
       "       tessera-bench e2e -m MODEL.gguf [--device LIST]... [-t LIST] [-p LIST] [-n LIST] [-pg P,N]...\n"
       "                         [-b LIST] [--reps N] [--json F] [--csv F]\n"
       "       tessera-bench compare FILE... [--baseline FILE|DEVICE|ENGINE] [--svg PREFIX] [--csv F]\n"
+      "       tessera-bench report FILE... -o DIR [--baseline FILE|DEVICE|ENGINE]   (an HTML page)\n"
       "Each subcommand takes --help. Schema and usage: benchmarks/README.md.\n");
 }
 
@@ -132,6 +136,7 @@ int main(int argc, char** argv) {
   if (sub == "ops") return tessera_bench::ops_main(argc - 1, argv + 1, cmd);
   if (sub == "e2e") return tessera_bench::e2e_main(argc - 1, argv + 1, cmd);
   if (sub == "compare") return tessera_bench::compare_main(argc - 1, argv + 1);
+  if (sub == "report") return tessera_bench::report_main(argc - 1, argv + 1, cmd);
   if (sub == "-h" || sub == "--help") {
     usage(stdout);
     return 0;

@@ -85,6 +85,45 @@ std::string csv_value(const Json& j) {
 
 }  // namespace
 
+// Text and attribute values: & < > " ' escaped, control characters (which
+// HTML does not allow) replaced.
+std::string xml_escape(std::string_view s) {
+  std::string o;
+  o.reserve(s.size() + 16);
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '&':
+        o += "&amp;";
+        break;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      case '\'':
+        o += "&#39;";
+        break;
+      default:
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+          o += "&#xFFFD;";
+        else
+          o += ch;
+    }
+  }
+  return o;
+}
+
+std::string source_tag(size_t i) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "[%zu]", i);
+  return buf;
+}
+
 std::string csv_escape(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string o = "\"";

@@ -28,38 +28,6 @@ const char* const kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#946
                                "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 const char* color(size_t i) { return kColors[i % (sizeof kColors / sizeof kColors[0])]; }
 
-std::string esc(const std::string& s) {
-  std::string o;
-  for (const char c : s) switch (c) {
-      case '&':
-        o += "&amp;";
-        break;
-      case '<':
-        o += "&lt;";
-        break;
-      case '>':
-        o += "&gt;";
-        break;
-      case '"':
-        o += "&quot;";
-        break;
-      case '\'':
-        o += "&apos;";
-        break;
-      default:
-        o += c;
-    }
-  return o;
-}
-
-// "[i] ": how a source is tagged on charts and tables.
-std::string tag(size_t i) {
-  std::string s(1, '[');
-  s += std::to_string(i);
-  s += "] ";
-  return s;
-}
-
 std::string fmt_num(double v, const char* f = "%.3g") {
   char buf[32];
   std::snprintf(buf, sizeof buf, f, v);
@@ -73,7 +41,7 @@ class Svg {
   void text(double x, double y, const std::string& s, const char* anchor = "start", int size = 12,
             const char* extra = "") {
     b_ << "<text x=\"" << fmt_num(x, "%.1f") << "\" y=\"" << fmt_num(y, "%.1f") << "\" font-size=\"" << size
-       << "\" text-anchor=\"" << anchor << "\"" << extra << ">" << esc(s) << "</text>\n";
+       << "\" text-anchor=\"" << anchor << "\"" << extra << ">" << xml_escape(s) << "</text>\n";
   }
   void line(double x1, double y1, double x2, double y2, const char* stroke, const char* extra = "") {
     b_ << "<line x1=\"" << fmt_num(x1, "%.1f") << "\" y1=\"" << fmt_num(y1, "%.1f") << "\" x2=\""
@@ -102,7 +70,7 @@ void legend(Svg& svg, const std::vector<ChartSource>& sources, const std::vector
     const double yy = y + 18.0 * k;
     svg.body() << "<rect x=\"" << x << "\" y=\"" << yy - 10 << "\" width=\"12\" height=\"12\" fill=\""
                << color(used[k]) << "\"/>\n";
-    svg.text(x + 18, yy, tag(used[k]) + sources[used[k]].label);
+    svg.text(x + 18, yy, source_tag(used[k]) + " " + sources[used[k]].label);
   }
 }
 
@@ -195,12 +163,13 @@ Svg bar_chart(const std::string& title, const std::string& unit, const std::vect
         svg.body() << "<rect class=\"bar\" data-source=\"" << b.source << "\" x=\"" << x0 << "\" y=\""
                    << fmt_num(y + 1, "%.1f") << "\" width=\"" << fmt_num(w, "%.1f") << "\" height=\""
                    << bar_h - 2 << "\" fill=\"" << color(b.source) << "\"><title>"
-                   << esc(sources[b.source].label + ": " + fmt_num(b.value, "%.4g") + " " +
-                          (g.unit.empty() ? unit : g.unit))
+                   << xml_escape(sources[b.source].label + ": " + fmt_num(b.value, "%.4g") + " " +
+                                 (g.unit.empty() ? unit : g.unit))
                    << "</title></rect>\n";
         svg.text(x0 + w + 4, y + bar_h - 2, fmt_num(b.value, "%.3g") + suffix, "start", 10);
       } else {
-        svg.text(x0 + 4, y + bar_h - 2, tag(b.source) + b.note, "start", 10, " fill=\"#888888\"");
+        svg.text(x0 + 4, y + bar_h - 2, source_tag(b.source) + " " + b.note, "start", 10,
+                 " fill=\"#888888\"");
       }
       y += bar_h;
     }
@@ -533,13 +502,13 @@ Svg roofline_chart(const std::vector<ChartSource>& sources) {
         pts << fmt_num(X(x), "%.1f") << "," << fmt_num(Y(std::max(std::min(pf, x * r.gbps), y_lo)), "%.1f")
             << " ";
       const bool slowest = k + 1 == roofs[s].size();
-      svg.body() << "<polyline class=\"roof\" data-source=\"" << s << "\" data-level=\"" << esc(r.level)
-                 << "\" points=\"" << pts.str() << "\" fill=\"none\" stroke=\"" << color(s)
-                 << "\" stroke-width=\"" << (slowest ? 2 : 1.5) << "\""
+      svg.body() << "<polyline class=\"roof\" data-source=\"" << s << "\" data-level=\""
+                 << xml_escape(r.level) << "\" points=\"" << pts.str() << "\" fill=\"none\" stroke=\""
+                 << color(s) << "\" stroke-width=\"" << (slowest ? 2 : 1.5) << "\""
                  << (slowest ? std::string() : std::string(" stroke-dasharray=\"") + kDashes[k % 5] + "\"")
                  << "><title>"
-                 << esc(source_note + ": " + (r.level.empty() ? "memory" : r.level) + " " +
-                        fmt_num(r.gbps, "%.4g") + " GB/s")
+                 << xml_escape(source_note + ": " + (r.level.empty() ? "memory" : r.level) + " " +
+                               fmt_num(r.gbps, "%.4g") + " GB/s")
                  << "</title></polyline>\n";
     }
     const double ridge = roofs[s].empty() ? x_lo : std::max(x_lo, pf / roofs[s].front().gbps);
@@ -548,36 +517,37 @@ Svg roofline_chart(const std::vector<ChartSource>& sources) {
                  << "\" y1=\"" << fmt_num(Y(pf), "%.1f") << "\" x2=\"" << fmt_num(X(x_hi), "%.1f")
                  << "\" y2=\"" << fmt_num(Y(pf), "%.1f") << "\" stroke=\"" << color(s)
                  << "\" stroke-width=\"2\"><title>"
-                 << esc(source_note + ": " + fmt_num(pf, "%.4g") + " GFLOP/s") << "</title></line>\n";
+                 << xml_escape(source_note + ": " + fmt_num(pf, "%.4g") + " GFLOP/s") << "</title></line>\n";
   }
   // Labels are drawn with a white halo, readable over the lines.
   const char* const halo = " stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\"";
   for (const Label& l : roof_labels)
     svg.body() << "<text class=\"roof-label\" data-source=\"" << l.source << "\" data-level=\""
-               << esc(l.level) << "\" x=\"" << fmt_num(l.x, "%.1f") << "\" y=\""
+               << xml_escape(l.level) << "\" x=\"" << fmt_num(l.x, "%.1f") << "\" y=\""
                << fmt_num(l.cy + 3.5, "%.1f") << "\" font-size=\"10\" fill=\"" << color(l.source) << "\""
-               << halo << ">" << esc(l.text) << "</text>\n";
+               << halo << ">" << xml_escape(l.text) << "</text>\n";
   for (const Point& p : points)
-    svg.body() << "<circle class=\"point\" data-source=\"" << p.source << "\" data-name=\"" << esc(p.name)
-               << "\" cx=\"" << fmt_num(X(p.x), "%.1f") << "\" cy=\"" << fmt_num(Y(p.y), "%.1f")
-               << "\" r=\"4\" fill=\"" << color(p.source)
+    svg.body() << "<circle class=\"point\" data-source=\"" << p.source << "\" data-name=\""
+               << xml_escape(p.name) << "\" cx=\"" << fmt_num(X(p.x), "%.1f") << "\" cy=\""
+               << fmt_num(Y(p.y), "%.1f") << "\" r=\"4\" fill=\"" << color(p.source)
                << "\" fill-opacity=\"0.75\" stroke=\"#333333\" stroke-width=\"0.5\"><title>"
-               << esc(p.name + " [" + std::to_string(p.source) + "]: " + fmt_num(p.y, "%.4g") + " GFLOP/s")
+               << xml_escape(p.name + " [" + std::to_string(p.source) + "]: " + fmt_num(p.y, "%.4g") +
+                             " GFLOP/s")
                << "</title></circle>\n";
   for (const Label& l : point_labels)
-    svg.body() << "<text class=\"label\" data-source=\"" << l.source << "\" data-name=\"" << esc(l.name)
-               << "\" x=\"" << fmt_num(l.x, "%.1f") << "\" y=\""
+    svg.body() << "<text class=\"label\" data-source=\"" << l.source << "\" data-name=\""
+               << xml_escape(l.name) << "\" x=\"" << fmt_num(l.x, "%.1f") << "\" y=\""
                << fmt_num(l.cy + (numbered ? 3.2 : 3.5), "%.1f") << "\" font-size=\"" << (numbered ? 9 : 10)
-               << "\" fill=\"#333333\"" << halo << ">" << esc(l.text) << "</text>\n";
+               << "\" fill=\"#333333\"" << halo << ">" << xml_escape(l.text) << "</text>\n";
   if (numbered) {
     const double ky = top + ph + 70;
     svg.text(left, ky - 4, "Points by number:", "start", 11, " font-weight=\"bold\"");
     for (const auto& [name, n] : numbers) {
       const size_t i = static_cast<size_t>(n - 1);
-      svg.body() << "<text class=\"key\" data-name=\"" << esc(name) << "\" x=\""
+      svg.body() << "<text class=\"key\" data-name=\"" << xml_escape(name) << "\" x=\""
                  << fmt_num(i < key_rows ? left : left + pw / 2, "%.1f") << "\" y=\""
                  << fmt_num(ky + 13.0 * (1 + i % key_rows), "%.1f") << "\" font-size=\"10\">" << n << "  "
-                 << esc(name) << "</text>\n";
+                 << xml_escape(name) << "</text>\n";
     }
   }
   return svg;
