@@ -462,6 +462,16 @@ def cmd_sweep(a) -> None:
         checked += 1
     check(checked >= 2, f"only {checked} llama-bench rows compared")
 
+    # A baseline of several words, all to match: the sweep's own 1-thread
+    # source; the 2-thread one is compared with it.
+    p = run([a.bench, "compare", out, "--baseline", "cpu t=1", "--csv", out_csv])
+    if check(p.returncode == 0, f"compare --baseline 'cpu t=1' exit {p.returncode}: {p.stderr}"):
+        with open(out_csv, newline="") as f:
+            rows = list(csv.DictReader(f))
+        t2 = [r for r in rows if " t=2" in r["source"]]
+        check(len(t2) > 0 and all(" t=1" in r["reference"] and r["ratio"] for r in t2),
+              f"t=2 rows not compared with t=1: {[(r['source'], r['reference']) for r in t2][:3]}")
+
 
 def main() -> int:
     ap = argparse.ArgumentParser()

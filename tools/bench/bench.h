@@ -333,9 +333,10 @@ struct Comparison {
 };
 // Loads the files and merges them. baseline: "" = each row against the first
 // source that has it; else a file (as given, or its name) or a device
-// ("cpu", "vulkan:0") or engine ("llama.cpp"): the sources it matches are the
-// baseline, each other source compared with the one of the same thread count
-// (else the first). False with *err for an unreadable file or a baseline that
+// ("cpu", "vulkan:0") or engine ("llama.cpp"), a thread count "t=2" or a
+// host "@name", or several of these separated by spaces, all to match
+// ("cpu t=1"): the sources it matches are the baseline, each other source
+// compared with the one of the same thread count (else the first). False with *err for an unreadable file or a baseline that
 // matches nothing.
 bool build_comparison(const std::vector<std::string>& paths, const std::string& baseline, Comparison* out,
                       std::string* err);

@@ -109,11 +109,29 @@ void fill_cell(const std::string& kind, const Json& r, CompareCell* c) {
   }
 }
 
-bool matches(const ChartSource& s, const std::string& spec) {
-  if (spec == s.path || spec == basename_of(s.path)) return true;
-  if (spec == s.engine || spec == s.device_name || spec == s.label) return true;
+bool matches_one(const ChartSource& s, const std::string& word) {
+  if (word == s.path || word == basename_of(s.path)) return true;
+  if (word == s.engine || word == s.device_name || word == s.label) return true;
+  if (s.threads > 0 && word == "t=" + std::to_string(s.threads)) return true;
+  if (!s.host.empty() && word == "@" + s.host) return true;
   const size_t colon = s.device_name.find(':');
-  return colon != std::string::npos && spec == s.device_name.substr(0, colon);
+  return colon != std::string::npos && word == s.device_name.substr(0, colon);
+}
+
+// A spec is one of those, or several separated by spaces that must all
+// match ("cpu t=1", "llama.cpp t=2").
+bool matches(const ChartSource& s, const std::string& spec) {
+  if (matches_one(s, spec)) return true;
+  bool any = false;
+  for (size_t i = 0; i < spec.size();) {
+    const size_t j = std::min(spec.find(' ', i), spec.size());
+    if (j > i) {
+      if (!matches_one(s, spec.substr(i, j - i))) return false;
+      any = true;
+    }
+    i = j + 1;
+  }
+  return any;
 }
 
 }  // namespace
