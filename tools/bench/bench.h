@@ -336,8 +336,8 @@ struct Comparison {
 // ("cpu", "vulkan:0") or engine ("llama.cpp"), a thread count "t=2" or a
 // host "@name", or several of these separated by spaces, all to match
 // ("cpu t=1"): the sources it matches are the baseline, each other source
-// compared with the one of the same thread count (else the first). False with *err for an unreadable file or a baseline that
-// matches nothing.
+// compared with the one of the same thread count (else the first). False with *err for an unreadable file or
+// a baseline that matches nothing.
 bool build_comparison(const std::vector<std::string>& paths, const std::string& baseline, Comparison* out,
                       std::string* err);
 // "12.3 (x1.45 1.30-1.62)" style text of a cell: value (ops in ms), its ratio
