@@ -170,6 +170,7 @@ Status run_gemm_onednn(const NodePlan& p, const ExecCtx& ctx) {
             load_row_any_f32(w_row(p, s, m0 + r, b2, b3), w.nb[0], w.dtype, s.K, wd + r * s.K);
         });
         // C (N x rows, row stride ldc) = x (N x K) * wd^T: the output's m is contiguous.
+        ctx.pool->rest();
         const dnnl_status_t st =
             dnnl_sgemm('N', 'T', s.N, rows, s.K, 1.0f, xb, s.K, wd, s.K, 0.0f, out_at(p, m0, 0, b2, b3), ldc);
         if (st != dnnl_success)

@@ -84,6 +84,7 @@ Status run(const NodePlan& p, const ExecCtx& ctx) {
   if (st.convert_x) matmul_convert_x(p, *ctx.pool, reinterpret_cast<float*>(p.scratch));
   auto& oc = *static_cast<OnednnContext*>(p.kctx->onednn);
   onednn_bound_threads(ctx.pool->n_threads());
+  ctx.pool->rest();
   try {
     st.prim.execute(oc.stream, st.args);
     oc.stream.wait();

@@ -1,6 +1,7 @@
 // A small fork-join pool for the CPU kernels. The calling thread takes part in
-// every parallel_for, workers spin briefly between jobs (an inference step is a
-// burst of short kernels) and then sleep, so an idle pool costs nothing.
+// every parallel_for, workers spin briefly (~30 us) between jobs (an inference
+// step is a burst of short kernels) and then sleep, so an idle pool costs
+// nothing.
 //
 // A job is finished when all its chunks are done, not when every worker has
 // checked in: on a shared machine a descheduled worker would otherwise stall
@@ -54,6 +55,12 @@ class ThreadPool {
   using RangeFn = void (*)(void* ctx, int64_t begin, int64_t end, int tid);
   void run(int64_t n, int64_t grain, RangeFn fn, void* ctx);
 
+  // Idle workers go to sleep now instead of spinning for the next job, until
+  // the next parallel_for: called before handing the cores to another
+  // thread team (oneDNN's OpenMP), which would otherwise wait for our
+  // spinning workers to give up their cores.
+  void rest();
+
  private:
   void worker_main(int tid);
   void work_on_job(int tid, uint64_t job);
@@ -61,6 +68,7 @@ class ThreadPool {
 
   int n_threads_ = 1;
   std::vector<std::thread> workers_;
+  std::atomic<bool> resting_{false};
 
   // The current job. Written by the caller before the job's ticket is
   // published; a worker reads them after loading a ticket of that job and

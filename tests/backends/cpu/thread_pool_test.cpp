@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace tsr::cpu {
@@ -72,6 +74,25 @@ TEST(ThreadPool, ExceptionInWorkerIsRethrownAndPoolStaysUsable) {
   std::atomic<int64_t> total{0};
   pool.parallel_for(1000, 1, [&](int64_t b, int64_t e, int) { total += e - b; });
   EXPECT_EQ(total.load(), 1000);
+}
+
+// rest() sends idle workers to sleep at once; the next job must wake them
+// (a lost wake-up would hang here), every time, with every index covered,
+// and the workers (not only the caller) must take part again afterwards.
+TEST(ThreadPool, RestThenWorkAgainNeverLosesAJob) {
+  ThreadPool pool(3);
+  std::atomic<bool> worker_ran{false};
+  for (int round = 0; round < 2000; ++round) {
+    pool.rest();
+    if (round % 3 == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
+    std::atomic<int64_t> total{0};
+    pool.parallel_for(3000, 1, [&](int64_t b, int64_t e, int tid) {
+      total += e - b;
+      if (tid != 0) worker_ran = true;
+    });
+    ASSERT_EQ(total.load(), 3000) << "round " << round;
+  }
+  EXPECT_TRUE(worker_ran.load());
 }
 
 TEST(ThreadPool, DefaultUsesHardwareConcurrency) {
