@@ -561,6 +561,13 @@ std::vector<std::pair<std::string, std::string>> render_svgs(const std::vector<C
   const std::vector<Group> e2e = groups_of(sources, "e2e", &used_e2e, e2e_tps, e2e_key);
   std::vector<size_t> used_tp;
   const std::vector<Group> tp = throughput_groups(sources, &used_tp);
+  // Tokens/s on a log axis when they span more than 20x (a GPU beside a CPU,
+  // a small model beside a large one): on a linear one the slow bars vanish.
+  double lo = 0, hi = 0;
+  for (const Group& g : e2e)
+    for (const Bar& b : g.bars)
+      if (b.value > 0) lo = lo > 0 ? std::min(lo, b.value) : b.value, hi = std::max(hi, b.value);
+  const bool e2e_log = lo > 0 && hi > 20 * lo;
   return {
       {"ops", bar_chart("Op workloads: share of each device's own roofline (its roof for the working set)",
                         "roofline share (%)", ops, sources, used_ops)
@@ -569,8 +576,9 @@ std::vector<std::pair<std::string, std::string>> render_svgs(const std::vector<C
                                "GFLOP/s (compute-bound kinds) or GB/s (memory-bound kinds), log scale", tp,
                                sources, used_tp, true)
                          .str()},
-      {"e2e", bar_chart("End to end: tokens per second (pp = prefill, tg = decode)", "tokens/s", e2e, sources,
-                        used_e2e)
+      {"e2e", bar_chart(std::string("End to end: tokens per second (pp = prefill, tg = decode)") +
+                            (e2e_log ? ", log scale" : ""),
+                        e2e_log ? "tokens/s, log scale" : "tokens/s", e2e, sources, used_e2e, e2e_log)
                   .str()},
       {"roofline", roofline_chart(sources).str()}};
 }
