@@ -158,7 +158,6 @@ Status run_gemm_onednn(const NodePlan& p, const ExecCtx& ctx) {
   auto* xf = reinterpret_cast<float*>(p.scratch);
   float* wd = xf + s.x_rows() * s.K;
   matmul_convert_x(p, *ctx.pool, xf);
-  onednn_bound_threads(ctx.pool->n_threads());
   const int64_t ldc = p.node.output.nb[1] / 4;
   for (int64_t b3 = 0; b3 < s.B3; ++b3) {
     for (int64_t b2 = 0; b2 < s.B2; ++b2) {
@@ -170,7 +169,7 @@ Status run_gemm_onednn(const NodePlan& p, const ExecCtx& ctx) {
             load_row_any_f32(w_row(p, s, m0 + r, b2, b3), w.nb[0], w.dtype, s.K, wd + r * s.K);
         });
         // C (N x rows, row stride ldc) = x (N x K) * wd^T: the output's m is contiguous.
-        ctx.pool->rest();
+        onednn_before_call(*ctx.pool);
         const dnnl_status_t st =
             dnnl_sgemm('N', 'T', s.N, rows, s.K, 1.0f, xb, s.K, wd, s.K, 0.0f, out_at(p, m0, 0, b2, b3), ldc);
         if (st != dnnl_success)

@@ -24,8 +24,9 @@ void matmul_convert_x(const NodePlan& p, ThreadPool& pool, float* dst);
 // and the scratch it needs and returns true. False when oneDNN is not built
 // in, or has no fast implementation for these dtypes/layouts.
 bool matmul_plan_onednn(NodePlan& p);
-// Before a oneDNN call on this thread: at most n_threads OpenMP threads, the
-// context's worker count (matmul_onednn.cpp).
-void onednn_bound_threads(int n_threads);
+// Before a oneDNN call on this thread: at most the pool's thread count of
+// OpenMP threads, and the pool's idle workers asleep so that they do not
+// hold the cores oneDNN's team needs (matmul_onednn.cpp).
+void onednn_before_call(ThreadPool& pool);
 
 }  // namespace tsr::cpu

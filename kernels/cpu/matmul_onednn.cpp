@@ -6,6 +6,7 @@
 
 #ifdef TESSERA_WITH_ONEDNN
 
+#include <algorithm>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <unordered_map>
 
@@ -22,8 +23,9 @@ extern "C" void omp_set_num_threads(int) __attribute__((weak));
 
 namespace tsr::cpu {
 
-void onednn_bound_threads(int n_threads) {
-  if (omp_set_num_threads) omp_set_num_threads(n_threads > 0 ? n_threads : 1);
+void onednn_before_call(ThreadPool& pool) {
+  if (omp_set_num_threads) omp_set_num_threads(std::max(1, pool.n_threads()));
+  pool.rest();
 }
 
 struct OnednnContext {
@@ -83,8 +85,7 @@ Status run(const NodePlan& p, const ExecCtx& ctx) {
   auto& st = static_cast<OnednnMatmul&>(*p.state);
   if (st.convert_x) matmul_convert_x(p, *ctx.pool, reinterpret_cast<float*>(p.scratch));
   auto& oc = *static_cast<OnednnContext*>(p.kctx->onednn);
-  onednn_bound_threads(ctx.pool->n_threads());
-  ctx.pool->rest();
+  onednn_before_call(*ctx.pool);
   try {
     st.prim.execute(oc.stream, st.args);
     oc.stream.wait();

@@ -218,9 +218,8 @@ Json op_result_json(const OpResult& r);
 struct E2eResult {
   std::string device, backend, model, test;
   int n_prompt = 0, n_gen = 0, threads = 0, n_batch = 0;
-  Summary t;            // seconds per run
-  Summary tps_summary;  // tokens per second per run
-  double tps = 0, tps_min = 0, tps_max = 0;
+  Summary t;               // seconds per run
+  Summary tps_summary;     // tokens per second per run (written: median, min, max, mean, ...)
   int fallback_nodes = 0;  // decode-graph nodes that ran on a device other than the one benchmarked
   bool noisy = false;      // relative standard deviation of the runs above the threshold
 };
@@ -230,6 +229,10 @@ Json e2e_result_json(const E2eResult& r);
 Json document(const RunStamp& s, const std::vector<DeviceRecord>& devices, std::vector<Json> results);
 bool write_json_file(const std::string& path, const Json& doc, std::string* err);
 bool write_csv_file(const std::string& path, const Json& doc, std::string* err);
+// Writes the files asked for (an empty path: none); false after printing
+// "tessera-bench <sub>: cannot write ..." to stderr.
+bool write_outputs(const char* sub, const Json& doc, const std::string& json_path,
+                   const std::string& csv_path);
 // Text for HTML and SVG (text and attribute values): & < > " ' escaped, the
 // control characters XML does not allow replaced by U+FFFD (the strings come
 // from result files, which are user input).

@@ -158,9 +158,6 @@ int run_device(tsr_context* ctx, const DeviceRecord& d, int nthreads, int n_batc
     std::vector<double> tps;
     for (double x : samples) tps.push_back((t.n_prompt + t.n_gen) / x);
     e.tps_summary = summarize(tps);
-    e.tps = e.tps_summary.median;
-    e.tps_min = e.tps_summary.min;
-    e.tps_max = e.tps_summary.max;
     e.fallback_nodes = fallback_nodes;
     e.noisy = e.t.cv > o.noise_threshold;
     print_e2e_row(e);
@@ -289,16 +286,7 @@ int e2e_main(int argc, char** argv, const std::string& command_line) {
   }
   report_noise("e2e", noisy, static_cast<int>(results.size()), o.noise_threshold);
   RunStamp stamp{"e2e", command_line, max_threads};
-  const Json doc = document(stamp, described, std::move(rows_json));
-  std::string err;
-  if (!json_path.empty() && !write_json_file(json_path, doc, &err)) {
-    std::fprintf(stderr, "tessera-bench e2e: %s\n", err.c_str());
-    return 1;
-  }
-  if (!csv_path.empty() && !write_csv_file(csv_path, doc, &err)) {
-    std::fprintf(stderr, "tessera-bench e2e: %s\n", err.c_str());
-    return 1;
-  }
+  if (!write_outputs("e2e", document(stamp, described, std::move(rows_json)), json_path, csv_path)) return 1;
   return fail_on_noise && noisy > 0 ? 3 : 0;
 }
 

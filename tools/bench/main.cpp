@@ -15,7 +15,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <thread>
 
 #include "tools/bench/bench.h"
 #include "tools/bench/bench_git.h"
@@ -26,12 +25,6 @@ namespace tessera_bench {
 int usage_error(const char* sub, const std::string& msg) {
   std::fprintf(stderr, "tessera-bench %s: %s\n(tessera-bench %s --help for usage)\n", sub, msg.c_str(), sub);
   return 2;
-}
-
-int effective_threads(int threads) {
-  if (threads > 0) return threads;
-  const unsigned hc = std::thread::hardware_concurrency();
-  return hc > 0 ? static_cast<int>(hc) : 1;
 }
 
 int open_devices(const char* sub, int threads, const std::vector<std::string>& plugins,

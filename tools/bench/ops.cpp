@@ -178,16 +178,7 @@ int ops_main(int argc, char** argv, const std::string& command_line) {
   report_noise("ops", noisy, ok_rows, noise_threshold);
 
   RunStamp stamp{"ops", command_line, max_threads};
-  const Json doc = document(stamp, all_devs, std::move(results));
-  std::string err;
-  if (!json_path.empty() && !write_json_file(json_path, doc, &err)) {
-    std::fprintf(stderr, "tessera-bench ops: %s\n", err.c_str());
-    return 1;
-  }
-  if (!csv_path.empty() && !write_csv_file(csv_path, doc, &err)) {
-    std::fprintf(stderr, "tessera-bench ops: %s\n", err.c_str());
-    return 1;
-  }
+  if (!write_outputs("ops", document(stamp, all_devs, std::move(results)), json_path, csv_path)) return 1;
   if (errors > 0) {
     std::fprintf(stderr, "tessera-bench ops: %d workload(s) failed with an error\n", errors);
     return 1;

@@ -193,9 +193,9 @@ Json e2e_result_json(const E2eResult& r) {
   j.set("threads", r.threads);
   j.set("n_batch", r.n_batch);
   j.set("reps", static_cast<int>(r.t.samples.size()));
-  j.set("tokens_per_second", r.tps);
-  j.set("tokens_per_second_min", r.tps_min);
-  j.set("tokens_per_second_max", r.tps_max);
+  j.set("tokens_per_second", r.tps_summary.median);
+  j.set("tokens_per_second_min", r.tps_summary.min);
+  j.set("tokens_per_second_max", r.tps_summary.max);
   const bool interval = r.t.samples.size() > 1;
   j.set("tokens_per_second_mean", r.tps_summary.mean);
   j.set("tokens_per_second_stddev", r.tps_summary.stddev);
@@ -265,6 +265,17 @@ bool write_csv_file(const std::string& path, const Json& doc, std::string* err) 
   return true;
 }
 
+bool write_outputs(const char* sub, const Json& doc, const std::string& json_path,
+                   const std::string& csv_path) {
+  std::string err;
+  if ((!json_path.empty() && !write_json_file(json_path, doc, &err)) ||
+      (!csv_path.empty() && !write_csv_file(csv_path, doc, &err))) {
+    std::fprintf(stderr, "tessera-bench %s: %s\n", sub, err.c_str());
+    return false;
+  }
+  return true;
+}
+
 void print_device(const DeviceRecord& d) {
   std::printf("device %s (%s): %s | driver %s | ", d.name.c_str(), d.backend.c_str(), d.description.c_str(),
               d.driver.c_str());
@@ -316,8 +327,8 @@ void print_e2e_row(const E2eResult& r) {
   if (r.tps_summary.samples.size() > 1)
     std::snprintf(ci, sizeof ci, "%.2f .. %.2f", r.tps_summary.ci95_low, r.tps_summary.ci95_high);
   std::printf("%-10s %-32s %3d %6d %-14s %4zu %10.2f %21s %5.1f%%%s %5d\n", r.device.c_str(), r.model.c_str(),
-              r.threads, r.n_batch, r.test.c_str(), r.t.samples.size(), r.tps, ci, 100 * r.t.cv,
-              r.noisy ? "!" : " ", r.fallback_nodes);
+              r.threads, r.n_batch, r.test.c_str(), r.t.samples.size(), r.tps_summary.median, ci,
+              100 * r.t.cv, r.noisy ? "!" : " ", r.fallback_nodes);
   std::fflush(stdout);
 }
 

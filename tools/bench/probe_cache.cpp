@@ -248,10 +248,7 @@ double triad_level_gbps(int threads, uint64_t bytes_per_thread, TriadFn triad) {
 }  // namespace
 
 std::vector<MemoryRoof> native_memory_roofs(int threads) {
-  if (threads <= 0) {
-    const unsigned hc = std::thread::hardware_concurrency();
-    threads = hc > 0 ? static_cast<int>(hc) : 1;
-  }
+  threads = effective_threads(threads);
   const TriadFn triad = pick_triad();
   std::vector<MemoryRoof> roofs;
   uint64_t below_share = 0;  // the level below's bytes per thread

@@ -37,12 +37,6 @@ double run_threads(int n, Fn fn) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-int resolve_threads(int threads) {
-  if (threads > 0) return threads;
-  const unsigned hc = std::thread::hardware_concurrency();
-  return hc > 0 ? static_cast<int>(hc) : 1;
-}
-
 // ---- FMA throughput --------------------------------------------------------
 
 constexpr int kAccumulators = 12;  // >= latency x FMA ports on current x86 cores
@@ -104,6 +98,14 @@ Simd detect_simd() {
 
 }  // namespace
 
+// The worker threads a run uses (declared in bench.h): here, beside the
+// probes that size their thread teams by it.
+int effective_threads(int threads) {
+  if (threads > 0) return threads;
+  const unsigned hc = std::thread::hardware_concurrency();
+  return hc > 0 ? static_cast<int>(hc) : 1;
+}
+
 const char* native_simd_name() {
   switch (detect_simd()) {
     case Simd::kAvx512:
@@ -116,7 +118,7 @@ const char* native_simd_name() {
 }
 
 double native_fma_gflops(int threads) {
-  const int n = resolve_threads(threads);
+  const int n = effective_threads(threads);
   const Simd simd = detect_simd();
   const int lanes = simd == Simd::kAvx512 ? 16 : simd == Simd::kAvx2 ? 8 : 1;
   const int64_t iters = simd == Simd::kScalar ? 20'000'000 : 10'000'000;
@@ -168,7 +170,7 @@ size_t last_level_cache_bytes() {
 }  // namespace
 
 double native_triad_gbps(int threads) {
-  const int n_threads = resolve_threads(threads);
+  const int n_threads = effective_threads(threads);
   // Each array at least 4x the last-level cache this core sees (and 64 MiB),
   // at most 256 MiB.
   const size_t bytes = std::clamp<size_t>(last_level_cache_bytes() * 4, size_t{64} << 20, size_t{256} << 20);
